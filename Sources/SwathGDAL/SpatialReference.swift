@@ -1,0 +1,173 @@
+import CGDAL
+import Foundation
+
+/// An owning wrapper of an OGRSpatialReferenceH, always in longitude/latitude
+/// (x/y) axis order whatever the authority says.
+public final class SpatialReference: @unchecked Sendable {
+  public let handle: OGRSpatialReferenceH
+
+  private init(handle: OGRSpatialReferenceH) {
+    OSRSetAxisMappingStrategy(handle, OAMS_TRADITIONAL_GIS_ORDER)
+    self.handle = handle
+  }
+
+  deinit { OSRDestroySpatialReference(handle) }
+
+  /// Any definition OSRSetFromUserInput understands: `EPSG:32618`, WKT, PROJ strings.
+  public convenience init(definition: String) throws {
+    GDAL.initialize()
+    guard let handle = OSRNewSpatialReference(nil) else {
+      throw GDALError("cannot allocate a spatial reference")
+    }
+    GDAL.resetError()
+    if OSRSetFromUserInput(handle, definition) != OGRERR_NONE {
+      OSRDestroySpatialReference(handle)
+      throw GDALError.last("unknown CRS '\(definition)'")
+    }
+    self.init(handle: handle)
+  }
+
+  public convenience init(epsg: Int) throws {
+    try self.init(definition: "EPSG:\(epsg)")
+  }
+
+  public static func wgs84() -> SpatialReference {
+    // EPSG:4326 is always in PROJ's database; failing here means a broken install.
+    // swiftlint:disable:next force_try
+    try! SpatialReference(epsg: 4326)
+  }
+
+  /// Takes ownership of a clone of a handle owned by someone else (e.g. a dataset).
+  public static func cloning(_ borrowed: OGRSpatialReferenceH) -> SpatialReference? {
+    guard let clone = OSRClone(borrowed) else { return nil }
+    return SpatialReference(handle: clone)
+  }
+
+  public var wkt: String {
+    var text: UnsafeMutablePointer<CChar>?
+    let options = ["FORMAT=WKT2_2018", "MULTILINE=NO"]
+    _ = withConstCStringArray(options) { OSRExportToWktEx(handle, &text, $0) }
+    defer { VSIFree(text) }
+    return text.map { String(cString: $0) } ?? ""
+  }
+
+  public var projJSONOrPROJ4: String {
+    var text: UnsafeMutablePointer<CChar>?
+    OSRExportToProj4(handle, &text)
+    defer { VSIFree(text) }
+    return text.map { String(cString: $0) } ?? ""
+  }
+
+  /// The EPSG code when the definition is, or is identified as, an EPSG CRS.
+  public var epsg: Int? {
+    if let code = authorityCode(), code > 0 { return code }
+    // A WKT without AUTHORITY may still match a database entry exactly.
+    guard let clone = OSRClone(handle) else { return nil }
+    defer { OSRDestroySpatialReference(clone) }
+    if OSRAutoIdentifyEPSG(clone) == OGRERR_NONE,
+      let name = OSRGetAuthorityName(clone, nil), String(cString: name) == "EPSG",
+      let code = OSRGetAuthorityCode(clone, nil)
+    {
+      return Int(String(cString: code))
+    }
+    return nil
+  }
+
+  private func authorityCode() -> Int? {
+    let target: String? =
+      OSRIsProjected(handle) != 0 ? "PROJCS" : (OSRIsGeographic(handle) != 0 ? "GEOGCS" : nil)
+    guard let name = OSRGetAuthorityName(handle, target), String(cString: name) == "EPSG",
+      let code = OSRGetAuthorityCode(handle, target)
+    else { return nil }
+    return Int(String(cString: code))
+  }
+
+  public var isGeographic: Bool { OSRIsGeographic(handle) != 0 }
+  public var isProjected: Bool { OSRIsProjected(handle) != 0 }
+
+  /// Metres per CRS linear unit (1 for UTM); nil for geographic CRSs.
+  public var linearUnitsInMetres: Double? {
+    guard isProjected else { return nil }
+    return OSRGetLinearUnits(handle, nil)
+  }
+
+  public func isSame(as other: SpatialReference) -> Bool { OSRIsSame(handle, other.handle) != 0 }
+
+  /// WGS84 UTM zone (EPSG:326xx north, 327xx south) containing a lon/lat point.
+  public static func utmEPSG(longitude: Double, latitude: Double) -> Int {
+    let normalized = ((longitude + 180).truncatingRemainder(dividingBy: 360) + 360)
+      .truncatingRemainder(dividingBy: 360)
+    let zone = min(60, max(1, Int(normalized / 6) + 1))
+    return (latitude >= 0 ? 32600 : 32700) + zone
+  }
+}
+
+/// An owning wrapper of an OGRCoordinateTransformationH (x/y axis order on both sides).
+public final class CoordinateTransform: @unchecked Sendable {
+  public let source: SpatialReference
+  public let target: SpatialReference
+  private let handle: OGRCoordinateTransformationH
+  private let lock = NSLock()
+
+  public init(from source: SpatialReference, to target: SpatialReference) throws {
+    GDAL.initialize()
+    GDAL.resetError()
+    guard let handle = OCTNewCoordinateTransformation(source.handle, target.handle) else {
+      throw GDALError.last("cannot transform between these CRSs")
+    }
+    self.source = source
+    self.target = target
+    self.handle = handle
+  }
+
+  deinit { OCTDestroyCoordinateTransformation(handle) }
+
+  /// Transforms points in place; throws naming the first point that failed.
+  public func transform(xs: inout [Double], ys: inout [Double]) throws {
+    precondition(xs.count == ys.count)
+    let count = xs.count
+    guard count > 0 else { return }
+    var success = [Int32](repeating: 0, count: count)
+    // PROJ transformation objects are not safe for concurrent use.
+    lock.lock()
+    defer { lock.unlock() }
+    GDAL.resetError()
+    let ok = xs.withUnsafeMutableBufferPointer { x in
+      ys.withUnsafeMutableBufferPointer { y in
+        success.withUnsafeMutableBufferPointer { s in
+          OCTTransformEx(handle, Int32(count), x.baseAddress, y.baseAddress, nil, s.baseAddress)
+        }
+      }
+    }
+    if let bad = success.firstIndex(of: 0) {
+      throw GDALError.last("cannot reproject point \(bad)")
+    }
+    if ok == 0 { throw GDALError.last("cannot reproject points") }
+  }
+
+  public func transform(x: Double, y: Double) throws -> (x: Double, y: Double) {
+    var xs = [x]
+    var ys = [y]
+    try transform(xs: &xs, ys: &ys)
+    return (xs[0], ys[0])
+  }
+}
+
+/// Calls `body` with a NULL-terminated `char **` built from `strings`.
+public func withCStringArray<R>(
+  _ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) throws -> R
+) rethrows -> R {
+  var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+  pointers.append(nil)
+  defer { for pointer in pointers { free(pointer) } }
+  return try pointers.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+}
+
+/// As `withCStringArray`, for C APIs taking `const char * const *`.
+public func withConstCStringArray<R>(
+  _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) throws -> R
+) rethrows -> R {
+  try withCStringArray(strings) { array in
+    try body(UnsafeRawPointer(array).assumingMemoryBound(to: UnsafePointer<CChar>?.self))
+  }
+}

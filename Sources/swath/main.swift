@@ -1,0 +1,3 @@
+import SwathCLI
+
+SwathCommand.main()

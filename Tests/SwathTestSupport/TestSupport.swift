@@ -1,0 +1,113 @@
+import Foundation
+
+/// Paths and process helpers shared by every test target.
+public enum TestSupport {
+  /// The package root, found from this file's location.
+  public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// `../shared` beside the checkout, where CI puts third-party data.
+  public static let sharedRoot: URL = packageRoot.deletingLastPathComponent()
+    .appendingPathComponent("shared")
+
+  public static let imagery = sharedRoot.appendingPathComponent("imagery")
+  public static let fixtures = sharedRoot.appendingPathComponent("fixtures")
+
+  public static var hasImagery: Bool {
+    FileManager.default.fileExists(atPath: imagery.appendingPathComponent("MANIFEST.md").path)
+  }
+  public static var hasFixtures: Bool {
+    FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("README.md").path)
+  }
+
+  public static func image(_ name: String) -> URL { imagery.appendingPathComponent(name) }
+  public static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
+
+  /// The `swath` executable built beside the test bundle.
+  public static var swathBinary: URL {
+    let bundleDirectory = Bundle.main.bundleURL
+    var candidates = [bundleDirectory.appendingPathComponent("swath")]
+    if let argument0 = CommandLine.arguments.first {
+      candidates.append(
+        URL(fileURLWithPath: argument0).deletingLastPathComponent().appendingPathComponent("swath"))
+    }
+    for configuration in ["debug", "release"] {
+      candidates.append(packageRoot.appendingPathComponent(".build/\(configuration)/swath"))
+    }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+      ?? candidates[0]
+  }
+
+  public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+  }
+
+  /// Runs `swath` with `arguments`, capturing its output.
+  @discardableResult
+  public static func swath(
+    _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+    currentDirectory: URL? = nil
+  ) throws -> ProcessResult {
+    try run(
+      swathBinary, arguments, environment: environment, input: input,
+      currentDirectory: currentDirectory)
+  }
+
+  /// Runs any executable (an absolute URL, or a name looked up on PATH through /usr/bin/env).
+  public static func run(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+    input: Data? = nil, currentDirectory: URL? = nil
+  ) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    process.environment = merged
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    let outURL = FileManager.default.temporaryDirectory
+      .appendingPathComponent("swath-test-\(UUID().uuidString).out")
+    let errURL = outURL.appendingPathExtension("err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer {
+      try? FileManager.default.removeItem(at: outURL)
+      try? FileManager.default.removeItem(at: errURL)
+    }
+    // Files, not pipes: a chatty child cannot block on a full pipe buffer.
+    let outHandle = try FileHandle(forWritingTo: outURL)
+    let errHandle = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = outHandle
+    process.standardError = errHandle
+    let inputPipe = Pipe()
+    process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
+    try process.run()
+    if let input {
+      inputPipe.fileHandleForWriting.write(input)
+      try inputPipe.fileHandleForWriting.close()
+    }
+    process.waitUntilExit()
+    try outHandle.close()
+    try errHandle.close()
+    return ProcessResult(
+      status: process.terminationStatus,
+      stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+  }
+
+  /// Runs a tool from PATH, such as gdalinfo.
+  @discardableResult
+  public static func tool(_ name: String, _ arguments: [String]) throws -> ProcessResult {
+    try run(URL(fileURLWithPath: "/usr/bin/env"), [name] + arguments)
+  }
+
+  /// A fresh empty directory, removed by the caller when it wants.
+  public static func temporaryDirectory(_ prefix: String = "swath") throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+      .appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+}
