@@ -35,11 +35,14 @@ let package = Package(
         "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
+    // Simulators: the sample scene and annotator panels with known truth.
+    .target(name: "SwathSimulation", dependencies: ["SwathGDAL", "CGDAL", "SwathGeometry"]),
     // Commands, kept in a library so tests can reach them.
     .target(
       name: "SwathCLI",
       dependencies: [
         "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
+        "SwathSimulation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "swath", dependencies: ["SwathCLI"]),
@@ -53,7 +56,9 @@ let package = Package(
       name: "SwathGeometryTests", dependencies: ["SwathGeometry", "CGEOS", "SwathTestSupport", "swath"]),
     .testTarget(
       name: "SwathConsensusTests",
-      dependencies: ["SwathConsensus", "SwathGeometry", "SwathTestSupport", "swath"]),
+      dependencies: [
+        "SwathConsensus", "SwathGeometry", "SwathSimulation", "SwathTestSupport", "swath",
+      ]),
     .testTarget(
       name: "SwathStoreTests", dependencies: ["SwathStore", "SwathCLI", "SwathTestSupport", "swath"]),
     .testTarget(name: "SwathCLITests", dependencies: ["SwathCLI", "SwathTestSupport", "swath"]),

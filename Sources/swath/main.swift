@@ -1,3 +1,3 @@
 import SwathCLI
 
-SwathCommand.main()
+SwathCommand.runMain()
