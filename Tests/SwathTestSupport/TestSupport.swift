@@ -111,3 +111,17 @@ public enum TestSupport {
     return url
   }
 }
+
+extension TestSupport {
+  /// Validates JSON files against one of `Schemas/` with tools/schema-check;
+  /// returns its report, empty when every file conforms.
+  public static func schemaProblems(schema: String, instances: [URL]) throws -> [String] {
+    let schemaURL = packageRoot.appendingPathComponent("Schemas/\(schema)")
+    let result = try run(
+      packageRoot.appendingPathComponent("tools/schema-check"),
+      [schemaURL.path] + instances.map(\.path))
+    let lines = (result.stdout + result.stderr).split(separator: "\n").map(String.init)
+    if result.status != 0 && lines.isEmpty { return ["schema-check exited \(result.status)"] }
+    return result.status == 0 ? [] : lines
+  }
+}
