@@ -1,0 +1,243 @@
+import CGDAL
+import CPNG
+import Foundation
+import SwathGDAL
+
+/// Writes 8-bit PNG chips strip by strip: one read per strip, chips encoded in parallel.
+final class PNGChipWriter: @unchecked Sendable {
+  private let plan: ChipPlan
+  private let stretch: [BandStretch]
+  private let directory: URL
+  private let ledger: OutputLedger
+  private let bandCount: Int
+  private let channels: Int
+  private let size: Int
+  /// The `<SRS>` element of every chip's `.aux.xml`, or nil without CRS.
+  private let auxSRS: String?
+
+  init(plan: ChipPlan, stretch: [BandStretch], directory: URL, ledger: OutputLedger) {
+    self.plan = plan
+    self.stretch = stretch
+    self.directory = directory
+    self.ledger = ledger
+    bandCount = plan.bands.count
+    channels = bandCount + (plan.alpha ? 1 : 0)
+    size = plan.size
+    auxSRS = plan.spatialReference.map(Self.srsElement)
+  }
+
+  func run() throws -> [ChipRecord] {
+    let width = plan.dataset.width
+    let stripWidths = plan.cellRows.filter { !$0.isEmpty }.map { cells in
+      min(width, cells.last!.x + size) - cells.first!.x
+    }
+    guard let widest = stripWidths.max() else { return [] }
+    let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: size * widest * bandCount)
+    defer { pixels.deallocate() }
+    let needsMask = !plan.mask.allValid
+    let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: needsMask ? size * widest : 1)
+    defer { mask.deallocate() }
+    let strip = Strip(pixels: pixels, mask: needsMask ? mask : nil)
+
+    var records: [ChipRecord] = []
+    for cells in plan.cellRows where !cells.isEmpty {
+      strip.x = cells.first!.x
+      strip.y = cells.first!.y
+      strip.width = min(width, cells.last!.x + size) - strip.x
+      strip.height = cells.first!.height
+      try read(strip)
+      if needsMask {
+        try plan.mask.read(
+          x: strip.x, y: strip.y, width: strip.width, height: strip.height, into: mask,
+          bufferWidth: strip.width, bufferHeight: strip.height, lineStride: strip.width)
+      }
+      let results = ResultSlots<ChipRecord>(count: cells.count)
+      try parallelForEach(count: cells.count, jobs: plan.options.jobs) { item in
+        results[item] = try encode(cells[item], from: strip)
+      }
+      records.append(contentsOf: results.all.compactMap { $0 })
+    }
+    return records
+  }
+
+  /// One strip of chip height across the selected columns, as interleaved 8-bit pixels.
+  final class Strip: @unchecked Sendable {
+    let pixels: UnsafeMutablePointer<UInt8>
+    let mask: UnsafeMutablePointer<UInt8>?
+    var x = 0
+    var y = 0
+    var width = 0
+    var height = 0
+    init(pixels: UnsafeMutablePointer<UInt8>, mask: UnsafeMutablePointer<UInt8>?) {
+      self.pixels = pixels
+      self.mask = mask
+    }
+  }
+
+  private func read(_ strip: Strip) throws {
+    let dataset = plan.dataset
+    let lineSpace = Int32(strip.width * bandCount)
+    let failure = { (band: Int?) -> ChipError in
+      let rows = "rows \(strip.y)…\(strip.y + strip.height - 1)"
+      let what = band.map { "band \($0) at \(rows)" } ?? rows
+      return ChipError.input(GDALError.last("\(dataset.path): cannot read \(what)").message)
+    }
+    GDAL.resetError()
+    if stretch.allSatisfy({ $0.min == nil }) {
+      // GDAL's Byte conversion rounds and clamps, which is exactly the `none` stretch.
+      var bandMap = plan.bands.map { Int32($0) }
+      let status = GDALDatasetRasterIO(
+        dataset.handle, GF_Read, Int32(strip.x), Int32(strip.y), Int32(strip.width),
+        Int32(strip.height), strip.pixels, Int32(strip.width), Int32(strip.height), GDT_Byte,
+        Int32(bandCount), &bandMap, Int32(bandCount), lineSpace, 1)
+      guard status == CE_None else { throw failure(nil) }
+      return
+    }
+    let rowsPerChunk = max(1, (1 << 18) / strip.width)
+    var scratch = [Double](repeating: 0, count: rowsPerChunk * strip.width)
+    for (position, band) in plan.bands.enumerated() {
+      let handle = dataset.band(band)
+      guard let low = stretch[position].min, let high = stretch[position].max else {
+        let status = GDALRasterIO(
+          handle, GF_Read, Int32(strip.x), Int32(strip.y), Int32(strip.width), Int32(strip.height),
+          strip.pixels + position, Int32(strip.width), Int32(strip.height), GDT_Byte,
+          Int32(bandCount), lineSpace)
+        guard status == CE_None else { throw failure(band) }
+        continue
+      }
+      let scale = 255 / (high - low)
+      var firstRow = 0
+      while firstRow < strip.height {
+        let rows = min(rowsPerChunk, strip.height - firstRow)
+        let status = scratch.withUnsafeMutableBufferPointer { values in
+          GDALRasterIO(
+            handle, GF_Read, Int32(strip.x), Int32(strip.y + firstRow), Int32(strip.width),
+            Int32(rows), values.baseAddress, Int32(strip.width), Int32(rows), GDT_Float64, 0, 0)
+        }
+        guard status == CE_None else { throw failure(band) }
+        let target = strip.pixels + firstRow * strip.width * bandCount + position
+        let channelsPerPixel = bandCount
+        scratch.withUnsafeBufferPointer { values in
+          for index in 0..<(rows * strip.width) {
+            let value = values[index]
+            var scaled = ((value - low) * scale).rounded()
+            if !(scaled >= 0) { scaled = 0 }  // also NaN
+            if scaled > 255 { scaled = 255 }
+            target[index * channelsPerPixel] = UInt8(scaled)
+          }
+        }
+        firstRow += rows
+      }
+    }
+  }
+
+  private func encode(_ cell: ChipCell, from strip: Strip) throws -> ChipRecord? {
+    let localX = cell.x - strip.x
+    var valid = cell.width * cell.height
+    if let mask = strip.mask {
+      valid = 0
+      for row in 0..<cell.height {
+        let line = mask + row * strip.width + localX
+        for column in 0..<cell.width where line[column] != 0 { valid += 1 }
+      }
+    }
+    guard plan.keeps(validPixels: valid) else { return nil }
+
+    let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: size)
+    defer { rows.deallocate() }
+    var chip: UnsafeMutablePointer<UInt8>?
+    defer { chip?.deallocate() }
+    if !plan.alpha, cell.width == size, cell.height == size {
+      // Whole chip without alpha: libpng reads straight from the strip.
+      for row in 0..<size {
+        rows[row] = UnsafePointer(strip.pixels + (row * strip.width + localX) * bandCount)
+      }
+    } else {
+      let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size * size * channels)
+      buffer.initialize(repeating: 0, count: size * size * channels)
+      chip = buffer
+      for row in 0..<cell.height {
+        let target = buffer + row * size * channels
+        let source = strip.pixels + (row * strip.width + localX) * bandCount
+        if !plan.alpha {
+          target.update(from: source, count: cell.width * bandCount)
+          continue
+        }
+        let maskLine = strip.mask.map { $0 + row * strip.width + localX }
+        for column in 0..<cell.width {
+          let to = target + column * channels
+          let from = source + column * bandCount
+          for band in 0..<bandCount { to[band] = from[band] }
+          to[bandCount] = (maskLine == nil || maskLine![column] != 0) ? 255 : 0
+        }
+      }
+      for row in 0..<size { rows[row] = UnsafePointer(buffer + row * size * channels) }
+    }
+
+    // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
+    let colorType: Int32 = bandCount == 1 ? (plan.alpha ? 4 : 0) : (plan.alpha ? 6 : 2)
+    let fast = plan.options.compression == .fast
+    var output = swath_png_output()
+    let status = swath_png_encode(
+      rows, UInt32(size), UInt32(size), colorType, fast ? 1 : 6,
+      fast ? Int32(PNG_FILTER_SUB) : -1, fast ? Z_RLE : -1, &output)
+    defer { free(output.data) }
+    guard status == 0 else {
+      let message = withUnsafeBytes(of: output.message) {
+        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+      }
+      throw ChipError.input("cannot encode chip \(cell.id) as PNG: \(message)")
+    }
+
+    let name = "\(cell.id).png"
+    let transform = plan.chipTransform(cell)
+    // Sidecars first: a chip that exists is always georeferenced.
+    if let transform {
+      try Chipper.writeAtomically(
+        Data(Self.worldFile(transform).utf8), to: directory.appendingPathComponent("\(cell.id).pgw"),
+        ledger: ledger)
+      try Chipper.writeAtomically(
+        Data(Self.auxXML(srs: auxSRS, transform: transform).utf8),
+        to: directory.appendingPathComponent("\(name).aux.xml"), ledger: ledger)
+    }
+    try Chipper.writeAtomically(
+      UnsafeRawBufferPointer(start: output.data, count: output.size),
+      to: directory.appendingPathComponent(name), ledger: ledger)
+
+    return ChipRecord(
+      id: cell.id, path: name, row: cell.row, col: cell.col, x: cell.x, y: cell.y,
+      width: cell.width, height: cell.height,
+      validFraction: Double(valid) / Double(size * size), geoTransform: transform,
+      footprint: plan.footprint(cell))
+  }
+
+  /// ESRI world file: pixel sizes and rotations, then the centre of the top-left pixel.
+  static func worldFile(_ transform: GeoTransform) -> String {
+    let c = transform.coefficients
+    let centreX = c[0] + c[1] / 2 + c[2] / 2
+    let centreY = c[3] + c[4] / 2 + c[5] / 2
+    return [c[1], c[4], c[2], c[5], centreX, centreY].map { "\($0)" }.joined(separator: "\n") + "\n"
+  }
+
+  static func auxXML(srs: String?, transform: GeoTransform) -> String {
+    var text = "<PAMDataset>\n"
+    if let srs { text += "  \(srs)\n" }
+    let coefficients = transform.coefficients.map { String(format: "%.17g", $0) }.joined(separator: ", ")
+    text += "  <GeoTransform>\(coefficients)</GeoTransform>\n</PAMDataset>\n"
+    return text
+  }
+
+  static func srsElement(_ reference: SpatialReference) -> String {
+    var count: Int32 = 0
+    var mapping = "1,2"
+    if let axes = OSRGetDataAxisToSRSAxisMapping(reference.handle, &count), count > 0 {
+      mapping = (0..<Int(count)).map { String(axes[$0]) }.joined(separator: ",")
+    }
+    return "<SRS dataAxisToSRSAxisMapping=\"\(mapping)\">\(xmlEscaped(reference.wkt))</SRS>"
+  }
+
+  static func xmlEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+  }
+}
