@@ -5,8 +5,9 @@ import Foundation
 public struct Validity: Sendable, Hashable {
   public var isValid: Bool
   /// GEOS's reason ("Self-intersection", "Ring Self-intersection", "Hole lies outside shell",
-  /// "Nested shells", "Holes are nested", "Interior is disconnected", "Too few points",
-  /// "Invalid Coordinate"), or "Ring not closed" for a ring GEOS cannot even build.
+  /// "Nested shells", "Holes are nested", "Interior is disconnected", "Too few points in
+  /// geometry component", "Invalid Coordinate"), or "Ring not closed" for a ring GEOS cannot
+  /// even build.
   public var reason: String?
   public var location: Point?
 
@@ -26,7 +27,8 @@ public enum Topology {
   /// OGC validity (GEOSisValidDetail_r) at the original coordinates.
   ///
   /// Rings GEOS cannot build are reported without calling it: a ring of 1–3 positions is
-  /// "Too few points", a ring whose last position differs from its first is "Ring not closed"
+  /// "Too few points in geometry component" (GEOS's wording), a ring whose last position
+  /// differs from its first is "Ring not closed"
   /// (rings are never closed silently), a non-finite ordinate is "Invalid Coordinate".
   /// Empty rings follow GEOS/JTS: an empty polygon or part is valid and an empty hole is
   /// ignored (RFC 7946 structure checks belong to the GeoJSON validator).
@@ -78,7 +80,7 @@ public enum Topology {
           return Validity(isValid: false, reason: "Invalid Coordinate", location: bad)
         }
         if ring.count < 4 {
-          return Validity(isValid: false, reason: "Too few points", location: ring[0])
+          return Validity(isValid: false, reason: "Too few points in geometry component", location: ring[0])
         }
         if ring.first != ring.last {
           return Validity(isValid: false, reason: "Ring not closed", location: ring[0])

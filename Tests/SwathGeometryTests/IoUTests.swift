@@ -1,0 +1,200 @@
+import Foundation
+import SwathGeometry
+import SwathTestSupport
+import Testing
+
+@Suite struct IoUTests {
+  struct Case: Decodable {
+    var id: String
+    var iou: Double
+    var a_geojson: FixtureGeometry
+    var b_geojson: FixtureGeometry
+    var bbox_a: [Double]?
+    var bbox_b: [Double]?
+    var bbox_iou: Double?
+  }
+
+  /// The 300 shapely reference pairs (slivers, holes, touching, contained, UTM, 1e9, lon/lat
+  /// offsets): within 1e-9 relative, or 1e-12 absolute where the reference is 0, both ways round.
+  @Test(.enabled(if: TestSupport.hasFixtures, "needs ../shared/fixtures"))
+  func referencePairs() throws {
+    let cases = try FixtureLines.decode("iou_cases.jsonl", as: Case.self)
+    #expect(cases.count == 300)
+    var worst = 0.0
+    for testCase in cases {
+      let a = testCase.a_geojson.geometry
+      let b = testCase.b_geojson.geometry
+      for value in [try IoU.polygons(a, b), try IoU.polygons(b, a)] {
+        if testCase.iou == 0 {
+          #expect(abs(value) <= 1e-12, "\(testCase.id): \(value), expected 0")
+        } else {
+          let relative = abs(value - testCase.iou) / testCase.iou
+          worst = max(worst, relative)
+          #expect(relative <= 1e-9, "\(testCase.id): \(value), expected \(testCase.iou)")
+        }
+      }
+    }
+    #expect(worst <= 1e-9)
+  }
+
+  @Test(.enabled(if: TestSupport.hasFixtures, "needs ../shared/fixtures"))
+  func referenceBoxes() throws {
+    var boxes = 0
+    for testCase in try FixtureLines.decode("iou_cases.jsonl", as: Case.self) {
+      guard let a = testCase.bbox_a, let b = testCase.bbox_b, let reference = testCase.bbox_iou
+      else { continue }
+      func box(_ values: [Double]) -> BoundingBox {
+        BoundingBox(minX: values[0], minY: values[1], maxX: values[2], maxY: values[3])
+      }
+      let value = IoU.boxes(box(a), box(b))
+      if reference == 0 {
+        #expect(value == 0)
+      } else {
+        #expect(abs(value - reference) / reference <= 1e-12, "\(testCase.id)")
+      }
+      // The closed form agrees with the polygon overlay.
+      let overlay = try IoU.polygons(MultiPolygon(box(a).polygon), MultiPolygon(box(b).polygon))
+      #expect(abs(overlay - value) <= 1e-12 * max(1, value))
+      boxes += 1
+    }
+    #expect(boxes == 80)
+  }
+
+  @Test func closedFormCases() throws {
+    let unit = BoundingBox(minX: 0, minY: 0, maxX: 10, maxY: 10)
+    #expect(IoU.boxes(unit, unit) == 1)
+    #expect(IoU.boxes(unit, BoundingBox(minX: 5, minY: 0, maxX: 15, maxY: 10)) == 50.0 / 150.0)
+    #expect(IoU.boxes(unit, BoundingBox(minX: 10, minY: 0, maxX: 20, maxY: 10)) == 0)
+    #expect(IoU.boxes(unit, BoundingBox(minX: 2, minY: 2, maxX: 4, maxY: 4)) == 0.04)
+    #expect(IoU.boxes(unit, BoundingBox(minX: 0, minY: 0, maxX: 0, maxY: 10)) == 0)
+  }
+
+  @Test func polygonEdgeCases() throws {
+    // Touching along an edge, disjoint envelopes, and empty inputs are 0.
+    #expect(try IoU.polygons(square(0, 0, 10), square(10, 0, 10)) == 0)
+    #expect(try IoU.polygons(square(0, 0, 10), square(100, 100, 10)) == 0)
+    #expect(try IoU.polygons(MultiPolygon([]), square(0, 0, 10)) == 0)
+    // Envelopes overlap, shapes do not: two triangles across a diagonal.
+    let lower = MultiPolygon(Polygon(shell: [Point(0, 0), Point(10, 0), Point(10, 10), Point(0, 0)]))
+    let upper = MultiPolygon(Polygon(shell: [Point(0, 0), Point(10, 10), Point(0, 10), Point(0, 0)]))
+    #expect(try IoU.polygons(lower, upper) == 0)
+    // A hole covering the other shape.
+    let ring = MultiPolygon(
+      Polygon(
+        shell: square(500_000, 4_000_000, 100).polygons[0].shell,
+        holes: [square(500_040, 4_000_040, 20).polygons[0].shell]))
+    #expect(try IoU.polygons(ring, square(500_040, 4_000_040, 20)) == 0)
+    #expect(try IoU.polygons(ring, square(500_030, 4_000_040, 20)) == 200.0 / 9_800)
+    // A multipolygon against one of its parts.
+    let twoParts = MultiPolygon([square(0, 0, 10).polygons[0], square(20, 0, 10).polygons[0]])
+    #expect(try IoU.polygons(twoParts, square(0, 0, 10)) == 0.5)
+  }
+}
+
+@Suite struct IoUCommandTests {
+  func write(_ features: [[String: Any]], to name: String) throws -> URL {
+    let directory = try TestSupport.temporaryDirectory("swath-iou")
+    let url = directory.appendingPathComponent(name)
+    let collection: [String: Any] = ["type": "FeatureCollection", "features": features]
+    try JSONSerialization.data(withJSONObject: collection).write(to: url)
+    return url
+  }
+
+  func feature(_ id: Any?, _ box: BoundingBox) -> [String: Any] {
+    let ring = box.polygon.shell.map { [$0.x, $0.y] }
+    var feature: [String: Any] = [
+      "type": "Feature", "properties": [:],
+      "geometry": ["type": "Polygon", "coordinates": [ring]],
+    ]
+    if let id { feature["id"] = id }
+    return feature
+  }
+
+  @Test func planarPairs() throws {
+    let url = try write(
+      [
+        feature("a", BoundingBox(minX: 500_000, minY: 4_000_000, maxX: 500_010, maxY: 4_000_010)),
+        feature(7, BoundingBox(minX: 500_005, minY: 4_000_000, maxX: 500_015, maxY: 4_000_010)),
+        // Touches "a" along an edge: a candidate pair, IoU 0, not listed.
+        feature(nil, BoundingBox(minX: 499_990, minY: 4_000_000, maxX: 500_000, maxY: 4_000_010)),
+        feature("far", BoundingBox(minX: 0, minY: 0, maxX: 1, maxY: 1)),
+      ], to: "planar.geojson")
+    defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    let result = try TestSupport.swath(["iou", url.path, "--planar"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first == "a\t7\t\(50.0 / 150.0)")
+    #expect(lines.count == 2)
+    #expect(lines.last?.hasPrefix("4 features, 2 candidate pairs evaluated in ") == true)
+    #expect(lines.last?.contains("1 with IoU > 0, working CRS planar") == true)
+
+    let jsonResult = try TestSupport.swath(["iou", url.path, "--planar", "--json"])
+    #expect(jsonResult.status == 0)
+    let report = try #require(
+      JSONSerialization.jsonObject(with: Data(jsonResult.stdout.utf8)) as? [String: Any])
+    #expect(report["candidatePairs"] as? Int == 2)
+    #expect(report["overlappingPairs"] as? Int == 1)
+    let pairs = try #require(report["pairs"] as? [[String: Any]])
+    #expect(pairs.count == 1)
+    #expect(pairs.first?["a"] as? Int == 0 && pairs.first?["b"] as? Int == 1)
+    #expect(pairs.first?["bId"] as? String == "7")
+    #expect((pairs.first?["iou"] as? NSNumber)?.doubleValue == 50.0 / 150.0)
+  }
+
+  @Test func lonLatPairsAreMeasuredInUTM() throws {
+    // Two 0.001° boxes near lon 9, lat 45, the second shifted by half its width.
+    let url = try write(
+      [
+        feature("x", BoundingBox(minX: 9.0, minY: 45.0, maxX: 9.001, maxY: 45.001)),
+        feature("y", BoundingBox(minX: 9.0005, minY: 45.0, maxX: 9.0015, maxY: 45.001)),
+        feature("z", BoundingBox(minX: 9.0, minY: 45.0, maxX: 9.001, maxY: 45.001)),
+      ], to: "lonlat.geojson")
+    defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    let result = try TestSupport.swath(["iou", url.path, "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = try #require(
+      JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(report["workingCRS"] as? String == "EPSG:32632")
+    let pairs = try #require(report["pairs"] as? [[String: Any]])
+    let values = Dictionary(
+      uniqueKeysWithValues: pairs.map {
+        ("\($0["aId"]!)-\($0["bId"]!)", ($0["iou"] as? NSNumber)?.doubleValue ?? -1)
+      })
+    #expect(values["x-z"] == 1)
+    // Projection is nearly affine at this size: about 1/3, not exactly.
+    #expect(abs((values["x-y"] ?? 0) - 1.0 / 3.0) < 1e-3)
+    #expect(abs((values["y-z"] ?? 0) - 1.0 / 3.0) < 1e-3)
+  }
+
+  @Test func badInputIsReported() throws {
+    let directory = try TestSupport.temporaryDirectory("swath-iou")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let missing = try TestSupport.swath(["iou", directory.appendingPathComponent("none.geojson").path])
+    #expect(missing.status == 2)
+    #expect(missing.stderr.contains("cannot read"))
+
+    let truncated = directory.appendingPathComponent("truncated.geojson")
+    try Data(#"{"type": "FeatureCollection", "features": [{"type": "Fea"#.utf8).write(to: truncated)
+    let notJSON = try TestSupport.swath(["iou", truncated.path])
+    #expect(notJSON.status == 1)
+    #expect(notJSON.stderr.hasPrefix("swath: \(truncated.path): not JSON"), "\(notJSON.stderr)")
+
+    let point = directory.appendingPathComponent("point.geojson")
+    try Data(
+      #"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}"#
+        .utf8
+    ).write(to: point)
+    let notPolygonal = try TestSupport.swath(["iou", point.path])
+    #expect(notPolygonal.status == 1)
+    #expect(notPolygonal.stderr.contains("features[0].geometry"), "\(notPolygonal.stderr)")
+    #expect(notPolygonal.stderr.contains("Point is not polygonal"))
+
+    let projected = try write(
+      [feature("p", BoundingBox(minX: 500_000, minY: 4_000_000, maxX: 500_010, maxY: 4_000_010))],
+      to: "projected.geojson")
+    defer { try? FileManager.default.removeItem(at: projected.deletingLastPathComponent()) }
+    let outOfRange = try TestSupport.swath(["iou", projected.path])
+    #expect(outOfRange.status == 1)
+    #expect(outOfRange.stderr.contains("features[0] is not lon/lat"), "\(outOfRange.stderr)")
+  }
+}
