@@ -61,7 +61,11 @@ let package = Package(
       ]),
     .testTarget(
       name: "SwathStoreTests", dependencies: ["SwathStore", "SwathCLI", "SwathTestSupport", "swath"]),
-    .testTarget(name: "SwathCLITests", dependencies: ["SwathCLI", "SwathTestSupport", "swath"]),
+    .testTarget(
+      name: "SwathCLITests",
+      dependencies: [
+        "SwathCLI", "SwathSimulation", "SwathGeometry", "SwathGDAL", "CGDAL", "SwathTestSupport", "swath",
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

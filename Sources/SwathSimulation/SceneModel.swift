@@ -1,0 +1,167 @@
+import Foundation
+import SwathGDAL
+import SwathGeometry
+
+/// What to generate: the same options give the same scene, byte for byte, on every machine.
+public struct SceneOptions: Sendable, Hashable {
+  public var seed: UInt64
+  /// Width and height in pixels (the scene is square).
+  public var size: Int
+  /// Ground sample distance in metres per pixel.
+  public var gsd: Double
+  /// The scene CRS: WGS 84 / UTM zone 33N.
+  public var epsg: Int
+  /// UTM coordinates of the top-left corner: the Salzach valley at Hallein, south of Salzburg.
+  public var originX: Double
+  public var originY: Double
+
+  public static let sizeRange = 128...8192
+  public static let gsdRange = 0.05...2.0
+
+  public init(
+    seed: UInt64 = 1, size: Int = 2048, gsd: Double = 0.3, epsg: Int = 32633,
+    originX: Double = 356_400, originY: Double = 5_282_800
+  ) {
+    self.seed = seed
+    self.size = size
+    self.gsd = gsd
+    self.epsg = epsg
+    self.originX = originX
+    self.originY = originY
+  }
+
+  /// Throws one line naming the option that is out of range.
+  public func validate() throws {
+    guard Self.sizeRange.contains(size) else {
+      throw SceneError(
+        "--size must be between \(Self.sizeRange.lowerBound) and \(Self.sizeRange.upperBound) pixels (got \(size))"
+      )
+    }
+    guard gsd.isFinite, Self.gsdRange.contains(gsd) else {
+      throw SceneError(
+        "--gsd must be between \(Self.gsdRange.lowerBound) and \(Self.gsdRange.upperBound) metres (got \(gsd))"
+      )
+    }
+  }
+
+  /// Side of the scene in metres.
+  public var extent: Double { Double(size) * gsd }
+
+  public var geoTransform: GeoTransform { GeoTransform([originX, gsd, 0, originY, 0, -gsd]) }
+}
+
+/// A scene generation or writing failure, as one line.
+public struct SceneError: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// An 8-bit colour.
+public struct RGB: Hashable, Sendable {
+  public var r: UInt8
+  public var g: UInt8
+  public var b: UInt8
+  public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
+    self.r = r
+    self.g = g
+    self.b = b
+  }
+}
+
+/// One object of the ground truth, in the scene CRS.
+public struct SceneObject: Hashable, Sendable {
+  /// Stable within a seed/size/gsd: `b0001…` for buildings, `v0001…` for vehicles.
+  public var id: String
+  /// `building` or `vehicle`.
+  public var label: String
+  /// Buildings are drawn as polygons, vehicles as axis-aligned boxes.
+  public var shape: ShapeKind
+  /// house, shed, commercial, courtyard; car, van, truck.
+  public var kind: String
+  /// Scene CRS (UTM metres): counter-clockwise shell, clockwise holes, closed rings.
+  public var polygon: Polygon
+  /// Roof or body colour before shading.
+  public var color: RGB
+  /// Height above ground in metres (drives the shadow).
+  public var height: Double
+
+  public var envelope: BoundingBox {
+    var box = BoundingBox(
+      minX: polygon.shell[0].x, minY: polygon.shell[0].y, maxX: polygon.shell[0].x, maxY: polygon.shell[0].y)
+    for point in polygon.shell { box.include(point) }
+    return box
+  }
+}
+
+/// The layout of a generated town and its ground truth.
+public struct SceneTruth: Sendable {
+  public let options: SceneOptions
+  /// Buildings first, then vehicles, in id order.
+  public let objects: [SceneObject]
+  /// The valid (non-nodata) area in the scene CRS, clipped to the image: a rotated strip
+  /// like the footprint of a real orthophoto.
+  public let footprint: Polygon
+  /// Everything drawn that is not ground truth (roads, trees, gardens), in local metres.
+  let layout: TownLayout
+
+  public var width: Int { options.size }
+  public var height: Int { options.size }
+  public var epsg: Int { options.epsg }
+  public var geoTransform: GeoTransform { options.geoTransform }
+  public var buildings: [SceneObject] { objects.filter { $0.label == "building" } }
+  public var vehicles: [SceneObject] { objects.filter { $0.label == "vehicle" } }
+
+  /// The objects as annotator-style features in the scene CRS.
+  public func labelFeatures() -> [LabelFeature] {
+    objects.map { object in
+      LabelFeature(
+        id: object.id, label: object.label, shape: object.shape, geometry: MultiPolygon(object.polygon),
+        properties: ["kind": .string(object.kind)])
+    }
+  }
+
+  /// The objects reprojected to WGS84 longitude/latitude, orientation kept (RFC 7946).
+  public func wgs84Features() throws -> [LabelFeature] {
+    let transform = try CoordinateTransform(
+      from: SpatialReference(epsg: options.epsg), to: SpatialReference.wgs84())
+    return try labelFeatures().map { feature in
+      var reprojected = feature
+      reprojected.geometry = MultiPolygon(
+        try feature.geometry.polygons.map { polygon in
+          Polygon(
+            shell: try oriented(reproject(polygon.shell, transform), counterClockwise: true),
+            holes: try polygon.holes.map { try oriented(reproject($0, transform), counterClockwise: false) })
+        })
+      return reprojected
+    }
+  }
+}
+
+func reproject(_ ring: Ring, _ transform: CoordinateTransform) throws -> Ring {
+  var xs = ring.map(\.x)
+  var ys = ring.map(\.y)
+  try transform.transform(xs: &xs, ys: &ys)
+  return zip(xs, ys).map { Point($0, $1) }
+}
+
+/// Twice the signed area: positive when counter-clockwise with y up.
+func signedArea(_ ring: [Point]) -> Double {
+  guard ring.count > 2 else { return 0 }
+  var sum = 0.0
+  for index in 0..<ring.count {
+    let a = ring[index]
+    let b = ring[(index + 1) % ring.count]
+    sum += a.x * b.y - b.x * a.y
+  }
+  return sum
+}
+
+/// The ring closed and turning the requested way (with y up).
+func oriented(_ ring: [Point], counterClockwise: Bool) -> Ring {
+  var open = ring
+  if open.count > 1, open.first == open.last { open.removeLast() }
+  if (signedArea(open) > 0) != counterClockwise { open.reverse() }
+  if let first = open.first { open.append(first) }
+  return open
+}

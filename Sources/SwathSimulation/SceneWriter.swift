@@ -1,0 +1,179 @@
+import CGDAL
+import Foundation
+import SwathGDAL
+import SwathGeometry
+
+/// Where a scene was written.
+public struct SceneFiles: Sendable {
+  public var image: URL
+  public var truth: URL
+}
+
+extension SceneGenerator {
+  public static let imageName = "town.tif"
+  public static let truthName = "truth.geojson"
+
+  /// The town's pixels: RGB, pixel-interleaved, top row first; nodata (0,0,0) outside the collar.
+  public static func render(_ truth: SceneTruth) -> [UInt8] {
+    var renderer = TownRenderer(truth: truth)
+    return renderer.render()
+  }
+
+  /// Generates, renders and writes `town.tif` and `truth.geojson` into `directory`
+  /// (created when missing). Both files appear whole or not at all.
+  @discardableResult
+  public static func write(_ options: SceneOptions, to directory: URL) throws -> (SceneTruth, SceneFiles) {
+    try options.validate()
+    try prepare(directory)
+    let truth = try generate(options)
+    let image = directory.appendingPathComponent(imageName)
+    let truthURL = directory.appendingPathComponent(truthName)
+    let suffix = ".\(ProcessInfo.processInfo.processIdentifier).tmp"
+    let temporaryImage = directory.appendingPathComponent("." + imageName + suffix)
+    let temporaryTruth = directory.appendingPathComponent("." + truthName + suffix)
+    do {
+      let geojson = try truthGeoJSON(truth)
+      do {
+        try Data(geojson.utf8).write(to: temporaryTruth)
+      } catch {
+        throw SceneError("cannot write \(temporaryTruth.path): \(reason(error))")
+      }
+      try writeGeoTIFF(truth, pixels: render(truth), to: temporaryImage)
+      try replace(image, with: temporaryImage)
+      try replace(truthURL, with: temporaryTruth)
+    } catch {
+      try? FileManager.default.removeItem(at: temporaryImage)
+      try? FileManager.default.removeItem(at: temporaryTruth)
+      throw error
+    }
+    return (truth, SceneFiles(image: image, truth: truthURL))
+  }
+
+  static func reason(_ error: Error) -> String {
+    if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError,
+      underlying.domain == NSPOSIXErrorDomain
+    {
+      return String(cString: strerror(Int32(underlying.code)))
+    }
+    return (error as NSError).localizedDescription
+  }
+
+  /// Makes sure `directory` exists and we can create files in it.
+  static func prepare(_ directory: URL) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+      guard isDirectory.boolValue else { throw SceneError("\(directory.path): exists and is not a folder") }
+    } else {
+      // mkdir(2) one level at a time, so the message names the level that failed and why.
+      var path = ""
+      for component in directory.standardizedFileURL.path.split(separator: "/") {
+        path += "/" + component
+        if mkdir(path, 0o777) != 0, errno != EEXIST {
+          throw SceneError(
+            "cannot create folder \(directory.path) (at \(path): \(String(cString: strerror(errno))))")
+        }
+      }
+    }
+    // access(2) says yes to root everywhere; only a real file tells.
+    let probe = directory.appendingPathComponent(
+      ".swath-write-probe.\(ProcessInfo.processInfo.processIdentifier).tmp")
+    guard manager.createFile(atPath: probe.path, contents: Data()) else {
+      throw SceneError("cannot write to folder \(directory.path): \(String(cString: strerror(errno)))")
+    }
+    try? manager.removeItem(at: probe)
+  }
+
+  static func replace(_ destination: URL, with source: URL) throws {
+    guard rename(source.path, destination.path) == 0 else {
+      throw SceneError(
+        "cannot rename \(source.path) to \(destination.path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// A tiled, DEFLATE-compressed RGB GeoTIFF with nodata 0 on every band.
+  static func writeGeoTIFF(_ truth: SceneTruth, pixels: [UInt8], to url: URL) throws {
+    GDAL.initialize()
+    GDAL.resetError()
+    guard let driver = GDALGetDriverByName("GTiff") else { throw GDALError.last("GDAL has no GTiff driver") }
+    let options = [
+      "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "PREDICTOR=2", "PHOTOMETRIC=RGB",
+      "INTERLEAVE=PIXEL", "NUM_THREADS=ALL_CPUS",
+    ]
+    let width = truth.width
+    let height = truth.height
+    guard
+      let dataset = withCStringArray(
+        options, { GDALCreate(driver, url.path, Int32(width), Int32(height), 3, GDT_Byte, $0) })
+    else {
+      throw GDALError.last("cannot create \(url.path)")
+    }
+    var closed = false
+    defer { if !closed { GDALClose(dataset) } }
+    var coefficients = truth.geoTransform.coefficients
+    guard GDALSetGeoTransform(dataset, &coefficients) == CE_None else {
+      throw GDALError.last("cannot set the geotransform of \(url.path)")
+    }
+    let crs = try SpatialReference(epsg: truth.epsg)
+    guard GDALSetSpatialRef(dataset, crs.handle) == CE_None else {
+      throw GDALError.last("cannot set the CRS of \(url.path)")
+    }
+    let interpretations = [GCI_RedBand, GCI_GreenBand, GCI_BlueBand]
+    for index in 1...3 {
+      let band = GDALGetRasterBand(dataset, Int32(index))
+      GDALSetRasterNoDataValue(band, 0)
+      GDALSetRasterColorInterpretation(band, interpretations[index - 1])
+    }
+    // Strips of one block row keep GDAL's cache small.
+    let strip = 256
+    try pixels.withUnsafeBufferPointer { buffer in
+      var row = 0
+      while row < height {
+        let rows = min(strip, height - row)
+        let start = UnsafeMutableRawPointer(mutating: buffer.baseAddress! + row * width * 3)
+        let status = GDALDatasetRasterIO(
+          dataset, GF_Write, Int32(0), Int32(row), Int32(width), Int32(rows), start, Int32(width),
+          Int32(rows),
+          GDT_Byte, 3, nil, 3, Int32(width * 3), 1)
+        guard status == CE_None else { throw GDALError.last("cannot write \(url.path)") }
+        row += rows
+      }
+    }
+    GDAL.resetError()
+    GDALClose(dataset)
+    closed = true
+    if CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
+      throw GDALError.last("cannot finish \(url.path)")
+    }
+  }
+
+  /// The truth as an RFC 7946 FeatureCollection in WGS84, one Feature a line, fixed number
+  /// formatting so the same options give the same bytes.
+  public static func truthGeoJSON(_ truth: SceneTruth) throws -> String {
+    let features = try truth.wgs84Features()
+    let options = truth.options
+    let geoTransform = truth.geoTransform.coefficients.map { format($0, 3) }.joined(separator: ", ")
+    var text = "{\n\"type\": \"FeatureCollection\",\n"
+    text +=
+      "\"scene\": {\"image\": \"\(imageName)\", \"crs\": \"EPSG:\(options.epsg)\", \"width\": \(truth.width), "
+      + "\"height\": \(truth.height), \"gsd\": \(format(options.gsd, 3)), \"seed\": \(options.seed), "
+      + "\"geotransform\": [\(geoTransform)], \"buildings\": \(truth.buildings.count), "
+      + "\"vehicles\": \(truth.vehicles.count)},\n"
+    text += "\"features\": [\n"
+    let lines = zip(truth.objects, features).map { object, feature -> String in
+      let rings = feature.geometry.polygons[0].rings.map { ring in
+        "[" + ring.map { "[\(format($0.x, 9)), \(format($0.y, 9))]" }.joined(separator: ", ") + "]"
+      }
+      return "{\"type\": \"Feature\", \"id\": \"\(object.id)\", \"properties\": {\"id\": \"\(object.id)\", "
+        + "\"label\": \"\(object.label)\", \"shape\": \"\(object.shape.rawValue)\", \"kind\": \"\(object.kind)\"}, "
+        + "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": [\(rings.joined(separator: ", "))]}}"
+    }
+    text += lines.joined(separator: ",\n")
+    text += "\n]\n}\n"
+    return text
+  }
+
+  static func format(_ value: Double, _ decimals: Int) -> String {
+    String(format: "%.\(decimals)f", value)
+  }
+}
