@@ -1,0 +1,573 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A parsed JSON value and where it starts in the file, so that messages can point into it.
+struct JSONNode: Sendable {
+  enum Kind: Sendable {
+    case null
+    case bool(Bool)
+    /// `decimals`: digits after the point once the exponent is applied (`1.5e-3` has 4).
+    case number(Double, decimals: Int)
+    /// `NaN`, `Infinity`, `-Infinity`: not JSON, but written by common tools; kept so the
+    /// validator can name the position instead of stopping at a syntax error.
+    case nonFinite(String)
+    case string(String)
+    case array([JSONNode])
+    /// Members in file order, duplicates kept (the validator reports them).
+    case object([JSONMember])
+  }
+  var kind: Kind
+  var line: Int32
+  var column: Int32
+
+  var typeName: String {
+    switch kind {
+    case .null: return "null"
+    case .bool: return "a boolean"
+    case .number, .nonFinite: return "a number"
+    case .string: return "a string"
+    case .array: return "an array"
+    case .object: return "an object"
+    }
+  }
+
+  var members: [JSONMember]? {
+    if case .object(let members) = kind { return members }
+    return nil
+  }
+  var elements: [JSONNode]? {
+    if case .array(let elements) = kind { return elements }
+    return nil
+  }
+  var string: String? {
+    if case .string(let text) = kind { return text }
+    return nil
+  }
+  var isNull: Bool {
+    if case .null = kind { return true }
+    return false
+  }
+
+  /// The first member named `key`.
+  func member(_ key: String) -> JSONNode? {
+    guard case .object(let members) = kind else { return nil }
+    for member in members where member.key == key { return member.value }
+    return nil
+  }
+
+  /// The plain value, for carrying properties through; non-finite tokens become strings.
+  var value: JSONValue {
+    switch kind {
+    case .null: return .null
+    case .bool(let flag): return .bool(flag)
+    case .number(let number, _): return .number(number)
+    case .nonFinite(let token): return .string(token)
+    case .string(let text): return .string(text)
+    case .array(let elements): return .array(elements.map(\.value))
+    case .object(let members):
+      var object: [String: JSONValue] = [:]
+      object.reserveCapacity(members.count)
+      for member in members where object[member.key] == nil { object[member.key] = member.value.value }
+      return .object(object)
+    }
+  }
+}
+
+struct JSONMember: Sendable {
+  var key: String
+  var value: JSONNode
+}
+
+/// A JSON syntax error: what was expected, and where (1-based line and byte column, 0-based byte
+/// offset, and the JSON path of the value being read).
+struct JSONSyntaxError: Error, Sendable {
+  var message: String
+  var line: Int
+  var column: Int
+  var offset: Int
+  /// Path components from the root, e.g. ["features", "[12]", "geometry"].
+  var pathComponents: [String] = []
+}
+
+/// An I/O failure while reading (not a syntax problem).
+public struct GeoJSONReadError: Error, CustomStringConvertible, Sendable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// A streaming JSON tokenizer and parser over a file descriptor or a block of memory.
+/// It reads the input in fixed-size chunks, so memory stays bounded by the largest single
+/// value the caller asks it to build (one feature), not by the file.
+final class JSONStreamParser {
+  private let fileDescriptor: Int32
+  private let ownsDescriptor: Bool
+  private var buffer: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
+  private var position = 0
+  private var limit = 0
+  /// File offset of buffer[0].
+  private var bufferOffset = 0
+  private var atEndOfInput = false
+  private(set) var line = 1
+  /// File offset of the first byte of the current line.
+  private var lineStart = 0
+  private var scratch: [UInt8] = []
+  private let maximumDepth = 256
+
+  /// Reads `url` in chunks of `chunkSize` bytes.
+  init(contentsOf url: URL, chunkSize: Int = 1 << 20) throws {
+    let descriptor = open(url.path, O_RDONLY)
+    guard descriptor >= 0 else {
+      throw GeoJSONReadError("cannot open \(url.path): \(String(cString: strerror(errno)))")
+    }
+    var status = stat()
+    if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+      close(descriptor)
+      throw GeoJSONReadError("cannot read \(url.path): it is a directory")
+    }
+    fileDescriptor = descriptor
+    ownsDescriptor = true
+    capacity = chunkSize
+    buffer = .allocate(capacity: chunkSize)
+  }
+
+  /// Parses bytes already in memory.
+  init(data: Data) {
+    fileDescriptor = -1
+    ownsDescriptor = false
+    capacity = max(1, data.count)
+    buffer = .allocate(capacity: capacity)
+    data.copyBytes(to: buffer, count: data.count)
+    limit = data.count
+    atEndOfInput = true
+  }
+
+  deinit {
+    buffer.deallocate()
+    if ownsDescriptor { close(fileDescriptor) }
+  }
+
+  // MARK: Input
+
+  var offset: Int { bufferOffset + position }
+  var column: Int { offset - lineStart + 1 }
+
+  /// Refills the buffer; false at the end of the input.
+  private func refill() throws -> Bool {
+    if atEndOfInput { return false }
+    bufferOffset += limit
+    position = 0
+    limit = 0
+    while true {
+      let count = read(fileDescriptor, buffer, capacity)
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw GeoJSONReadError("read error at byte \(bufferOffset): \(String(cString: strerror(errno)))")
+      }
+      if count == 0 { atEndOfInput = true }
+      limit = count
+      return count > 0
+    }
+  }
+
+  @inline(__always)
+  private func peekByte() throws -> UInt8? {
+    if position < limit { return buffer[position] }
+    return try refill() ? buffer[position] : nil
+  }
+
+  func syntaxError(_ message: String) -> JSONSyntaxError {
+    JSONSyntaxError(message: message, line: line, column: column, offset: offset)
+  }
+
+  private func describe(_ byte: UInt8?) -> String {
+    guard let byte else { return "the end of the file" }
+    if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+    return String(format: "byte 0x%02X", byte)
+  }
+
+  /// Skips whitespace and returns the next significant byte without consuming it.
+  @inline(__always)
+  func peekSignificant() throws -> UInt8? {
+    while true {
+      if position >= limit {
+        if try !refill() { return nil }
+      }
+      let byte = buffer[position]
+      switch byte {
+      case 0x20, 0x09, 0x0D:
+        position += 1
+      case 0x0A:
+        position += 1
+        line += 1
+        lineStart = bufferOffset + position
+      default:
+        return byte
+      }
+    }
+  }
+
+  func expect(_ byte: UInt8, _ what: String) throws {
+    let next = try peekSignificant()
+    guard next == byte else { throw syntaxError("expected \(what), found \(describe(next))") }
+    position += 1
+  }
+
+  /// True after consuming the whole input except whitespace.
+  func atEnd() throws -> Bool { try peekSignificant() == nil }
+
+  func skipByte() { position += 1 }
+
+  // MARK: Values
+
+  /// Parses one complete value.
+  func parseValue(depth: Int = 0) throws -> JSONNode {
+    guard let byte = try peekSignificant() else { throw syntaxError("expected a value, found the end of the file") }
+    let startLine = Int32(truncatingIfNeeded: line)
+    let startColumn = Int32(truncatingIfNeeded: column)
+    let kind: JSONNode.Kind
+    switch byte {
+    case UInt8(ascii: "{"):
+      guard depth < maximumDepth else { throw syntaxError("nesting deeper than \(maximumDepth) levels") }
+      position += 1
+      kind = .object(try parseMembers(depth: depth))
+    case UInt8(ascii: "["):
+      guard depth < maximumDepth else { throw syntaxError("nesting deeper than \(maximumDepth) levels") }
+      position += 1
+      kind = .array(try parseElements(depth: depth))
+    case UInt8(ascii: "\""):
+      kind = .string(try parseString())
+    case UInt8(ascii: "t"):
+      try parseLiteral("true")
+      kind = .bool(true)
+    case UInt8(ascii: "f"):
+      try parseLiteral("false")
+      kind = .bool(false)
+    case UInt8(ascii: "n"):
+      try parseLiteral("null")
+      kind = .null
+    case UInt8(ascii: "N"):
+      try parseLiteral("NaN")
+      kind = .nonFinite("NaN")
+    case UInt8(ascii: "I"):
+      try parseLiteral("Infinity")
+      kind = .nonFinite("Infinity")
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      kind = try parseNumber()
+    default:
+      throw syntaxError("expected a value, found \(describe(byte))")
+    }
+    return JSONNode(kind: kind, line: startLine, column: startColumn)
+  }
+
+  private func parseMembers(depth: Int) throws -> [JSONMember] {
+    var members: [JSONMember] = []
+    if try peekSignificant() == UInt8(ascii: "}") {
+      position += 1
+      return members
+    }
+    while true {
+      let key = try parseKey()
+      do {
+        members.append(JSONMember(key: key, value: try parseValue(depth: depth + 1)))
+      } catch var error as JSONSyntaxError {
+        error.pathComponents.insert(key, at: 0)
+        throw error
+      }
+      if try !parseObjectSeparator() { return members }
+    }
+  }
+
+  /// Reads `"key" :`.
+  func parseKey() throws -> String {
+    let next = try peekSignificant()
+    guard next == UInt8(ascii: "\"") else {
+      throw syntaxError("expected a member name in double quotes, found \(describe(next))")
+    }
+    let key = try parseString()
+    try expect(UInt8(ascii: ":"), "':' after a member name")
+    return key
+  }
+
+  /// After a member: true on ',', false on '}'.
+  func parseObjectSeparator() throws -> Bool {
+    let next = try peekSignificant()
+    if next == UInt8(ascii: ",") {
+      position += 1
+      return true
+    }
+    if next == UInt8(ascii: "}") {
+      position += 1
+      return false
+    }
+    throw syntaxError("expected ',' or '}' after an object member, found \(describe(next))")
+  }
+
+  /// After an element: true on ',', false on ']'.
+  func parseArraySeparator() throws -> Bool {
+    let next = try peekSignificant()
+    if next == UInt8(ascii: ",") {
+      position += 1
+      return true
+    }
+    if next == UInt8(ascii: "]") {
+      position += 1
+      return false
+    }
+    throw syntaxError("expected ',' or ']' after an array element, found \(describe(next))")
+  }
+
+  private func parseElements(depth: Int) throws -> [JSONNode] {
+    var elements: [JSONNode] = []
+    if try peekSignificant() == UInt8(ascii: "]") {
+      position += 1
+      return elements
+    }
+    while true {
+      do {
+        elements.append(try parseValue(depth: depth + 1))
+      } catch var error as JSONSyntaxError {
+        error.pathComponents.insert("[\(elements.count)]", at: 0)
+        throw error
+      }
+      if try !parseArraySeparator() { return elements }
+    }
+  }
+
+  private func parseLiteral(_ literal: StaticString) throws {
+    let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+    for expected in bytes {
+      let byte = try peekByte()
+      guard byte == expected else {
+        throw syntaxError("invalid literal: expected '\(literal)', found \(describe(byte))")
+      }
+      position += 1
+    }
+    // A literal must not run on into letters (`nulls`, `truex`).
+    if let byte = try peekByte(), isIdentifierByte(byte) {
+      throw syntaxError("invalid literal: unexpected \(describe(byte)) after '\(literal)'")
+    }
+  }
+
+  @inline(__always)
+  private func isIdentifierByte(_ byte: UInt8) -> Bool {
+    (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+  }
+
+  // MARK: Strings
+
+  /// Reads a string token, starting at its opening quote.
+  func parseString() throws -> String {
+    position += 1  // opening quote
+    // Fast path: the whole string, without escapes, inside the current buffer.
+    var index = position
+    while index < limit {
+      let byte = buffer[index]
+      if byte == UInt8(ascii: "\"") {
+        let text = try makeString(UnsafeBufferPointer(start: buffer + position, count: index - position))
+        position = index + 1
+        return text
+      }
+      if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+      index += 1
+    }
+    return try parseStringSlowly()
+  }
+
+  private func makeString(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw syntaxError("a string is not valid UTF-8")
+    }
+    return text
+  }
+
+  private func parseStringSlowly() throws -> String {
+    scratch.removeAll(keepingCapacity: true)
+    while true {
+      guard let byte = try peekByte() else { throw syntaxError("unterminated string: the file ends inside it") }
+      position += 1
+      switch byte {
+      case UInt8(ascii: "\""):
+        return try scratch.withUnsafeBufferPointer { try makeString($0) }
+      case UInt8(ascii: "\\"):
+        try parseEscape()
+      case 0..<0x20:
+        position -= 1
+        throw syntaxError("unescaped control character (\(describe(byte))) in a string")
+      default:
+        scratch.append(byte)
+      }
+    }
+  }
+
+  private func parseEscape() throws {
+    guard let byte = try peekByte() else { throw syntaxError("unterminated string: the file ends inside it") }
+    position += 1
+    switch byte {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(byte)
+    case UInt8(ascii: "b"): scratch.append(0x08)
+    case UInt8(ascii: "f"): scratch.append(0x0C)
+    case UInt8(ascii: "n"): scratch.append(0x0A)
+    case UInt8(ascii: "r"): scratch.append(0x0D)
+    case UInt8(ascii: "t"): scratch.append(0x09)
+    case UInt8(ascii: "u"):
+      var scalar = try parseHex4()
+      if (0xD800..<0xDC00).contains(scalar) {
+        // A high surrogate must be followed by an escaped low surrogate.
+        guard try peekByte() == UInt8(ascii: "\\") else { throw syntaxError("unpaired UTF-16 surrogate escape") }
+        position += 1
+        guard try peekByte() == UInt8(ascii: "u") else { throw syntaxError("unpaired UTF-16 surrogate escape") }
+        position += 1
+        let low = try parseHex4()
+        guard (0xDC00..<0xE000).contains(low) else { throw syntaxError("unpaired UTF-16 surrogate escape") }
+        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+      } else if (0xDC00..<0xE000).contains(scalar) {
+        throw syntaxError("unpaired UTF-16 surrogate escape")
+      }
+      guard let unicode = Unicode.Scalar(scalar) else { throw syntaxError("invalid \\u escape") }
+      scratch.append(contentsOf: String(Character(unicode)).utf8)
+    default:
+      position -= 1
+      throw syntaxError("invalid escape '\\\(Character(Unicode.Scalar(byte)))' in a string")
+    }
+  }
+
+  private func parseHex4() throws -> UInt32 {
+    var value: UInt32 = 0
+    for _ in 0..<4 {
+      guard let byte = try peekByte() else { throw syntaxError("unterminated \\u escape") }
+      let digit: UInt32
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+      default: throw syntaxError("invalid hex digit \(describe(byte)) in a \\u escape")
+      }
+      value = value << 4 | digit
+      position += 1
+    }
+    return value
+  }
+
+  // MARK: Numbers
+
+  /// Reads a number by the JSON grammar, computing the value exactly (Clinger's fast path
+  /// for short decimals, strtod otherwise) and counting decimal places.
+  private func parseNumber() throws -> JSONNode.Kind {
+    scratch.removeAll(keepingCapacity: true)
+    var negative = false
+    if try peekByte() == UInt8(ascii: "-") {
+      negative = true
+      scratch.append(UInt8(ascii: "-"))
+      position += 1
+      if try peekByte() == UInt8(ascii: "I") {
+        try parseLiteral("Infinity")
+        return .nonFinite("-Infinity")
+      }
+    }
+    var mantissa: UInt64 = 0
+    var significantDigits = 0
+    var droppedIntegerDigits = 0
+    var fractionDigits = 0
+    var exponent = 0
+
+    guard let first = try peekByte(), first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
+      throw syntaxError("invalid number: expected a digit after '-', found \(describe(try peekByte()))")
+    }
+    if first == UInt8(ascii: "0") {
+      scratch.append(first)
+      position += 1
+      if let next = try peekByte(), next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9") {
+        throw syntaxError("invalid number: leading zeros are not allowed")
+      }
+    } else {
+      while let byte = try peekByte(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+        scratch.append(byte)
+        position += 1
+        if significantDigits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+          if mantissa != 0 { significantDigits += 1 }
+        } else {
+          droppedIntegerDigits += 1
+        }
+      }
+    }
+    var exact = droppedIntegerDigits == 0
+    if try peekByte() == UInt8(ascii: ".") {
+      scratch.append(UInt8(ascii: "."))
+      position += 1
+      while let byte = try peekByte(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+        scratch.append(byte)
+        position += 1
+        fractionDigits += 1
+        if significantDigits < 19 {
+          mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+          if mantissa != 0 { significantDigits += 1 }
+        } else {
+          // Dropping a digit would misplace the decimal point of the fast path.
+          exact = false
+        }
+      }
+      if fractionDigits == 0 {
+        throw syntaxError("invalid number: expected a digit after the decimal point, found \(describe(try peekByte()))")
+      }
+    }
+    if let byte = try peekByte(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+      scratch.append(byte)
+      position += 1
+      var exponentNegative = false
+      if let sign = try peekByte(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+        scratch.append(sign)
+        exponentNegative = sign == UInt8(ascii: "-")
+        position += 1
+      }
+      var digits = 0
+      while let digit = try peekByte(), digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") {
+        scratch.append(digit)
+        position += 1
+        digits += 1
+        if exponent < 100_000 { exponent = exponent * 10 + Int(digit - UInt8(ascii: "0")) }
+      }
+      if digits == 0 {
+        throw syntaxError("invalid number: expected a digit in the exponent, found \(describe(try peekByte()))")
+      }
+      if exponentNegative { exponent = -exponent }
+    }
+    if let byte = try peekByte(), isIdentifierByte(byte) || byte == UInt8(ascii: ".") {
+      throw syntaxError("invalid number: unexpected \(describe(byte))")
+    }
+    let decimals = max(0, fractionDigits - exponent)
+    // Power of ten applied to the integer mantissa.
+    let scale = exponent - fractionDigits
+    var value: Double
+    if exact && mantissa <= (1 << 53) && scale >= -22 && scale <= 22 {
+      value = Double(mantissa)
+      if scale < 0 {
+        value /= Self.powersOfTen[-scale]
+      } else if scale > 0 {
+        value *= Self.powersOfTen[scale]
+      }
+      if negative { value = -value }
+    } else {
+      scratch.append(0)
+      value = scratch.withUnsafeBufferPointer { bytes in
+        bytes.withMemoryRebound(to: CChar.self) { strtod($0.baseAddress!, nil) }
+      }
+    }
+    if !value.isFinite {
+      // Overflows such as 1e400: valid JSON, but not a usable coordinate.
+      return .nonFinite(String(decoding: scratch.dropLast(), as: UTF8.self))
+    }
+    return .number(value, decimals: decimals)
+  }
+
+  private static let powersOfTen: [Double] = (0...22).map { exponent in
+    var value = 1.0
+    for _ in 0..<exponent { value *= 10 }
+    return value
+  }
+}
