@@ -114,7 +114,8 @@ struct ValidateCommand: ParsableCommand {
       }
       let folder = out.deletingLastPathComponent()
       guard FileManager.default.isWritableFile(atPath: folder.path) else {
-        throw SwathFailure("cannot write \(out.path): folder \(folder.path) is missing or not writable", exitCode: 2)
+        throw SwathFailure(
+          "cannot write \(out.path): folder \(folder.path) is missing or not writable", exitCode: 2)
       }
       if out.standardizedFileURL == inputs[0].standardizedFileURL {
         throw SwathFailure("--fix OUT must differ from the input file", exitCode: 2)
@@ -130,7 +131,8 @@ struct ValidateCommand: ParsableCommand {
       throw SwathFailure("cannot write into \(out.path)", exitCode: 2)
     }
     let targets = inputs.map { out.appendingPathComponent($0.lastPathComponent) }
-    for (input, target) in zip(inputs, targets) where input.standardizedFileURL == target.standardizedFileURL {
+    for (input, target) in zip(inputs, targets) where input.standardizedFileURL == target.standardizedFileURL
+    {
       throw SwathFailure("--fix would overwrite its input \(input.path)", exitCode: 2)
     }
     return targets
@@ -156,7 +158,8 @@ struct ValidateCommand: ParsableCommand {
         file.issues.append(issue)
       } else {
         let id = issue.featureID.map { " (feature id \"\($0)\")" } ?? ""
-        output.write("\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\n")
+        output.write(
+          "\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\n")
       }
     }
     let summary: GeoJSONDocumentSummary

@@ -49,7 +49,8 @@ public enum FeatureFixer {
       return omit("it has no readable geometry")
     }
     guard type == "Polygon" || type == "MultiPolygon" else {
-      return omit("a \(type) is not an annotator shape; the repaired copy holds Polygon and MultiPolygon features only")
+      return omit(
+        "a \(type) is not an annotator shape; the repaired copy holds Polygon and MultiPolygon features only")
     }
     let blocking = validated.issues.filter { $0.severity == .error && !repairable.contains($0.code) }
     if !blocking.isEmpty {
@@ -103,7 +104,9 @@ public enum FeatureFixer {
     if codes.contains("bbox-mismatch") { changes.append("dropped the wrong bbox member") }
     if codes.contains("excessive-precision") { changes.append("rounded coordinates to 8 decimal places") }
     geometry = MultiPolygon(polygons)
-    guard !geometry.isEmpty else { return omit("nothing of the shape is left after dropping degenerate rings") }
+    guard !geometry.isEmpty else {
+      return omit("nothing of the shape is left after dropping degenerate rings")
+    }
 
     let validity = Topology.validity(geometry)
     if !validity.isValid {

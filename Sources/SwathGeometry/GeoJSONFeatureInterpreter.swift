@@ -144,13 +144,15 @@ struct FeatureInterpreter {
       case .string(let text): featureID = text
       case .number(let number, _): featureID = Self.numberText(number)
       default:
-        report("invalid-id", .error, "a Feature \"id\" must be a string or a number, found \(id.typeName)",
+        report(
+          "invalid-id", .error, "a Feature \"id\" must be a string or a number, found \(id.typeName)",
           at: "id", node: id)
       }
     }
     checkDuplicates(members, at: "", node: node)
     checkType(node, expected: "Feature", at: "")
-    checkForbiddenMembers(node, forbidden: ["coordinates", "geometries", "features"], kind: "Feature", at: "")
+    checkForbiddenMembers(
+      node, forbidden: ["coordinates", "geometries", "features"], kind: "Feature", at: "")
     checkCRSMember(node, at: "")
 
     var properties: [String: JSONValue] = [:]
@@ -169,14 +171,16 @@ struct FeatureInterpreter {
             case .string(let text): label = text
             case .null: break
             default:
-              report("invalid-label", .error, "\"label\" must be a string, found \(member.value.typeName)",
+              report(
+                "invalid-label", .error, "\"label\" must be a string, found \(member.value.typeName)",
                 at: path, node: member.value)
             }
           case "shape":
             if let text = member.value.string, let kind = ShapeKind(rawValue: text) {
               shape = kind
             } else if !member.value.isNull {
-              report("invalid-shape", .error,
+              report(
+                "invalid-shape", .error,
                 "\"shape\" must be \"polygon\" or \"bbox\", found \(Self.describe(member.value))",
                 at: path, node: member.value)
             }
@@ -186,12 +190,14 @@ struct FeatureInterpreter {
         }
         checkDuplicates(propertyMembers, at: "properties", node: propertiesNode)
       default:
-        report("invalid-properties", .error,
+        report(
+          "invalid-properties", .error,
           "a Feature's \"properties\" must be an object or null, found \(propertiesNode.typeName)",
           at: "properties", node: propertiesNode)
       }
     } else {
-      report("missing-properties", .error,
+      report(
+        "missing-properties", .error,
         "a Feature must have a \"properties\" member (an object, or null)", at: "", node: node)
     }
     checkLabel(label, node: node.member("properties") ?? node)
@@ -200,7 +206,8 @@ struct FeatureInterpreter {
     if let geometry = node.member("geometry") {
       if geometry.isNull {
         if options.geometry == .polygonal {
-          report("null-geometry", .error,
+          report(
+            "null-geometry", .error,
             "the feature has no geometry (null); annotator shapes must be a Polygon or MultiPolygon",
             at: "geometry", node: geometry)
         }
@@ -208,7 +215,8 @@ struct FeatureInterpreter {
         geometryType = readGeometry(geometry, at: "geometry", insideCollection: false)
       }
     } else {
-      report("missing-geometry", .error,
+      report(
+        "missing-geometry", .error,
         "a Feature must have a \"geometry\" member (a geometry object, or null)", at: "", node: node)
     }
     checkBBoxMember(node, at: "")
@@ -218,7 +226,8 @@ struct FeatureInterpreter {
   /// A root geometry without a Feature around it.
   mutating func interpretBareGeometry(_ node: JSONNode) -> ValidatedFeature {
     if options.geometry == .polygonal {
-      report("bare-geometry", .warning,
+      report(
+        "bare-geometry", .warning,
         "the root is a bare geometry, not a Feature: it carries no label or shape", at: "", node: node)
     }
     checkLabel(nil, node: node)
@@ -230,12 +239,14 @@ struct FeatureInterpreter {
     guard let allowed = options.labels else { return }
     let list = allowed.sorted().joined(separator: ", ")
     guard let label else {
-      report("missing-label", .error, "the feature has no \"label\" property; allowed labels: \(list)",
+      report(
+        "missing-label", .error, "the feature has no \"label\" property; allowed labels: \(list)",
         at: "properties", node: node)
       return
     }
     if !allowed.contains(label) {
-      report("unknown-label", .error, "label \"\(label)\" is not one of the allowed labels: \(list)",
+      report(
+        "unknown-label", .error, "label \"\(label)\" is not one of the allowed labels: \(list)",
         at: "properties.label", node: node.member("label") ?? node)
     }
   }
@@ -260,17 +271,20 @@ struct FeatureInterpreter {
   /// Checks that `node.type` names `expected`.
   private mutating func checkType(_ node: JSONNode, expected: String, at relative: String) {
     guard let type = node.member("type") else {
-      report("missing-type", .error, "the object has no \"type\" member; expected \"\(expected)\"",
+      report(
+        "missing-type", .error, "the object has no \"type\" member; expected \"\(expected)\"",
         at: relative, node: node)
       return
     }
     guard let text = type.string else {
-      report("invalid-type", .error, "\"type\" must be a string, found \(type.typeName)",
+      report(
+        "invalid-type", .error, "\"type\" must be a string, found \(type.typeName)",
         at: JSONPath.join(relative, "type"), node: type)
       return
     }
     if text != expected {
-      report("invalid-type", .error, "expected type \"\(expected)\", found \"\(text)\"\(Self.caseHint(text))",
+      report(
+        "invalid-type", .error, "expected type \"\(expected)\", found \"\(text)\"\(Self.caseHint(text))",
         at: JSONPath.join(relative, "type"), node: type)
     }
   }
@@ -301,7 +315,8 @@ struct FeatureInterpreter {
   /// Reads a geometry object; returns its type when recognised.
   mutating func readGeometry(_ node: JSONNode, at path: String, insideCollection: Bool) -> String? {
     guard let members = node.members else {
-      report("invalid-geometry", .error,
+      report(
+        "invalid-geometry", .error,
         "a geometry must be an object\(insideCollection ? "" : " or null"), found \(node.typeName)",
         at: path, node: node)
       return nil
@@ -312,23 +327,27 @@ struct FeatureInterpreter {
       return nil
     }
     guard let type = typeNode.string else {
-      report("invalid-type", .error, "\"type\" must be a string, found \(typeNode.typeName)",
+      report(
+        "invalid-type", .error, "\"type\" must be a string, found \(typeNode.typeName)",
         at: JSONPath.join(path, "type"), node: typeNode)
       return nil
     }
     guard Self.geometryTypes.contains(type) else {
       let hint = Self.caseHint(type)
-      report("unknown-type", .error,
+      report(
+        "unknown-type", .error,
         "\"\(type)\" is not a GeoJSON geometry type\(hint.isEmpty ? "; expected one of \(Self.geometryTypes.sorted().joined(separator: ", "))" : hint)",
         at: JSONPath.join(path, "type"), node: typeNode)
       return nil
     }
-    checkForbiddenMembers(node, forbidden: ["properties", "geometry", "features"], kind: "geometry", at: path)
+    checkForbiddenMembers(
+      node, forbidden: ["properties", "geometry", "features"], kind: "geometry", at: path)
     checkCRSMember(node, at: path)
     checkBBoxMember(node, at: path)
 
     if options.geometry == .polygonal && type != "Polygon" && type != "MultiPolygon" {
-      report("undrawable-geometry", .error,
+      report(
+        "undrawable-geometry", .error,
         "a \(type) cannot be an annotator shape: only Polygon and MultiPolygon are accepted (drawn as shape \"polygon\" or \"bbox\")",
         at: JSONPath.join(path, "type"), node: typeNode)
       return type
@@ -338,7 +357,8 @@ struct FeatureInterpreter {
       return type
     }
     guard let coordinates = node.member("coordinates") else {
-      report("missing-coordinates", .error, "a \(type) must have a \"coordinates\" member", at: path,
+      report(
+        "missing-coordinates", .error, "a \(type) must have a \"coordinates\" member", at: path,
         node: node)
       return type
     }
@@ -359,7 +379,8 @@ struct FeatureInterpreter {
         for (offset, line) in lines.enumerated() { readLine(line, at: coordinatesPath + "[\(offset)]") }
       }
     case "Polygon":
-      if let polygon = readPolygon(coordinates, at: coordinatesPath, geometryPath: coordinatesPath, part: nil) {
+      if let polygon = readPolygon(coordinates, at: coordinatesPath, geometryPath: coordinatesPath, part: nil)
+      {
         polygons.append(polygon)
       }
     default:  // MultiPolygon
@@ -378,32 +399,38 @@ struct FeatureInterpreter {
 
   private mutating func readCollection(_ node: JSONNode, at path: String, insideCollection: Bool) {
     if insideCollection {
-      report("nested-geometry-collection", .error,
+      report(
+        "nested-geometry-collection", .error,
         "a GeometryCollection inside a GeometryCollection: RFC 7946 §3.1.8 says to avoid nesting; flatten it",
         at: path, node: node)
     }
     if let coordinates = node.member("coordinates") {
-      report("forbidden-member", .error,
+      report(
+        "forbidden-member", .error,
         "a GeometryCollection must not have a \"coordinates\" member (its parts go in \"geometries\")",
         at: JSONPath.join(path, "coordinates"), node: coordinates)
     }
     guard let geometries = node.member("geometries") else {
-      report("missing-geometries", .error, "a GeometryCollection must have a \"geometries\" member",
+      report(
+        "missing-geometries", .error, "a GeometryCollection must have a \"geometries\" member",
         at: path, node: node)
       return
     }
     guard let members = geometries.elements else {
-      report("invalid-geometries", .error,
+      report(
+        "invalid-geometries", .error,
         "\"geometries\" must be an array of geometry objects, found \(geometries.typeName)",
         at: JSONPath.join(path, "geometries"), node: geometries)
       return
     }
     if members.isEmpty {
-      report("empty-geometry", .warning, "the GeometryCollection is empty", at: JSONPath.join(path, "geometries"),
+      report(
+        "empty-geometry", .warning, "the GeometryCollection is empty", at: JSONPath.join(path, "geometries"),
         node: geometries)
     }
     if members.count == 1 {
-      report("single-geometry-collection", .error,
+      report(
+        "single-geometry-collection", .error,
         "a GeometryCollection with a single geometry: RFC 7946 §3.1.8 says to use that geometry itself",
         at: JSONPath.join(path, "geometries"), node: geometries)
     }
@@ -417,11 +444,13 @@ struct FeatureInterpreter {
     if let elements = node.elements { return elements }
     switch node.kind {
     case .number, .nonFinite:
-      report("coordinates-depth", .error,
+      report(
+        "coordinates-depth", .error,
         "expected an array of \(holding), found a number: the coordinates are nested too shallow",
         at: path, node: node)
     default:
-      report("invalid-coordinates", .error, "expected an array of \(holding), found \(node.typeName)",
+      report(
+        "invalid-coordinates", .error, "expected an array of \(holding), found \(node.typeName)",
         at: path, node: node)
     }
     return nil
@@ -432,21 +461,25 @@ struct FeatureInterpreter {
     guard case .array(let ordinates) = node.kind else {
       switch node.kind {
       case .number, .nonFinite:
-        reportPosition("coordinates-depth",
+        reportPosition(
+          "coordinates-depth",
           "expected a position (an array of numbers), found a number: the coordinates are nested too shallow",
           at: path, node: node)
       default:
-        reportPosition("invalid-position", "a position must be an array of numbers, found \(node.typeName)",
+        reportPosition(
+          "invalid-position", "a position must be an array of numbers, found \(node.typeName)",
           at: path, node: node)
       }
       return nil
     }
     if ordinates.count < 2 {
-      reportPosition("too-few-ordinates",
+      reportPosition(
+        "too-few-ordinates",
         "a position needs 2 or 3 numbers (longitude, latitude[, altitude]); found \(ordinates.count)",
         at: path, node: node)
     } else if ordinates.count > 3 {
-      reportPosition("too-many-ordinates",
+      reportPosition(
+        "too-many-ordinates",
         "a position has \(ordinates.count) numbers; at most 3 are allowed (longitude, latitude, altitude)",
         at: path, node: node)
     }
@@ -463,17 +496,20 @@ struct FeatureInterpreter {
         }
       case .nonFinite(let token):
         if offset < 2 { usable = false }
-        reportPosition("non-finite-number",
+        reportPosition(
+          "non-finite-number",
           "\(token) is not a number JSON allows; coordinates must be finite", at: path + "[\(offset)]",
           node: ordinate)
       case .array:
         usable = false
-        reportPosition("coordinates-depth",
+        reportPosition(
+          "coordinates-depth",
           "a position holds numbers, found an array: the coordinates are nested too deep", at: path,
           node: node)
       default:
         usable = false
-        reportPosition("invalid-position",
+        reportPosition(
+          "invalid-position",
           "each element of a position must be a number, found \(ordinate.typeName)",
           at: path + "[\(offset)]", node: ordinate)
       }
@@ -482,12 +518,14 @@ struct FeatureInterpreter {
     let point = Point(values.x, values.y)
     if !options.planar {
       if !(-180...180).contains(point.x) {
-        reportPosition("longitude-out-of-range",
+        reportPosition(
+          "longitude-out-of-range",
           "longitude \(point.x) is outside [-180, 180] (use --planar for projected coordinates)", at: path,
           node: node, location: point)
       }
       if !(-90...90).contains(point.y) {
-        reportPosition("latitude-out-of-range",
+        reportPosition(
+          "latitude-out-of-range",
           "latitude \(point.y) is outside [-90, 90] (use --planar for projected coordinates)", at: path,
           node: node, location: point)
       }
@@ -521,7 +559,8 @@ struct FeatureInterpreter {
   private mutating func readLine(_ node: JSONNode, at path: String) {
     guard let line = readPositions(node, at: path, holding: "positions") else { return }
     if line.elements.count < 2 {
-      report("line-too-short", .error,
+      report(
+        "line-too-short", .error,
         "a LineString needs 2 or more positions; found \(line.elements.count)", at: path, node: node)
     }
     if line.complete { reportRepeats(line.points, at: path, node: node) }
@@ -535,7 +574,8 @@ struct FeatureInterpreter {
       return nil
     }
     if ringNodes.isEmpty {
-      let what = part.map { "MultiPolygon part \($0) is empty (no rings)" } ?? "the Polygon is empty (no rings)"
+      let what =
+        part.map { "MultiPolygon part \($0) is empty (no rings)" } ?? "the Polygon is empty (no rings)"
       report("empty-geometry", .warning, "\(what); it is left out", at: path, node: node)
       return nil
     }
@@ -545,7 +585,8 @@ struct FeatureInterpreter {
     for (offset, ringNode) in ringNodes.enumerated() {
       let ringPath = path + "[\(offset)]"
       if let elements = ringNode.elements, elements.isEmpty {
-        report("empty-ring", .warning,
+        report(
+          "empty-ring", .warning,
           "\(offset == 0 ? "the exterior ring" : "hole \(offset)") is empty ([]); it is left out",
           at: ringPath, node: ringNode)
         if offset == 0 { shellEmpty = true }
@@ -559,13 +600,15 @@ struct FeatureInterpreter {
       rings.append(ring)
     }
     if shellEmpty && !rings.isEmpty {
-      report("empty-shell", .error,
+      report(
+        "empty-shell", .error,
         "the exterior ring is empty but the polygon has holes: there is nothing for them to be holes in",
         at: path + "[0]", node: ringNodes[0])
       return nil
     }
     if rings.isEmpty {
-      report("empty-geometry", .warning, "every ring is empty: the polygon has no area; it is left out",
+      report(
+        "empty-geometry", .warning, "every ring is empty: the polygon has no area; it is left out",
         at: path, node: node)
       return nil
     }
@@ -576,7 +619,8 @@ struct FeatureInterpreter {
     guard let ring = readPositions(node, at: path, holding: "positions") else { return nil }
     let count = ring.elements.count
     if count < 4 {
-      report("ring-too-few-positions", .error,
+      report(
+        "ring-too-few-positions", .error,
         "a linear ring needs 4 or more positions (3 corners and the closing repeat of the first); found \(count)",
         at: path, node: node, location: ring.points.first)
     }
@@ -584,7 +628,8 @@ struct FeatureInterpreter {
     if let first = ring.elements.first, let last = ring.elements.last, count > 1 {
       if !Self.sameOrdinates(first, last) {
         closed = false
-        report("ring-not-closed", .error,
+        report(
+          "ring-not-closed", .error,
           "the ring is not closed: its last position \(Self.describe(last)) differs from its first \(Self.describe(first))",
           at: path + "[\(count - 1)]", node: last, location: ring.points.first)
       }
@@ -602,7 +647,8 @@ struct FeatureInterpreter {
       if first == nil { first = offset }
     }
     guard let first else { return }
-    report("repeated-position", .warning,
+    report(
+      "repeated-position", .warning,
       "\(repeats) position\(repeats == 1 ? " repeats" : "s repeat") the one before \(repeats == 1 ? "it" : "them") (first at index \(first))",
       at: path + "[\(first)]", node: node.elements?[first] ?? node, location: points[first])
   }
@@ -623,28 +669,33 @@ struct FeatureInterpreter {
     guard let bbox = node.member("bbox") else { return }
     let bboxPath = JSONPath.join(path, "bbox")
     guard let elements = bbox.elements else {
-      report("invalid-bbox", .error, "\"bbox\" must be an array of 4 or 6 numbers, found \(bbox.typeName)",
+      report(
+        "invalid-bbox", .error, "\"bbox\" must be an array of 4 or 6 numbers, found \(bbox.typeName)",
         at: bboxPath, node: bbox)
       return
     }
     var values: [Double] = []
     for element in elements {
       guard case .number(let value, _) = element.kind else {
-        report("invalid-bbox", .error, "every element of \"bbox\" must be a finite number, found \(element.typeName)",
+        report(
+          "invalid-bbox", .error,
+          "every element of \"bbox\" must be a finite number, found \(element.typeName)",
           at: bboxPath, node: bbox)
         return
       }
       values.append(value)
     }
     guard values.count == 4 || values.count == 6 else {
-      report("invalid-bbox", .error,
+      report(
+        "invalid-bbox", .error,
         "\"bbox\" must have 4 numbers (2D) or 6 (3D), found \(values.count)", at: bboxPath, node: bbox)
       return
     }
     let dimensions = values.count / 2
     let (west, south, east, north) = (values[0], values[1], values[dimensions], values[dimensions + 1])
     if south > north || (options.planar && west > east) {
-      report("invalid-bbox", .error,
+      report(
+        "invalid-bbox", .error,
         "\"bbox\" minimum exceeds its maximum (\(values)); the order is [west, south, east, north]",
         at: bboxPath, node: bbox)
       return
@@ -660,7 +711,8 @@ struct FeatureInterpreter {
       containsX(geometryEnvelope.minX) && containsX(geometryEnvelope.maxX)
       && geometryEnvelope.minY >= south - slack && geometryEnvelope.maxY <= north + slack
     if !inside {
-      report("bbox-mismatch", .warning,
+      report(
+        "bbox-mismatch", .warning,
         "\"bbox\" \(values) does not contain the geometry (which spans x \(geometryEnvelope.minX)…\(geometryEnvelope.maxX), y \(geometryEnvelope.minY)…\(geometryEnvelope.maxY)); is it in [west, south, east, north] order?",
         at: bboxPath, node: bbox)
     }
@@ -678,7 +730,9 @@ struct FeatureInterpreter {
         }
         return
       }
-      if elements.count >= 2, case .number(let x, _) = elements[0].kind, case .number(let y, _) = elements[1].kind {
+      if elements.count >= 2, case .number(let x, _) = elements[0].kind,
+        case .number(let y, _) = elements[1].kind
+      {
         let point = Point(x, y)
         if box == nil { box = BoundingBox(minX: x, minY: y, maxX: x, maxY: y) } else { box!.include(point) }
         return

@@ -104,7 +104,8 @@ final class GeoJSONRootReader {
       documentIssues.append(
         ValidationIssue(
           code: "invalid-json", severity: .error,
-          message: "not valid JSON: \(error.message) (line \(error.line), column \(error.column), byte \(error.offset))",
+          message:
+            "not valid JSON: \(error.message) (line \(error.line), column \(error.column), byte \(error.offset))",
           path: JSONPath.from(error.pathComponents), line: error.line, column: error.column))
     }
   }
@@ -116,7 +117,8 @@ final class GeoJSONRootReader {
     if first != UInt8(ascii: "{") {
       let node = try parser.parseValue()
       guard try parser.atEnd() else { throw parser.syntaxError("unexpected content after the JSON value") }
-      report("not-geojson", "the root of a GeoJSON document must be an object, found \(node.typeName)",
+      report(
+        "not-geojson", "the root of a GeoJSON document must be an object, found \(node.typeName)",
         node: node)
       return
     }
@@ -186,14 +188,16 @@ final class GeoJSONRootReader {
     checker.checkDuplicates(root.members ?? [], at: "", node: root)
     guard let typeNode = root.member("type") else {
       documentIssues += checker.issues.map(Self.documentLevel)
-      report("missing-type",
+      report(
+        "missing-type",
         "the root object has no \"type\" member: not GeoJSON (expected FeatureCollection, Feature or a geometry)",
         node: root)
       return
     }
     guard let type = typeNode.string else {
       documentIssues += checker.issues.map(Self.documentLevel)
-      report("invalid-type", "\"type\" must be a string, found \(typeNode.typeName)", path: "type",
+      report(
+        "invalid-type", "\"type\" must be a string, found \(typeNode.typeName)", path: "type",
         node: typeNode)
       return
     }
@@ -217,12 +221,14 @@ final class GeoJSONRootReader {
       }
       if streamedFeatures { return }
       guard let elements = features.elements else {
-        report("invalid-features", "\"features\" must be an array of Feature objects, found \(features.typeName)",
+        report(
+          "invalid-features", "\"features\" must be an array of Feature objects, found \(features.typeName)",
           path: "features", node: features)
         return
       }
       for (offset, element) in elements.enumerated() {
-        try emit(FeatureWork(index: offset, path: "features[\(offset)]", node: element, isBareGeometry: false))
+        try emit(
+          FeatureWork(index: offset, path: "features[\(offset)]", node: element, isBareGeometry: false))
       }
     case "Feature":
       documentIssues += checker.issues.map(Self.documentLevel)
@@ -232,7 +238,8 @@ final class GeoJSONRootReader {
       if FeatureInterpreter.geometryTypes.contains(type) {
         try emit(FeatureWork(index: 0, path: "$", node: root, isBareGeometry: true))
       } else {
-        report("unknown-type",
+        report(
+          "unknown-type",
           "\"\(type)\" is not a GeoJSON type\(FeatureInterpreter.caseHint(type)); expected FeatureCollection, Feature or a geometry",
           path: "type", node: typeNode)
       }
@@ -256,7 +263,8 @@ final class GeoJSONRootReader {
       holder.append(
         JSONMember(
           key: "coordinates",
-          value: JSONNode(kind: .array([corner(box.minX, box.minY), corner(box.maxX, box.maxY)]), line: 0, column: 0)))
+          value: JSONNode(
+            kind: .array([corner(box.minX, box.minY), corner(box.maxX, box.maxY)]), line: 0, column: 0)))
     }
     checker.checkBBoxMember(JSONNode(kind: .object(holder), line: bbox.line, column: bbox.column), at: "")
     documentIssues += checker.issues.map(Self.documentLevel)

@@ -226,7 +226,9 @@ final class JSONStreamParser {
 
   /// Parses one complete value.
   func parseValue(depth: Int = 0) throws -> JSONNode {
-    guard let byte = try peekSignificant() else { throw syntaxError("expected a value, found the end of the file") }
+    guard let byte = try peekSignificant() else {
+      throw syntaxError("expected a value, found the end of the file")
+    }
     let startLine = Int32(truncatingIfNeeded: line)
     let startColumn = Int32(truncatingIfNeeded: column)
     let kind: JSONNode.Kind
@@ -388,7 +390,9 @@ final class JSONStreamParser {
   private func parseStringSlowly() throws -> String {
     scratch.removeAll(keepingCapacity: true)
     while true {
-      guard let byte = try peekByte() else { throw syntaxError("unterminated string: the file ends inside it") }
+      guard let byte = try peekByte() else {
+        throw syntaxError("unterminated string: the file ends inside it")
+      }
       position += 1
       switch byte {
       case UInt8(ascii: "\""):
@@ -418,9 +422,13 @@ final class JSONStreamParser {
       var scalar = try parseHex4()
       if (0xD800..<0xDC00).contains(scalar) {
         // A high surrogate must be followed by an escaped low surrogate.
-        guard try peekByte() == UInt8(ascii: "\\") else { throw syntaxError("unpaired UTF-16 surrogate escape") }
+        guard try peekByte() == UInt8(ascii: "\\") else {
+          throw syntaxError("unpaired UTF-16 surrogate escape")
+        }
         position += 1
-        guard try peekByte() == UInt8(ascii: "u") else { throw syntaxError("unpaired UTF-16 surrogate escape") }
+        guard try peekByte() == UInt8(ascii: "u") else {
+          throw syntaxError("unpaired UTF-16 surrogate escape")
+        }
         position += 1
         let low = try parseHex4()
         guard (0xDC00..<0xE000).contains(low) else { throw syntaxError("unpaired UTF-16 surrogate escape") }
@@ -513,7 +521,8 @@ final class JSONStreamParser {
         }
       }
       if fractionDigits == 0 {
-        throw syntaxError("invalid number: expected a digit after the decimal point, found \(describe(try peekByte()))")
+        throw syntaxError(
+          "invalid number: expected a digit after the decimal point, found \(describe(try peekByte()))")
       }
     }
     if let byte = try peekByte(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
@@ -533,7 +542,8 @@ final class JSONStreamParser {
         if exponent < 100_000 { exponent = exponent * 10 + Int(digit - UInt8(ascii: "0")) }
       }
       if digits == 0 {
-        throw syntaxError("invalid number: expected a digit in the exponent, found \(describe(try peekByte()))")
+        throw syntaxError(
+          "invalid number: expected a digit in the exponent, found \(describe(try peekByte()))")
       }
       if exponentNegative { exponent = -exponent }
     }

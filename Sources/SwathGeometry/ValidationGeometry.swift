@@ -35,12 +35,14 @@ final class GeometryChecker {
         let signed = Topology.ringSignedArea(ring.points)
         if offset == 0 && signed < 0 {
           found.append(
-            issue(feature, "ring-orientation", .warning,
+            issue(
+              feature, "ring-orientation", .warning,
               "the exterior ring is clockwise; RFC 7946 (right-hand rule) wants exterior rings counter-clockwise",
               path: ring.path, location: ring.points.first))
         } else if offset > 0 && signed > 0 {
           found.append(
-            issue(feature, "ring-orientation", .warning,
+            issue(
+              feature, "ring-orientation", .warning,
               "hole \(offset) is counter-clockwise; RFC 7946 (right-hand rule) wants holes clockwise",
               path: ring.path, location: ring.points.first))
         }
@@ -86,7 +88,8 @@ final class GeometryChecker {
     guard let envelope = geometry.envelope else { return found }
     if !options.planar && envelope.width > 180 {
       found.append(
-        issue(feature, "antimeridian-span", .warning,
+        issue(
+          feature, "antimeridian-span", .warning,
           "the shape spans \(envelope.width)° of longitude: if it crosses the antimeridian, split it there (RFC 7946 §3.1.9)",
           path: path, location: geometry.polygons[0].shell.first))
     }
@@ -118,7 +121,8 @@ final class GeometryChecker {
           area = Topology.area(try transform(for: envelope.center).fromWGS84(geometry))
         } catch {
           return [
-            issue(feature, "projection-failed", .error,
+            issue(
+              feature, "projection-failed", .error,
               "cannot project the shape to its UTM zone to measure its area: \(error)", path: path)
           ]
         }
@@ -126,13 +130,15 @@ final class GeometryChecker {
     }
     if area <= 0 {
       return [
-        issue(feature, "zero-area", .error, "the polygon has zero area (its positions are collinear or coincide)",
+        issue(
+          feature, "zero-area", .error, "the polygon has zero area (its positions are collinear or coincide)",
           path: path, location: geometry.polygons[0].shell.first)
       ]
     }
     if area < options.minArea {
       return [
-        issue(feature, "area-below-minimum", .error,
+        issue(
+          feature, "area-below-minimum", .error,
           "the polygon's area, \(Self.format(area)) \(unit), is below the minimum of \(Self.format(options.minArea)) \(unit) (a sliver; see --min-area)",
           path: path, location: geometry.polygons[0].shell.first)
       ]
@@ -154,7 +160,8 @@ final class GeometryChecker {
         crsName = "EPSG:\(options.workingEPSG ?? Self.utmEPSG(center))"
       } catch {
         return [
-          issue(feature, "projection-failed", .error,
+          issue(
+            feature, "projection-failed", .error,
             "cannot project the bbox to its working CRS to check its alignment: \(error)", path: path)
         ]
       }
@@ -168,7 +175,8 @@ final class GeometryChecker {
       ? "it has \(geometry.polygons.count) parts"
       : holes ? "it has holes" : "its corners are not on an axis-aligned rectangle"
     return [
-      issue(feature, "bbox-not-aligned", .error,
+      issue(
+        feature, "bbox-not-aligned", .error,
         "the feature has shape \"bbox\" but is not a rectangle aligned with the axes of \(crsName) (tolerance \(Self.format(options.bboxTolerance * 100))% of its size): \(detail)",
         path: path, location: geometry.polygons[0].shell.first)
     ]
@@ -207,7 +215,9 @@ final class GeometryChecker {
     if lowered.hasPrefix("duplicate rings") { return "duplicate-rings" }
     if lowered.hasPrefix("too few points") { return "too-few-points" }
     if lowered.hasPrefix("invalid coordinate") { return "non-finite-number" }
-    if lowered.hasPrefix("ring not closed") || lowered.hasPrefix("ring is not closed") { return "ring-not-closed" }
+    if lowered.hasPrefix("ring not closed") || lowered.hasPrefix("ring is not closed") {
+      return "ring-not-closed"
+    }
     return "invalid-polygon"
   }
 

@@ -27,7 +27,9 @@ struct FixtureTests {
       if quoted {
         if scalar == "\"" {
           if let next = iterator.next() {
-            if next == "\"" { field.unicodeScalars.append("\"") } else {
+            if next == "\"" {
+              field.unicodeScalars.append("\"")
+            } else {
               quoted = false
               pending = next
             }
@@ -66,8 +68,11 @@ struct FixtureTests {
     }
   }
 
-  static func read(_ file: String, options: ValidationOptions) throws -> (errors: Set<String>, warnings: Set<String>) {
-    let document = try GeoJSONReader.read(contentsOf: TestSupport.fixture("geojson/" + file), options: options)
+  static func read(_ file: String, options: ValidationOptions) throws -> (
+    errors: Set<String>, warnings: Set<String>
+  ) {
+    let document = try GeoJSONReader.read(
+      contentsOf: TestSupport.fixture("geojson/" + file), options: options)
     let issues = document.issues
     return (
       Set(issues.filter { $0.severity == .error }.map(\.code)),
@@ -97,19 +102,29 @@ struct FixtureTests {
     "warn/rewind__multipolygon.input.geojson": ([], ["ring-orientation"]),
     "warn/rewind__rev.input.geojson": ([], ["ring-orientation"]),
     // A ring of exact area -1.3e-21 square degrees: a sliver, whatever its winding.
-    "warn/rewind__near-zero.input.geojson": (["area-below-minimum"], ["ring-orientation", "excessive-precision"]),
-    "warn/rewind__near-zero.output.geojson": (["area-below-minimum"], ["ring-orientation", "excessive-precision"]),
+    "warn/rewind__near-zero.input.geojson": (
+      ["area-below-minimum"], ["ring-orientation", "excessive-precision"]
+    ),
+    "warn/rewind__near-zero.output.geojson": (
+      ["area-below-minimum"], ["ring-orientation", "excessive-precision"]
+    ),
     "warn/geojsonhint__excessive_precision_truncated.geojson": ([], ["excessive-precision"]),
     "warn/gjvalidator__problematic_geometries__problematic_excessive_coordinate_precision.geojson": (
       [], ["excessive-precision"]
     ),
-    "warn/gjvalidator__problematic_geometries__problematic_excessive_vertices.geojson": ([], ["excessive-precision"]),
+    "warn/gjvalidator__problematic_geometries__problematic_excessive_vertices.geojson": (
+      [], ["excessive-precision"]
+    ),
     // More than 3 ordinates: an error, as the issue says (geojsonhint only warns).
     "warn/geojsonhint__point-toomany.geojson": (["too-many-ordinates"], []),
-    "warn/gjinvalidgeom__problematic_geometries__problematic_4d_coordinates.geojson": (["too-many-ordinates"], []),
+    "warn/gjinvalidgeom__problematic_geometries__problematic_4d_coordinates.geojson": (
+      ["too-many-ordinates"], []
+    ),
     // Altitude is allowed; a vertical segment repeats its x/y.
     "warn/gjinvalidgeom__problematic_geometries__problematic_3d_coordinates.geojson": ([], []),
-    "warn/gjvalidator__problematic_geometries__problematic_3d_coordinates.geojson": ([], ["repeated-position"]),
+    "warn/gjvalidator__problematic_geometries__problematic_3d_coordinates.geojson": (
+      [], ["repeated-position"]
+    ),
     "warn/gjinvalidgeom__problematic_geometries__problematic_crosses_antimeridian.geojson": (
       [], ["antimeridian-span", "ring-orientation"]
     ),
@@ -123,8 +138,12 @@ struct FixtureTests {
     "warn/gjvalidator__problematic_geometries__problematic_outside_lat_lon_boundaries.geojson": (
       ["longitude-out-of-range", "ring-not-closed"], []
     ),
-    "warn/gjinvalidgeom__problematic_geometries__problematic_wrong_bbox_coordinate_order.geojson": ([], ["bbox-mismatch"]),
-    "warn/gjvalidator__problematic_geometries__problematic_wrong_bbox_coordinate_order.geojson": ([], ["bbox-mismatch"]),
+    "warn/gjinvalidgeom__problematic_geometries__problematic_wrong_bbox_coordinate_order.geojson": (
+      [], ["bbox-mismatch"]
+    ),
+    "warn/gjvalidator__problematic_geometries__problematic_wrong_bbox_coordinate_order.geojson": (
+      [], ["bbox-mismatch"]
+    ),
     // With --geometry any a bare geometry is plain GeoJSON (polygonal mode warns: it carries no label).
     "warn/gjinvalidgeom__problematic_structure__problematic_geometry_not_wrapped.geojson": ([], []),
     // crs is a warning; these files' coordinates are UTM, so without --planar they are out of range.
@@ -141,17 +160,26 @@ struct FixtureTests {
     "warn/gjvalidator__invalid_structure__invalid_geometry_geometrycollection_single.geojson": (
       ["single-geometry-collection"], []
     ),
-    "warn/gjvalidator__problematic_geometries__problematic_duplicate_nodes.geojson": ([], ["repeated-position"]),
-    "warn/gjvalidator__problematic_geometries__problematic_zero_length_linestring.geojson": ([], ["repeated-position"]),
+    "warn/gjvalidator__problematic_geometries__problematic_duplicate_nodes.geojson": (
+      [], ["repeated-position"]
+    ),
+    "warn/gjvalidator__problematic_geometries__problematic_zero_length_linestring.geojson": (
+      [], ["repeated-position"]
+    ),
     // Self-intersection is an OGC error.
-    "warn/gjvalidator__problematic_geometries__problematic_self_intersection_large.geojson": (["self-intersection"], []),
-    "warn/gjvalidator__problematic_geometries__problematic_self_intersection_small.geojson": (["self-intersection"], []),
+    "warn/gjvalidator__problematic_geometries__problematic_self_intersection_large.geojson": (
+      ["self-intersection"], []
+    ),
+    "warn/gjvalidator__problematic_geometries__problematic_self_intersection_small.geojson": (
+      ["self-intersection"], []
+    ),
     // RFC 7946 allows these; so does the validator with --geometry any.
     "warn/gjvalidator__problematic_geometries__problematic_feature_null_geometry.geojson": ([], []),
     "warn/gjvalidator__problematic_geometries__problematic_holes.geojson": ([], []),
-    "warn/gjvalidator__problematic_geometries__problematic_multitype_geometry_with_just_one_geometry.geojson": (
-      [], []
-    ),
+    "warn/gjvalidator__problematic_geometries__problematic_multitype_geometry_with_just_one_geometry.geojson":
+      (
+        [], []
+      ),
   ]
 
   @Test(.enabled(if: TestSupport.hasFixtures, "needs ../shared/fixtures"))
@@ -178,7 +206,8 @@ struct FixtureTests {
         #expect(!errors.isEmpty, "\(row.file): bad/ file got no error")
       default:
         guard let policy = Self.warnPolicy[row.file] else {
-          Issue.record("\(row.file): no pinned policy (errors \(errors.sorted()), warnings \(warnings.sorted()))")
+          Issue.record(
+            "\(row.file): no pinned policy (errors \(errors.sorted()), warnings \(warnings.sorted()))")
           continue
         }
         #expect(errors == policy.errors, "\(row.file): errors \(errors.sorted())")
@@ -207,10 +236,15 @@ struct FixtureTests {
       ("bad/turf-kinks__hourglass.geojson", "self-intersection"),
       ("bad/turf-boolean-valid__false__Polygon__polygon-with-spike.geojson", "ring-self-intersection"),
       ("bad/turf-boolean-valid__false__MultiPolygon__multipolygons-overlap.geojson", "overlapping-parts"),
-      ("bad/turf-boolean-valid__false__Polygon__polygon-with-hole-2-vertices-touching.geojson",
-        "disconnected-interior"),
+      (
+        "bad/turf-boolean-valid__false__Polygon__polygon-with-hole-2-vertices-touching.geojson",
+        "disconnected-interior"
+      ),
       ("bad/gjschema__invalid__feature__no-geometry.json", "missing-geometry"),
-      ("bad/gjvalidator__invalid_structure__invalid_geometry_depth_shallow_polygon.geojson", "coordinates-depth"),
+      (
+        "bad/gjvalidator__invalid_structure__invalid_geometry_depth_shallow_polygon.geojson",
+        "coordinates-depth"
+      ),
     ]
     for (file, code) in cases {
       let (errors, _) = try Self.read(file, options: options)
@@ -248,7 +282,9 @@ struct FixtureTests {
       let document = GeoJSONReader.read(data: geojson, options: options)
       let errors = document.issues.filter { $0.severity == .error }
       if errors.isEmpty != meta.expected_valid {
-        mismatches.append("\(meta.id) \(meta.wkt.prefix(80)): expected valid=\(meta.expected_valid), got \(errors.map(\.code))")
+        mismatches.append(
+          "\(meta.id) \(meta.wkt.prefix(80)): expected valid=\(meta.expected_valid), got \(errors.map(\.code))"
+        )
       }
       if meta.id == "ogc-0030" { #expect(errors.map(\.code) == ["non-finite-number"]) }
       checked += 1
