@@ -32,7 +32,7 @@ let package = Package(
     .target(
       name: "SwathStore",
       dependencies: [
-        "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
+        "SwathGDAL", "CGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     // Simulators: the sample scene and annotator panels with known truth.

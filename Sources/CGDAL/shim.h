@@ -7,3 +7,6 @@
 #include <cpl_vsi.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+
+// GDAL exports its SHA-256 but does not install cpl_sha256.h (used for image checksums).
+void CPL_SHA256(const void *data, size_t len, GByte hash[32]);

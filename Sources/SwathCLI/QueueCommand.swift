@@ -1,8 +1,44 @@
 import ArgumentParser
+import Foundation
+import SwathStore
 
-// Placeholder: replaced by the issue that builds this command.
 struct QueueCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "queue", abstract: "An annotator's pending chips (not built yet)")
-  func run() throws { throw SwathFailure("'queue' is not built yet") }
+    commandName: "queue",
+    abstract: "An annotator's pending chips, with their PNG paths and footprints.",
+    discussion: """
+      Lists the chips assigned to the annotator that they have not submitted yet, in open tasks. The JSON form follows Schemas/queue.schema.json.
+
+      Example:
+        swath queue --annotator ana --task roofs --json
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Option(help: "The annotator.")
+  var annotator: String
+
+  @Option(help: "Only this task.")
+  var task: String?
+
+  @Flag(help: "Print JSON instead of a table.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let report = try storeCall { try Reports.queue(annotator: annotator, task: task, in: store) }
+    if json { return try printJSON(report) }
+    if report.pending.isEmpty { return print("\(annotator) has no pending chips") }
+    for item in report.pending {
+      let ring = item.footprint.coordinates.first ?? []
+      let lons = ring.compactMap(\.first)
+      let lats = ring.compactMap { $0.count > 1 ? $0[1] : nil }
+      let box =
+        lons.isEmpty
+        ? "-"
+        : String(
+          format: "%.6f,%.6f,%.6f,%.6f", lons.min()!, lats.min()!, lons.max()!, lats.max()!)
+      print("\(item.task)\t\(item.chip)\t\(item.png)\tlon/lat \(box)")
+    }
+  }
 }

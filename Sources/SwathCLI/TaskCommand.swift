@@ -1,8 +1,166 @@
 import ArgumentParser
+import Foundation
+import SwathStore
 
-// Placeholder: replaced by the issue that builds this command.
 struct TaskCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "task", abstract: "Create, assign, list, show and close tasks (not built yet)")
-  func run() throws { throw SwathFailure("'task' is not built yet") }
+    commandName: "task",
+    abstract: "Create, assign, list, show and close tasks.",
+    subcommands: [
+      TaskCreateCommand.self, TaskAssignCommand.self, TaskListCommand.self, TaskShowCommand.self,
+      TaskCloseCommand.self,
+    ])
+}
+
+struct TaskAssignCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "assign",
+    abstract: "Give every chip of a task `replicas` distinct annotators, load balanced.",
+    discussion: """
+      The least-loaded annotator goes first (ties by name, so the result is reproducible). Existing assignments are kept: running it again with more annotators only assigns what is still missing. With fewer annotators than replicas, chips get what there is and a warning says how many assignments are still missing.
+
+      Example:
+        swath task assign roofs --annotators ana,ben,chloe
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  @Option(help: "Comma-separated annotator names.")
+  var annotators: String
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let names = annotators.split(separator: ",", omittingEmptySubsequences: false).map {
+      String($0).trimmingCharacters(in: .whitespaces)
+    }
+    let outcome = try storeCall {
+      try Assignments.assign(
+        task: task, annotators: names, in: store, command: commandLineForAudit)
+    }
+    if json {
+      struct Output: Encodable {
+        var task: String
+        var added: [String: Int]
+        var chips_short: Int
+        var missing: Int
+      }
+      try printJSON(
+        Output(
+          task: task, added: outcome.added, chips_short: outcome.chipsShort,
+          missing: outcome.missing))
+    } else {
+      let detail = outcome.added.keys.sorted().map { "\($0) +\(outcome.added[$0]!)" }
+        .joined(separator: ", ")
+      print("task '\(task)': \(outcome.totalAdded) new assignment(s) (\(detail))")
+    }
+    if outcome.missing > 0 {
+      FileHandle.standardError.write(
+        Data(
+          "swath: warning: \(outcome.chipsShort) chip(s) still lack \(outcome.missing) assignment(s); add annotators and run again\n"
+            .utf8))
+    }
+  }
+}
+
+struct TaskListCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract: "List tasks with their progress.",
+    discussion: """
+      Example:
+        swath task list --json
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Flag(help: "Print JSON instead of a table.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let tasks = try storeCall { try TaskCatalog.summaries(in: store) }
+    if json { return try printJSON(tasks) }
+    if tasks.isEmpty { return print("no tasks (swath task create …)") }
+    for task in tasks {
+      print(
+        "\(task.name)\t\(task.state)\timage=\(task.image)\tchips=\(task.chips)\tsubmitted=\(task.assignmentsSubmitted)/\(task.assignments)\tlabels=\(task.labels.joined(separator: ","))"
+      )
+    }
+  }
+}
+
+struct TaskShowCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show",
+    abstract: "Show a task's parameters and progress.",
+    discussion: """
+      Example:
+        swath task show roofs --json
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let summary = try storeCall {
+      try store.read { db in try TaskCatalog.summary(of: TaskCatalog.find(task, in: db), in: db) }
+    }
+    if json { return try printJSON(summary) }
+    print(
+      """
+      task:        \(summary.name) (\(summary.state))
+      image:       \(summary.image)
+      region:      \(summary.region)
+      labels:      \(summary.labels.joined(separator: ", "))
+      chips:       \(summary.chips) of \(summary.chipSize) px, overlap \(summary.overlap) px
+      replicas:    \(summary.replicas)   iou: \(summary.iou)   quorum: \(summary.quorum)
+      assignments: \(summary.assignmentsSubmitted) submitted of \(summary.assignments)
+      submissions: \(summary.acceptedSubmissions) accepted, \(summary.rejectedSubmissions) rejected
+      consensus:   \(summary.consensusRuns) run(s)
+      created:     \(summary.createdAt)\(summary.closedAt.map { "\nclosed:      \($0)" } ?? "")
+      """)
+  }
+}
+
+struct TaskCloseCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "close",
+    abstract: "Close a task: it refuses further submissions and assignments.",
+    discussion: """
+      Example:
+        swath task close roofs
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  func run() throws {
+    let store = try workspace.open()
+    let closed = try storeCall {
+      try TaskCatalog.close(task, in: store, command: commandLineForAudit)
+    }
+    print("closed task '\(closed.name)'")
+  }
+}
+
+struct TaskCreateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "create",
+    abstract: "Cut a region of a registered image into chips and record them as a task.")
+
+  func run() throws { throw SwathFailure("'task create' waits for the tiling engine") }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+
+/// What one `swath task assign` did.
+public struct AssignmentOutcome: Sendable, Hashable {
+  /// New assignments per annotator (annotators given but not needed appear with 0).
+  public var added: [String: Int]
+  /// Chips that still have fewer than `replicas` distinct annotators.
+  public var chipsShort: Int
+  /// Assignments still missing over all chips.
+  public var missing: Int
+  public var totalAdded: Int { added.values.reduce(0, +) }
+}
+
+public enum Assignments {
+  /// Annotator names are identifiers in files and queues: keep them plain.
+  public static func validateAnnotator(_ name: String) throws {
+    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@"))
+    guard !name.isEmpty, name.count <= 100, name.unicodeScalars.allSatisfy({ allowed.contains($0) })
+    else {
+      throw StoreError(
+        "annotator name '\(name)' must be 1–100 letters, digits, '-', '_', '.' or '@'")
+    }
+  }
+
+  /// Gives every chip `replicas` distinct annotators, least-loaded annotator first (ties by
+  /// name, so the same inputs always give the same assignment). Existing assignments are kept:
+  /// re-running with more annotators only fills what is missing.
+  public static func assign(
+    task name: String, annotators given: [String], in store: Store, command: String
+  ) throws -> AssignmentOutcome {
+    var annotators: [String] = []
+    for annotator in given {
+      try validateAnnotator(annotator)
+      if !annotators.contains(annotator) { annotators.append(annotator) }
+    }
+    guard !annotators.isEmpty else { throw StoreError("--annotators lists no annotator") }
+    return try store.write { db in
+      let task = try TaskCatalog.find(name, in: db)
+      guard task.state == .open else {
+        throw StoreError("task '\(name)' is closed; it takes no new assignments")
+      }
+      let chips = try Int64.fetchAll(
+        db, sql: "SELECT id FROM chips WHERE task_id = ? ORDER BY id", arguments: [task.id!])
+      guard !chips.isEmpty else { throw StoreError("task '\(name)' has no chips to assign") }
+      var assigned: [Int64: Set<String>] = [:]
+      var load: [String: Int] = Dictionary(uniqueKeysWithValues: annotators.map { ($0, 0) })
+      let existing = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT a.chip_id, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id
+          WHERE c.task_id = ?
+          """, arguments: [task.id!])
+      for row in existing {
+        let annotator: String = row["annotator"]
+        assigned[row["chip_id"], default: []].insert(annotator)
+        load[annotator, default: 0] += 1
+      }
+      var added: [String: Int] = Dictionary(uniqueKeysWithValues: annotators.map { ($0, 0) })
+      var chipsShort = 0
+      var missing = 0
+      let now = Clock.now()
+      for chip in chips {
+        var onChip = assigned[chip] ?? []
+        var need = task.replicas - onChip.count
+        if need > 0 {
+          let candidates = annotators.filter { !onChip.contains($0) }
+            .sorted { (load[$0]!, $0) < (load[$1]!, $1) }
+          for annotator in candidates.prefix(need) {
+            var assignment = AssignmentRecord(
+              id: nil, chipId: chip, annotator: annotator, state: .pending, assignedAt: now)
+            try assignment.insert(db)
+            onChip.insert(annotator)
+            load[annotator]! += 1
+            added[annotator]! += 1
+            need -= 1
+          }
+        }
+        if need > 0 {
+          chipsShort += 1
+          missing += need
+        }
+      }
+      let summary = annotators.map { "\($0)+\(added[$0]!)" }.joined(separator: " ")
+      try db.audit(
+        actor: Actor.currentUser, command: command, action: "task.assign",
+        detail: "\(task.name) \(summary) missing=\(missing)")
+      return AssignmentOutcome(added: added, chipsShort: chipsShort, missing: missing)
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import GRDB
+
+/// The store's schema as named migrations. Never edit a released migration: add a new one, so
+/// a workspace made by any older Swath opens with the current code and keeps its data.
+public enum Schema {
+  /// Migration identifiers, oldest first.
+  public static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes"]
+
+  public static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+
+    migrator.registerMigration("v1-workflow") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE images (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bands INTEGER NOT NULL,
+            data_type TEXT NOT NULL,
+            crs_wkt TEXT,
+            epsg INTEGER,
+            geotransform TEXT,            -- JSON array of GDAL's six coefficients
+            footprint TEXT,               -- GeoJSON Polygon in WGS84
+            added_at TEXT NOT NULL
+          );
+          CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE RESTRICT,
+            region TEXT NOT NULL,         -- as the analyst gave it
+            labels TEXT NOT NULL,         -- JSON array of allowed labels
+            chip_size INTEGER NOT NULL,
+            overlap INTEGER NOT NULL,
+            replicas INTEGER NOT NULL CHECK (replicas >= 1),
+            iou REAL NOT NULL CHECK (iou > 0 AND iou <= 1),
+            quorum REAL NOT NULL CHECK (quorum > 0 AND quorum <= 1),
+            state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+            chip_directory TEXT NOT NULL, -- relative to the workspace
+            created_at TEXT NOT NULL,
+            closed_at TEXT
+          );
+          CREATE TABLE chips (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_key TEXT NOT NULL,       -- the tiling engine's chip id
+            column_offset INTEGER NOT NULL,
+            row_offset INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            geotransform TEXT NOT NULL,   -- JSON, the chip's own pixel→image-CRS transform
+            footprint TEXT NOT NULL,      -- GeoJSON Polygon in WGS84
+            min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL, max_lat REAL NOT NULL,
+            valid_fraction REAL NOT NULL,
+            path TEXT NOT NULL,           -- relative to the workspace
+            UNIQUE (task_id, chip_key)
+          );
+          CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'submitted')),
+            assigned_at TEXT NOT NULL,
+            UNIQUE (chip_id, annotator)
+          );
+          CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER REFERENCES chips(id) ON DELETE CASCADE,
+            requested_chip TEXT,          -- --chip as given, kept to re-process a 'received' row
+            annotator TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            pixel_coordinates INTEGER NOT NULL DEFAULT 0,
+            raw BLOB NOT NULL,            -- the file exactly as received
+            received_at TEXT NOT NULL,
+            receiver_pid INTEGER,
+            status TEXT NOT NULL
+              CHECK (status IN ('received', 'accepted', 'rejected', 'superseded')),
+            report TEXT,                  -- validation report JSON
+            reason TEXT,                  -- one-line reason of a rejection
+            supersedes INTEGER REFERENCES submissions(id),
+            source_id INTEGER REFERENCES submissions(id), -- the received file a per-chip part came from
+            finalised_at TEXT
+          );
+          CREATE TABLE submission_features (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            feature_index INTEGER NOT NULL,
+            label TEXT,
+            shape TEXT NOT NULL,
+            geometry TEXT NOT NULL,       -- GeoJSON geometry in WGS84
+            UNIQUE (submission_id, feature_index)
+          );
+          CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            command TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+          );
+          """)
+    }
+
+    migrator.registerMigration("v2-consensus") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE consensus_runs (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            parameters TEXT NOT NULL,     -- JSON
+            run_at TEXT NOT NULL,
+            submission_count INTEGER NOT NULL,
+            object_count INTEGER NOT NULL,
+            result TEXT NOT NULL,         -- GeoJSON FeatureCollection in WGS84
+            report TEXT NOT NULL          -- annotator report JSON
+          );
+          """)
+    }
+
+    migrator.registerMigration("v3-indexes") { db in
+      try db.execute(
+        sql: """
+          CREATE INDEX assignments_by_annotator ON assignments(annotator, state);
+          CREATE INDEX chips_by_task ON chips(task_id);
+          CREATE INDEX submissions_by_chip ON submissions(task_id, chip_id, annotator, status);
+          CREATE INDEX submissions_by_status ON submissions(status);
+          CREATE INDEX features_by_submission ON submission_features(submission_id);
+          CREATE INDEX consensus_by_task ON consensus_runs(task_id, id);
+          """)
+    }
+    return migrator
+  }
+}
