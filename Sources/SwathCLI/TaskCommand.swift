@@ -160,7 +160,75 @@ struct TaskCloseCommand: ParsableCommand {
 struct TaskCreateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "create",
-    abstract: "Cut a region of a registered image into chips and record them as a task.")
+    abstract: "Cut a region of a registered image into chips and record them as a task.",
+    discussion: """
+      REGION is a WGS84 box minlon,minlat,maxlon,maxlat, a pixel window px:x,y,width,height, or a GeoJSON file of polygons; only chips that intersect it and hold valid pixels are cut. The chips go to chips/TASK/ in the workspace (PNG with world files, plus chips.geojson); the task and its chips are recorded in one transaction once tiling has finished.
 
-  func run() throws { throw SwathFailure("'task create' waits for the tiling engine") }
+      Example:
+        swath task create --image atlanta --region px:0,0,900,900 --labels building,vehicle --chip-size 512 --overlap 64 --replicas 3 --name roofs
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Option(help: "The registered image's name (swath image list).")
+  var image: String
+
+  @Option(help: "minlon,minlat,maxlon,maxlat, px:x,y,width,height, or a GeoJSON file.")
+  var region: String
+
+  @Option(help: "Comma-separated labels annotators may use.")
+  var labels: String
+
+  @Option(help: "Chip width and height in pixels.")
+  var chipSize = 512
+
+  @Option(help: "Pixels shared by neighbouring chips.")
+  var overlap = 64
+
+  @Option(help: "Distinct annotators per chip.")
+  var replicas = 3
+
+  @Option(help: "IoU at which two annotators' shapes are the same object.")
+  var iou = 0.5
+
+  @Option(help: "Fraction of a chip's annotators that must agree on an object.")
+  var quorum = 0.5
+
+  @Option(help: "The task name (default: IMAGE-N).")
+  var name: String?
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let labelList = labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let taskName = try name ?? storeCall { try defaultName(in: store) }
+    let parameters = TaskParameters(
+      name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
+      overlap: overlap, replicas: replicas, iou: iou, quorum: quorum)
+    let outcome = try storeCall {
+      try TaskCreation.create(parameters, in: store, command: commandLineForAudit) { warning in
+        FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))
+      }
+    }
+    if json {
+      let summary = try storeCall {
+        try store.read { db in try TaskCatalog.summary(of: outcome.task, in: db) }
+      }
+      return try printJSON(summary)
+    }
+    print(
+      "created task '\(outcome.task.name)': \(outcome.chips) chip(s) of \(chipSize) px in \(store.workspace.appendingPathComponent(outcome.task.chipDirectory).path)"
+    )
+  }
+
+  private func defaultName(in store: Store) throws -> String {
+    let existing = try store.read { db in
+      try String.fetchAll(db, sql: "SELECT name FROM tasks")
+    }
+    var number = 1
+    while existing.contains("\(image)-\(number)") { number += 1 }
+    return "\(image)-\(number)"
+  }
 }

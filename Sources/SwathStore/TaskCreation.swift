@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import SwathGDAL
+import SwathGeometry
+import SwathTiling
+
+/// `swath task create`: the tiling engine cuts the region into a temporary folder of the
+/// workspace; only once it has finished are the folder renamed into place and the task and its
+/// chips recorded, both inside one write transaction. A run killed while tiling leaves a
+/// temporary folder and no rows; the next `task create` removes such leftovers.
+public enum TaskCreation {
+  static let temporaryPrefix = ".tmp-"
+
+  public struct Outcome: Sendable {
+    public var task: TaskRecord
+    public var chips: Int
+    public var warnings: [String]
+  }
+
+  public static func create(
+    _ parameters: TaskParameters, in store: Store, command: String,
+    warn: (String) -> Void = { _ in }
+  ) throws -> Outcome {
+    try parameters.validate()
+    let region: ChipRegion
+    do {
+      region = try ChipRegion.parse(parameters.region)
+    } catch let error as ChipError {
+      throw StoreError(error.message)
+    }
+    let image = try store.read { db in
+      if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
+        throw StoreError("a task named '\(parameters.name)' already exists")
+      }
+      return try ImageCatalog.find(parameters.imageName, in: db)
+    }
+    guard image.crsWkt != nil, image.geotransform != nil else {
+      throw StoreError(
+        "image '\(image.name)' has no CRS or geotransform; a task needs a georeferenced image")
+    }
+    // Chips must come from the very file that was registered.
+    let checksum = try ImageCatalog.sha256(fileAt: image.path)
+    guard checksum == image.sha256 else {
+      throw StoreError(
+        "\(image.path) changed since it was registered as '\(image.name)' (sha256 differs); register it again under a new name"
+      )
+    }
+
+    let chipsRoot = store.chipsDirectory
+    try FileManager.default.createDirectory(at: chipsRoot, withIntermediateDirectories: true)
+    removeAbandonedTemporaries(in: chipsRoot)
+    let pid = ProcessInfo.processInfo.processIdentifier
+    let temporary = chipsRoot.appendingPathComponent(
+      "\(temporaryPrefix)\(pid)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    defer { try? FileManager.default.removeItem(at: temporary) }
+
+    var options = ChipOptions(size: parameters.chipSize, region: region, edge: .pad)
+    let index: ChipIndex
+    do {
+      try options.setOverlap(parameters.overlap)
+      index = try Chipper.run(
+        imagePath: image.path, outputDirectory: temporary.path, options: options, warn: warn)
+    } catch let error as ChipError {
+      throw StoreError(error.message)
+    }
+    guard !index.chips.isEmpty else {
+      throw StoreError(
+        "region '\(parameters.region)' holds no chip with valid pixels in image '\(image.name)'")
+    }
+    let relativeDirectory = "chips/\(parameters.name)"
+    var chips: [NewChip] = []
+    for chip in index.chips {
+      guard let transform = chip.geoTransform, let footprint = chip.footprint else {
+        throw StoreError("chip \(chip.id) came out without a georeference")
+      }
+      chips.append(
+        NewChip(
+          key: chip.id, columnOffset: chip.x, rowOffset: chip.y, width: chip.width,
+          height: chip.height, geotransform: transform.coefficients,
+          footprint: footprint.map { Point($0[0], $0[1]) }, validFraction: chip.validFraction,
+          path: "\(relativeDirectory)/\(chip.path)"))
+    }
+    let final = store.workspace.appendingPathComponent(relativeDirectory, isDirectory: true)
+    let task = try store.write { db -> TaskRecord in
+      if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
+        throw StoreError("a task named '\(parameters.name)' already exists")
+      }
+      // Holding the write lock and finding no task row: a folder of that name is a leftover
+      // of a run killed between the rename and the commit.
+      if FileManager.default.fileExists(atPath: final.path) {
+        try FileManager.default.removeItem(at: final)
+      }
+      try FileManager.default.moveItem(at: temporary, to: final)
+      do {
+        return try TaskCatalog.insert(
+          parameters, chips: chips, chipDirectory: relativeDirectory, actor: Actor.currentUser,
+          command: command, in: db)
+      } catch {
+        try? FileManager.default.moveItem(at: final, to: temporary)
+        throw error
+      }
+    }
+    return Outcome(task: task, chips: chips.count, warnings: index.warnings)
+  }
+
+  /// Temporary folders whose creating process is gone.
+  static func removeAbandonedTemporaries(in chipsRoot: URL) {
+    guard
+      let entries = try? FileManager.default.contentsOfDirectory(atPath: chipsRoot.path)
+    else { return }
+    for entry in entries where entry.hasPrefix(temporaryPrefix) {
+      let pidText = entry.dropFirst(temporaryPrefix.count).prefix { $0 != "-" }
+      guard let pid = Int32(pidText) else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH {
+        try? FileManager.default.removeItem(at: chipsRoot.appendingPathComponent(entry))
+      }
+    }
+  }
+}
