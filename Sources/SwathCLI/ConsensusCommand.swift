@@ -1,8 +1,13 @@
 import ArgumentParser
 
-// Placeholder: replaced by the issue that builds this command.
 struct ConsensusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "consensus", abstract: "Run consensus over a task's submissions (not built yet)")
-  func run() throws { throw SwathFailure("'consensus' is not built yet") }
+    commandName: "consensus",
+    abstract: "Run consensus over a task's current accepted submissions.",
+    discussion: """
+      Example:
+        swath consensus roofs --iou 0.5 --quorum 0.5
+      """)
+
+  func run() throws { throw SwathFailure("'consensus' waits for the consensus engine") }
 }

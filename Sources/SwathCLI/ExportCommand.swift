@@ -1,8 +1,46 @@
 import ArgumentParser
+import Foundation
+import SwathStore
 
-// Placeholder: replaced by the issue that builds this command.
 struct ExportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "export", abstract: "Export a task's consensus layer (not built yet)")
-  func run() throws { throw SwathFailure("'export' is not built yet") }
+    commandName: "export",
+    abstract: "Export a task's latest consensus layer as GeoJSON, GeoPackage or FlatGeobuf.",
+    discussion: """
+      Writes through GDAL's vector drivers: RFC 7946 GeoJSON (WGS84) by default, or GeoPackage / FlatGeobuf. Every object carries its label, shape, support, assigned annotators, score and status; the task's metadata (task, image and checksum, region, labels, consensus run and parameters) goes into the GeoJSON's "swath" member, the GeoPackage's metadata table, and the layer name. The file is written under a temporary name in the same folder and renamed, so a failed export leaves no partial file. --crs image writes in the image's CRS instead of WGS84.
+
+      Examples:
+        swath export roofs --out roofs.geojson
+        swath export roofs --out roofs.gpkg --format gpkg --crs image
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  @Option(help: "The output file.")
+  var out: String
+
+  @Option(help: "geojson, gpkg or fgb (default: from --out's extension, else geojson).")
+  var format: String?
+
+  @Option(help: "EPSG:4326 or image.")
+  var crs = "EPSG:4326"
+
+  @Flag(help: "Also export the objects that did not reach quorum (status = rejected).")
+  var includeRejected = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let outcome = try storeCall {
+      let chosen = try Export.Format.resolve(format, out: out)
+      return try Export.run(
+        task: task, out: out, format: chosen, crs: crs, includeRejected: includeRejected,
+        in: store)
+    }
+    print(
+      "exported \(outcome.features) object(s) of task '\(task)' (consensus run #\(outcome.run), \(outcome.crs)) to \(outcome.path)"
+    )
+  }
 }

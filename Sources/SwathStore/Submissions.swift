@@ -124,7 +124,8 @@ public enum Submissions {
             try featureRow.insert(db)
           }
           // The newest received (highest id) stays accepted for this annotator and chip.
-          let competing = try SubmissionRecord
+          let competing =
+            try SubmissionRecord
             .filter(Column("task_id") == row.taskId && Column("chip_id") == part.chipId)
             .filter(Column("annotator") == row.annotator && Column("status") == "accepted")
             .filter(Column("id") != partId)

@@ -85,10 +85,12 @@ public enum TaskCreation {
       if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
         throw StoreError("a task named '\(parameters.name)' already exists")
       }
-      // Holding the write lock and finding no task row: a folder of that name is a leftover
-      // of a run killed between the rename and the commit.
-      if FileManager.default.fileExists(atPath: final.path) {
-        try FileManager.default.removeItem(at: final)
+      // Holding the write lock, a task folder without a task row can only be the leftover of a
+      // run killed between its rename and its commit.
+      let recorded = Set(try String.fetchAll(db, sql: "SELECT name FROM tasks"))
+      for entry in (try? FileManager.default.contentsOfDirectory(atPath: chipsRoot.path)) ?? []
+      where !entry.hasPrefix(".") && !recorded.contains(entry) {
+        try FileManager.default.removeItem(at: chipsRoot.appendingPathComponent(entry))
       }
       try FileManager.default.moveItem(at: temporary, to: final)
       do {

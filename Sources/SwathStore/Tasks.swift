@@ -164,22 +164,27 @@ public enum TaskCatalog {
 
   public static func summary(of task: TaskRecord, in db: Database) throws -> TaskSummary {
     let taskId = task.id!
-    let image = try String.fetchOne(db, sql: "SELECT name FROM images WHERE id = ?", arguments: [task.imageId]) ?? "?"
-    let chips = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chips WHERE task_id = ?", arguments: [taskId]) ?? 0
+    let image =
+      try String.fetchOne(db, sql: "SELECT name FROM images WHERE id = ?", arguments: [task.imageId]) ?? "?"
+    let chips =
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chips WHERE task_id = ?", arguments: [taskId]) ?? 0
     let counts = try Row.fetchOne(
       db,
       sql: """
         SELECT COUNT(*) AS total, COALESCE(SUM(a.state = 'submitted'), 0) AS submitted
         FROM assignments a JOIN chips c ON c.id = a.chip_id WHERE c.task_id = ?
         """, arguments: [taskId])
-    let accepted = try Int.fetchOne(
-      db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'accepted'",
-      arguments: [taskId]) ?? 0
-    let rejected = try Int.fetchOne(
-      db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'rejected'",
-      arguments: [taskId]) ?? 0
-    let runs = try Int.fetchOne(
-      db, sql: "SELECT COUNT(*) FROM consensus_runs WHERE task_id = ?", arguments: [taskId]) ?? 0
+    let accepted =
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'accepted'",
+        arguments: [taskId]) ?? 0
+    let rejected =
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'rejected'",
+        arguments: [taskId]) ?? 0
+    let runs =
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM consensus_runs WHERE task_id = ?", arguments: [taskId]) ?? 0
     return TaskSummary(
       name: task.name, image: image, state: task.state.rawValue, region: task.region,
       labels: task.labels, chipSize: task.chipSize, overlap: task.overlap,

@@ -13,7 +13,8 @@ struct CatalogTests {
     let path = TestSupport.image(Fixtures.landsat).path
     let added = try TestSupport.swath(["image", "add", path, "--name", "bahamas", "--workspace", url.path])
     #expect(added.status == 0, "\(added.stderr)")
-    let listed = try TestSupport.swath(["image", "list", "--json"], environment: ["SWATH_WORKSPACE": url.path])
+    let listed = try TestSupport.swath(
+      ["image", "list", "--json"], environment: ["SWATH_WORKSPACE": url.path])
     #expect(listed.status == 0)
     let images = try #require(
       try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
@@ -67,7 +68,9 @@ struct CatalogTests {
   @Test func commandsOutsideAWorkspaceFailWithOneLine() throws {
     let empty = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: empty) }
-    for arguments in [["image", "list"], ["task", "list"], ["status", "roofs"], ["queue", "--annotator", "ana"]] {
+    for arguments in [
+      ["image", "list"], ["task", "list"], ["status", "roofs"], ["queue", "--annotator", "ana"],
+    ] {
       let result = try TestSupport.swath(arguments + ["--workspace", empty.path])
       #expect(result.status == 1)
       #expect(result.stderr.hasPrefix("swath: no Swath workspace in \(empty.path)"), "\(result.stderr)")
@@ -96,7 +99,9 @@ struct AssignmentTests {
     try store.read { db in
       var byChip: [String: [String]] = [:]
       for row in try Row.fetchAll(
-        db, sql: "SELECT c.chip_key, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id ORDER BY a.id")
+        db,
+        sql:
+          "SELECT c.chip_key, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id ORDER BY a.id")
       {
         byChip[row["chip_key"], default: []].append(row["annotator"])
       }
@@ -142,7 +147,9 @@ struct AssignmentTests {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)  // 2×2 = 4 chips
-    let short = try TestSupport.swath(["task", "assign", "roofs", "--annotators", "ana,ben", "--workspace", url.path])
+    let short = try TestSupport.swath([
+      "task", "assign", "roofs", "--annotators", "ana,ben", "--workspace", url.path,
+    ])
     #expect(short.status == 0)
     #expect(short.stderr.contains("4 chip(s) still lack 4 assignment(s)"), "\(short.stderr)")
     let before = try assignments(store)
@@ -162,12 +169,18 @@ struct AssignmentTests {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)
-    let bad = try TestSupport.swath(["task", "assign", "roofs", "--annotators", "ana,,b c", "--workspace", url.path])
+    let bad = try TestSupport.swath([
+      "task", "assign", "roofs", "--annotators", "ana,,b c", "--workspace", url.path,
+    ])
     #expect(bad.status == 1 && bad.stderr.contains("annotator name ''"), "\(bad.stderr)")
-    let missing = try TestSupport.swath(["task", "assign", "nope", "--annotators", "ana", "--workspace", url.path])
+    let missing = try TestSupport.swath([
+      "task", "assign", "nope", "--annotators", "ana", "--workspace", url.path,
+    ])
     #expect(missing.status == 1 && missing.stderr == "swath: no task named 'nope' (known: roofs)\n")
     #expect(try TestSupport.swath(["task", "close", "roofs", "--workspace", url.path]).status == 0)
-    let closed = try TestSupport.swath(["task", "assign", "roofs", "--annotators", "ana", "--workspace", url.path])
+    let closed = try TestSupport.swath([
+      "task", "assign", "roofs", "--annotators", "ana", "--workspace", url.path,
+    ])
     #expect(closed.status == 1 && closed.stderr.contains("closed"))
     #expect(try store.read { db in try AssignmentRecord.fetchCount(db) } == 0)
     let show = try TestSupport.swath(["task", "show", "roofs", "--json", "--workspace", url.path])
@@ -179,7 +192,8 @@ struct AssignmentTests {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)
-    _ = try Assignments.assign(task: "roofs", annotators: ["ana", "ben", "chloe"], in: store, command: "test")
+    _ = try Assignments.assign(
+      task: "roofs", annotators: ["ana", "ben", "chloe"], in: store, command: "test")
     let queue = try TestSupport.swath(["queue", "--annotator", "ana", "--json", "--workspace", url.path])
     #expect(queue.status == 0, "\(queue.stderr)")
     let queueFile = try Fixtures.writeJSON(queue.stdout, in: url, name: "queue.json")

@@ -1,0 +1,282 @@
+import CGDAL
+import Foundation
+import GRDB
+import SwathGDAL
+import SwathGeometry
+
+/// `swath export`: the latest consensus layer through GDAL's vector drivers.
+public enum Export {
+  public enum Format: String, Sendable, CaseIterable {
+    case geojson
+    case gpkg
+    case fgb
+
+    var driver: String {
+      switch self {
+      case .geojson: "GeoJSON"
+      case .gpkg: "GPKG"
+      case .fgb: "FlatGeobuf"
+      }
+    }
+    var fileExtension: String {
+      switch self {
+      case .geojson: "geojson"
+      case .gpkg: "gpkg"
+      case .fgb: "fgb"
+      }
+    }
+
+    /// From `--format`, or else from the output's extension.
+    public static func resolve(_ option: String?, out: String) throws -> Format {
+      if let option {
+        guard let format = Format(rawValue: option.lowercased()) else {
+          throw StoreError("--format '\(option)': expected geojson, gpkg or fgb")
+        }
+        return format
+      }
+      switch URL(fileURLWithPath: out).pathExtension.lowercased() {
+      case "gpkg": return .gpkg
+      case "fgb": return .fgb
+      default: return .geojson
+      }
+    }
+  }
+
+  public struct Outcome: Sendable {
+    public var path: String
+    public var features: Int
+    public var run: Int64
+    public var crs: String
+  }
+
+  /// A consensus object as stored in a run's result.
+  struct Object {
+    var geometry: MultiPolygon
+    var properties: [String: JSONAny]
+  }
+
+  public static func run(
+    task name: String, out: String, format: Format, crs: String, includeRejected: Bool,
+    in store: Store
+  ) throws -> Outcome {
+    let (task, image, run) = try store.read { db -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
+      let task = try TaskCatalog.find(name, in: db)
+      let image = try ImageRecord.fetchOne(db, key: task.imageId)!
+      guard
+        let run = try ConsensusRunRecord.filter(Column("task_id") == task.id!)
+          .order(Column("id").desc).fetchOne(db)
+      else {
+        throw StoreError("task '\(name)' has no consensus run yet (swath consensus \(name))")
+      }
+      return (task, image, run)
+    }
+    let target: SpatialReference
+    let crsName: String
+    switch crs.lowercased() {
+    case "epsg:4326", "wgs84":
+      target = SpatialReference.wgs84()
+      crsName = "EPSG:4326"
+    case "image":
+      guard let wkt = image.crsWkt else { throw StoreError("image '\(image.name)' has no CRS") }
+      target = try SpatialReference(definition: wkt)
+      crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
+    default:
+      throw StoreError("--crs '\(crs)': expected EPSG:4326 or image")
+    }
+    var objects = try parseResult(run.result)
+    if !includeRejected {
+      objects = objects.filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
+    }
+    let transform =
+      crsName == "EPSG:4326"
+      ? nil : try CoordinateTransform(from: SpatialReference.wgs84(), to: target)
+
+    let outURL = URL(fileURLWithPath: out).standardizedFileURL
+    let folder = outURL.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { throw StoreError("--out \(out): folder \(folder.path) does not exist") }
+    if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    {
+      throw StoreError("--out \(out) is a folder")
+    }
+    guard access(folder.path, W_OK) == 0 else {
+      throw StoreError("--out \(out): folder \(folder.path) is not writable")
+    }
+    // Same folder, so the final rename is atomic; the driver wants the format's extension.
+    let temporary = folder.appendingPathComponent(
+      ".\(outURL.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier).\(format.fileExtension)"
+    )
+    let metadata: [(String, String)] = [
+      ("SWATH_TASK", task.name), ("SWATH_IMAGE", image.name),
+      ("SWATH_IMAGE_SHA256", image.sha256), ("SWATH_REGION", task.region),
+      ("SWATH_LABELS", task.labels.joined(separator: ",")),
+      ("SWATH_REPLICAS", "\(task.replicas)"), ("SWATH_CONSENSUS_RUN", "\(run.id!)"),
+      ("SWATH_CONSENSUS_AT", run.runAt), ("SWATH_CONSENSUS_PARAMETERS", run.parameters),
+      ("SWATH_INCLUDES_REJECTED", includeRejected ? "YES" : "NO"),
+    ]
+    do {
+      try write(
+        objects, to: temporary.path, format: format, layerName: task.name, reference: target,
+        transform: transform, metadata: metadata)
+      if rename(temporary.path, outURL.path) != 0 {
+        throw StoreError(
+          "cannot rename \(temporary.path) to \(outURL.path): \(String(cString: strerror(errno)))")
+      }
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw error
+    }
+    return Outcome(path: outURL.path, features: objects.count, run: run.id!, crs: crsName)
+  }
+
+  static func parseResult(_ text: String) throws -> [Object] {
+    struct Collection: Decodable {
+      struct Feature: Decodable {
+        var geometry: JSONAny
+        var properties: [String: JSONAny]?
+      }
+      var features: [Feature]
+    }
+    guard let collection = try? JSONDecoder().decode(Collection.self, from: Data(text.utf8)) else {
+      throw StoreError("the stored consensus result is not a GeoJSON FeatureCollection")
+    }
+    return try collection.features.map { feature in
+      guard let geometry = GeoJSONText.multiPolygon(feature.geometry.jsonText) else {
+        throw StoreError("a stored consensus object has no polygonal geometry")
+      }
+      return Object(geometry: geometry, properties: feature.properties ?? [:])
+    }
+  }
+
+  /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
+  static func fields(_ objects: [Object]) -> [(name: String, type: OGRFieldType)] {
+    var types: [String: OGRFieldType] = [:]
+    for object in objects {
+      for (key, value) in object.properties {
+        let type: OGRFieldType
+        switch value {
+        case .integer: type = OFTInteger64
+        case .real: type = OFTReal
+        case .null: continue
+        default: type = OFTString
+        }
+        if let existing = types[key], existing != type {
+          types[key] = (existing == OFTString || type == OFTString) ? OFTString : OFTReal
+        } else {
+          types[key] = type
+        }
+      }
+    }
+    return types.keys.sorted().map { ($0, types[$0]!) }
+  }
+
+  static func write(
+    _ objects: [Object], to path: String, format: Format, layerName: String,
+    reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)]
+  ) throws {
+    GDAL.initialize()
+    GDAL.resetError()
+    guard let driver = GDALGetDriverByName(format.driver) else {
+      throw StoreError("GDAL has no \(format.driver) driver")
+    }
+    guard let dataset = GDALCreate(driver, path, 0, 0, 0, GDT_Unknown, nil) else {
+      throw StoreError(GDALError.last("cannot create \(path)").message)
+    }
+    var closed = false
+    defer { if !closed { GDALClose(dataset) } }
+
+    var layerOptions: [String] = []
+    switch format {
+    case .geojson:
+      if transform == nil { layerOptions.append("RFC7946=YES") }
+      layerOptions.append("WRITE_NAME=YES")
+      let native = Dictionary(uniqueKeysWithValues: metadata.map { ($0.0.lowercased(), $0.1) })
+      let nativeData = try JSONSerialization.data(
+        withJSONObject: ["swath": native], options: [.sortedKeys])
+      layerOptions.append("NATIVE_DATA=\(String(decoding: nativeData, as: UTF8.self))")
+      layerOptions.append("NATIVE_MEDIA_TYPE=application/vnd.geo+json")
+    case .gpkg:
+      layerOptions.append("DESCRIPTION=Swath consensus of task \(layerName)")
+    case .fgb:
+      break
+    }
+    let layer = try withCStringArray(layerOptions) { options -> OGRLayerH in
+      guard
+        let layer = GDALDatasetCreateLayer(
+          dataset, layerName, reference.handle, wkbMultiPolygon, options)
+      else { throw StoreError(GDALError.last("cannot create layer in \(path)").message) }
+      return layer
+    }
+    let columns = fields(objects)
+    for column in columns {
+      let definition = OGR_Fld_Create(column.name, column.type)
+      defer { OGR_Fld_Destroy(definition) }
+      guard OGR_L_CreateField(layer, definition, 1) == OGRERR_NONE else {
+        throw StoreError(GDALError.last("cannot create field \(column.name)").message)
+      }
+    }
+    // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
+    // free metadata, so there it lives in the layer name only.
+    for (key, value) in metadata {
+      GDALSetMetadataItem(dataset, key, value, nil)
+    }
+    let definition = OGR_L_GetLayerDefn(layer)
+    _ = GDALDatasetStartTransaction(dataset, 0)
+    for object in objects {
+      guard let feature = OGR_F_Create(definition) else {
+        throw StoreError("cannot allocate an OGR feature")
+      }
+      defer { OGR_F_Destroy(feature) }
+      for (index, column) in columns.enumerated() {
+        guard let value = object.properties[column.name] else { continue }
+        switch (column.type, value) {
+        case (_, .null): continue
+        case (OFTInteger64, .integer(let number)):
+          OGR_F_SetFieldInteger64(feature, Int32(index), number)
+        case (OFTReal, .integer(let number)):
+          OGR_F_SetFieldDouble(feature, Int32(index), Double(number))
+        case (OFTReal, .real(let number)):
+          OGR_F_SetFieldDouble(feature, Int32(index), number)
+        case (_, .string(let text)):
+          OGR_F_SetFieldString(feature, Int32(index), text)
+        default:
+          OGR_F_SetFieldString(feature, Int32(index), value.jsonText)
+        }
+      }
+      var geometry = object.geometry
+      if let transform {
+        geometry = try Reprojection.apply(geometry, transform)
+      }
+      let multi = MultiPolygon(geometry.polygons)
+      guard let handle = OGR_G_CreateGeometryFromJson(multiPolygonJSON(multi)) else {
+        throw StoreError(GDALError.last("cannot build an OGR geometry").message)
+      }
+      OGR_G_AssignSpatialReference(handle, reference.handle)
+      OGR_F_SetGeometryDirectly(feature, handle)
+      guard OGR_L_CreateFeature(layer, feature) == OGRERR_NONE else {
+        throw StoreError(GDALError.last("cannot write a feature to \(path)").message)
+      }
+    }
+    guard GDALDatasetCommitTransaction(dataset) == OGRERR_NONE || format != .gpkg else {
+      throw StoreError(GDALError.last("cannot commit \(path)").message)
+    }
+    closed = true
+    GDAL.resetError()
+    GDALClose(dataset)
+    let message = GDAL.lastErrorMessage()
+    if !message.isEmpty, CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
+      throw StoreError("writing \(path): \(message)")
+    }
+  }
+
+  static func multiPolygonJSON(_ geometry: MultiPolygon) -> String {
+    let text = GeoJSONText.geometry(geometry)
+    guard geometry.polygons.count == 1 else { return text }
+    // Always a MultiPolygon, so every layer has one geometry type.
+    let polygon = text.dropFirst("{\"type\":\"Polygon\",\"coordinates\":".count).dropLast()
+    return "{\"type\":\"MultiPolygon\",\"coordinates\":[\(polygon)]}"
+  }
+}

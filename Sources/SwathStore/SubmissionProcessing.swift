@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import SwathGDAL
+import SwathGeometry
+
+/// Validation of a received file and the chip(s) it belongs to; pure with respect to the store
+/// (it only reads), so it can run again on a row a killed process left `received`.
+public enum SubmissionProcessing {
+  /// The validation report stored with every submission (and printed for invalid files).
+  public struct Report: Codable, Sendable {
+    public var valid: Bool
+    public var errors: Int
+    public var warnings: Int
+    public var features: Int
+    public var pixelCoordinates: Bool
+    public var chips: [String]
+    public var reason: String?
+    public var issues: [ValidationIssue]
+
+    enum CodingKeys: String, CodingKey {
+      case valid, errors, warnings, features, chips, reason, issues
+      case pixelCoordinates = "pixel_coordinates"
+    }
+
+    func json() -> String {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+  }
+
+  struct Context {
+    var task: TaskRecord
+    var image: ImageRecord
+    var assigned: [ChipRecord]
+    var requested: ChipRecord?
+    var allChips: [ChipRecord]
+  }
+
+  public static func process(_ row: SubmissionRecord, in store: Store) -> SubmissionOutcome {
+    var report = Report(
+      valid: false, errors: 0, warnings: 0, features: 0, pixelCoordinates: row.pixelCoordinates,
+      chips: [], reason: nil, issues: [])
+    func reject(_ reason: String, chip: Int64? = nil) -> SubmissionOutcome {
+      report.reason = reason
+      return .rejected(reason: reason, report: report.json(), chipId: chip)
+    }
+    do {
+      let context = try store.read { db -> Context in
+        let task = try TaskRecord.fetchOne(db, key: row.taskId)!
+        let image = try ImageRecord.fetchOne(db, key: task.imageId)!
+        let allChips = try ChipRecord.filter(Column("task_id") == row.taskId).order(Column("id"))
+          .fetchAll(db)
+        let assignedIds = Set(
+          try Int64.fetchAll(
+            db,
+            sql: """
+              SELECT a.chip_id FROM assignments a JOIN chips c ON c.id = a.chip_id
+              WHERE c.task_id = ? AND a.annotator = ?
+              """, arguments: [row.taskId, row.annotator]))
+        let requested = row.requestedChip.flatMap { key in allChips.first { $0.chipKey == key } }
+        return Context(
+          task: task, image: image, assigned: allChips.filter { assignedIds.contains($0.id!) },
+          requested: requested, allChips: allChips)
+      }
+      let task = context.task
+      guard task.state == .open else { return reject("task '\(task.name)' is closed") }
+      if let key = row.requestedChip {
+        guard let chip = context.requested else {
+          return reject("task '\(task.name)' has no chip '\(key)'")
+        }
+        guard context.assigned.contains(where: { $0.id == chip.id }) else {
+          return reject(
+            "annotator '\(row.annotator)' is not assigned to chip '\(key)' of task '\(task.name)'",
+            chip: chip.id)
+        }
+      } else if row.pixelCoordinates {
+        return reject("--pixel needs --chip: pixel coordinates belong to one chip")
+      }
+      guard !context.assigned.isEmpty else {
+        return reject("annotator '\(row.annotator)' has no chip assigned in task '\(task.name)'")
+      }
+
+      let options = ValidationOptions(
+        labels: Set(task.labels), planar: row.pixelCoordinates, workingEPSG: context.image.epsg,
+        parallelism: 1)
+      let document = GeoJSONReader.read(data: row.raw, options: options)
+      report.issues = document.issues
+      report.errors = document.errorCount
+      report.warnings = document.warningCount
+      report.features = document.features.count
+      guard document.isValid else {
+        return reject(invalidReason(document, labels: task.labels), chip: context.requested?.id)
+      }
+
+      guard let wkt = context.image.crsWkt, let imageTransform = context.image.geotransform else {
+        return reject("image '\(context.image.name)' has no georeference")
+      }
+      let imageCRS = try SpatialReference(definition: wkt)
+      let toWGS84 = try CoordinateTransform(from: imageCRS, to: SpatialReference.wgs84())
+      let fromWGS84 = try CoordinateTransform(from: SpatialReference.wgs84(), to: imageCRS)
+      let imageGeoTransform = GeoTransform(imageTransform)
+
+      // Every feature both in the image CRS (planar, for chip overlap) and in WGS84 (stored).
+      var inImage: [MultiPolygon] = []
+      var inWGS84: [MultiPolygon] = []
+      for validated in document.features {
+        let geometry = validated.feature.geometry
+        if row.pixelCoordinates, let chip = context.requested {
+          let chipTransform = GeoTransform(chip.geotransform)
+          let projected = geometry.mapPoints { point in
+            let mapped = chipTransform.apply(column: point.x, row: point.y)
+            return Point(mapped.x, mapped.y)
+          }
+          inImage.append(projected)
+          inWGS84.append(try Reprojection.apply(projected, toWGS84))
+        } else {
+          inWGS84.append(geometry)
+          inImage.append(try Reprojection.apply(geometry, fromWGS84))
+        }
+      }
+
+      let rectangles = Dictionary(
+        uniqueKeysWithValues: context.allChips.map {
+          ($0.id!, chipRectangle($0, imageTransform: imageGeoTransform))
+        })
+      var parts: [Int64: [AcceptedFeature]] = [:]
+      var order: [Int64] = []
+      if let chip = context.requested { order.append(chip.id!) }
+      for (index, validated) in document.features.enumerated() {
+        let name = featureName(validated)
+        let candidates = context.requested.map { [$0] } ?? context.assigned
+        var best: (chip: ChipRecord, area: Double)?
+        for chip in candidates {
+          let area = try overlapArea(inImage[index], rectangles[chip.id!]!)
+          if area > 0, area > (best?.area ?? 0) { best = (chip, area) }
+        }
+        guard let best else {
+          if let chip = context.requested {
+            return reject("\(name) lies wholly outside chip '\(chip.chipKey)'", chip: chip.id)
+          }
+          for chip in context.allChips where try overlapArea(inImage[index], rectangles[chip.id!]!) > 0 {
+            return reject(
+              "\(name) lies in chip '\(chip.chipKey)', which is not assigned to annotator '\(row.annotator)'"
+            )
+          }
+          return reject("\(name) lies outside every chip of task '\(task.name)'")
+        }
+        let chipId = best.chip.id!
+        if parts[chipId] == nil, !order.contains(chipId) { order.append(chipId) }
+        parts[chipId, default: []].append(
+          AcceptedFeature(
+            index: validated.index, label: validated.feature.label,
+            shape: validated.feature.shape.rawValue,
+            geometry: GeoJSONText.geometry(inWGS84[index])))
+      }
+      guard !order.isEmpty else {
+        return reject("the file has no features; pass --chip to report a chip with no objects")
+      }
+      report.valid = true
+      report.chips = order.compactMap { id in context.allChips.first { $0.id == id }?.chipKey }
+      return .accepted(
+        parts: order.map { (chipId: $0, features: parts[$0] ?? []) }, report: report.json())
+    } catch {
+      return reject("cannot process the file: \(error)")
+    }
+  }
+
+  /// One line for an invalid file: what is wrong and where, and how many problems in all.
+  static func invalidReason(_ document: GeoJSONDocument, labels: [String]) -> String {
+    let errors = document.issues.filter { $0.severity == .error }
+    guard let first = errors.first else { return "invalid file" }
+    var where_ = first.path
+    if let line = first.line { where_ += " (line \(line))" }
+    let more = errors.count > 1 ? " (and \(errors.count - 1) more error(s))" : ""
+    if first.code == "unknown-label" || first.code == "missing-label" {
+      return
+        "label outside the task's labels (\(labels.joined(separator: ", "))): \(where_): \(first.message)\(more)"
+    }
+    return "invalid file: \(where_): \(first.message)\(more)"
+  }
+
+  static func featureName(_ feature: ValidatedFeature) -> String {
+    let id = feature.feature.id.map { " (id \($0))" } ?? ""
+    return "feature \(feature.index)\(id)"
+  }
+
+  /// The part of the image a chip holds, in the image CRS (a parallelogram for rotated images).
+  static func chipRectangle(_ chip: ChipRecord, imageTransform: GeoTransform) -> MultiPolygon {
+    let x0 = Double(chip.columnOffset)
+    let y0 = Double(chip.rowOffset)
+    let x1 = x0 + Double(chip.width)
+    let y1 = y0 + Double(chip.height)
+    var ring = [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)].map { corner in
+      let mapped = imageTransform.apply(column: corner.0, row: corner.1)
+      return Point(mapped.x, mapped.y)
+    }
+    if Topology.ringSignedArea(ring) < 0 { ring.reverse() }
+    return MultiPolygon(Polygon(shell: ring))
+  }
+
+  static func overlapArea(_ geometry: MultiPolygon, _ rectangle: MultiPolygon) throws -> Double {
+    guard let a = geometry.envelope, let b = rectangle.envelope, a.intersects(b) else { return 0 }
+    return Topology.area(try Topology.intersection(geometry, rectangle))
+  }
+}

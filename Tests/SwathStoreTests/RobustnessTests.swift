@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import SwathTestSupport
+import Testing
+
+@testable import SwathStore
+
+/// Starts `swath` and kills it with SIGKILL after `delay` seconds (if still running).
+func runAndKill(_ arguments: [String], workspace: URL, after delay: Double) throws -> Int32 {
+  let process = Process()
+  process.executableURL = TestSupport.swathBinary
+  process.arguments = arguments
+  var environment = ProcessInfo.processInfo.environment
+  environment["SWATH_WORKSPACE"] = workspace.path
+  process.environment = environment
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  Thread.sleep(forTimeInterval: delay)
+  kill(process.processIdentifier, SIGKILL)
+  process.waitUntilExit()
+  return process.terminationStatus
+}
+
+/// Invariants a store must keep whatever happened to the processes that wrote it.
+func checkConsistency(_ store: Store) throws {
+  try store.read { db in
+    #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
+    #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+    let orphanAssignments = try Int.fetchOne(
+      db, sql: "SELECT COUNT(*) FROM assignments WHERE chip_id NOT IN (SELECT id FROM chips)")
+    #expect(orphanAssignments == 0)
+    let tasksWithoutChips = try Int.fetchOne(
+      db, sql: "SELECT COUNT(*) FROM tasks WHERE id NOT IN (SELECT task_id FROM chips)")
+    #expect(tasksWithoutChips == 0)
+    let featuresOfRefused = try Int.fetchOne(
+      db,
+      sql: """
+        SELECT COUNT(*) FROM submission_features f JOIN submissions s ON s.id = f.submission_id
+        WHERE s.status IN ('received', 'rejected')
+        """)
+    #expect(featuresOfRefused == 0)
+    let doubleAccepted = try Int.fetchOne(
+      db,
+      sql: """
+        SELECT COUNT(*) FROM (SELECT chip_id, annotator FROM submissions WHERE status = 'accepted'
+        GROUP BY task_id, chip_id, annotator HAVING COUNT(*) > 1)
+        """)
+    #expect(doubleAccepted == 0)
+  }
+}
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
+struct RobustnessTests {
+  @Test func eightConcurrentSubmitsAllSucceedAndNoneIsLost() throws {
+    let annotators = (1...8).map { "annotator\($0)" }
+    let task = try AtlantaTask(annotators: annotators.joined(separator: ","))
+    defer { task.remove() }
+    // One chip of each annotator, and a file for it.
+    let jobs: [(annotator: String, chip: String, file: URL)] = try annotators.map { annotator in
+      let chip = try task.store.read { db in
+        try String.fetchOne(
+          db,
+          sql:
+            "SELECT c.chip_key FROM assignments a JOIN chips c ON c.id = a.chip_id WHERE a.annotator = ? ORDER BY c.id",
+          arguments: [annotator])!
+      }
+      let file = try task.file(
+        "\(annotator).geojson",
+        GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(30, 30, 90, 80))]))
+      return (annotator, chip, file)
+    }
+    let processes = jobs.map { job -> Process in
+      let process = Process()
+      process.executableURL = TestSupport.swathBinary
+      process.arguments = [
+        "submit", "roofs", "--annotator", job.annotator, job.file.path, "--chip", job.chip, "--pixel",
+        "--workspace", task.url.path,
+      ]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      return process
+    }
+    for process in processes { try process.run() }
+    for process in processes { process.waitUntilExit() }
+    #expect(processes.map(\.terminationStatus) == Array(repeating: 0, count: 8))
+    let rows = try task.submissions()
+    #expect(rows.count == 8)
+    #expect(rows.allSatisfy { $0.status == .accepted })
+    #expect(Set(rows.map(\.annotator)) == Set(annotators))
+    let features = try task.store.read { db in try SubmissionFeatureRecord.fetchCount(db) }
+    #expect(features == 8)
+    try checkConsistency(task.store)
+  }
+
+  @Test func killingSubmitAtRandomMomentsLosesNothingAccepted() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let file = try task.file(
+      "shape.geojson",
+      GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(30, 30, 90, 80))]))
+    try task.run(["submit", "roofs", file.path, "--annotator", "ben", "--chip", "r0000_c0000", "--pixel"])
+    var generator = SystemRandomNumberGenerator()
+    for round in 0..<12 {
+      let chip = "r000\(round % 4)_c000\((round / 4) % 4)"
+      _ = try runAndKill(
+        ["submit", "roofs", file.path, "--annotator", "ana", "--chip", chip, "--pixel"],
+        workspace: task.url, after: Double.random(in: 0.0...0.4, using: &generator))
+      try checkConsistency(task.store)
+    }
+    // The baseline accepted submission is untouched.
+    let baseline = try task.submissions().first!
+    #expect(baseline.annotator == "ben" && baseline.status == .accepted)
+    #expect(baseline.raw == (try Data(contentsOf: file)))
+    // A later submit finishes what the killed ones left `received`.
+    try task.run(["submit", "roofs", file.path, "--annotator", "chloe", "--chip", "r0000_c0000", "--pixel"])
+    let rows = try task.submissions()
+    #expect(!rows.contains { $0.status == .received })
+    #expect(rows.allSatisfy { $0.raw == (try? Data(contentsOf: file)) })
+    try checkConsistency(task.store)
+  }
+
+  @Test func killingTaskCreateLeavesNoHalfTask() throws {
+    let (url, store) = try Fixtures.workspace()
+    defer { try? FileManager.default.removeItem(at: url) }
+    _ = try TestSupport.swath([
+      "image", "add", TestSupport.image(AtlantaTask.image).path, "--name", "atlanta", "--workspace",
+      url.path,
+    ])
+    var generator = SystemRandomNumberGenerator()
+    for round in 0..<6 {
+      _ = try runAndKill(
+        [
+          "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels",
+          "building", "--chip-size", "128", "--overlap", "16", "--name", "t\(round)",
+        ], workspace: url, after: Double.random(in: 0.05...1.5, using: &generator))
+      try checkConsistency(store)
+    }
+    let finished = try TestSupport.swath([
+      "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels", "building",
+      "--chip-size", "128", "--overlap", "16", "--name", "final", "--workspace", url.path,
+    ])
+    #expect(finished.status == 0, "\(finished.stderr)")
+    try checkConsistency(store)
+    let tasks = try store.read { db in try TaskRecord.fetchAll(db) }
+    #expect(tasks.contains { $0.name == "final" })
+    let folders = try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path)
+    // Every folder left is a recorded task's: killed runs' temporaries and orphans are gone.
+    #expect(Set(folders) == Set(tasks.map(\.name)), "\(folders)")
+    for task in tasks {
+      let chips = try store.read { db in
+        try SwathStore.ChipRecord.filter(Column("task_id") == task.id!).fetchAll(db)
+      }
+      #expect(chips.count == 64)
+      #expect(
+        chips.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.path).path) })
+    }
+  }
+}

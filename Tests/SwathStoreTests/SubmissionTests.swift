@@ -1,0 +1,242 @@
+import Foundation
+import GRDB
+import SwathGDAL
+import SwathGeometry
+import SwathTestSupport
+import Testing
+
+@testable import SwathStore
+
+/// A workspace with the Atlanta pan image tasked into 16 real chips (256 px, 32 px overlap),
+/// every chip assigned to ana, ben and chloe.
+struct AtlantaTask {
+  static let image = "spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif"
+  let url: URL
+  let store: Store
+
+  init(replicas: Int = 3, annotators: String = "ana,ben,chloe") throws {
+    (url, store) = try Fixtures.workspace()
+    try run(["image", "add", TestSupport.image(Self.image).path, "--name", "atlanta"])
+    try run([
+      "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels",
+      "building,vehicle", "--chip-size", "256", "--overlap", "32", "--replicas", "\(replicas)",
+      "--name", "roofs",
+    ])
+    try run(["task", "assign", "roofs", "--annotators", annotators])
+  }
+
+  func remove() { try? FileManager.default.removeItem(at: url) }
+
+  @discardableResult
+  func run(_ arguments: [String]) throws -> TestSupport.ProcessResult {
+    let result = try swath(arguments)
+    if result.status != 0 {
+      throw StoreError("swath \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+    }
+    return result
+  }
+
+  func swath(_ arguments: [String]) throws -> TestSupport.ProcessResult {
+    try TestSupport.swath(arguments, environment: ["SWATH_WORKSPACE": url.path])
+  }
+
+  func chip(_ key: String) throws -> SwathStore.ChipRecord {
+    try store.read { db in try SwathStore.ChipRecord.filter(Column("chip_key") == key).fetchOne(db)! }
+  }
+
+  /// A pixel rectangle of a chip as a WGS84 ring, converted independently of the store's code.
+  func lonLatRing(chip key: String, _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) throws
+    -> [[Double]]
+  {
+    let chip = try chip(key)
+    let wkt = try store.read { db in try String.fetchOne(db, sql: "SELECT crs_wkt FROM images")! }
+    let transform = GeoTransform(chip.geotransform)
+    let toWGS84 = try CoordinateTransform(
+      from: SpatialReference(definition: wkt), to: SpatialReference.wgs84())
+    return try [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)].map { corner in
+      let projected = transform.apply(column: corner.0, row: corner.1)
+      let lonLat = try toWGS84.transform(x: projected.x, y: projected.y)
+      return [lonLat.x, lonLat.y]
+    }
+  }
+
+  func file(_ name: String, _ text: String) throws -> URL {
+    try Fixtures.writeJSON(text, in: url, name: name)
+  }
+
+  func submissions() throws -> [SubmissionRecord] {
+    try store.read { db in try SubmissionRecord.order(Column("id")).fetchAll(db) }
+  }
+}
+
+enum GeoJSONFixture {
+  static func collection(_ features: [(label: String, ring: [[Double]])]) -> String {
+    let items = features.map { feature in
+      let ring = feature.ring.map { "[\($0[0]),\($0[1])]" }.joined(separator: ",")
+      return
+        "{\"type\":\"Feature\",\"properties\":{\"label\":\"\(feature.label)\",\"shape\":\"polygon\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[\(ring)]]}}"
+    }
+    return "{\"type\":\"FeatureCollection\",\"features\":[\(items.joined(separator: ","))]}"
+  }
+
+  static func pixelSquare(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> [[Double]] {
+    // Counter-clockwise on the ground: rows grow southwards, so go down the left side first.
+    [[x0, y0], [x0, y1], [x1, y1], [x1, y0], [x0, y0]]
+  }
+}
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
+struct SubmissionTests {
+  @Test func lonLatAndPixelSubmissionsAreStoredInWGS84() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let ring = try task.lonLatRing(chip: "r0001_c0001", 40, 40, 120, 100)
+    let lonLat = try task.file(
+      "ana.geojson", GeoJSONFixture.collection([("building", ring)]))
+    let accepted = try task.swath([
+      "submit", "roofs", "--annotator", "ana", lonLat.path, "--chip", "r0001_c0001",
+    ])
+    #expect(accepted.status == 0, "\(accepted.stderr)")
+    #expect(accepted.stdout.contains("accepted") && accepted.stdout.contains("1 feature(s)"))
+
+    let pixel = try task.file(
+      "ben.geojson",
+      GeoJSONFixture.collection([("vehicle", GeoJSONFixture.pixelSquare(40, 40, 120, 100))]))
+    let pixelResult = try task.swath([
+      "submit", "roofs", "--annotator", "ben", pixel.path, "--chip", "r0001_c0001", "--pixel",
+    ])
+    #expect(pixelResult.status == 0, "\(pixelResult.stderr)")
+
+    let rows = try task.submissions()
+    #expect(rows.map(\.status) == [.accepted, .accepted])
+    #expect(rows[0].raw == (try Data(contentsOf: lonLat)))
+    #expect(rows[1].raw == (try Data(contentsOf: pixel)) && rows[1].pixelCoordinates)
+    let features = try task.store.read { db in
+      try SubmissionFeatureRecord.order(Column("submission_id")).fetchAll(db)
+    }
+    #expect(features.map(\.label) == ["building", "vehicle"])
+    let stored = try #require(GeoJSONText.multiPolygon(features[1].geometry))
+    // The pixel square lands where the test's own conversion puts it, to well under a millimetre.
+    for (point, expected) in zip(stored.polygons[0].shell, ring) {
+      #expect(abs(point.x - expected[0]) < 1e-9 && abs(point.y - expected[1]) < 1e-9)
+    }
+    let status = try JSONDecoder().decode(
+      StatusReport.self, from: Data(try task.run(["status", "roofs", "--json"]).stdout.utf8))
+    #expect(status.submissions["accepted"] == 2)
+    #expect(status.perChip.first { $0.chip == "r0001_c0001" }?.submitted.sorted() == ["ana", "ben"])
+    let queue = try JSONDecoder().decode(
+      QueueReport.self,
+      from: Data(try task.run(["queue", "--annotator", "ana", "--json"]).stdout.utf8))
+    #expect(queue.pending.count == 15 && !queue.pending.contains { $0.chip == "r0001_c0001" })
+  }
+
+  @Test func refusalsGiveTheReasonAndKeepTheRawFile() throws {
+    let task = try AtlantaTask(annotators: "ana,ben,chloe,dan")
+    defer { task.remove() }
+    let chipsOfDan = try task.store.read { db in
+      try String.fetchAll(
+        db,
+        sql: "SELECT c.chip_key FROM assignments a JOIN chips c ON c.id = a.chip_id WHERE a.annotator = 'dan'"
+      )
+    }
+    let notDans = try #require(
+      try task.store.read { db in try String.fetchAll(db, sql: "SELECT chip_key FROM chips") }
+        .first { !chipsOfDan.contains($0) })
+    let square = GeoJSONFixture.pixelSquare(10, 10, 60, 60)
+    let good = try task.file("good.geojson", GeoJSONFixture.collection([("building", square)]))
+    let cases: [(arguments: [String], file: URL, expected: String)] = [
+      (["--annotator", "dan", "--chip", notDans, "--pixel"], good, "not assigned to chip '\(notDans)'"),
+      (
+        ["--annotator", "ana", "--chip", "r0000_c0000", "--pixel"],
+        try task.file("tree.geojson", GeoJSONFixture.collection([("tree", square)])),
+        "label outside the task's labels (building, vehicle)"
+      ),
+      (
+        ["--annotator", "ana", "--chip", "r0000_c0000", "--pixel"],
+        try task.file(
+          "outside.geojson",
+          GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(300, 300, 340, 340))])),
+        "feature 0 lies wholly outside chip 'r0000_c0000'"
+      ),
+      (
+        ["--annotator", "ana", "--chip", "r0000_c0000"],
+        try task.file("cut.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":"),
+        "invalid file"
+      ),
+      (["--annotator", "ana", "--chip", "r9999_c9999", "--pixel"], good, "has no chip 'r9999_c9999'"),
+    ]
+    for (arguments, file, expected) in cases {
+      let result = try task.swath(["submit", "roofs", file.path] + arguments)
+      #expect(result.status == 1, "\(arguments)")
+      #expect(result.stderr.contains(expected), "\(result.stderr)")
+      #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+    let invalid = try task.swath([
+      "submit", "roofs", cases[3].file.path, "--annotator", "ana", "--chip", "r0000_c0000",
+    ])
+    #expect(invalid.stdout.contains("validation report") && invalid.stdout.contains("error:"))
+    let rows = try task.submissions()
+    #expect(rows.count == cases.count + 1)
+    #expect(rows.allSatisfy { $0.status == .rejected && $0.reason != nil && $0.report != nil })
+    for (row, testCase) in zip(rows, cases) {
+      #expect(row.raw == (try Data(contentsOf: testCase.file)))
+    }
+    #expect(try task.store.read { db in try SubmissionFeatureRecord.fetchCount(db) } == 0)
+
+    #expect(try task.swath(["task", "close", "roofs"]).status == 0)
+    let closed = try task.swath([
+      "submit", "roofs", good.path, "--annotator", "ana", "--chip", "r0000_c0000", "--pixel",
+    ])
+    #expect(closed.status == 1 && closed.stderr.contains("task 'roofs' is closed"), "\(closed.stderr)")
+  }
+
+  @Test func aNewSubmissionSupersedesTheOldOneWhichStaysInHistory() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let first = try task.file(
+      "v1.geojson", GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(10, 10, 60, 60))]))
+    let second = try task.file(
+      "v2.geojson",
+      GeoJSONFixture.collection([
+        ("building", GeoJSONFixture.pixelSquare(12, 10, 62, 60)),
+        ("vehicle", GeoJSONFixture.pixelSquare(100, 100, 120, 110)),
+      ]))
+    try task.run(["submit", "roofs", first.path, "--annotator", "ana", "--chip", "r0002_c0002", "--pixel"])
+    let result = try task.run([
+      "submit", "roofs", second.path, "--annotator", "ana", "--chip", "r0002_c0002", "--pixel",
+    ])
+    #expect(result.stdout.contains("supersedes #1"), "\(result.stdout)")
+    let rows = try task.submissions()
+    #expect(rows.map(\.status) == [.superseded, .accepted])
+    #expect(rows[1].supersedes == rows[0].id)
+    let features = try task.store.read { db in try SubmissionFeatureRecord.fetchAll(db) }
+    #expect(features.filter { $0.submissionId == rows[0].id }.count == 1)
+    #expect(features.filter { $0.submissionId == rows[1].id }.count == 2)
+  }
+
+  @Test func withoutChipFeaturesGoToTheAssignedChipTheyOverlapMost() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    // r0000_c0000 holds pixels 0–255, r0000_c0001 starts at 224: a square at chip-0 pixels
+    // 230–250 lies in both, but a square 240–300 overlaps chip 1 more.
+    let inFirst = try task.lonLatRing(chip: "r0000_c0000", 20, 20, 60, 60)
+    let straddling = try task.lonLatRing(chip: "r0000_c0000", 240, 20, 300, 60)
+    let file = try task.file(
+      "both.geojson", GeoJSONFixture.collection([("building", inFirst), ("vehicle", straddling)]))
+    let result = try task.swath(["submit", "roofs", file.path, "--annotator", "chloe", "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let results = try JSONDecoder().decode([SubmissionResult].self, from: Data(result.stdout.utf8))
+    #expect(results.map(\.chip) == ["r0000_c0000", "r0000_c0001"])
+    #expect(results.map(\.features) == [1, 1])
+    let rows = try task.submissions()
+    #expect(rows.count == 2 && rows[1].sourceId == rows[0].id && rows[1].raw == rows[0].raw)
+
+    let empty = try task.file("empty.geojson", "{\"type\":\"FeatureCollection\",\"features\":[]}")
+    let noChip = try task.swath(["submit", "roofs", empty.path, "--annotator", "chloe"])
+    #expect(noChip.status == 1 && noChip.stderr.contains("pass --chip"), "\(noChip.stderr)")
+    let emptyChip = try task.swath([
+      "submit", "roofs", empty.path, "--annotator", "chloe", "--chip", "r0003_c0003",
+    ])
+    #expect(emptyChip.status == 0 && emptyChip.stdout.contains("0 feature(s)"), "\(emptyChip.stderr)")
+  }
+}
