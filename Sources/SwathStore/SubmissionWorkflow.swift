@@ -15,6 +15,12 @@ public enum SubmissionWorkflow {
     let id = try Submissions.receive(
       task: task, annotator: annotator, fileName: fileName, raw: raw, requestedChip: chip,
       pixelCoordinates: pixel, in: store, command: command)
+    // Lets the robustness tests kill a process exactly between the two transactions.
+    if let pause = ProcessInfo.processInfo.environment["SWATH_TEST_PAUSE_AFTER_RECEIVE"],
+      let seconds = Double(pause)
+    {
+      Thread.sleep(forTimeInterval: seconds)
+    }
     return try finish(id: id, in: store, command: command)
   }
 

@@ -6,12 +6,15 @@ import Testing
 @testable import SwathStore
 
 /// Starts `swath` and kills it with SIGKILL after `delay` seconds (if still running).
-func runAndKill(_ arguments: [String], workspace: URL, after delay: Double) throws -> Int32 {
+func runAndKill(
+  _ arguments: [String], workspace: URL, after delay: Double, environment extra: [String: String] = [:]
+) throws -> Int32 {
   let process = Process()
   process.executableURL = TestSupport.swathBinary
   process.arguments = arguments
   var environment = ProcessInfo.processInfo.environment
   environment["SWATH_WORKSPACE"] = workspace.path
+  for (key, value) in extra { environment[key] = value }
   process.environment = environment
   process.standardOutput = FileHandle.nullDevice
   process.standardError = FileHandle.nullDevice
@@ -105,8 +108,20 @@ struct RobustnessTests {
       let chip = "r000\(round % 4)_c000\((round / 4) % 4)"
       _ = try runAndKill(
         ["submit", "roofs", file.path, "--annotator", "ana", "--chip", chip, "--pixel"],
-        workspace: task.url, after: Double.random(in: 0.0...0.4, using: &generator))
+        workspace: task.url, after: Double.random(in: 0.05...0.8, using: &generator))
       try checkConsistency(task.store)
+    }
+    // Kills that surely fall between storing the raw file and finalising it.
+    for chip in ["r0003_c0001", "r0003_c0002", "r0003_c0003"] {
+      let status = try runAndKill(
+        ["submit", "roofs", file.path, "--annotator", "ana", "--chip", chip, "--pixel"],
+        workspace: task.url, after: 2, environment: ["SWATH_TEST_PAUSE_AFTER_RECEIVE": "30"])
+      #expect(status == SIGKILL)
+      try checkConsistency(task.store)
+      // Left `received`, bytes intact (the next submit finishes the previous one first).
+      let waiting = try task.submissions().filter { $0.status == .received }
+      #expect(waiting.map(\.requestedChip) == [chip])
+      #expect(waiting.allSatisfy { $0.raw == (try? Data(contentsOf: file)) })
     }
     // The baseline accepted submission is untouched.
     let baseline = try task.submissions().first!
@@ -116,6 +131,10 @@ struct RobustnessTests {
     try task.run(["submit", "roofs", file.path, "--annotator", "chloe", "--chip", "r0000_c0000", "--pixel"])
     let rows = try task.submissions()
     #expect(!rows.contains { $0.status == .received })
+    for chip in ["r0003_c0001", "r0003_c0002", "r0003_c0003"] {
+      let id = try task.chip(chip).id
+      #expect(rows.contains { $0.chipId == id && $0.annotator == "ana" && $0.status == .accepted })
+    }
     #expect(rows.allSatisfy { $0.raw == (try? Data(contentsOf: file)) })
     try checkConsistency(task.store)
   }
