@@ -1,0 +1,62 @@
+import Foundation
+import SwathGeometry
+
+/// A layer scored against a reference (truth, or another annotator) at an IoU threshold,
+/// with an optimal one-to-one matching (most matches, then most IoU).
+public struct LayerScore: Sendable, Hashable, Codable {
+  public var truePositives: Int
+  public var falsePositives: Int
+  public var falseNegatives: Int
+  /// Mean IoU of the matched pairs.
+  public var meanIoU: Double
+
+  public var precision: Double {
+    truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : 0
+  }
+  public var recall: Double {
+    truePositives + falseNegatives > 0 ? Double(truePositives) / Double(truePositives + falseNegatives) : 0
+  }
+  /// 1 when both layers are empty: nothing drawn where there is nothing.
+  public var f1: Double {
+    let denominator = 2 * truePositives + falsePositives + falseNegatives
+    return denominator > 0 ? Double(2 * truePositives) / Double(denominator) : 1
+  }
+
+  /// Scores WGS84 `layer` against WGS84 `reference`, label-agnostic, in `crs` (default: the UTM
+  /// zone of the data).
+  public static func compare(
+    _ layer: [MultiPolygon], against reference: [MultiPolygon], iou threshold: Double = 0.5,
+    crs: WorkingCRS? = nil
+  ) throws -> LayerScore {
+    let all = layer + reference
+    guard !all.isEmpty else {
+      return LayerScore(truePositives: 0, falsePositives: 0, falseNegatives: 0, meanIoU: 0)
+    }
+    let working = try crs ?? WorkingCRS.forData(all)
+    let projected = try Projection.forward(all, crs: working)
+    let frame = LocalFrame(projected)
+    let measured = projected.map { Measured(frame.toLocal($0)) }
+    let predicted = Array(measured[..<layer.count])
+    let truth = Array(measured[layer.count...])
+    let index = SpatialIndex(truth.map(\.envelope))
+    let perRow = try Parallel.map(predicted.indices) { row -> [(row: Int, column: Int, weight: Double)] in
+      try index.query(predicted[row].envelope).sorted().compactMap { column in
+        let iou = try predicted[row].iou(truth[column], floor: threshold)
+        return iou >= threshold ? (row, column, iou) : nil
+      }
+    }
+    let assignment = Assignment.sparse(
+      rows: predicted.count, columns: truth.count, edges: perRow.flatMap { $0 })
+    var matched = 0
+    var iouSum = 0.0
+    for (row, column) in assignment.enumerated() {
+      guard let column else { continue }
+      matched += 1
+      iouSum += perRow[row].first { $0.column == column }!.weight
+    }
+    return LayerScore(
+      truePositives: matched, falsePositives: predicted.count - matched,
+      falseNegatives: truth.count - matched,
+      meanIoU: matched > 0 ? iouSum / Double(matched) : 0)
+  }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import SwathGeometry
+
+/// A feature left out of the merge, and why.
+public struct InvalidFeature: Sendable, Hashable, Codable {
+  /// Position of the feature in its submission (0-based).
+  public var index: Int
+  /// The GeoJSON Feature `id`, when it has one.
+  public var id: String?
+  public var reasons: [String]
+
+  public init(index: Int, id: String? = nil, reasons: [String]) {
+    self.index = index
+    self.id = id
+    self.reasons = reasons
+  }
+}
+
+/// One annotator's answer: the valid shapes they drew (WGS84) and what was rejected on reading.
+/// An empty `features` list is a real answer ("nothing here") and counts as a vote.
+public struct Submission: Sendable {
+  public var annotator: String
+  public var features: [LabelFeature]
+  public var invalid: [InvalidFeature]
+  /// The chips this annotator was given; nil means every chip.
+  public var chipIDs: Set<String>?
+
+  public init(
+    annotator: String, features: [LabelFeature], invalid: [InvalidFeature] = [], chipIDs: Set<String>? = nil
+  ) {
+    self.annotator = annotator
+    self.features = features
+    self.invalid = invalid
+    self.chipIDs = chipIDs
+  }
+}
+
+/// A chip's footprint (WGS84), for stitching shapes cut by its edges and for chip-aware quorum.
+public struct ChipFootprint: Sendable {
+  public var id: String
+  public var footprint: MultiPolygon
+  /// The annotators who were asked to label this chip; nil derives it from the submissions' `chipIDs`.
+  public var annotators: Set<String>?
+
+  public init(id: String, footprint: MultiPolygon, annotators: Set<String>? = nil) {
+    self.id = id
+    self.footprint = footprint
+    self.annotators = annotators
+  }
+}
+
+/// How many votes a cluster needs under `majority`.
+public enum Quorum: Sendable, Hashable, CustomStringConvertible {
+  /// A fraction of the annotators asked: ceil(fraction × assigned), at least 1.
+  case fraction(Double)
+  /// A whole number of votes.
+  case count(Int)
+
+  /// Parses `0.5` (fraction) or `3` (count).
+  public init?(_ text: String) {
+    guard let value = Double(text), value.isFinite, value > 0 else { return nil }
+    if value < 1 {
+      self = .fraction(value)
+    } else if value == value.rounded() {
+      self = .count(Int(value))
+    } else {
+      return nil
+    }
+  }
+
+  public func required(of assigned: Int) -> Int {
+    switch self {
+    case .fraction(let fraction):
+      // The small epsilon keeps 0.6 × 5 at 3 despite binary rounding.
+      return max(1, Int((fraction * Double(assigned) - 1e-9).rounded(.up)))
+    case .count(let count): return count
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .fraction(let fraction): return String(fraction)
+    case .count(let count): return String(count)
+    }
+  }
+}
+
+public enum ConsensusMethod: String, Sendable, CaseIterable, Codable {
+  /// Dawid–Skene: per-annotator sensitivity and false-positive rate, posterior per cluster.
+  case weighted
+  /// A plain vote against the quorum.
+  case majority
+}
+
+public enum PolygonMerge: String, Sendable, CaseIterable, Codable {
+  /// The region covered by at least half of the cluster's polygons.
+  case vote
+  /// The member with the highest mean IoU to the others.
+  case medoid
+}
+
+public enum BoxMerge: String, Sendable, CaseIterable, Codable {
+  case median
+  case mean
+}
+
+public struct ConsensusOptions {
+  public var iou: Double = 0.5
+  public var method: ConsensusMethod = .weighted
+  public var quorum: Quorum = .fraction(0.5)
+  public var minConfidence: Double = 0.5
+  /// How many annotators were asked, when some did not answer; nil counts the submissions.
+  public var assigned: Int?
+  /// Only these labels take part; nil keeps all.
+  public var labels: Set<String>?
+  public var polygonMerge: PolygonMerge = .vote
+  public var boxMerge: BoxMerge = .median
+  /// The chip index: enables stitching across chip edges and chip-aware quorum.
+  public var chips: [ChipFootprint]?
+  /// The metric CRS to work in; nil picks the UTM zone of the data's centroid.
+  public var workingCRS: WorkingCRS?
+  /// Also output the clusters that were not accepted, with `status: rejected`.
+  public var includeRejected: Bool = false
+  /// How far apart (metres) two pieces cut by a chip edge may be and still be joined.
+  public var seamTolerance: Double = 0.1
+
+  public init() {}
+}
+
+/// An error that stops a merge: bad options or inconsistent submissions.
+public struct ConsensusError: Error, CustomStringConvertible, Sendable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import SwathGeometry
+
+/// Scores every annotator against the consensus and against each other.
+struct Reporter {
+  let names: [String]
+  let shapes: [WorkShape]
+  let clusters: [Cluster]
+  let objects: [ConsensusObject]
+  let model: DawidSkene?
+  let options: ConsensusOptions
+  let useWeighted: Bool
+  let submitted: [Int]
+  let invalid: [Int]
+  let ignored: [Int]
+  let invalidEntries: [AnnotatorReport.InvalidEntry]
+  let crs: WorkingCRS
+  let assigned: Int
+
+  func report(conflicts: [String: Int]) -> AnnotatorReport {
+    let count = names.count
+    var shapesOf = [Int](repeating: 0, count: count)
+    var stitched = [Int](repeating: 0, count: count)
+    for shape in shapes {
+      shapesOf[shape.annotator] += 1
+      stitched[shape.annotator] += shape.sources.count - 1
+    }
+    var matched = [Int](repeating: 0, count: count)
+    var missed = [Int](repeating: 0, count: count)
+    var iouSum = [Double](repeating: 0, count: count)
+    // Pairs of annotators in one cluster: their shapes match through the consensus shape.
+    var together = [[Int]](repeating: [Int](repeating: 0, count: count), count: count)
+    for (cluster, object) in zip(clusters, objects) {
+      let drew = cluster.members.map { shapes[$0].annotator }
+      for (i, a) in drew.enumerated() {
+        for b in drew[(i + 1)...] {
+          together[a][b] += 1
+          together[b][a] += 1
+        }
+      }
+      guard object.status == .accepted else { continue }
+      for (member, iou) in zip(cluster.members, cluster.memberIoU) {
+        matched[shapes[member].annotator] += 1
+        iouSum[shapes[member].annotator] += iou
+      }
+      let drewSet = Set(drew)
+      for annotator in cluster.asked where !drewSet.contains(annotator) { missed[annotator] += 1 }
+    }
+    let annotators = (0..<count).map { a -> AnnotatorReport.Annotator in
+      let extra = shapesOf[a] - matched[a]
+      let precision = shapesOf[a] > 0 ? Double(matched[a]) / Double(shapesOf[a]) : nil
+      let recall = matched[a] + missed[a] > 0 ? Double(matched[a]) / Double(matched[a] + missed[a]) : nil
+      let denominator = 2 * matched[a] + extra + missed[a]
+      return AnnotatorReport.Annotator(
+        annotator: names[a], submitted: submitted[a], invalid: invalid[a], ignored: ignored[a],
+        shapes: shapesOf[a], stitched: stitched[a], matched: matched[a], missed: missed[a], extra: extra,
+        precision: precision.map(Self.rounded), recall: recall.map(Self.rounded),
+        f1: denominator > 0 ? Self.rounded(Double(2 * matched[a]) / Double(denominator)) : nil,
+        meanIoU: matched[a] > 0 ? Self.rounded(iouSum[a] / Double(matched[a])) : nil,
+        sensitivity: model.map { Self.rounded($0.sensitivity[a]) },
+        falsePositiveRate: model.map { Self.rounded($0.falsePositiveRate[a]) })
+    }
+    var matrix = [[Double]](repeating: [Double](repeating: 1, count: count), count: count)
+    var offDiagonal: [Double] = []
+    for a in 0..<count {
+      for b in 0..<count where b != a {
+        let total = shapesOf[a] + shapesOf[b]
+        // Two empty answers agree completely.
+        matrix[a][b] = total > 0 ? Self.rounded(Double(2 * together[a][b]) / Double(total)) : 1
+        if b > a { offDiagonal.append(matrix[a][b]) }
+      }
+    }
+    let accepted = objects.filter { $0.status == .accepted }.count
+    let rule = options.quorum.description
+    return AnnotatorReport(
+      method: options.method, methodUsed: useWeighted ? .weighted : .majority, iouThreshold: options.iou,
+      minConfidence: useWeighted ? options.minConfidence : nil, annotatorCount: count, assigned: assigned,
+      quorum: .init(rule: rule, required: options.quorum.required(of: assigned)),
+      workingCRS: crs.epsg.map { "EPSG:\($0)" } ?? "custom", clusters: clusters.count, accepted: accepted,
+      rejected: clusters.count - accepted, conflicts: conflicts, annotators: annotators,
+      agreement: .init(
+        annotators: names, matrix: matrix,
+        overall: offDiagonal.isEmpty
+          ? nil : Self.rounded(offDiagonal.reduce(0, +) / Double(offDiagonal.count))),
+      invalidFeatures: invalidEntries.sorted { ($0.annotator, $0.index) < ($1.annotator, $1.index) })
+  }
+
+  static func rounded(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SwathGeometry
+
+/// Joins an annotator's pieces of one object before matching: same annotator and label, and either
+/// overlapping by a real area (an object drawn twice where two chips overlap) or, with chips,
+/// touching along a chip edge (an object cut by the seam).
+struct Stitcher {
+  /// Share of the smaller piece two pieces must overlap by; less is two neighbours drawn sloppily.
+  static let minimumOverlap = 0.05
+  let tolerance: Double
+  private let bands: [(envelope: BoundingBox, band: MultiPolygon)]
+
+  init(chips: [LocalChip], tolerance: Double) throws {
+    self.tolerance = tolerance
+    // The strip within `tolerance` of each chip's edge.
+    bands = try chips.compactMap { chip in
+      let outer = try Topology.buffer(chip.footprint, distance: tolerance)
+      let inner = try Topology.buffer(chip.footprint, distance: -tolerance)
+      let band = inner.isEmpty ? outer : try Topology.difference(outer, inner)
+      guard let envelope = band.envelope else { return nil }
+      return (envelope, band)
+    }
+  }
+
+  /// `shapes` in canonical order; returns them stitched, still in canonical order.
+  func stitch(_ shapes: [WorkShape], annotators: Int) throws -> [WorkShape] {
+    var grouped = [[Int]](repeating: [], count: annotators)
+    for (index, shape) in shapes.enumerated() { grouped[shape.annotator].append(index) }
+    let byAnnotator = grouped
+    let perAnnotator = try Parallel.map(0..<annotators) { annotator in
+      try stitch(byAnnotator[annotator].map { shapes[$0] })
+    }
+    return perAnnotator.flatMap { $0 }.sorted(by: WorkShape.canonicalOrder)
+  }
+
+  private func stitch(_ own: [WorkShape]) throws -> [WorkShape] {
+    guard own.count > 1 else { return own }
+    let grown = own.map { shape -> BoundingBox in
+      let box = shape.measured.envelope
+      return BoundingBox(
+        minX: box.minX - tolerance, minY: box.minY - tolerance, maxX: box.maxX + tolerance,
+        maxY: box.maxY + tolerance)
+    }
+    var sets = DisjointSets(own.count)
+    var seams: Set<Int> = []  // roots of groups joined across a seam
+    var joined = false
+    for (a, b) in SpatialIndex(grown).intersectingPairs().map({ (min($0.0, $0.1), max($0.0, $0.1)) }).sorted(
+      by: <)
+    {
+      guard own[a].label == own[b].label else { continue }
+      if try overlaps(own[a].measured, own[b].measured) {
+        sets.union(a, b)
+        joined = true
+      } else if !bands.isEmpty, try touchAtSeam(own[a].measured, own[b].measured) {
+        sets.union(a, b)
+        seams.insert(a)
+        joined = true
+      }
+    }
+    guard joined else { return own }
+    let seamRoots = Set(seams.map { sets.find($0) })
+    var result: [WorkShape] = []
+    for group in sets.groups() {
+      if group.count == 1 {
+        result.append(own[group[0]])
+        continue
+      }
+      let pieces = group.map { own[$0] }
+      result.append(try join(pieces, acrossSeam: seamRoots.contains(sets.find(group[0]))))
+    }
+    return result
+  }
+
+  private func overlaps(_ a: Measured, _ b: Measured) throws -> Bool {
+    let needed = min(a.area, b.area) * Self.minimumOverlap
+    if a.isBox && b.isBox {
+      let box = a.envelope
+      let other = b.envelope
+      let overlap =
+        max(0, min(box.maxX, other.maxX) - max(box.minX, other.minX))
+        * max(0, min(box.maxY, other.maxY) - max(box.minY, other.minY))
+      return overlap > needed
+    }
+    guard Components.bound(a, b) > 0 else { return false }
+    return Planar.area(try Topology.intersection(a.geometry, b.geometry)) > needed
+  }
+
+  /// The pieces come within `tolerance` of each other along at least half a metre, and that
+  /// contact lies on a chip edge.
+  private func touchAtSeam(_ a: Measured, _ b: Measured) throws -> Bool {
+    let contact = try Topology.intersection(
+      try Topology.buffer(a.geometry, distance: tolerance),
+      try Topology.buffer(b.geometry, distance: tolerance))
+    let contactArea = Planar.area(contact)
+    guard contactArea >= tolerance, let envelope = contact.envelope else { return false }
+    for (bandEnvelope, band) in bands where bandEnvelope.intersects(envelope) {
+      if Planar.area(try Topology.intersection(contact, band)) >= contactArea * 0.5 { return true }
+    }
+    return false
+  }
+
+  private func join(_ pieces: [WorkShape], acrossSeam: Bool) throws -> WorkShape {
+    let first = pieces[0]
+    var geometry = try Topology.union(pieces.map(\.measured.geometry))
+    if acrossSeam {
+      // Close the hairline gap a seam leaves between pieces: grow, then shrink back.
+      geometry = try Topology.buffer(try Topology.buffer(geometry, distance: tolerance), distance: -tolerance)
+    }
+    if !Topology.validity(geometry).isValid { geometry = try Topology.makeValid(geometry) }
+    let measured =
+      pieces.allSatisfy({ $0.kind == .bbox })
+      ? Measured(box: pieces.dropFirst().reduce(first.measured.envelope) { $0.union($1.measured.envelope) })
+      : Measured(geometry)
+    return WorkShape(
+      annotator: first.annotator, label: first.label, kind: first.kind, measured: measured,
+      sources: pieces.flatMap(\.sources).sorted())
+  }
+}

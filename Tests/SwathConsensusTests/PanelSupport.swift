@@ -1,0 +1,35 @@
+import Foundation
+import SwathConsensus
+import SwathGeometry
+import SwathSimulation
+
+/// A simulated panel in WGS84, with its truth.
+struct SimulatedPanel {
+  var truth: [LabelFeature]
+  var submissions: [Submission]
+  var chips: [ChipFootprint]
+  var crs: WorkingCRS
+
+  init(objects: Int, seed: UInt64, profiles: [AnnotatorProfile]) throws {
+    let scene = PanelSimulator.scene(objects: objects, seed: seed)
+    crs = try WorkingCRS(epsg: scene.epsg)
+    truth = try PanelSimulator.toWGS84(scene.truth, crs: crs)
+    let drawn = PanelSimulator.panel(scene: scene, profiles: profiles, seed: seed)
+    let crs = crs
+    submissions = try zip(profiles, drawn).map { profile, features in
+      Submission(annotator: profile.name, features: try PanelSimulator.toWGS84(features, crs: crs))
+    }
+    chips = try scene.grid.chips.map { chip in
+      ChipFootprint(id: chip.id, footprint: try crs.toWGS84(MultiPolygon(chip.box.polygon)))
+    }
+  }
+
+  func score(_ layer: [MultiPolygon]) throws -> LayerScore {
+    try LayerScore.compare(layer, against: truth.map(\.geometry), iou: 0.5, crs: crs)
+  }
+
+  /// The best single annotator's F1 against the truth.
+  func bestSingleF1() throws -> Double {
+    try submissions.map { try score($0.features.map(\.geometry)).f1 }.max() ?? 0
+  }
+}
