@@ -1,7 +1,8 @@
 import Foundation
-import SwathGeometry
 import SwathTestSupport
 import Testing
+
+@testable import SwathGeometry
 
 @Suite struct IoUTests {
   struct Case: Decodable {
@@ -24,7 +25,10 @@ import Testing
     for testCase in cases {
       let a = testCase.a_geojson.geometry
       let b = testCase.b_geojson.geometry
-      for value in [try IoU.polygons(a, b), try IoU.polygons(b, a)] {
+      let values = [
+        try IoU.polygons(a, b), try IoU.polygons(b, a), try IoU.overlay(a, b), try IoU.overlay(b, a),
+      ]
+      for value in values {
         if testCase.iou == 0 {
           #expect(abs(value) <= 1e-12, "\(testCase.id): \(value), expected 0")
         } else {
@@ -58,6 +62,81 @@ import Testing
       boxes += 1
     }
     #expect(boxes == 80)
+  }
+
+  /// The convex path agrees with GEOS overlay on random convex shapes (rotated rectangles
+  /// and random convex polygons) at UTM offsets, including shared and collinear edges.
+  @Test func convexPathMatchesOverlay() throws {
+    var random = SplitMix(state: 42)
+    func convex(centerX: Double, centerY: Double) -> MultiPolygon {
+      let count = Int.random(in: 3...9, using: &random)
+      let radius = Double.random(in: 1...30, using: &random)
+      let angles = (0..<count).map { _ in Double.random(in: 0..<(2 * Double.pi), using: &random) }
+        .sorted()
+      var ring = angles.map { Point(centerX + radius * cos($0), centerY + radius * sin($0)) }
+      ring.append(ring[0])
+      return MultiPolygon(Polygon(shell: ring))
+    }
+    var convexPairs = 0
+    for step in 0..<2_000 {
+      let baseX = 500_000 + Double.random(in: 0...1_000, using: &random)
+      let baseY = 4_000_000 + Double.random(in: 0...1_000, using: &random)
+      let a = convex(centerX: baseX, centerY: baseY)
+      let b: MultiPolygon
+      switch step % 4 {
+      case 0: b = a  // identical
+      case 1: b = MultiPolygon(Polygon(shell: a.polygons[0].shell.reversed()))  // other winding
+      case 2:
+        let box = a.envelope!
+        b = square(box.minX + box.width / 2, box.minY, box.width)  // shares the envelope's edge
+      default:
+        b = convex(
+          centerX: baseX + Double.random(in: -20...20, using: &random),
+          centerY: baseY + Double.random(in: -20...20, using: &random))
+      }
+      let origin = Point(min(a.envelope!.minX, b.envelope!.minX), min(a.envelope!.minY, b.envelope!.minY))
+      if ConvexClip.convexRing(a, origin: origin) != nil, ConvexClip.convexRing(b, origin: origin) != nil {
+        convexPairs += 1
+      }
+      let fast = try IoU.polygons(a, b)
+      let reference = try IoU.overlay(a, b)
+      #expect(abs(fast - reference) <= 1e-9 * max(reference, 1e-3), "step \(step): \(fast) vs \(reference)")
+    }
+    #expect(convexPairs == 2_000)
+  }
+
+  @Test func convexRingRecognition() {
+    let origin = Point(0, 0)
+    #expect(ConvexClip.convexRing(square(0, 0, 10), origin: origin)?.count == 4)
+    // Clockwise comes back counter-clockwise; collinear and repeated positions are fine.
+    let clockwise = MultiPolygon(
+      Polygon(shell: [
+        Point(0, 0), Point(0, 10), Point(0, 10), Point(10, 10), Point(10, 5), Point(10, 0),
+        Point(0, 0),
+      ]))
+    let ring = ConvexClip.convexRing(clockwise, origin: origin)
+    #expect(ring.map { ConvexClip.area($0) } == 100)
+    let lShape = MultiPolygon(
+      Polygon(shell: [
+        Point(0, 0), Point(20, 0), Point(20, 10), Point(10, 10), Point(10, 20), Point(0, 20),
+        Point(0, 0),
+      ]))
+    #expect(ConvexClip.convexRing(lShape, origin: origin) == nil)
+    let pentagram = MultiPolygon(
+      Polygon(
+        shell: [0, 2, 4, 1, 3, 0].map {
+          Point(cos(Double($0) * 2 * .pi / 5), sin(Double($0) * 2 * .pi / 5))
+        }))
+    #expect(ConvexClip.convexRing(pentagram, origin: origin) == nil)
+    let spike = MultiPolygon(
+      Polygon(shell: [Point(0, 0), Point(10, 0), Point(20, 0), Point(15, 0), Point(10, 10), Point(0, 0)]))
+    #expect(ConvexClip.convexRing(spike, origin: origin) == nil)
+    let holed = MultiPolygon(
+      Polygon(shell: square(0, 0, 10).polygons[0].shell, holes: [square(2, 2, 2).polygons[0].shell]))
+    #expect(ConvexClip.convexRing(holed, origin: origin) == nil)
+    let unclosed = MultiPolygon(Polygon(shell: [Point(0, 0), Point(10, 0), Point(10, 10), Point(0, 10)]))
+    #expect(ConvexClip.convexRing(unclosed, origin: origin) == nil)
+    #expect(ConvexClip.convexRing(MultiPolygon([]), origin: origin) == nil)
   }
 
   @Test func closedFormCases() throws {
