@@ -82,7 +82,9 @@ public struct DawidSkene: Sendable {
         sensitivity[annotator] = clamp((drewReal[annotator] + 1) / (askedReal[annotator] + 2))
         origin[annotator] = (originated[annotator] + 0.5) / (fakeTotal + 0.5 * Double(count))
       }
-      coincidence = min(0.5, max(1e-4, (extraDrawers + 0.1) / (extraChances + 1)))
+      // A prior of 1% (worth five chances) keeps a handful of clusters from talking EM into
+      // "everyone made up the same shape".
+      coincidence = min(0.5, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
       prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusters.count) + 2))
       // E step, in log-odds.
       let logPrior = log(prior / (1 - prior))

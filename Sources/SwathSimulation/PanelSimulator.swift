@@ -335,11 +335,12 @@ public enum PanelSimulator {
     for side in sides {
       var piece = shape
       if shape.shape == .bbox {
-        guard let clipped = intersect(box, side) else { continue }
+        // Nobody draws a sliver of an object at the edge of a chip.
+        guard let clipped = intersect(box, side), clipped.area >= 1 else { continue }
         piece.geometry = MultiPolygon(clipped.polygon)
       } else {
         guard let clipped = try? Topology.intersection(shape.geometry, MultiPolygon(side.polygon)),
-          Topology.area(clipped) > 0.01
+          Topology.area(clipped) >= 1
         else { continue }
         piece.geometry = clipped
       }
