@@ -4,22 +4,23 @@ import Foundation
 /// A packed R-tree over envelopes, bulk-loaded once by sort-tile-recursive packing and
 /// read-only afterwards, so any number of threads may query it at once.
 ///
-/// Every level is a flat array of nodes; a node's children are a contiguous run of the
-/// level below (level 0 holds the envelopes themselves). STR sorts each level into vertical
+/// A node's children are a contiguous run of the level below (level 0 holds the envelopes
+/// themselves), so the tree is three flat arrays and queries chase no pointers. STR sorts each level into vertical
 /// slices by centre x, then each slice by centre y, before grouping runs of `nodeCapacity`.
 public struct SpatialIndex: Sendable {
   public static let nodeCapacity = 16
 
-  /// Nodes of one level: boxes, and the run of children each covers in the level below.
-  private struct Level: Sendable {
-    var boxes: [BoundingBox]
-    var childStart: [Int32]
-    var childCount: [Int32]
-  }
-
-  /// levels[0]: the envelopes in packed order (childStart = original index, childCount = 1);
-  /// the last level is the root level, scanned in full.
-  private let levels: [Level]
+  /// Every level's nodes in one flat array, level 0 (the envelopes) first, the root level
+  /// last. A node's children are entries [childStart, childStart + childCount) of the same
+  /// arrays; for level-0 entries childStart is the envelope's original index.
+  private let boxes: [BoundingBox]
+  private let childStart: [Int32]
+  private let childCount: [Int32]
+  /// Entries below this index are envelopes (level 0).
+  private let leafCount: Int
+  /// Where the root level starts in the flat arrays.
+  private let rootStart: Int
+  private let depth: Int
   /// The number of envelopes given, including those left out (NaN or inverted ones).
   public let count: Int
 
@@ -31,15 +32,26 @@ public struct SpatialIndex: Sendable {
     for (index, box) in envelopes.enumerated() where box.minX <= box.maxX && box.minY <= box.maxY {
       entries.append((box, Int32(index), 1))
     }
-    var levels: [Level] = []
+    let leafCount = entries.count
+    var boxes: [BoundingBox] = []
+    var childStart: [Int32] = []
+    var childCount: [Int32] = []
+    boxes.reserveCapacity(entries.count + entries.count / 8)
+    childStart.reserveCapacity(boxes.capacity)
+    childCount.reserveCapacity(boxes.capacity)
+    var levelStart = 0
+    var depth = 0
+    let capacity = SpatialIndex.nodeCapacity
     while true {
       SpatialIndex.sortTileRecursive(&entries)
-      levels.append(
-        Level(
-          boxes: entries.map(\.box), childStart: entries.map(\.start),
-          childCount: entries.map(\.count)))
-      if entries.count <= SpatialIndex.nodeCapacity { break }
-      let capacity = SpatialIndex.nodeCapacity
+      levelStart = boxes.count
+      for entry in entries {
+        boxes.append(entry.box)
+        childStart.append(entry.start)
+        childCount.append(entry.count)
+      }
+      depth += 1
+      if entries.count <= capacity { break }
       var parents: [(box: BoundingBox, start: Int32, count: Int32)] = []
       parents.reserveCapacity((entries.count + capacity - 1) / capacity)
       var start = 0
@@ -47,12 +59,17 @@ public struct SpatialIndex: Sendable {
         let end = min(start + capacity, entries.count)
         var box = entries[start].box
         for index in (start + 1)..<end { box = box.union(entries[index].box) }
-        parents.append((box, Int32(start), Int32(end - start)))
+        parents.append((box, Int32(levelStart + start), Int32(end - start)))
         start = end
       }
       entries = parents
     }
-    self.levels = levels
+    self.boxes = boxes
+    self.childStart = childStart
+    self.childCount = childCount
+    self.leafCount = leafCount
+    self.rootStart = levelStart
+    self.depth = depth
   }
 
   /// Orders entries so runs of `nodeCapacity` are spatially compact: vertical slices of
@@ -82,28 +99,35 @@ public struct SpatialIndex: Sendable {
 
   /// Calls `body` with the index of every envelope intersecting `box`, in tree order.
   public func visit(_ box: BoundingBox, _ body: (Int) -> Void) {
-    guard let top = levels.last, box.minX <= box.maxX, box.minY <= box.maxY else { return }
-    // (level, node) pairs still to open; the tree is shallow, so the stack stays small.
-    var stack: [(level: Int, node: Int32)] = []
-    let topLevel = levels.count - 1
-    for node in 0..<top.boxes.count where top.boxes[node].intersects(box) {
-      if topLevel == 0 {
-        body(Int(top.childStart[node]))
-      } else {
-        stack.append((topLevel, Int32(node)))
-      }
-    }
-    while let (levelIndex, node) = stack.popLast() {
-      let level = levels[levelIndex]
-      let below = levels[levelIndex - 1]
-      let start = Int(level.childStart[Int(node)])
-      let end = start + Int(level.childCount[Int(node)])
-      below.boxes.withUnsafeBufferPointer { boxes in
-        for child in start..<end where boxes[child].intersects(box) {
-          if levelIndex == 1 {
-            body(Int(below.childStart[child]))
-          } else {
-            stack.append((levelIndex - 1, Int32(child)))
+    guard leafCount > 0, box.minX <= box.maxX, box.minY <= box.maxY else { return }
+    // Nodes still to open: at most one node's children per level, plus the root level.
+    let stackCapacity = Self.nodeCapacity * (depth + 1)
+    boxes.withUnsafeBufferPointer { boxes in
+      childStart.withUnsafeBufferPointer { childStart in
+        childCount.withUnsafeBufferPointer { childCount in
+          withUnsafeTemporaryAllocation(of: Int32.self, capacity: stackCapacity) { stack in
+            var top = 0
+            for node in rootStart..<boxes.count where boxes[node].intersects(box) {
+              if node < leafCount {
+                body(Int(childStart[node]))
+              } else {
+                stack[top] = Int32(node)
+                top += 1
+              }
+            }
+            while top > 0 {
+              top -= 1
+              let node = Int(stack[top])
+              let start = Int(childStart[node])
+              for child in start..<(start + Int(childCount[node])) where boxes[child].intersects(box) {
+                if child < leafCount {
+                  body(Int(childStart[child]))
+                } else {
+                  stack[top] = Int32(child)
+                  top += 1
+                }
+              }
+            }
           }
         }
       }
@@ -113,9 +137,10 @@ public struct SpatialIndex: Sendable {
   /// Every pair i < j whose envelopes intersect (closed), sorted; one query per envelope,
   /// spread over the cores for large inputs.
   public func intersectingPairs() -> [(Int, Int)] {
-    guard let leaves = levels.first, !leaves.boxes.isEmpty else { return [] }
-    let entryCount = leaves.boxes.count
-    let chunkCount = entryCount < 4096 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
+    guard leafCount > 0 else { return [] }
+    let entryCount = leafCount
+    let chunkCount =
+      entryCount < 4096 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
     let chunkSize = (entryCount + chunkCount - 1) / chunkCount
     let results = PairChunks(count: chunkCount)
     DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
@@ -124,8 +149,8 @@ public struct SpatialIndex: Sendable {
       let end = min(start + chunkSize, entryCount)
       if start < end {
         for entry in start..<end {
-          let index = Int(leaves.childStart[entry])
-          visit(leaves.boxes[entry]) { other in
+          let index = Int(childStart[entry])
+          visit(boxes[entry]) { other in
             if other > index { pairs.append((index, other)) }
           }
         }
