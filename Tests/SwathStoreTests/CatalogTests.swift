@@ -186,6 +186,12 @@ struct AssignmentTests {
     let show = try TestSupport.swath(["task", "show", "roofs", "--json", "--workspace", url.path])
     let summary = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
     #expect(summary?["state"] as? String == "closed" && summary?["chips"] as? Int == 4)
+    let list = try TestSupport.swath(["task", "list", "--json", "--workspace", url.path])
+    let files = [
+      try Fixtures.writeJSON(show.stdout, in: url, name: "show.json"),
+      try Fixtures.writeJSON(list.stdout, in: url, name: "list.json"),
+    ]
+    #expect(try TestSupport.schemaProblems(schema: "task.schema.json", instances: files) == [])
   }
 
   @Test func queueAndStatusFollowTheirSchemas() throws {
