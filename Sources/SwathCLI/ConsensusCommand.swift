@@ -1,13 +1,88 @@
 import ArgumentParser
+import Foundation
+import SwathStore
 
 struct ConsensusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "consensus",
-    abstract: "Run consensus over a task's current accepted submissions.",
+    abstract: "Run consensus over a task's current accepted submissions and store the run.",
     discussion: """
+      Merges every annotator's current accepted shapes with the consensus engine, chip-aware: each object's quorum counts the annotators assigned to the chips it lies in, and pieces cut by chip edges or drawn twice in chip overlaps are stitched. The run (parameters, merged layer with accepted and rejected objects, annotator report) is stored in one transaction; `swath export` writes the latest. --iou and --quorum default to the task's. Submissions left half-done by an interrupted `submit` are finished first.
+
       Example:
-        swath consensus roofs --iou 0.5 --quorum 0.5
+        swath consensus roofs --iou 0.5 --quorum 0.5 --method weighted --truth truth.geojson
       """)
 
-  func run() throws { throw SwathFailure("'consensus' waits for the consensus engine") }
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  @Option(help: "IoU at which two shapes are one object (default: the task's).")
+  var iou: Double?
+
+  @Option(help: "Fraction of assigned annotators (e.g. 0.5) or a vote count (e.g. 2) (default: the task's).")
+  var quorum: String?
+
+  @Option(help: "weighted (Dawid–Skene) or majority.")
+  var method: String?
+
+  @Option(help: "Posterior an object needs under the weighted method.")
+  var minConfidence: Double?
+
+  @Option(help: "A reference layer (WGS84 GeoJSON) to score the agreed objects against.")
+  var truth: String?
+
+  @Flag(help: "Print the run's annotator report as JSON.")
+  var json = false
+
+  func run() throws {
+    let store = try workspace.open()
+    let outcome = try storeCall {
+      try ConsensusWorkflow.run(
+        task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence,
+        in: store, command: commandLineForAudit)
+    }
+    let score = try truth.map { path in
+      try storeCall {
+        try ConsensusWorkflow.score(
+          run: outcome.run, truth: path, iou: outcome.report.iouThreshold, in: store)
+      }
+    }
+    if json {
+      FileHandle.standardOutput.write(Data(outcome.run.report.utf8))
+      FileHandle.standardOutput.write(Data("\n".utf8))
+      return
+    }
+    let report = outcome.report
+    print(
+      "consensus run #\(outcome.run.id!) of task '\(task)': \(outcome.accepted) object(s) agreed, \(outcome.rejected) below quorum, from \(outcome.run.submissionCount) submission(s) by \(outcome.annotators) annotator(s) (\(report.methodUsed.rawValue), IoU \(report.iouThreshold))"
+    )
+    if let overall = report.agreement.overall {
+      print(String(format: "agreement between annotators (mean pairwise F1): %.3f", overall))
+    }
+    for entry in report.annotators {
+      let f1 = entry.f1.map { String(format: "%.3f", $0) } ?? "-"
+      let precision = entry.precision.map { String(format: "%.3f", $0) } ?? "-"
+      let recall = entry.recall.map { String(format: "%.3f", $0) } ?? "-"
+      print(
+        "  \(entry.annotator)\tshapes \(entry.shapes)\tmatched \(entry.matched)\tmissed \(entry.missed)\textra \(entry.extra)\tprecision \(precision)\trecall \(recall)\tF1 \(f1)"
+      )
+    }
+    if let score {
+      print(
+        String(
+          format:
+            "against the truth: precision %.3f, recall %.3f, F1 %.3f, mean IoU %.3f (%d agreed, %d true, %d matched)",
+          score.precision, score.recall, score.f1, score.meanIoU,
+          score.truePositives + score.falsePositives, score.truePositives + score.falseNegatives,
+          score.truePositives))
+    }
+    if outcome.unsubmitted > 0 {
+      FileHandle.standardError.write(
+        Data(
+          "swath: warning: \(outcome.unsubmitted) assignment(s) not submitted yet; quorum still counts those annotators\n"
+            .utf8))
+    }
+  }
 }

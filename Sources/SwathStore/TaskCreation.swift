@@ -22,9 +22,10 @@ public enum TaskCreation {
     warn: (String) -> Void = { _ in }
   ) throws -> Outcome {
     try parameters.validate()
-    let region: ChipRegion
+    let region: ChipRegion?
     do {
-      region = try ChipRegion.parse(parameters.region)
+      // `all`: the whole image.
+      region = parameters.region == "all" ? nil : try ChipRegion.parse(parameters.region)
     } catch let error as ChipError {
       throw StoreError(error.message)
     }

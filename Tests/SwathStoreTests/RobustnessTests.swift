@@ -175,4 +175,40 @@ struct RobustnessTests {
         chips.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.path).path) })
     }
   }
+
+  @Test func killingConsensusLeavesOnlyWholeRuns() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    for (index, annotator) in ["ana", "ben", "chloe"].enumerated() {
+      let shift = Double(index)
+      let file = try task.file(
+        "\(annotator).geojson",
+        GeoJSONFixture.collection([
+          ("building", GeoJSONFixture.pixelSquare(30 + shift, 30, 90 + shift, 80)),
+          ("vehicle", GeoJSONFixture.pixelSquare(150, 150 + shift, 170, 162 + shift)),
+        ]))
+      for chip in ["r0000_c0000", "r0001_c0001", "r0002_c0002"] {
+        try task.run(["submit", "roofs", file.path, "--annotator", annotator, "--chip", chip, "--pixel"])
+      }
+    }
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<8 {
+      _ = try runAndKill(
+        ["consensus", "roofs"], workspace: task.url,
+        after: Double.random(in: 0.05...1.2, using: &generator))
+      try checkConsistency(task.store)
+      for run in try task.store.read({ db in try ConsensusRunRecord.fetchAll(db) }) {
+        #expect(try Export.parseResult(run.result).count >= run.objectCount)
+        #expect((try? JSONSerialization.jsonObject(with: Data(run.report.utf8))) != nil)
+      }
+    }
+    let finished = try task.run(["consensus", "roofs"])
+    #expect(finished.stdout.contains("6 object(s) agreed"), "\(finished.stdout)")
+    let runs = try task.store.read { db in try ConsensusRunRecord.fetchAll(db) }
+    #expect(runs.last?.objectCount == 6)
+    let audit = try task.store.read { db in
+      try AuditEntry.filter(Column("action") == "consensus.run").fetchCount(db)
+    }
+    #expect(audit == runs.count)
+  }
 }
