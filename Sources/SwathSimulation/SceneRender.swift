@@ -185,6 +185,10 @@ struct TownRenderer {
   // MARK: ground
 
   func grass(_ x: Double, _ y: Double, column: Int, row: Int, tint: Double) -> Shade {
+    Self.grass(noise, x, y, column: column, row: row, tint: tint)
+  }
+
+  static func grass(_ noise: Noise, _ x: Double, _ y: Double, column: Int, row: Int, tint: Double) -> Shade {
     let lush = Shade(60, 96, 42)
     let dry = Shade(132, 128, 74)
     let patches = noise.fractal(x, y, scale: 10, octaves: 3, salt: 11)
@@ -193,13 +197,26 @@ struct TownRenderer {
     return dry.mix(lush, t) * tufts + 7 * noise.grain(column, row)
   }
 
+  /// The whole image as meadow, in bands of rows on every core: the costliest pass.
   mutating func paintGround() {
-    for row in 0..<height {
-      for column in 0..<width {
-        let (x, y) = metres(column, row)
-        // Meadows away from the lots drift between lush and dry over tens of metres.
-        let tint = 1.6 * (noise.fractal(x, y, scale: 70, octaves: 2, salt: 10) - 0.5) - 0.1
-        put(column, row, grass(x, y, column: column, row: row, tint: tint))
+    let noise = self.noise
+    let gsd = self.gsd
+    let width = self.width
+    let height = self.height
+    let bands = max(1, min(64, height / 16))
+    pixels.withUnsafeMutableBufferPointer { buffer in
+      let target = SharedPixels(base: buffer.baseAddress!)
+      DispatchQueue.concurrentPerform(iterations: bands) { band in
+        for row in (band * height / bands)..<((band + 1) * height / bands) {
+          for column in 0..<width {
+            let x = (Double(column) + 0.5) * gsd
+            let y = (Double(row) + 0.5) * gsd
+            // Meadows away from the lots drift between lush and dry over tens of metres.
+            let tint = 1.6 * (noise.fractal(x, y, scale: 70, octaves: 2, salt: 10) - 0.5) - 0.1
+            target.put(
+              (row * width + column) * 3, Self.grass(noise, x, y, column: column, row: row, tint: tint))
+          }
+        }
       }
     }
   }
@@ -409,8 +426,19 @@ struct TownRenderer {
           let light =
             sin(pitch) * (down.x * toSun.x + down.y * toSun.y) * sunXY + cos(pitch) * sunZ
           factor = 0.25 + 0.75 * max(0, light) / sunZ
-          factor *= 0.95 + 0.1 * noise.value(x, y, scale: 1.5, salt: 41)
+          // Courses of tiles or slates parallel to the eave.
+          factor *=
+            (0.95 + 0.1 * noise.value(x, y, scale: 1.5, salt: 41)) * (1 + 0.035 * sin(nearestPlane * 7.9))
           if nearest < 0.3 { factor *= 0.88 }
+          for chimney in plan.details {
+            if x >= chimney.x0, x < chimney.x1, y >= chimney.y0, y < chimney.y1 {
+              factor = 0.6
+            } else {
+              let sx = x - unitLift.x * 1.0
+              let sy = y - unitLift.y * 1.0
+              if sx >= chimney.x0, sx < chimney.x1, sy >= chimney.y0, sy < chimney.y1 { factor *= 0.7 }
+            }
+          }
         }
         put(column, row, base * factor + 4 * noise.grain(column, row, 5))
       }
@@ -471,6 +499,17 @@ struct TownRenderer {
       pixels[index * 3 + 1] = 0
       pixels[index * 3 + 2] = 0
     }
+  }
+}
+
+/// The pixel buffer shared by bands of rows that never overlap.
+struct SharedPixels: @unchecked Sendable {
+  let base: UnsafeMutablePointer<UInt8>
+
+  func put(_ offset: Int, _ shade: Shade) {
+    base[offset] = UInt8(max(1, min(255, shade.r.rounded())))
+    base[offset + 1] = UInt8(max(1, min(255, shade.g.rounded())))
+    base[offset + 2] = UInt8(max(1, min(255, shade.b.rounded())))
   }
 }
 
