@@ -64,14 +64,16 @@ struct FeatureInterpreter {
   }
 
   private mutating func reportPosition(
-    _ code: String, _ message: String, at relative: String, node: JSONNode, location: Point? = nil
+    _ code: String, _ message: @autoclosure () -> String, at relative: @autoclosure () -> String,
+    node: JSONNode,
+    location: Point? = nil
   ) {
     if let slot = positionProblems.firstIndex(where: { $0.issue.code == code }) {
       positionProblems[slot].count += 1
       return
     }
     let issue = ValidationIssue(
-      code: code, severity: .error, message: message, path: fullPath(relative), featureIndex: index,
+      code: code, severity: .error, message: message(), path: fullPath(relative()), featureIndex: index,
       featureID: featureID, line: Int(node.line), column: Int(node.column), location: location)
     positionProblems.append((issue, 1))
   }
@@ -96,6 +98,21 @@ struct FeatureInterpreter {
   /// Reports members that appear more than once in one object.
   mutating func checkDuplicates(_ members: [JSONMember], at relative: String, node: JSONNode) {
     guard members.count > 1 else { return }
+    if members.count <= 8 {
+      // Small objects (nearly all): pairwise comparison beats hashing. Report each key once.
+      for later in 1..<members.count {
+        let key = members[later].key
+        var earlier = 0
+        for before in 0..<later where members[before].key == key { earlier += 1 }
+        if earlier == 1 {
+          report(
+            "duplicate-member", .error,
+            "member \"\(key)\" appears more than once; readers disagree on which value wins",
+            at: JSONPath.join(relative, key), node: members[later].value)
+        }
+      }
+      return
+    }
     var seen = Set<String>()
     var reported = Set<String>()
     for member in members where !seen.insert(member.key).inserted && reported.insert(member.key).inserted {
@@ -457,31 +474,38 @@ struct FeatureInterpreter {
   }
 
   /// Reads one position; returns its x/y when both are finite numbers.
-  mutating func readPosition(_ node: JSONNode, at path: String) -> Point? {
+  /// `path` is built only when there is something to report: most positions have nothing.
+  mutating func readPosition(_ node: JSONNode, at path: @autoclosure () -> String) -> Point? {
     guard case .array(let ordinates) = node.kind else {
       switch node.kind {
       case .number, .nonFinite:
         reportPosition(
           "coordinates-depth",
           "expected a position (an array of numbers), found a number: the coordinates are nested too shallow",
-          at: path, node: node)
+          at: path(), node: node)
       default:
         reportPosition(
           "invalid-position", "a position must be an array of numbers, found \(node.typeName)",
-          at: path, node: node)
+          at: path(), node: node)
       }
+      return nil
+    }
+    if ordinates.contains(where: { $0.elements != nil }) {
+      reportPosition(
+        "coordinates-depth", "a position holds numbers, found an array: the coordinates are nested too deep",
+        at: path(), node: node)
       return nil
     }
     if ordinates.count < 2 {
       reportPosition(
         "too-few-ordinates",
         "a position needs 2 or 3 numbers (longitude, latitude[, altitude]); found \(ordinates.count)",
-        at: path, node: node)
+        at: path(), node: node)
     } else if ordinates.count > 3 {
       reportPosition(
         "too-many-ordinates",
         "a position has \(ordinates.count) numbers; at most 3 are allowed (longitude, latitude, altitude)",
-        at: path, node: node)
+        at: path(), node: node)
     }
     var values = (x: Double.nan, y: Double.nan)
     var usable = ordinates.count >= 2
@@ -491,27 +515,27 @@ struct FeatureInterpreter {
         if offset == 0 { values.x = value } else if offset == 1 { values.y = value }
         if decimals > maxDecimals && offset < 3 {
           maxDecimals = decimals
-          precisionPath = path
+          precisionPath = path()
           precisionNode = node
         }
       case .nonFinite(let token):
         if offset < 2 { usable = false }
         reportPosition(
           "non-finite-number",
-          "\(token) is not a number JSON allows; coordinates must be finite", at: path + "[\(offset)]",
+          "\(token) is not a number JSON allows; coordinates must be finite", at: path() + "[\(offset)]",
           node: ordinate)
       case .array:
         usable = false
         reportPosition(
           "coordinates-depth",
-          "a position holds numbers, found an array: the coordinates are nested too deep", at: path,
+          "a position holds numbers, found an array: the coordinates are nested too deep", at: path(),
           node: node)
       default:
         usable = false
         reportPosition(
           "invalid-position",
           "each element of a position must be a number, found \(ordinate.typeName)",
-          at: path + "[\(offset)]", node: ordinate)
+          at: path() + "[\(offset)]", node: ordinate)
       }
     }
     guard usable else { return nil }
@@ -520,13 +544,13 @@ struct FeatureInterpreter {
       if !(-180...180).contains(point.x) {
         reportPosition(
           "longitude-out-of-range",
-          "longitude \(point.x) is outside [-180, 180] (use --planar for projected coordinates)", at: path,
+          "longitude \(point.x) is outside [-180, 180] (use --planar for projected coordinates)", at: path(),
           node: node, location: point)
       }
       if !(-90...90).contains(point.y) {
         reportPosition(
           "latitude-out-of-range",
-          "latitude \(point.y) is outside [-90, 90] (use --planar for projected coordinates)", at: path,
+          "latitude \(point.y) is outside [-90, 90] (use --planar for projected coordinates)", at: path(),
           node: node, location: point)
       }
     }
@@ -558,6 +582,7 @@ struct FeatureInterpreter {
 
   private mutating func readLine(_ node: JSONNode, at path: String) {
     guard let line = readPositions(node, at: path, holding: "positions") else { return }
+    if line.elements.contains(where: Self.isWrongDepthPosition) { return }
     if line.elements.count < 2 {
       report(
         "line-too-short", .error,
@@ -617,6 +642,10 @@ struct FeatureInterpreter {
 
   private mutating func readRing(_ node: JSONNode, at path: String, isShell: Bool) -> RingRecord? {
     guard let ring = readPositions(node, at: path, holding: "positions") else { return nil }
+    // Positions at the wrong depth are already reported; counting them would only add noise.
+    if ring.elements.contains(where: Self.isWrongDepthPosition) {
+      return RingRecord(path: path, points: ring.points, complete: false, closed: true)
+    }
     let count = ring.elements.count
     if count < 4 {
       report(
@@ -651,6 +680,12 @@ struct FeatureInterpreter {
       "repeated-position", .warning,
       "\(repeats) position\(repeats == 1 ? " repeats" : "s repeat") the one before \(repeats == 1 ? "it" : "them") (first at index \(first))",
       at: path + "[\(first)]", node: node.elements?[first] ?? node, location: points[first])
+  }
+
+  /// A number where a position belongs, or a position that holds arrays.
+  static func isWrongDepthPosition(_ node: JSONNode) -> Bool {
+    guard let ordinates = node.elements else { return true }
+    return ordinates.contains { $0.elements != nil }
   }
 
   /// Closure compares every ordinate, altitude included.

@@ -14,9 +14,8 @@ public enum GeoJSONReader {
   /// Reads and validates GeoJSON already in memory.
   public static func read(data: Data, options: ValidationOptions) -> GeoJSONDocument {
     var features: [ValidatedFeature] = []
-    let parser = JSONStreamParser(data: data)
     // In-memory input cannot fail to read, and the body below cannot throw.
-    let summary = try? run(parser, options: options) { features.append($0) }
+    let summary = try? run(JSONStreamParser(data: data), options: options) { features.append($0) }
     return GeoJSONDocument(
       features: features, documentIssues: summary?.documentIssues ?? [],
       foreignMembers: summary?.foreignMembers ?? [:])
@@ -42,7 +41,8 @@ public enum GeoJSONReader {
   }
 
   private static func run(
-    _ parser: JSONStreamParser, options: ValidationOptions, _ body: (ValidatedFeature) throws -> Void
+    _ parser: consuming JSONStreamParser, options: ValidationOptions,
+    _ body: (ValidatedFeature) throws -> Void
   ) throws -> GeoJSONDocumentSummary {
     var envelope: BoundingBox?
     var count = 0
@@ -78,13 +78,13 @@ struct FeatureWork: Sendable {
 
 /// Walks the root object, streaming the elements of `features` one at a time.
 final class GeoJSONRootReader {
-  let parser: JSONStreamParser
+  var parser: JSONStreamParser
   let options: ValidationOptions
   private(set) var documentIssues: [ValidationIssue] = []
   private(set) var foreignMembers: [String: JSONValue] = [:]
   private var collectionBBox: JSONNode?
 
-  init(parser: JSONStreamParser, options: ValidationOptions) {
+  init(parser: consuming JSONStreamParser, options: ValidationOptions) {
     self.parser = parser
     self.options = options
   }

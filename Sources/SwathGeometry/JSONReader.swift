@@ -102,7 +102,8 @@ public struct GeoJSONReadError: Error, CustomStringConvertible, Sendable {
 /// A streaming JSON tokenizer and parser over a file descriptor or a block of memory.
 /// It reads the input in fixed-size chunks, so memory stays bounded by the largest single
 /// value the caller asks it to build (one feature), not by the file.
-final class JSONStreamParser {
+/// A non-copyable struct rather than a class: its hot loops then need no runtime exclusivity checks.
+struct JSONStreamParser: ~Copyable {
   private let fileDescriptor: Int32
   private let ownsDescriptor: Bool
   private var buffer: UnsafeMutablePointer<UInt8>
@@ -157,7 +158,7 @@ final class JSONStreamParser {
   var column: Int { offset - lineStart + 1 }
 
   /// Refills the buffer; false at the end of the input.
-  private func refill() throws -> Bool {
+  private mutating func refill() throws -> Bool {
     if atEndOfInput { return false }
     bufferOffset += limit
     position = 0
@@ -175,7 +176,7 @@ final class JSONStreamParser {
   }
 
   @inline(__always)
-  private func peekByte() throws -> UInt8? {
+  private mutating func peekByte() throws -> UInt8? {
     if position < limit { return buffer[position] }
     return try refill() ? buffer[position] : nil
   }
@@ -192,7 +193,7 @@ final class JSONStreamParser {
 
   /// Skips whitespace and returns the next significant byte without consuming it.
   @inline(__always)
-  func peekSignificant() throws -> UInt8? {
+  mutating func peekSignificant() throws -> UInt8? {
     while true {
       if position >= limit {
         if try !refill() { return nil }
@@ -211,21 +212,21 @@ final class JSONStreamParser {
     }
   }
 
-  func expect(_ byte: UInt8, _ what: String) throws {
+  mutating func expect(_ byte: UInt8, _ what: String) throws {
     let next = try peekSignificant()
     guard next == byte else { throw syntaxError("expected \(what), found \(describe(next))") }
     position += 1
   }
 
   /// True after consuming the whole input except whitespace.
-  func atEnd() throws -> Bool { try peekSignificant() == nil }
+  mutating func atEnd() throws -> Bool { try peekSignificant() == nil }
 
-  func skipByte() { position += 1 }
+  mutating func skipByte() { position += 1 }
 
   // MARK: Values
 
   /// Parses one complete value.
-  func parseValue(depth: Int = 0) throws -> JSONNode {
+  mutating func parseValue(depth: Int = 0) throws -> JSONNode {
     guard let byte = try peekSignificant() else {
       throw syntaxError("expected a value, found the end of the file")
     }
@@ -266,7 +267,7 @@ final class JSONStreamParser {
     return JSONNode(kind: kind, line: startLine, column: startColumn)
   }
 
-  private func parseMembers(depth: Int) throws -> [JSONMember] {
+  private mutating func parseMembers(depth: Int) throws -> [JSONMember] {
     var members: [JSONMember] = []
     if try peekSignificant() == UInt8(ascii: "}") {
       position += 1
@@ -285,7 +286,7 @@ final class JSONStreamParser {
   }
 
   /// Reads `"key" :`.
-  func parseKey() throws -> String {
+  mutating func parseKey() throws -> String {
     let next = try peekSignificant()
     guard next == UInt8(ascii: "\"") else {
       throw syntaxError("expected a member name in double quotes, found \(describe(next))")
@@ -296,7 +297,7 @@ final class JSONStreamParser {
   }
 
   /// After a member: true on ',', false on '}'.
-  func parseObjectSeparator() throws -> Bool {
+  mutating func parseObjectSeparator() throws -> Bool {
     let next = try peekSignificant()
     if next == UInt8(ascii: ",") {
       position += 1
@@ -310,7 +311,7 @@ final class JSONStreamParser {
   }
 
   /// After an element: true on ',', false on ']'.
-  func parseArraySeparator() throws -> Bool {
+  mutating func parseArraySeparator() throws -> Bool {
     let next = try peekSignificant()
     if next == UInt8(ascii: ",") {
       position += 1
@@ -323,7 +324,7 @@ final class JSONStreamParser {
     throw syntaxError("expected ',' or ']' after an array element, found \(describe(next))")
   }
 
-  private func parseElements(depth: Int) throws -> [JSONNode] {
+  private mutating func parseElements(depth: Int) throws -> [JSONNode] {
     var elements: [JSONNode] = []
     if try peekSignificant() == UInt8(ascii: "]") {
       position += 1
@@ -340,7 +341,7 @@ final class JSONStreamParser {
     }
   }
 
-  private func parseLiteral(_ literal: StaticString) throws {
+  private mutating func parseLiteral(_ literal: StaticString) throws {
     let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
     for expected in bytes {
       let byte = try peekByte()
@@ -363,7 +364,7 @@ final class JSONStreamParser {
   // MARK: Strings
 
   /// Reads a string token, starting at its opening quote.
-  func parseString() throws -> String {
+  mutating func parseString() throws -> String {
     position += 1  // opening quote
     // Fast path: the whole string, without escapes, inside the current buffer.
     var index = position
@@ -387,7 +388,7 @@ final class JSONStreamParser {
     return text
   }
 
-  private func parseStringSlowly() throws -> String {
+  private mutating func parseStringSlowly() throws -> String {
     scratch.removeAll(keepingCapacity: true)
     while true {
       guard let byte = try peekByte() else {
@@ -408,7 +409,7 @@ final class JSONStreamParser {
     }
   }
 
-  private func parseEscape() throws {
+  private mutating func parseEscape() throws {
     guard let byte = try peekByte() else { throw syntaxError("unterminated string: the file ends inside it") }
     position += 1
     switch byte {
@@ -444,7 +445,7 @@ final class JSONStreamParser {
     }
   }
 
-  private func parseHex4() throws -> UInt32 {
+  private mutating func parseHex4() throws -> UInt32 {
     var value: UInt32 = 0
     for _ in 0..<4 {
       guard let byte = try peekByte() else { throw syntaxError("unterminated \\u escape") }
@@ -463,96 +464,148 @@ final class JSONStreamParser {
 
   // MARK: Numbers
 
+  /// Makes `count` bytes from `position` contiguous in the buffer when the input has them, moving
+  /// the unread tail to the buffer's start (growing the buffer for very long tokens).
+  private mutating func ensureContiguous(_ count: Int) throws {
+    if limit - position >= count || atEndOfInput { return }
+    let tail = limit - position
+    if count > capacity {
+      let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+      grown.update(from: buffer + position, count: tail)
+      buffer.deallocate()
+      buffer = grown
+      capacity = count
+    } else if position > 0 {
+      memmove(buffer, buffer + position, tail)
+    }
+    bufferOffset += position
+    position = 0
+    limit = tail
+    while limit < count {
+      let read = read(fileDescriptor, buffer + limit, capacity - limit)
+      if read < 0 {
+        if errno == EINTR { continue }
+        throw GeoJSONReadError(
+          "read error at byte \(bufferOffset + limit): \(String(cString: strerror(errno)))")
+      }
+      if read == 0 {
+        atEndOfInput = true
+        return
+      }
+      limit += read
+    }
+  }
+
   /// Reads a number by the JSON grammar, computing the value exactly (Clinger's fast path
   /// for short decimals, strtod otherwise) and counting decimal places.
-  private func parseNumber() throws -> JSONNode.Kind {
-    scratch.removeAll(keepingCapacity: true)
+  private mutating func parseNumber() throws -> JSONNode.Kind {
+    var need = 64
+    while true {
+      try ensureContiguous(need)
+      if let kind = try scanNumber() { return kind }
+      need *= 4
+    }
+  }
+
+  /// Scans the number at `position` inside the buffer; nil when it runs past the bytes read so far.
+  private mutating func scanNumber() throws -> JSONNode.Kind? {
+    let start = position
+    var index = position
+    let end = limit
+    let bytes = buffer
+    @inline(__always) func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+    func failure(_ message: String, at offset: Int) -> JSONSyntaxError {
+      JSONSyntaxError(
+        message: message, line: line, column: bufferOffset + offset - lineStart + 1,
+        offset: bufferOffset + offset)
+    }
+    func found(_ offset: Int) -> String { offset < end ? describe(bytes[offset]) : "the end of the file" }
+
     var negative = false
-    if try peekByte() == UInt8(ascii: "-") {
+    if index < end && bytes[index] == UInt8(ascii: "-") {
       negative = true
-      scratch.append(UInt8(ascii: "-"))
-      position += 1
-      if try peekByte() == UInt8(ascii: "I") {
-        try parseLiteral("Infinity")
+      index += 1
+      if index < end && bytes[index] == UInt8(ascii: "I") {
+        try parseLiteral("-Infinity")
         return .nonFinite("-Infinity")
       }
     }
     var mantissa: UInt64 = 0
     var significantDigits = 0
-    var droppedIntegerDigits = 0
+    var exact = true
     var fractionDigits = 0
     var exponent = 0
-
-    guard let first = try peekByte(), first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
-      throw syntaxError("invalid number: expected a digit after '-', found \(describe(try peekByte()))")
+    guard index < end, isDigit(bytes[index]) else {
+      if index >= end && !atEndOfInput { return nil }
+      throw failure("invalid number: expected a digit, found \(found(index))", at: index)
     }
-    if first == UInt8(ascii: "0") {
-      scratch.append(first)
-      position += 1
-      if let next = try peekByte(), next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9") {
-        throw syntaxError("invalid number: leading zeros are not allowed")
+    if bytes[index] == UInt8(ascii: "0") {
+      index += 1
+      if index < end && isDigit(bytes[index]) {
+        throw failure("invalid number: leading zeros are not allowed", at: index)
       }
     } else {
-      while let byte = try peekByte(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-        scratch.append(byte)
-        position += 1
+      while index < end, isDigit(bytes[index]) {
         if significantDigits < 19 {
-          mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
-          if mantissa != 0 { significantDigits += 1 }
+          mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+          significantDigits += 1
         } else {
-          droppedIntegerDigits += 1
+          exact = false
+          exponent += 1  // a dropped integer digit scales what was kept
         }
+        index += 1
       }
     }
-    var exact = droppedIntegerDigits == 0
-    if try peekByte() == UInt8(ascii: ".") {
-      scratch.append(UInt8(ascii: "."))
-      position += 1
-      while let byte = try peekByte(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-        scratch.append(byte)
-        position += 1
-        fractionDigits += 1
+    if index < end && bytes[index] == UInt8(ascii: ".") {
+      index += 1
+      let fractionStart = index
+      while index < end, isDigit(bytes[index]) {
         if significantDigits < 19 {
-          mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+          mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
           if mantissa != 0 { significantDigits += 1 }
+          fractionDigits += 1
         } else {
-          // Dropping a digit would misplace the decimal point of the fast path.
           exact = false
         }
+        index += 1
       }
-      if fractionDigits == 0 {
-        throw syntaxError(
-          "invalid number: expected a digit after the decimal point, found \(describe(try peekByte()))")
+      if index == fractionStart {
+        if index >= end && !atEndOfInput { return nil }
+        throw failure(
+          "invalid number: expected a digit after the decimal point, found \(found(index))", at: index)
       }
+      // Decimal places as written, even where digits were dropped from the mantissa.
+      fractionDigits = index - fractionStart
     }
-    if let byte = try peekByte(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-      scratch.append(byte)
-      position += 1
+    var writtenExponent = 0
+    if index < end && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+      index += 1
       var exponentNegative = false
-      if let sign = try peekByte(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-        scratch.append(sign)
-        exponentNegative = sign == UInt8(ascii: "-")
-        position += 1
+      if index < end && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+        exponentNegative = bytes[index] == UInt8(ascii: "-")
+        index += 1
       }
-      var digits = 0
-      while let digit = try peekByte(), digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") {
-        scratch.append(digit)
-        position += 1
-        digits += 1
-        if exponent < 100_000 { exponent = exponent * 10 + Int(digit - UInt8(ascii: "0")) }
+      let exponentStart = index
+      while index < end, isDigit(bytes[index]) {
+        if writtenExponent < 100_000 {
+          writtenExponent = writtenExponent * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+        }
+        index += 1
       }
-      if digits == 0 {
-        throw syntaxError(
-          "invalid number: expected a digit in the exponent, found \(describe(try peekByte()))")
+      if index == exponentStart {
+        if index >= end && !atEndOfInput { return nil }
+        throw failure("invalid number: expected a digit in the exponent, found \(found(index))", at: index)
       }
-      if exponentNegative { exponent = -exponent }
+      if exponentNegative { writtenExponent = -writtenExponent }
     }
-    if let byte = try peekByte(), isIdentifierByte(byte) || byte == UInt8(ascii: ".") {
-      throw syntaxError("invalid number: unexpected \(describe(byte))")
+    if index >= end && !atEndOfInput { return nil }
+    if index < end, isIdentifierByte(bytes[index]) || bytes[index] == UInt8(ascii: ".") {
+      throw failure("invalid number: unexpected \(describe(bytes[index]))", at: index)
     }
-    let decimals = max(0, fractionDigits - exponent)
-    // Power of ten applied to the integer mantissa.
-    let scale = exponent - fractionDigits
+    position = index
+    let decimals = max(0, fractionDigits - writtenExponent)
+    // The integer mantissa times 10^scale; digits past the 19th make it inexact.
+    let scale = writtenExponent + exponent - (exact ? fractionDigits : 0)
     var value: Double
     if exact && mantissa <= (1 << 53) && scale >= -22 && scale <= 22 {
       value = Double(mantissa)
@@ -563,14 +616,17 @@ final class JSONStreamParser {
       }
       if negative { value = -value }
     } else {
+      scratch.removeAll(keepingCapacity: true)
+      scratch.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: index - start))
       scratch.append(0)
-      value = scratch.withUnsafeBufferPointer { bytes in
-        bytes.withMemoryRebound(to: CChar.self) { strtod($0.baseAddress!, nil) }
+      value = scratch.withUnsafeBufferPointer { text in
+        text.withMemoryRebound(to: CChar.self) { strtod($0.baseAddress!, nil) }
       }
     }
     if !value.isFinite {
       // Overflows such as 1e400: valid JSON, but not a usable coordinate.
-      return .nonFinite(String(decoding: scratch.dropLast(), as: UTF8.self))
+      return .nonFinite(
+        String(decoding: UnsafeBufferPointer(start: bytes + start, count: index - start), as: UTF8.self))
     }
     return .number(value, decimals: decimals)
   }

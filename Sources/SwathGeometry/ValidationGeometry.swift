@@ -81,7 +81,9 @@ final class GeometryChecker {
         code = "overlapping-parts"
         message = "MultiPolygon parts overlap: GEOS says \"\(reason)\""
       }
-      if let point = validity.location { message += " at (\(point.x), \(point.y))" }
+      if let point = validity.location {
+        message += " at (\(String(format: "%.10g", point.x)), \(String(format: "%.10g", point.y)))"
+      }
       found.append(issue(feature, code, .error, message, path: path, location: validity.location))
       return found
     }
