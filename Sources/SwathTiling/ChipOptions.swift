@@ -171,7 +171,8 @@ public struct ChipOptions: Sendable, Hashable {
   }
 
   func validate() throws {
-    guard size >= 1, size <= 65_536 else { throw ChipError.usage("--size \(size) must lie in 1…65536") }
+    // Memory grows with size × scene width (strips) and size² (one chip per thread).
+    guard size >= 1, size <= 8192 else { throw ChipError.usage("--size \(size) must lie in 1…8192") }
     guard stride >= 1 else {
       throw ChipError.usage("the stride (size minus overlap) must be at least 1 pixel, got \(stride)")
     }

@@ -28,34 +28,32 @@ final class PNGChipWriter: @unchecked Sendable {
 
   func run() throws -> [ChipRecord] {
     let width = plan.dataset.width
-    let stripWidths = plan.cellRows.filter { !$0.isEmpty }.map { cells in
-      min(width, cells.last!.x + size) - cells.first!.x
-    }
+    let rows = plan.cellRows.filter { !$0.isEmpty }
+    let stripWidths = rows.map { cells in min(width, cells.last!.x + size) - cells.first!.x }
     guard let widest = stripWidths.max() else { return [] }
-    let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: size * widest * bandCount)
-    defer { pixels.deallocate() }
     let needsMask = !plan.mask.allValid
-    let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: needsMask ? size * widest : 1)
-    defer { mask.deallocate() }
-    let strip = Strip(pixels: pixels, mask: needsMask ? mask : nil)
-
+    // Two strips: the next one is read while the chips of the current one are encoded.
+    let strips = (0..<min(2, rows.count)).map { _ in
+      Strip(capacity: size * widest, bands: bandCount, mask: needsMask)
+    }
+    try load(rows[0], into: strips[0])
     var records: [ChipRecord] = []
-    for cells in plan.cellRows where !cells.isEmpty {
-      strip.x = cells.first!.x
-      strip.y = cells.first!.y
-      strip.width = min(width, cells.last!.x + size) - strip.x
-      strip.height = cells.first!.height
-      try read(strip)
-      if needsMask {
-        try plan.mask.read(
-          x: strip.x, y: strip.y, width: strip.width, height: strip.height, into: mask,
-          bufferWidth: strip.width, bufferHeight: strip.height, lineStride: strip.width)
+    for (position, cells) in rows.enumerated() {
+      let strip = strips[position % 2]
+      var prefetch: Prefetch?
+      if position + 1 < rows.count {
+        let next = rows[position + 1]
+        let target = strips[(position + 1) % 2]
+        prefetch = Prefetch { try self.load(next, into: target) }
       }
+      // The reader must be done with its strip before either can be freed or reused.
+      defer { prefetch?.finish() }
       let results = ResultSlots<ChipRecord>(count: cells.count)
       try parallelForEach(count: cells.count, jobs: plan.options.jobs) { item in
-        results[item] = try encode(cells[item], from: strip)
+        results[item] = try self.encode(cells[item], from: strip)
       }
       records.append(contentsOf: results.all.compactMap { $0 })
+      try prefetch?.wait()
     }
     return records
   }
@@ -68,9 +66,53 @@ final class PNGChipWriter: @unchecked Sendable {
     var y = 0
     var width = 0
     var height = 0
-    init(pixels: UnsafeMutablePointer<UInt8>, mask: UnsafeMutablePointer<UInt8>?) {
-      self.pixels = pixels
-      self.mask = mask
+
+    init(capacity: Int, bands: Int, mask: Bool) {
+      pixels = .allocate(capacity: capacity * bands)
+      self.mask = mask ? .allocate(capacity: capacity) : nil
+    }
+
+    deinit {
+      pixels.deallocate()
+      mask?.deallocate()
+    }
+  }
+
+  /// Work on its own thread, joined once.
+  final class Prefetch: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var error: Error?
+    private var joined = false
+
+    init(_ work: @escaping @Sendable () throws -> Void) {
+      Thread.detachNewThread { [self] in
+        do { try work() } catch { self.error = error }
+        done.signal()
+      }
+    }
+
+    func finish() {
+      guard !joined else { return }
+      joined = true
+      done.wait()
+    }
+
+    func wait() throws {
+      finish()
+      if let error { throw error }
+    }
+  }
+
+  private func load(_ cells: [ChipCell], into strip: Strip) throws {
+    strip.x = cells.first!.x
+    strip.y = cells.first!.y
+    strip.width = min(plan.dataset.width, cells.last!.x + size) - strip.x
+    strip.height = cells.first!.height
+    try read(strip)
+    if let mask = strip.mask {
+      try plan.mask.read(
+        x: strip.x, y: strip.y, width: strip.width, height: strip.height, into: mask,
+        bufferWidth: strip.width, bufferHeight: strip.height, lineStride: strip.width)
     }
   }
 

@@ -94,6 +94,11 @@ struct BadInputTests {
     _ = try failingChip(landsat, ["--bands", "x"], exitCode: 2)
     _ = try failingChip(landsat, ["--edge", "wrap"], exitCode: 2)
     _ = try failingChip(landsat, ["--stretch", "5"], exitCode: 2)
+    _ = try failingChip(landsat, ["--stretch", "nan,100"], exitCode: 2)
+    _ = try failingChip(landsat, ["--min-valid", "nan"], exitCode: 2)
+    _ = try failingChip(landsat, ["--size", "0"], exitCode: 2)
+    _ = try failingChip(landsat, ["--size", "100000"], exitCode: 2)
+    _ = try failingChip(landsat, ["--region", "nan,1,2,3"], exitCode: 2)
   }
 
   @Test func unwritableOutputFolder() throws {
