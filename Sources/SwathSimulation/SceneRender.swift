@@ -491,7 +491,9 @@ struct TownRenderer {
 
   mutating func applyCollar() {
     var valid = [Bool](repeating: false, count: width * height)
-    forEachSpan([toPixels(layout.footprint)], width: width, height: height) { row, start, end in
+    // The truth's footprint, so that the valid pixels are exactly those inside it.
+    let footprint = truth.footprint.shell.map(local)
+    forEachSpan([toPixels(footprint)], width: width, height: height) { row, start, end in
       for column in start..<end { valid[row * width + column] = true }
     }
     for index in 0..<(width * height) where !valid[index] {
