@@ -122,12 +122,16 @@ final class TIFFChipWriter {
             }
           }
         }
+        let writeError = status == CE_None ? nil : GDALError.last("cannot write \(temporary)")
         closed = true
         GDAL.resetError()
         GDALClose(chip)
-        if status != CE_None || CPLGetLastErrorType() == CE_Failure {
+        // GTiff flushes on close; a full disk shows up only here.
+        let closeError =
+          CPLGetLastErrorType() == CE_Failure ? GDALError.last("cannot write \(temporary)") : nil
+        if let error = writeError ?? closeError {
           unlink(temporary)
-          throw ChipError.input(GDALError.last("cannot write \(temporary)").message)
+          throw ChipError.input(error.message)
         }
       }
       try Chipper.rename(temporary, to: finalPath, ledger: ledger)

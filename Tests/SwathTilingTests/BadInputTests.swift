@@ -59,15 +59,28 @@ struct BadInputTests {
     let directory = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     for (name, keep) in [
-      ("landsat7_rgb_uint8_utm18n_nodata0.tif", 0.6),  // striped: strips past the end are gone
-      ("landsat8_3band_uint16_utm18n_nodata0_cog.tif", 0.5),  // tiled COG, stretched
+      ("landsat7_rgb_uint8_utm18n_nodata0.tif", 0.6),  // striped, directory at the end: GDAL cannot open it
+      ("landsat8_3band_uint16_utm18n_nodata0_cog.tif", 0.5),  // tiled COG: tiles are missing
+      ("landsat8_3band_uint16_utm18n_nodata0_cog.tif", 0.9),
     ] {
       let source = try Data(contentsOf: TestSupport.image(name))
-      let truncated = directory.appendingPathComponent("truncated-\(name)")
+      let truncated = directory.appendingPathComponent("truncated-\(Int(keep * 100))-\(name)")
       try source.prefix(Int(Double(source.count) * keep)).write(to: truncated)
       let message = try failingChip(truncated.path, in: directory)
-      #expect(message.contains("truncated-\(name)"), "\(message)")
+      #expect(message.contains(truncated.lastPathComponent), "\(message)")
     }
+    // The first two strips of chips are whole: their chips are written, then taken back when
+    // the third fails; an existing output folder is kept, but emptied of what the run wrote.
+    let existing = directory.appendingPathComponent("existing")
+    try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: false)
+    let cog = try Data(contentsOf: TestSupport.image("landsat8_3band_uint16_utm18n_nodata0_cog.tif"))
+    let cut = directory.appendingPathComponent("cut.tif")
+    try cog.prefix(Int(Double(cog.count) * 0.9)).write(to: cut)
+    let result = try TestSupport.swath([
+      "chip", cut.path, "--out", existing.path, "--size", "256", "--stretch", "none",
+    ])
+    #expect(result.status == 1 && result.stderr.contains("cut.tif: cannot read rows 512…767"))
+    #expect(ChipTest.files(existing).isEmpty)
     // Cut inside the header: GDAL cannot even open it.
     let header = directory.appendingPathComponent("header.tif")
     try Data(contentsOf: URL(fileURLWithPath: landsat)).prefix(6).write(to: header)
