@@ -56,7 +56,7 @@ struct ConsensusCommand: ParsableCommand {
     }
     let report = outcome.report
     print(
-      "consensus run #\(outcome.run.id!) of task '\(task)': \(outcome.accepted) object(s) agreed, \(outcome.rejected) below quorum, from \(outcome.run.submissionCount) submission(s) by \(outcome.annotators) annotator(s) (\(report.methodUsed.rawValue), IoU \(report.iouThreshold))"
+      "consensus run #\(outcome.run.id!) of task '\(task)': \(outcome.accepted) object(s) agreed, \(outcome.rejected) below quorum, from \(outcome.run.submissionCount) accepted submission(s) of \(outcome.annotators) assigned annotator(s) (\(report.methodUsed.rawValue), IoU \(report.iouThreshold))"
     )
     if let overall = report.agreement.overall {
       print(String(format: "agreement between annotators (mean pairwise F1): %.3f", overall))

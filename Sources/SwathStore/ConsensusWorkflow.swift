@@ -131,7 +131,10 @@ public enum ConsensusWorkflow {
           id: "\(record.submissionId):\(record.featureIndex)", label: record.label,
           shape: ShapeKind(rawValue: record.shape) ?? .polygon, geometry: geometry))
     }
-    let submissions = snapshot.submitters.sorted().map { annotator in
+    // Every assigned annotator takes part, an empty answer for one who has not submitted yet, so
+    // that an object's quorum counts all the annotators assigned where it lies.
+    let everyone = snapshot.submitters.union(chipsOf.keys)
+    let submissions = everyone.sorted().map { annotator in
       Submission(
         annotator: annotator, features: featuresOf[annotator] ?? [], chipIDs: chipsOf[annotator] ?? [])
     }
@@ -170,11 +173,10 @@ public enum ConsensusWorkflow {
 
   /// The run's layer: RFC 7946 FeatureCollection in WGS84, every object with its properties.
   static func featureCollection(_ objects: [ConsensusObject], task: String) -> String {
-    let features = objects.enumerated().map { index, object -> String in
+    let features = objects.map { object -> String in
       let feature = object.feature
       var properties = feature.properties
-      properties["object_id"] = .number(Double(index + 1))
-      if let label = feature.label { properties["label"] = .string(label) }
+      properties["label"] = feature.label.map { .string($0) } ?? .null
       properties["shape"] = .string(feature.shape.rawValue)
       return
         "{\"type\":\"Feature\",\"properties\":\(JSONText.render(.object(properties))),\"geometry\":\(GeoJSONText.geometry(feature.geometry))}"

@@ -152,8 +152,9 @@ public enum Export {
   }
 
   /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
-  static func fields(_ objects: [Object]) -> [(name: String, type: OGRFieldType)] {
+  static func fields(_ objects: [Object]) -> [(name: String, type: OGRFieldType, json: Bool)] {
     var types: [String: OGRFieldType] = [:]
+    var jsonFields: Set<String> = []
     for object in objects {
       for (key, value) in object.properties {
         let type: OGRFieldType
@@ -161,6 +162,9 @@ public enum Export {
         case .integer: type = OFTInteger64
         case .real: type = OFTReal
         case .null: continue
+        case .array, .object:
+          jsonFields.insert(key)
+          type = OFTString
         default: type = OFTString
         }
         if let existing = types[key], existing != type {
@@ -170,7 +174,7 @@ public enum Export {
         }
       }
     }
-    return types.keys.sorted().map { ($0, types[$0]!) }
+    return types.keys.sorted().map { ($0, types[$0]!, jsonFields.contains($0)) }
   }
 
   static func write(
@@ -214,6 +218,8 @@ public enum Export {
     for column in columns {
       let definition = OGR_Fld_Create(column.name, column.type)
       defer { OGR_Fld_Destroy(definition) }
+      // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
+      if column.json, column.type == OFTString { OGR_Fld_SetSubType(definition, OFSTJSON) }
       guard OGR_L_CreateField(layer, definition, 1) == OGRERR_NONE else {
         throw StoreError(GDALError.last("cannot create field \(column.name)").message)
       }
@@ -233,7 +239,7 @@ public enum Export {
       for (index, column) in columns.enumerated() {
         guard let value = object.properties[column.name] else { continue }
         switch (column.type, value) {
-        case (_, .null): continue
+        case (_, .null): OGR_F_SetFieldNull(feature, Int32(index))
         case (OFTInteger64, .integer(let number)):
           OGR_F_SetFieldInteger64(feature, Int32(index), number)
         case (OFTReal, .integer(let number)):

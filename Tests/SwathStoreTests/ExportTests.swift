@@ -17,9 +17,9 @@ struct ExportTests {
     }
     let layer = """
       {"type":"FeatureCollection","features":[
-      {"type":"Feature","properties":{"object_id":1,"label":"building","shape":"polygon","support":3,"assigned":3,"score":0.91,"status":"accepted","annotators":["ana","ben","chloe"]},"geometry":\(square(-77.9, 24.5, 0.01))},
-      {"type":"Feature","properties":{"object_id":2,"label":"vehicle","shape":"bbox","support":2,"assigned":3,"score":0.55,"status":"accepted","annotators":["ana","ben"]},"geometry":\(square(-77.8, 24.6, 0.005))},
-      {"type":"Feature","properties":{"object_id":3,"label":"building","shape":"polygon","support":1,"assigned":3,"score":0.2,"status":"rejected","annotators":["chloe"]},"geometry":\(square(-77.7, 24.4, 0.002))}
+      {"type":"Feature","properties":{"label":"building","shape":"polygon","support":3,"assigned":3,"score":0.91,"status":"accepted","annotators":["ana","ben","chloe"]},"geometry":\(square(-77.9, 24.5, 0.01))},
+      {"type":"Feature","properties":{"label":"vehicle","shape":"bbox","support":2,"assigned":3,"score":0.55,"status":"accepted","annotators":["ana","ben"]},"geometry":\(square(-77.8, 24.6, 0.005))},
+      {"type":"Feature","properties":{"label":"building","shape":"polygon","support":1,"assigned":3,"score":0.2,"status":"rejected","annotators":["chloe"]},"geometry":\(square(-77.7, 24.4, 0.002))}
       ]}
       """
     try store.write { db in

@@ -92,6 +92,15 @@ struct WorkflowTests {
     let gpkg = root.appendingPathComponent("town-roofs.gpkg").path
     _ = try run(["export", "town-roofs", "--out", geojson])
     _ = try run(["export", "town-roofs", "--out", gpkg, "--format", "gpkg", "--crs", "image"])
+    // The export is the consensus layer the merge documents, and the run's report its report.
+    #expect(
+      try TestSupport.schemaProblems(
+        schema: "consensus.schema.json", instances: [URL(fileURLWithPath: geojson)]) == [])
+    let reportFile = root.appendingPathComponent("report.json")
+    try Data(stored.report.utf8).write(to: reportFile)
+    #expect(
+      try TestSupport.schemaProblems(schema: "annotator-report.schema.json", instances: [reportFile])
+        == [])
     let geojsonInfo = try TestSupport.tool("ogrinfo", ["-al", "-so", geojson]).stdout
     let gpkgInfo = try TestSupport.tool("ogrinfo", ["-al", "-so", gpkg]).stdout
     #expect(geojsonInfo.contains("Feature Count: \(stored.objectCount)\n"), "\(geojsonInfo)")
