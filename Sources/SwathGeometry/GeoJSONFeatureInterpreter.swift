@@ -522,7 +522,9 @@ struct FeatureInterpreter {
         if offset < 2 { usable = false }
         reportPosition(
           "non-finite-number",
-          "\(token) is not a number JSON allows; coordinates must be finite", at: path() + "[\(offset)]",
+          ["NaN", "Infinity", "-Infinity"].contains(token)
+            ? "\(token) is not a number JSON allows; coordinates must be finite"
+            : "\(token) overflows a 64-bit float; coordinates must be finite", at: path() + "[\(offset)]",
           node: ordinate)
       case .array:
         usable = false
@@ -654,7 +656,8 @@ struct FeatureInterpreter {
         at: path, node: node, location: ring.points.first)
     }
     var closed = true
-    if let first = ring.elements.first, let last = ring.elements.last, count > 1 {
+    // A ring with unreadable positions cannot be compared end to end; those are reported already.
+    if ring.complete, let first = ring.elements.first, let last = ring.elements.last, count > 1 {
       if !Self.sameOrdinates(first, last) {
         closed = false
         report(

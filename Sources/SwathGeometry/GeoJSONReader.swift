@@ -111,6 +111,14 @@ final class GeoJSONRootReader {
   }
 
   private func readRoot(_ emit: (FeatureWork) throws -> Void) throws {
+    if try parser.skipByteOrderMark() {
+      documentIssues.append(
+        ValidationIssue(
+          code: "byte-order-mark", severity: .warning,
+          message:
+            "the file starts with a UTF-8 byte order mark, which RFC 8259 forbids writers to add; it is skipped",
+          path: "$", line: 1, column: 1))
+    }
     guard let first = try parser.peekSignificant() else {
       throw parser.syntaxError("the file is empty")
     }

@@ -223,6 +223,18 @@ struct JSONStreamParser: ~Copyable {
 
   mutating func skipByte() { position += 1 }
 
+  /// Skips a UTF-8 byte order mark at the very start; true when there was one.
+  mutating func skipByteOrderMark() throws -> Bool {
+    guard offset == 0 else { return false }
+    try ensureContiguous(3)
+    guard limit - position >= 3, buffer[position] == 0xEF, buffer[position + 1] == 0xBB,
+      buffer[position + 2] == 0xBF
+    else { return false }
+    position += 3
+    lineStart = 3
+    return true
+  }
+
   // MARK: Values
 
   /// Parses one complete value.

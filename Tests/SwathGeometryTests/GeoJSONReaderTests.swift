@@ -75,6 +75,16 @@ struct GeoJSONReaderTests {
     #expect(trailing.documentIssues.first?.message.contains("after the end") == true)
   }
 
+  @Test func byteOrderMarkIsSkippedWithAWarning() {
+    var data = Data([0xEF, 0xBB, 0xBF])
+    data.append(Data(Self.collection([Self.feature(Self.square())]).utf8))
+    let document = GeoJSONReader.read(data: data, options: Self.polygonal)
+    #expect(document.documentIssues.map(\.code) == ["byte-order-mark"])
+    #expect(document.documentIssues.first?.severity == .warning)
+    #expect(document.features.count == 1)
+    #expect(document.errorCount == 0)
+  }
+
   @Test func nonFiniteNumbersAreReportedAtTheirPath() {
     for token in ["NaN", "Infinity", "-Infinity", "1e400"] {
       let coordinates = "[[[13.4,52.5],[13.5,\(token)],[13.5,52.6],[13.4,52.5]]]"
@@ -84,6 +94,9 @@ struct GeoJSONReaderTests {
       #expect(issues.count == 1, "\(token)")
       #expect(issues.first?.path == "features[0].geometry.coordinates[0][1][1]", "\(token)")
       #expect(issues.first?.message.contains(token) == true)
+      #expect(
+        issues.first?.message.contains(token == "1e400" ? "overflows" : "not a number JSON allows") == true)
+      #expect(document.features[0].issues.filter { $0.severity == .error }.count == 1, "\(token): no cascade")
     }
   }
 
