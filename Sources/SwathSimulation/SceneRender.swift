@@ -411,7 +411,10 @@ struct TownRenderer {
         var factor: Double
         switch plan.roof {
         case .flat:
-          factor = 0.95 + 0.1 * noise.fractal(x, y, scale: 5, octaves: 2, salt: 40)
+          // Membrane sheets with seams every 2 m, and weathering stains.
+          let seam = (x / 2.0 - (x / 2.0).rounded(.down)) * 2.0 < gsd * 0.6
+          factor =
+            (0.93 + 0.14 * noise.fractal(x, y, scale: 9, octaves: 3, salt: 40)) * (seam ? 0.95 : 1)
           if nearest < 0.45 { factor = 1.13 }
           for unit in plan.details {
             if x >= unit.x0, x < unit.x1, y >= unit.y0, y < unit.y1 {
