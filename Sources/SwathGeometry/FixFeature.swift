@@ -46,7 +46,7 @@ public enum FeatureFixer {
       return result
     }
     guard let type = validated.geometryType else {
-      return omit("it has no readable geometry")
+      return omit("its geometry is null or unreadable")
     }
     guard type == "Polygon" || type == "MultiPolygon" else {
       return omit(

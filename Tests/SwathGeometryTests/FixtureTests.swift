@@ -255,8 +255,14 @@ struct FixtureTests {
   struct OGCCase: Decodable {
     var id: String
     var wkt: String
-    var expected_valid: Bool
-    var expected_reason: String?
+    var expectedValid: Bool
+    var expectedReason: String?
+
+    enum CodingKeys: String, CodingKey {
+      case id, wkt
+      case expectedValid = "expected_valid"
+      case expectedReason = "expected_reason"
+    }
   }
 
   /// The 407 JTS/GEOS validity cases, as GeoJSON text through the reader, planar.
@@ -281,9 +287,9 @@ struct FixtureTests {
       }
       let document = GeoJSONReader.read(data: geojson, options: options)
       let errors = document.issues.filter { $0.severity == .error }
-      if errors.isEmpty != meta.expected_valid {
+      if errors.isEmpty != meta.expectedValid {
         mismatches.append(
-          "\(meta.id) \(meta.wkt.prefix(80)): expected valid=\(meta.expected_valid), got \(errors.map(\.code))"
+          "\(meta.id) \(meta.wkt.prefix(80)): expected valid=\(meta.expectedValid), got \(errors.map(\.code))"
         )
       }
       if meta.id == "ogc-0030" { #expect(errors.map(\.code) == ["non-finite-number"]) }
