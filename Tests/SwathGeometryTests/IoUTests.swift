@@ -64,45 +64,86 @@ import Testing
     #expect(boxes == 80)
   }
 
-  /// The convex path agrees with GEOS overlay on random convex shapes (rotated rectangles
-  /// and random convex polygons) at UTM offsets, including shared and collinear edges.
-  @Test func convexPathMatchesOverlay() throws {
+  /// The direct path agrees with GEOS overlay on random shapes at UTM offsets: convex
+  /// polygons, star-shaped (concave) polygons and two-part multipolygons, including identical
+  /// shapes, reversed winding and shared edges.
+  @Test func directPathMatchesOverlay() throws {
     var random = SplitMix(state: 42)
-    func convex(centerX: Double, centerY: Double) -> MultiPolygon {
-      let count = Int.random(in: 3...9, using: &random)
+    func shape(centerX: Double, centerY: Double, concave: Bool) -> MultiPolygon {
+      let count = Int.random(in: concave ? 5...14 : 3...9, using: &random)
       let radius = Double.random(in: 1...30, using: &random)
-      let angles = (0..<count).map { _ in Double.random(in: 0..<(2 * Double.pi), using: &random) }
-        .sorted()
-      var ring = angles.map { Point(centerX + radius * cos($0), centerY + radius * sin($0)) }
+      // Evenly spread angles with jitter: every gap below π keeps a star-shaped ring simple.
+      let step = 2 * Double.pi / Double(count)
+      let angles = (0..<count).map { Double($0) * step + Double.random(in: 0..<(0.4 * step), using: &random) }
+      var ring = angles.map { angle in
+        let r = concave ? radius * Double.random(in: 0.3...1, using: &random) : radius
+        return Point(centerX + r * cos(angle), centerY + r * sin(angle))
+      }
       ring.append(ring[0])
       return MultiPolygon(Polygon(shell: ring))
     }
-    var convexPairs = 0
+    var direct = 0
     for step in 0..<2_000 {
       let baseX = 500_000 + Double.random(in: 0...1_000, using: &random)
       let baseY = 4_000_000 + Double.random(in: 0...1_000, using: &random)
-      let a = convex(centerX: baseX, centerY: baseY)
-      let b: MultiPolygon
-      switch step % 4 {
+      let a = shape(centerX: baseX, centerY: baseY, concave: step % 3 != 0)
+      var b: MultiPolygon
+      switch step % 5 {
       case 0: b = a  // identical
       case 1: b = MultiPolygon(Polygon(shell: a.polygons[0].shell.reversed()))  // other winding
       case 2:
         let box = a.envelope!
         b = square(box.minX + box.width / 2, box.minY, box.width)  // shares the envelope's edge
+      case 3:
+        // Two parts far enough apart to be disjoint.
+        b = shape(centerX: baseX + 5, centerY: baseY, concave: true)
+        b.polygons += shape(centerX: baseX + 100, centerY: baseY, concave: false).polygons
       default:
-        b = convex(
+        b = shape(
           centerX: baseX + Double.random(in: -20...20, using: &random),
-          centerY: baseY + Double.random(in: -20...20, using: &random))
+          centerY: baseY + Double.random(in: -20...20, using: &random), concave: step % 2 == 0)
       }
-      let origin = Point(min(a.envelope!.minX, b.envelope!.minX), min(a.envelope!.minY, b.envelope!.minY))
-      if ConvexClip.convexRing(a, origin: origin) != nil, ConvexClip.convexRing(b, origin: origin) != nil {
-        convexPairs += 1
+      let origin = Point(
+        min(a.envelope!.minX, b.envelope!.minX), min(a.envelope!.minY, b.envelope!.minY))
+      if ConvexClip.pieces(a, origin: origin) != nil, ConvexClip.pieces(b, origin: origin) != nil {
+        direct += 1
       }
       let fast = try IoU.polygons(a, b)
       let reference = try IoU.overlay(a, b)
-      #expect(abs(fast - reference) <= 1e-9 * max(reference, 1e-3), "step \(step): \(fast) vs \(reference)")
+      #expect(
+        abs(fast - reference) <= 1e-9 * max(reference, 1e-3),
+        "step \(step): \(fast) vs \(reference)")
     }
-    #expect(convexPairs == 2_000)
+    #expect(direct >= 1_900, "\(direct) of 2000 pairs took the direct path")
+  }
+
+  @Test func triangulationTilesConcaveRings() {
+    let lShape = MultiPolygon(
+      Polygon(shell: [
+        Point(0, 0), Point(20, 0), Point(20, 10), Point(10, 10), Point(10, 20), Point(0, 20),
+        Point(0, 0),
+      ]))
+    let pieces = ConvexClip.pieces(lShape, origin: Point(0, 0))
+    #expect(pieces?.area == 300)
+    #expect(pieces?.pieces.count == 4)
+    #expect(pieces?.pieces.allSatisfy { $0.area > 0 } == true)
+    // A comb: many reflex vertices.
+    var comb: Ring = [Point(0, 0), Point(50, 0)]
+    for tooth in stride(from: 4, through: 0, by: -1) {
+      let x = Double(tooth) * 10
+      comb += [Point(x + 10, 20), Point(x + 5, 20), Point(x + 5, 5)]
+    }
+    comb = comb.filter { $0 != Point(55, 20) && $0 != Point(55, 5) }
+    comb += [Point(0, 20), Point(0, 0)]
+    let combPieces = ConvexClip.pieces(MultiPolygon(Polygon(shell: comb)), origin: Point(0, 0))
+    #expect(combPieces?.area == Topology.area(MultiPolygon(Polygon(shell: comb))))
+    // Holes and rings touching themselves go to GEOS.
+    let holed = MultiPolygon(
+      Polygon(shell: square(0, 0, 10).polygons[0].shell, holes: [square(2, 2, 2).polygons[0].shell]))
+    #expect(ConvexClip.pieces(holed, origin: Point(0, 0)) == nil)
+    let bowtie = MultiPolygon(
+      Polygon(shell: [Point(0, 0), Point(10, 10), Point(10, 0), Point(0, 10), Point(0, 0)]))
+    #expect(ConvexClip.pieces(bowtie, origin: Point(0, 0)) == nil)
   }
 
   @Test func convexRingRecognition() {
