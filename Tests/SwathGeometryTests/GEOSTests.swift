@@ -40,6 +40,7 @@ enum FixtureLines {
   static func decode<T: Decodable>(_ name: String, as type: T.Type) throws -> [T] {
     let text = try String(contentsOf: TestSupport.fixture(name), encoding: .utf8)
     let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
     return try text.split(separator: "\n").map { try decoder.decode(T.self, from: Data($0.utf8)) }
   }
 }

@@ -8,11 +8,11 @@ import Testing
   struct Case: Decodable {
     var id: String
     var iou: Double
-    var a_geojson: FixtureGeometry
-    var b_geojson: FixtureGeometry
-    var bbox_a: [Double]?
-    var bbox_b: [Double]?
-    var bbox_iou: Double?
+    var aGeojson: FixtureGeometry
+    var bGeojson: FixtureGeometry
+    var bboxA: [Double]?
+    var bboxB: [Double]?
+    var bboxIou: Double?
   }
 
   /// The 300 shapely reference pairs (slivers, holes, touching, contained, UTM, 1e9, lon/lat
@@ -23,8 +23,8 @@ import Testing
     #expect(cases.count == 300)
     var worst = 0.0
     for testCase in cases {
-      let a = testCase.a_geojson.geometry
-      let b = testCase.b_geojson.geometry
+      let a = testCase.aGeojson.geometry
+      let b = testCase.bGeojson.geometry
       let values = [
         try IoU.polygons(a, b), try IoU.polygons(b, a), try IoU.overlay(a, b), try IoU.overlay(b, a),
       ]
@@ -45,7 +45,7 @@ import Testing
   func referenceBoxes() throws {
     var boxes = 0
     for testCase in try FixtureLines.decode("iou_cases.jsonl", as: Case.self) {
-      guard let a = testCase.bbox_a, let b = testCase.bbox_b, let reference = testCase.bbox_iou
+      guard let a = testCase.bboxA, let b = testCase.bboxB, let reference = testCase.bboxIou
       else { continue }
       func box(_ values: [Double]) -> BoundingBox {
         BoundingBox(minX: values[0], minY: values[1], maxX: values[2], maxY: values[3])

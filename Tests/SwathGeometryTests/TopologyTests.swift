@@ -12,8 +12,8 @@ import Testing
   func ogcValidityCases() throws {
     struct Case: Decodable {
       var id: String
-      var expected_valid: Bool
-      var shapely_reason: String?
+      var expectedValid: Bool
+      var shapelyReason: String?
       var geojson: FixtureGeometry?
     }
     let cases = try FixtureLines.decode("ogc_valid_cases.jsonl", as: Case.self)
@@ -27,8 +27,8 @@ import Testing
       }
       let validity = Topology.validity(geometry)
       #expect(
-        validity.isValid == testCase.expected_valid, "\(testCase.id): \(validity.reason ?? "valid")")
-      if !testCase.expected_valid, let shapelyReason = testCase.shapely_reason {
+        validity.isValid == testCase.expectedValid, "\(testCase.id): \(validity.reason ?? "valid")")
+      if !testCase.expectedValid, let shapelyReason = testCase.shapelyReason {
         if validity.reason == String(shapelyReason.prefix { $0 != "[" }) { reasonsMatched += 1 }
         #expect(validity.location != nil, "\(testCase.id) has no location")
       }
