@@ -46,6 +46,15 @@ struct Merger: Sendable {
     }
   }
 
+  /// What shapes are matched against while a group is still being clustered: the merged box for
+  /// boxes, the medoid for polygons (a vote overlay per step would cost more than the rest of
+  /// the merge). The final shape is always `merge`.
+  func prototype(_ members: [WorkShape]) throws -> Merged {
+    var cheap = self
+    cheap.polygonMerge = .medoid
+    return try cheap.merge(members)
+  }
+
   private func mergedBox(_ boxes: [BoundingBox]) -> BoundingBox {
     let combine: ([Double]) -> Double =
       boxMerge == .mean

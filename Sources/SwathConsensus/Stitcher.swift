@@ -9,9 +9,23 @@ struct Stitcher {
   static let minimumOverlap = 0.05
   let tolerance: Double
   private let bands: [(envelope: BoundingBox, band: MultiPolygon)]
+  /// Each chip edge's envelope grown by the tolerance.
+  private let edges: [BoundingBox]
 
   init(chips: [LocalChip], tolerance: Double) throws {
     self.tolerance = tolerance
+    var edges: [BoundingBox] = []
+    for chip in chips {
+      for ring in chip.footprint.polygons.flatMap(\.rings) where ring.count > 1 {
+        for (start, end) in zip(ring, ring.dropFirst()) {
+          edges.append(
+            BoundingBox(
+              minX: min(start.x, end.x) - tolerance, minY: min(start.y, end.y) - tolerance,
+              maxX: max(start.x, end.x) + tolerance, maxY: max(start.y, end.y) + tolerance))
+        }
+      }
+    }
+    self.edges = edges
     // The strip within `tolerance` of each chip's edge.
     bands = try chips.compactMap { chip in
       let outer = try Topology.buffer(chip.footprint, distance: tolerance)
@@ -73,6 +87,10 @@ struct Stitcher {
 
   private func overlaps(_ a: Measured, _ b: Measured) throws -> Bool {
     let needed = min(a.area, b.area) * Self.minimumOverlap
+    let envelopeOverlap =
+      max(0, min(a.envelope.maxX, b.envelope.maxX) - max(a.envelope.minX, b.envelope.minX))
+      * max(0, min(a.envelope.maxY, b.envelope.maxY) - max(a.envelope.minY, b.envelope.minY))
+    if envelopeOverlap <= needed { return false }
     if a.isBox && b.isBox {
       let box = a.envelope
       let other = b.envelope
@@ -88,6 +106,15 @@ struct Stitcher {
   /// The pieces come within `tolerance` of each other along at least half a metre, and that
   /// contact lies on a chip edge.
   private func touchAtSeam(_ a: Measured, _ b: Measured) throws -> Bool {
+    // Cheap first: the pieces' grown envelopes must meet near a chip edge at all.
+    let near = BoundingBox(
+      minX: max(a.envelope.minX, b.envelope.minX) - tolerance,
+      minY: max(a.envelope.minY, b.envelope.minY) - tolerance,
+      maxX: min(a.envelope.maxX, b.envelope.maxX) + tolerance,
+      maxY: min(a.envelope.maxY, b.envelope.maxY) + tolerance)
+    guard near.minX <= near.maxX, near.minY <= near.maxY,
+      edges.contains(where: { $0.intersects(near) })
+    else { return false }
     let contact = try Topology.intersection(
       try Topology.buffer(a.geometry, distance: tolerance),
       try Topology.buffer(b.geometry, distance: tolerance))
