@@ -131,7 +131,7 @@ def intersect_merge(out, quorum, paths):
 
     started = time.perf_counter()
     merger = IntersectMerge(conf=IntersectMerge.Conf(pairwise_dist=0.5, quorum=quorum, output_conf_thresh=0.0))
-    merged = merger(datasets)
+    merged = merger(*datasets)
     seconds = time.perf_counter() - started
 
     features = []
