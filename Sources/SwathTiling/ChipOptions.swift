@@ -22,7 +22,7 @@ public enum ChipFormat: String, Sendable, CaseIterable, Codable {
 
 /// PNG compression trade-off.
 public enum PNGCompression: String, Sendable, CaseIterable, Codable {
-  /// zlib level 6 with libpng's adaptive filters.
+  /// zlib level 6 with libpng's adaptive filters, zlib's default strategy.
   case `default`
   /// zlib level 1, SUB filter, Z_RLE strategy.
   case fast
