@@ -138,44 +138,35 @@ extension GEOSContext {
     if geometry.polygons.count == 1 {
       return GEOSGeometryBox(try makePolygon(geometry.polygons[0], origin: origin), context: self)
     }
-    var parts: [OpaquePointer?] = []
-    parts.reserveCapacity(geometry.polygons.count)
-    do {
-      for polygon in geometry.polygons { parts.append(try makePolygon(polygon, origin: origin)) }
-    } catch {
-      for part in parts { if let part { GEOSGeom_destroy_r(handle, part) } }
-      throw error
-    }
-    let collection = parts.withUnsafeMutableBufferPointer { buffer in
-      GEOSGeom_createCollection_r(
-        handle, Int32(GEOS_MULTIPOLYGON.rawValue), buffer.baseAddress, UInt32(buffer.count))
-    }
-    guard let collection else {
-      // On failure GEOS has not taken ownership of the parts.
-      for part in parts { if let part { GEOSGeom_destroy_r(handle, part) } }
-      throw error("build multipolygon")
-    }
-    return GEOSGeometryBox(collection, context: self)
+    return try makeCollection(of: geometry.polygons, type: GEOS_MULTIPOLYGON, origin: origin)
   }
 
   /// A GEOS geometry collection holding every polygon of every input (for unary union).
   func makeCollection(_ geometries: [MultiPolygon], origin: Point) throws -> GEOSGeometryBox {
+    try makeCollection(
+      of: geometries.flatMap(\.polygons), type: GEOS_GEOMETRYCOLLECTION, origin: origin)
+  }
+
+  /// A GEOS collection of `type` owning one GEOS polygon per element of `polygons`.
+  private func makeCollection(of polygons: [Polygon], type: GEOSGeomTypes, origin: Point) throws
+    -> GEOSGeometryBox
+  {
     var parts: [OpaquePointer?] = []
+    parts.reserveCapacity(polygons.count)
     do {
-      for geometry in geometries {
-        for polygon in geometry.polygons { parts.append(try makePolygon(polygon, origin: origin)) }
-      }
+      for polygon in polygons { parts.append(try makePolygon(polygon, origin: origin)) }
     } catch {
       for part in parts { if let part { GEOSGeom_destroy_r(handle, part) } }
       throw error
     }
     let collection = parts.withUnsafeMutableBufferPointer { buffer in
       GEOSGeom_createCollection_r(
-        handle, Int32(GEOS_GEOMETRYCOLLECTION.rawValue), buffer.baseAddress, UInt32(buffer.count))
+        handle, Int32(type.rawValue), buffer.baseAddress, UInt32(buffer.count))
     }
     guard let collection else {
+      // On failure GEOS has not taken ownership of the parts.
       for part in parts { if let part { GEOSGeom_destroy_r(handle, part) } }
-      throw error("build collection")
+      throw error(type == GEOS_MULTIPOLYGON ? "build multipolygon" : "build collection")
     }
     return GEOSGeometryBox(collection, context: self)
   }
