@@ -43,25 +43,10 @@ public enum Assignment {
     var result = [Int?](repeating: nil, count: rows)
     guard !edges.isEmpty else { return result }
     // Rows are 0..<rows, columns rows..<rows+columns in one union–find.
-    var parent = Array(0..<(rows + columns))
-    func find(_ element: Int) -> Int {
-      var root = element
-      while parent[root] != root { root = parent[root] }
-      var current = element
-      while parent[current] != root {
-        let next = parent[current]
-        parent[current] = root
-        current = next
-      }
-      return root
-    }
-    for edge in edges {
-      let a = find(edge.row)
-      let b = find(rows + edge.column)
-      if a != b { parent[max(a, b)] = min(a, b) }
-    }
+    var sets = DisjointSets(rows + columns)
+    for edge in edges { sets.union(edge.row, rows + edge.column) }
     var byBlock: [Int: [(row: Int, column: Int, weight: Double)]] = [:]
-    for edge in edges { byBlock[find(edge.row), default: []].append(edge) }
+    for edge in edges { byBlock[sets.find(edge.row), default: []].append(edge) }
     for block in byBlock.keys.sorted() {
       let blockEdges = byBlock[block]!
       let blockRows = Array(Set(blockEdges.map(\.row))).sorted()
