@@ -71,29 +71,17 @@ struct IoUCommand: ParsableCommand {
     let indexSeconds = Date().timeIntervalSince(indexStart)
 
     let start = Date()
-    let results = IoUResults(count: pairs.count)
-    let chunkSize = 256
-    let chunkCount = (pairs.count + chunkSize - 1) / chunkSize
     let shared = SharedInput(geometries: geometries, envelopes: envelopes, pairs: pairs)
-    DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-      let lower = chunk * chunkSize
-      let upper = min(lower + chunkSize, shared.pairs.count)
-      for slot in lower..<upper {
-        let (i, j) = shared.pairs[slot]
-        do {
-          results.set(
-            slot,
-            .success(
-              try IoU.polygons(
-                shared.geometries[i], envelope: shared.envelopes[i], shared.geometries[j],
-                envelope: shared.envelopes[j])))
-        } catch {
-          results.set(slot, .failure(error))
-        }
+    // One outcome per pair: a pair GEOS cannot measure is reported, not fatal.
+    let values = Parallel.map(0..<pairs.count) { slot -> Result<Double, any Error> in
+      let (i, j) = shared.pairs[slot]
+      return Result {
+        try IoU.polygons(
+          shared.geometries[i], envelope: shared.envelopes[i], shared.geometries[j],
+          envelope: shared.envelopes[j])
       }
     }
     let seconds = Date().timeIntervalSince(start)
-    let values = results.values
     let rate = seconds > 0 ? Double(pairs.count) / seconds : 0
 
     var failures: [String] = []
@@ -103,7 +91,6 @@ struct IoUCommand: ParsableCommand {
       switch outcome {
       case .success(let value): if value > 0 { overlapping.append((i, j, value)) }
       case .failure(let error): failures.append("\(labels[i]) / \(labels[j]): \(error)")
-      case nil: break
       }
     }
 
@@ -150,30 +137,6 @@ private struct SharedInput: Sendable {
   let geometries: [MultiPolygon]
   let envelopes: [BoundingBox]
   let pairs: [(Int, Int)]
-}
-
-/// One result slot per pair, each written by exactly one worker.
-private final class IoUResults: @unchecked Sendable {
-  enum Outcome {
-    case success(Double)
-    case failure(any Error)
-  }
-  private var storage: [Outcome?]
-  private let lock = NSLock()
-
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-  func set(_ slot: Int, _ outcome: Outcome) {
-    lock.lock()
-    storage[slot] = outcome
-    lock.unlock()
-  }
-
-  var values: [Outcome?] {
-    lock.lock()
-    defer { lock.unlock() }
-    return storage
-  }
 }
 
 /// The polygonal features of a GeoJSON FeatureCollection, decoded with full double precision.

@@ -142,8 +142,7 @@ public struct SpatialIndex: Sendable {
     let chunkCount =
       entryCount < 4096 ? 1 : min(64, ProcessInfo.processInfo.activeProcessorCount * 4)
     let chunkSize = (entryCount + chunkCount - 1) / chunkCount
-    let results = PairChunks(count: chunkCount)
-    DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+    let chunks = Parallel.map(0..<chunkCount) { chunk -> [(Int, Int)] in
       var pairs: [(Int, Int)] = []
       let start = chunk * chunkSize
       let end = min(start + chunkSize, entryCount)
@@ -155,33 +154,12 @@ public struct SpatialIndex: Sendable {
           }
         }
       }
-      results.set(chunk, pairs)
+      return pairs
     }
-    var all = results.joined()
-    all.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-    return all
-  }
-}
-
-/// Per-chunk results of a parallel pair search, each slot written by one worker.
-private final class PairChunks: @unchecked Sendable {
-  private var chunks: [[(Int, Int)]]
-  private let lock = NSLock()
-
-  init(count: Int) { chunks = Array(repeating: [], count: count) }
-
-  func set(_ index: Int, _ pairs: [(Int, Int)]) {
-    lock.lock()
-    chunks[index] = pairs
-    lock.unlock()
-  }
-
-  func joined() -> [(Int, Int)] {
-    lock.lock()
-    defer { lock.unlock() }
     var all: [(Int, Int)] = []
     all.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
     for chunk in chunks { all.append(contentsOf: chunk) }
+    all.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
     return all
   }
 }
