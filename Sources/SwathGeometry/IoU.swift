@@ -284,14 +284,7 @@ enum ConvexClip {
       swap(&current, &next)
       if current.count < 3 { return 0 }
     }
-    var area = 0.0
-    let origin = current[0]
-    for index in 1..<(current.count - 1) {
-      let a = current[index]
-      let b = current[index + 1]
-      area += (a.x - origin.x) * (b.y - origin.y) - (b.x - origin.x) * (a.y - origin.y)
-    }
-    return max(0, area / 2)
+    return max(0, area(current))
   }
 
   static func area(_ ring: [Point]) -> Double {
