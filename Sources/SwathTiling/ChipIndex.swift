@@ -220,22 +220,18 @@ enum JSONWriter {
     case .string(let string): text += quote(string)
     case .array(let values):
       // Coordinate pairs and short number lists stay on one line.
-      if values.allSatisfy({
+      // So do the rings of a footprint, nested deep enough.
+      let scalars = values.allSatisfy {
         if case .array = $0 { return false } else if case .object = $0 { return false }
         return true
-      }) {
-        text += "["
-        for (index, element) in values.enumerated() {
-          if index > 0 { text += ", " }
-          write(element, into: &text, indent: indent)
-        }
-        text += "]"
-        return
       }
-      if values.allSatisfy({
-        if case .array = $0 { return true }
-        return false
-      }), indent >= 8 {
+      let deepArrays =
+        indent >= 8
+        && values.allSatisfy {
+          if case .array = $0 { return true }
+          return false
+        }
+      if scalars || deepArrays {
         text += "["
         for (index, element) in values.enumerated() {
           if index > 0 { text += ", " }
