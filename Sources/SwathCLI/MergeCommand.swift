@@ -61,6 +61,9 @@ struct MergeCommand: ParsableCommand {
   @Flag(name: .customLong("include-rejected"), help: "Also output objects that were not accepted.")
   var includeRejected = false
 
+  @Flag(help: "Print how long each step took to standard error.")
+  var timings = false
+
   func validate() throws {
     guard !submissions.isEmpty else { throw ValidationError("give at least one SUBMISSION file") }
     guard iou > 0, iou <= 1 else { throw ValidationError("--iou must be in (0, 1], got \(iou)") }
@@ -102,11 +105,13 @@ struct MergeCommand: ParsableCommand {
         throw SwathFailure("--crs \(crs): \(error)", exitCode: 2)
       }
     }
+    var clock = PhaseClock()
     let readOptions = ValidationOptions(workingEPSG: options.workingCRS?.epsg)
     var read: [Submission] = []
     for path in submissions { read.append(try Self.submission(at: path, options: readOptions)) }
     if let chips { options.chips = try Self.chips(at: chips) }
 
+    clock.lap("read and validate")
     let result: ConsensusResult
     do {
       result = try ConsensusEngine.run(read, options: options)
@@ -114,11 +119,27 @@ struct MergeCommand: ParsableCommand {
       throw SwathFailure(error.message, exitCode: 1)
     }
 
+    var steps = clock.timings + result.timings
+    clock = PhaseClock()
+
     // Both outputs to temporary names first: a failure leaves neither behind.
     let layer = GeoJSONWriter.featureCollection(features: result.objects.map(\.feature), decimals: 8)
     var pending = [(data: layer, path: out)]
     if let report { pending.append((try result.report.jsonData(), report)) }
     try MergeOutputs.write(pending)
+    clock.lap("write")
+    if timings {
+      steps += clock.timings
+      let width = steps.map(\.phase.count).max() ?? 0
+      var lines = steps.map {
+        $0.phase.padding(toLength: width, withPad: " ", startingAt: 0)
+          + String(format: " %7.2f s", $0.seconds)
+      }
+      lines.append(
+        "total".padding(toLength: width, withPad: " ", startingAt: 0)
+          + String(format: " %7.2f s", steps.reduce(0) { $0 + $1.seconds }))
+      FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
 
     let shapes = result.report.annotators.reduce(0) { $0 + $1.shapes }
     let agreement = result.report.agreement.overall.map { String(format: ", agreement %.3f", $0) } ?? ""

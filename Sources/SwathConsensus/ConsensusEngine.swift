@@ -11,6 +11,7 @@ import SwathGeometry
 public enum ConsensusEngine {
   public static func run(_ submissions: [Submission], options: ConsensusOptions) throws -> ConsensusResult {
     try check(submissions, options)
+    var clock = PhaseClock()
     let submissions = submissions.sorted { $0.annotator < $1.annotator }
     let names = submissions.map(\.annotator)
 
@@ -45,6 +46,7 @@ public enum ConsensusEngine {
     }
     let projected = try Projection.forward(taking.map(\.feature.geometry), crs: crs)
     let frame = LocalFrame(projected)
+    clock.lap("project")
 
     // 3. Shapes in canonical order; shapes unusable after projection are reported, not dropped.
     var shapes: [WorkShape] = []
@@ -71,6 +73,7 @@ public enum ConsensusEngine {
           measured: Measured(local[position]), sources: [item.index]))
     }
     shapes.sort(by: WorkShape.canonicalOrder)
+    clock.lap("check in working CRS")
 
     // 4. Each annotator's pieces of one object joined.
     let chips = try (options.chips ?? []).map { chip in
@@ -80,12 +83,14 @@ public enum ConsensusEngine {
     }
     let stitcher = try Stitcher(chips: chips, tolerance: options.seamTolerance)
     shapes = try stitcher.stitch(shapes, annotators: submissions.count)
+    clock.lap("stitch")
 
     // 5. Groups of shapes that may be one object, clustered independently and in parallel.
     let components = Components.of(shapes, floor: min(0.1, options.iou / 2))
     let clusterer = Clusterer(shapes: shapes, options: options)
     let perComponent = try Parallel.map(components.indices) { try clusterer.clusters(of: components[$0]) }
     var clusters = perComponent.flatMap { $0 }
+    clock.lap("cluster")
 
     // 6. Who was asked where, and the vote.
     let asked = Asked(submissions: submissions, chips: chips, assigned: options.assigned)
@@ -111,6 +116,8 @@ public enum ConsensusEngine {
       }
       model = DawidSkene(clusters: observations, annotatorCount: submissions.count)
     }
+
+    clock.lap("who was asked, the vote")
 
     // 7. Objects.
     var objects: [(object: ConsensusObject, cluster: Int, box: BoundingBox)] = []
@@ -161,6 +168,8 @@ public enum ConsensusEngine {
       invalid: invalidCount, ignored: ignored, invalidEntries: invalid, crs: crs, assigned: asked.total
     ).report(conflicts: conflictCounts)
 
+    clock.lap("objects and report")
+
     // 9. Back to WGS84, in a deterministic order.
     var kept = objects.filter { options.includeRejected || $0.object.status == .accepted }
     kept.sort { a, b in
@@ -175,7 +184,8 @@ public enum ConsensusEngine {
       object.geometry = Planar.oriented(geometry)
       output.append(object)
     }
-    return ConsensusResult(objects: output, report: report)
+    clock.lap("back to WGS84")
+    return ConsensusResult(objects: output, report: report, timings: clock.timings)
   }
 
   private static func check(_ submissions: [Submission], _ options: ConsensusOptions) throws {

@@ -140,4 +140,31 @@ public struct ConsensusResult: Sendable {
   /// Accepted objects (and rejected ones with `includeRejected`), in a deterministic order.
   public var objects: [ConsensusObject]
   public var report: AnnotatorReport
+  /// Wall time of each step, in order (for `swath merge --timings`).
+  public var timings: [PhaseTiming] = []
+}
+
+/// How long one step of a run took.
+public struct PhaseTiming: Sendable {
+  public var phase: String
+  public var seconds: Double
+
+  public init(_ phase: String, _ seconds: Double) {
+    self.phase = phase
+    self.seconds = seconds
+  }
+}
+
+/// Collects phase timings: each `lap` closes the phase that began at the previous one.
+public struct PhaseClock: Sendable {
+  public private(set) var timings: [PhaseTiming] = []
+  private var start = DispatchTime.now().uptimeNanoseconds
+
+  public init() {}
+
+  public mutating func lap(_ phase: String) {
+    let now = DispatchTime.now().uptimeNanoseconds
+    timings.append(PhaseTiming(phase, Double(now - start) / 1e9))
+    start = now
+  }
 }

@@ -36,9 +36,15 @@ import Testing
     let reversed = try TestSupport.swath(
       ["merge"] + names.reversed() + [
         "--chips", folder.appendingPathComponent("chips.geojson").path, "--out", reversedOut.path,
-        "--include-rejected",
+        "--include-rejected", "--timings",
       ])
     #expect(reversed.status == 0)
+    // --timings: one line a step on standard error, in order, then their total.
+    let steps = reversed.stderr.split(separator: "\n").map {
+      $0.split(separator: " ").first.map(String.init) ?? ""
+    }
+    #expect(steps.first == "read" && steps.last == "total", "\(reversed.stderr)")
+    #expect(["stitch", "cluster", "write"].allSatisfy(steps.contains), "\(reversed.stderr)")
     #expect(try Data(contentsOf: out) == Data(contentsOf: reversedOut))
   }
 
