@@ -90,38 +90,14 @@ struct Merger: Sendable {
     return members[best]
   }
 
-  /// The region covered by at least half of the members (a vector overlay by level sets:
-  /// L(j) ← L(j) ∪ (L(j−1) ∩ P) for each polygon P), made valid, slivers removed.
-  /// Nil when nothing is left.
+  /// The region covered by at least half of the members (a vector overlay), slivers removed;
+  /// nil when nothing is left. The overlay is valid and dropping small parts or holes keeps it so.
   func vote(_ members: [Measured]) throws -> Measured? {
     let count = members.count
-    let needed = (count + 1) / 2
-    var levels = [MultiPolygon?](repeating: nil, count: needed + 1)
-    for (position, member) in members.enumerated() {
-      let remaining = count - position - 1
-      for level in stride(from: min(needed, position + 1), through: 1, by: -1) {
-        // A level that cannot reach `needed` with the polygons still to come is never used.
-        if level + remaining < needed { break }
-        let addition: MultiPolygon
-        if level == 1 {
-          addition = member.geometry
-        } else {
-          guard let below = levels[level - 1] else { continue }
-          addition = try Topology.intersection(below, member.geometry)
-          if addition.isEmpty { continue }
-        }
-        if let current = levels[level] {
-          levels[level] = try Topology.union([current, addition])
-        } else {
-          levels[level] = addition
-        }
-      }
-    }
-    guard var result = levels[needed], !result.isEmpty else { return nil }
+    var result = try Topology.coverage(members.map(\.geometry), atLeast: (count + 1) / 2)
     let meanArea = members.reduce(0) { $0 + $1.area } / Double(count)
     result = Topology.removeSlivers(result, minArea: max(1e-4, meanArea * 0.01))
-    if !Topology.validity(result).isValid { result = try Topology.makeValid(result) }
-    guard !result.isEmpty, Topology.validity(result).isValid else { return nil }
+    guard !result.isEmpty else { return nil }
     let measured = Measured(result)
     return measured.area > 0 ? measured : nil
   }

@@ -144,6 +144,67 @@ public enum Topology {
     return context.polygons(of: result.pointer, origin: origin)
   }
 
+  /// The region covered by at least `needed` of `geometries` (each valid and polygonal); valid.
+  /// A plane sweep in Swift when the arrangement is clean (nearly always), else GEOS overlays by
+  /// level sets: L(j) ← L(j) ∪ (L(j−1) ∩ P) for each input P.
+  public static func coverage(_ geometries: [MultiPolygon], atLeast needed: Int) throws -> MultiPolygon {
+    let inputs = geometries.filter { !$0.isEmpty }
+    guard needed >= 1, inputs.count >= needed else { return MultiPolygon([]) }
+    if inputs.count == 1 { return inputs[0] }
+    if let swept = CoverageSweep.region(inputs, atLeast: needed), validity(swept).isValid {
+      return swept
+    }
+    return try coverageByOverlay(inputs, atLeast: needed)
+  }
+
+  /// `coverage` through GEOS overlays only: the reference the sweep is checked against.
+  public static func coverageByOverlay(_ geometries: [MultiPolygon], atLeast needed: Int) throws
+    -> MultiPolygon
+  {
+    let count = geometries.count
+    guard needed >= 1, count >= needed else { return MultiPolygon([]) }
+    var levels = [MultiPolygon?](repeating: nil, count: needed + 1)
+    for (position, member) in geometries.enumerated() {
+      let remaining = count - position - 1
+      for level in stride(from: min(needed, position + 1), through: 1, by: -1) {
+        // A level that cannot reach `needed` with the inputs still to come is never used.
+        if level + remaining < needed { break }
+        let addition: MultiPolygon
+        if level == 1 {
+          addition = member
+        } else {
+          guard let below = levels[level - 1] else { continue }
+          addition = try intersection(below, member)
+          if addition.isEmpty { continue }
+        }
+        if let current = levels[level] {
+          levels[level] = try union([current, addition])
+        } else {
+          levels[level] = addition
+        }
+      }
+    }
+    return levels[needed] ?? MultiPolygon([])
+  }
+
+  /// Even–odd point in polygon over every ring, holes included.
+  public static func contains(_ geometry: MultiPolygon, _ point: Point) -> Bool {
+    var inside = false
+    for polygon in geometry.polygons {
+      for ring in polygon.rings where ring.count > 2 {
+        var previous = ring[ring.count - 1]
+        for current in ring {
+          if (current.y > point.y) != (previous.y > point.y) {
+            let x = previous.x + (point.y - previous.y) / (current.y - previous.y) * (current.x - previous.x)
+            if point.x < x { inside.toggle() }
+          }
+          previous = current
+        }
+      }
+    }
+    return inside
+  }
+
   /// Buffer by `distance` (negative shrinks), 8 segments per quarter circle, round joins.
   public static func buffer(_ geometry: MultiPolygon, distance: Double) throws -> MultiPolygon {
     guard !geometry.isEmpty else { return geometry }
