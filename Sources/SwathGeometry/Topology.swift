@@ -205,6 +205,39 @@ public enum Topology {
     return inside
   }
 
+  /// `geometry` with every ordinate rounded to `decimals` places (as GeoJSONWriter writes them),
+  /// still valid: rounding can fold a notch narrower than the grid into a spike or make two
+  /// edges cross, and such a shape is snapped by GEOS's precision reducer instead, which keeps
+  /// the topology valid at that grid.
+  public static func rounded(_ geometry: MultiPolygon, decimals: Int) throws -> MultiPolygon {
+    let scale = pow(10, Double(decimals))
+    func round(_ value: Double) -> Double {
+      abs(value) * scale < 9e15 ? (value * scale).rounded() / scale : value
+    }
+    func roundRing(_ ring: Ring) -> Ring {
+      var result: Ring = []
+      result.reserveCapacity(ring.count)
+      for point in ring {
+        let rounded = Point(round(point.x), round(point.y))
+        if rounded != result.last { result.append(rounded) }
+      }
+      return result
+    }
+    let simple = MultiPolygon(
+      geometry.polygons.map { Polygon(shell: roundRing($0.shell), holes: $0.holes.map(roundRing)) })
+    if validity(simple).isValid { return simple }
+    let context = GEOSContext.current
+    context.resetMessages()
+    let built = try context.makeGeometry(geometry)
+    let snapped = try GEOSGeometryBox.check(
+      GEOSGeom_setPrecision_r(context.handle, built.pointer, 1 / scale, 0), "reduce precision",
+      context: context)
+    let result = context.polygons(of: snapped.pointer)
+    let again = MultiPolygon(
+      result.polygons.map { Polygon(shell: roundRing($0.shell), holes: $0.holes.map(roundRing)) })
+    return validity(again).isValid ? again : result
+  }
+
   /// Buffer by `distance` (negative shrinks), 8 segments per quarter circle, round joins.
   public static func buffer(_ geometry: MultiPolygon, distance: Double) throws -> MultiPolygon {
     guard !geometry.isEmpty else { return geometry }

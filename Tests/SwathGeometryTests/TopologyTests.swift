@@ -176,4 +176,39 @@ import Testing
     #expect(Topology.area(try Topology.buffer(square(0, 0, 10), distance: -1)) == 64)
     #expect(try Topology.buffer(square(0, 0, 10), distance: -6).isEmpty)
   }
+
+  /// A merged building with a notch one millimetre wide: rounded to the 8 decimals written out,
+  /// the notch folds into a spike (a self-intersection). `rounded` snaps it with GEOS instead.
+  @Test func roundingToTheOutputGridKeepsShapesValid() throws {
+    func ring(_ points: [(Double, Double)]) -> Ring { points.map { Point($0.0, $0.1) } }
+    let notched = MultiPolygon(
+      Polygon(
+        shell: ring([
+          (13.687142451, 47.850441331), (13.687172171, 47.850412641), (13.687314431, 47.850479951),
+          (13.687241421, 47.850548711), (13.687142802, 47.850443921), (13.687143853, 47.850442811),
+          (13.687143844, 47.850442804), (13.687143851, 47.850442808), (13.687144251, 47.850442391),
+          (13.687142451, 47.850441331),
+        ])))
+    #expect(Topology.validity(notched).isValid)
+    let naive = MultiPolygon(
+      Polygon(
+        shell: notched.polygons[0].shell.map {
+          Point(($0.x * 1e8).rounded() / 1e8, ($0.y * 1e8).rounded() / 1e8)
+        }))
+    #expect(!Topology.validity(naive).isValid, "plain rounding breaks it")
+    let rounded = try Topology.rounded(notched, decimals: 8)
+    #expect(Topology.validity(rounded).isValid)
+    for point in rounded.allPoints {
+      #expect(abs(point.x * 1e8 - (point.x * 1e8).rounded()) < 1e-6, "on the grid")
+      #expect(abs(point.y * 1e8 - (point.y * 1e8).rounded()) < 1e-6, "on the grid")
+    }
+    #expect(abs(Topology.area(rounded) - Topology.area(notched)) < 1e-3 * Topology.area(notched))
+    // A shape that survives rounding is only rounded.
+    let square = MultiPolygon(
+      Polygon(
+        shell: ring([
+          (13.000000001, 47.0), (13.0001, 47.0), (13.0001, 47.0001), (13.0, 47.0001), (13.000000001, 47.0),
+        ])))
+    #expect(try Topology.rounded(square, decimals: 8).polygons[0].shell.first == Point(13.0, 47.0))
+  }
 }
