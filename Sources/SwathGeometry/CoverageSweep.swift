@@ -28,12 +28,11 @@ enum CoverageSweep {
     }
   }
 
-  /// A boundary piece from (boundary, y) to (boundary, y).
-  private struct Piece {
-    var fromBoundary: Int
-    var fromY: Double
-    var toBoundary: Int
-    var toY: Double
+  /// Where the region is covered just beside a boundary: from one piece end to another.
+  private struct Interval {
+    var boundary: Int
+    var low: Int
+    var high: Int
   }
 
   static func region(_ shapes: [MultiPolygon], atLeast needed: Int) -> MultiPolygon? {
@@ -43,11 +42,13 @@ enum CoverageSweep {
     var maxX = -Double.infinity
     var maxY = -Double.infinity
     for shape in shapes {
-      for point in shape.allPoints {
-        minX = min(minX, point.x)
-        minY = min(minY, point.y)
-        maxX = max(maxX, point.x)
-        maxY = max(maxY, point.y)
+      for polygon in shape.polygons {
+        for point in polygon.shell {
+          minX = min(minX, point.x)
+          minY = min(minY, point.y)
+          maxX = max(maxX, point.x)
+          maxY = max(maxY, point.y)
+        }
       }
     }
     guard minX.isFinite, maxX > minX, maxY > minY else { return nil }
@@ -58,25 +59,28 @@ enum CoverageSweep {
     var edges: [Edge] = []
     var xs: [Double] = []
     var inputArea = 0.0
+    func addRing(_ ring: Ring, shape: Int, isHole: Bool) {
+      guard ring.count >= 4 else { return }
+      var ringArea = 0.0
+      var previous = Point(ring[0].x - origin.x, ring[0].y - origin.y)
+      xs.append(previous.x)
+      for point in ring.dropFirst() {
+        let current = Point(point.x - origin.x, point.y - origin.y)
+        ringArea += previous.x * current.y - current.x * previous.y
+        xs.append(current.x)
+        if current.x < previous.x {
+          edges.append(Edge(left: current, right: previous, shape: shape))
+        } else if current.x > previous.x {
+          edges.append(Edge(left: previous, right: current, shape: shape))
+        }
+        previous = current
+      }
+      inputArea += isHole ? -abs(ringArea) / 2 : abs(ringArea) / 2
+    }
     for (index, shape) in shapes.enumerated() {
       for polygon in shape.polygons {
-        for (ringIndex, ring) in polygon.rings.enumerated() where ring.count >= 4 {
-          var ringArea = 0.0
-          var previous = Point(ring[0].x - origin.x, ring[0].y - origin.y)
-          xs.append(previous.x)
-          for point in ring.dropFirst() {
-            let current = Point(point.x - origin.x, point.y - origin.y)
-            ringArea += previous.x * current.y - current.x * previous.y
-            xs.append(current.x)
-            if current.x < previous.x {
-              edges.append(Edge(left: current, right: previous, shape: index))
-            } else if current.x > previous.x {
-              edges.append(Edge(left: previous, right: current, shape: index))
-            }
-            previous = current
-          }
-          inputArea += ringIndex == 0 ? abs(ringArea) / 2 : -abs(ringArea) / 2
-        }
+        addRing(polygon.shell, shape: index, isHole: false)
+        for hole in polygon.holes { addRing(hole, shape: index, isHole: true) }
       }
     }
     guard edges.count <= maximumEdges else { return nil }
@@ -97,10 +101,12 @@ enum CoverageSweep {
     guard boundaries.count >= 2 else { return nil }
 
     // The sweep. Per slab: the edges across it, bottom to top, grouped where they coincide.
-    var pieces: [Piece] = []
-    // Covered y-intervals just left and just right of each boundary.
-    var coveredLeft = [[(Double, Double)]](repeating: [], count: boundaries.count)
-    var coveredRight = [[(Double, Double)]](repeating: [], count: boundaries.count)
+    // A boundary piece i runs from end 2i to end 2i + 1, each end a (boundary, y).
+    var endBoundary: [Int] = []
+    var endY: [Double] = []
+    // Covered y-intervals just left and just right of each boundary, in boundary order.
+    var coveredLeft: [Interval] = []
+    var coveredRight: [Interval] = []
     var coverTimesArea = 0.0
     var across: [(edge: Int, low: Double, high: Double)] = []
     var parity = [Bool](repeating: false, count: shapes.count)
@@ -145,18 +151,18 @@ enum CoverageSweep {
         }
         let nowCovered = cover >= needed
         if nowCovered != covered {
+          let first = endY.count
           if nowCovered {
-            pieces.append(
-              Piece(
-                fromBoundary: slab, fromY: line.low, toBoundary: slab + 1, toY: line.high))
-            coveredRight[slab].append((line.low, .infinity))
-            coveredLeft[slab + 1].append((line.high, .infinity))
+            // Covered above: the piece runs left to right (the region on its left).
+            endBoundary += [slab, slab + 1]
+            endY += [line.low, line.high]
+            coveredRight.append(Interval(boundary: slab, low: first, high: -1))
+            coveredLeft.append(Interval(boundary: slab + 1, low: first + 1, high: -1))
           } else {
-            pieces.append(
-              Piece(
-                fromBoundary: slab + 1, fromY: line.high, toBoundary: slab, toY: line.low))
-            coveredRight[slab][coveredRight[slab].count - 1].1 = line.low
-            coveredLeft[slab + 1][coveredLeft[slab + 1].count - 1].1 = line.high
+            endBoundary += [slab + 1, slab]
+            endY += [line.high, line.low]
+            coveredRight[coveredRight.count - 1].high = first + 1
+            coveredLeft[coveredLeft.count - 1].high = first
           }
           covered = nowCovered
         }
@@ -167,82 +173,63 @@ enum CoverageSweep {
     }
     guard abs(coverTimesArea - inputArea) <= 1e-6 * max(inputArea, tolerance) else { return nil }
 
-    // One y per point at each boundary: the ends of pieces meeting at a crossing were computed
-    // from different edges and may differ in the last bits.
-    var ysAt = [[Double]](repeating: [], count: boundaries.count)
-    for piece in pieces {
-      ysAt[piece.fromBoundary].append(piece.fromY)
-      ysAt[piece.toBoundary].append(piece.toY)
-    }
-    var canonical = [[(Double, Double)]](repeating: [], count: boundaries.count)  // (raw, canonical)
-    for boundary in boundaries.indices {
-      let sorted = ysAt[boundary].sorted()
-      var runStart = -Double.infinity
-      var previous = -Double.infinity
-      for y in sorted {
-        if y - previous > tolerance { runStart = y }
-        canonical[boundary].append((y, runStart))
-        previous = y
+    // Piece ends become nodes: one per point at each boundary, since the ends of pieces meeting
+    // at a crossing were computed from different edges and may differ in the last bits.
+    let order = endY.indices.sorted { (endBoundary[$0], endY[$0]) < (endBoundary[$1], endY[$1]) }
+    var nodeOfEnd = [Int](repeating: 0, count: endY.count)
+    var nodeBoundary: [Int] = []
+    var nodeY: [Double] = []
+    var previous: (boundary: Int, y: Double) = (-1, 0)
+    for end in order {
+      let boundary = endBoundary[end]
+      let y = endY[end]
+      if boundary != previous.boundary || y - previous.y > tolerance {
+        nodeBoundary.append(boundary)
+        nodeY.append(y)
       }
+      nodeOfEnd[end] = nodeBoundary.count - 1
+      previous = (boundary, y)
     }
-    func snap(_ boundary: Int, _ y: Double) -> Double {
-      let table = canonical[boundary]
-      var low = 0
-      var high = table.count - 1
-      while low < high {
-        let middle = (low + high) / 2
-        if table[middle].0 < y { low = middle + 1 } else { high = middle }
-      }
-      return table.isEmpty ? y : table[low].1
-    }
-    for index in pieces.indices {
-      pieces[index].fromY = snap(pieces[index].fromBoundary, pieces[index].fromY)
-      pieces[index].toY = snap(pieces[index].toBoundary, pieces[index].toY)
+    var links: [(from: Int, to: Int)] = stride(from: 0, to: endY.count, by: 2).map {
+      (nodeOfEnd[$0], nodeOfEnd[$0 + 1])
     }
 
     // Vertical pieces where the cover differs across a boundary: going down where only the
     // right side is covered, up where only the left is (the region stays on the left).
+    var leftPosition = 0
+    var rightPosition = 0
     for boundary in boundaries.indices {
-      let left = merged(coveredLeft[boundary].map { (snap(boundary, $0.0), snap(boundary, $0.1)) })
-      let right = merged(coveredRight[boundary].map { (snap(boundary, $0.0), snap(boundary, $0.1)) })
-      for (low, high) in difference(right, left) {
-        pieces.append(
-          Piece(fromBoundary: boundary, fromY: high, toBoundary: boundary, toY: low))
-      }
-      for (low, high) in difference(left, right) {
-        pieces.append(
-          Piece(fromBoundary: boundary, fromY: low, toBoundary: boundary, toY: high))
-      }
+      let left = nodeIntervals(coveredLeft, at: boundary, from: &leftPosition, nodeOfEnd, nodeY)
+      let right = nodeIntervals(coveredRight, at: boundary, from: &rightPosition, nodeOfEnd, nodeY)
+      for (low, high) in difference(right, left, nodeY) { links.append((high, low)) }
+      for (low, high) in difference(left, right, nodeY) { links.append((low, high)) }
     }
 
-    // Chain pieces into rings; every point must have exactly one piece in and one out.
-    struct Node: Hashable {
-      var boundary: Int
-      var y: Double
+    // Chain pieces into rings; every node must have exactly one piece in and one out.
+    var outgoing = [Int](repeating: -1, count: nodeY.count)
+    for (index, link) in links.enumerated() {
+      guard outgoing[link.from] < 0 else { return nil }
+      outgoing[link.from] = index
     }
-    var outgoing: [Node: Int] = [:]
-    outgoing.reserveCapacity(pieces.count)
-    for (index, piece) in pieces.enumerated() {
-      let node = Node(boundary: piece.fromBoundary, y: piece.fromY)
-      guard outgoing.updateValue(index, forKey: node) == nil else { return nil }
-    }
-    var used = [Bool](repeating: false, count: pieces.count)
+    var used = [Bool](repeating: false, count: links.count)
     var shells: [(ring: Ring, area: Double)] = []
     var holes: [Ring] = []
-    for first in pieces.indices where !used[first] {
-      var ring: [Point] = []
+    var ring: [Point] = []
+    for first in links.indices where !used[first] {
+      ring.removeAll(keepingCapacity: true)
       var current = first
       while !used[current] {
         used[current] = true
-        let piece = pieces[current]
-        ring.append(Point(boundaries[piece.fromBoundary], piece.fromY))
-        guard let next = outgoing[Node(boundary: piece.toBoundary, y: piece.toY)] else { return nil }
-        current = next
+        let from = links[current].from
+        ring.append(Point(boundaries[nodeBoundary[from]], nodeY[from]))
+        current = outgoing[links[current].to]
+        guard current >= 0 else { return nil }
       }
       guard current == first else { return nil }
       // Drop the vertices between two pieces of one straight line (pieces of coinciding
       // edges, split where the slabs are).
       var points: Ring = []
+      points.reserveCapacity(ring.count + 1)
       for point in ring {
         while points.count >= 2,
           isBetween(points[points.count - 1], points[points.count - 2], point, tolerance)
@@ -260,7 +247,9 @@ enum CoverageSweep {
         points.removeFirst()
       }
       guard points.count >= 3 else { return nil }
-      points = points.map { Point($0.x + origin.x, $0.y + origin.y) }
+      for index in points.indices {
+        points[index] = Point(points[index].x + origin.x, points[index].y + origin.y)
+      }
       points.append(points[0])
       let area = Topology.ringSignedArea(points)
       if area > 0 {
@@ -273,12 +262,52 @@ enum CoverageSweep {
     var polygons = shells.map { Polygon(shell: $0.ring, holes: []) }
     for hole in holes {
       // A hole belongs to the smallest shell around it; without pinches it touches none.
-      let owner = shells.indices.filter { Topology.contains(MultiPolygon([polygons[$0]]), hole[0]) }
-        .min { shells[$0].area < shells[$1].area }
+      var owner: Int?
+      for index in shells.indices
+      where Topology.contains(MultiPolygon(polygons[index]), hole[0])
+        && owner.map({ shells[index].area < shells[$0].area }) ?? true
+      {
+        owner = index
+      }
       guard let owner else { return nil }
       polygons[owner].holes.append(hole)
     }
     return MultiPolygon(polygons)
+  }
+
+  /// The covered intervals beside `boundary` as node pairs, bottom to top, touching ones joined.
+  /// `intervals` is in boundary order; `position` walks it across calls.
+  private static func nodeIntervals(
+    _ intervals: [Interval], at boundary: Int, from position: inout Int, _ nodeOfEnd: [Int],
+    _ nodeY: [Double]
+  ) -> [(Int, Int)] {
+    var result: [(Int, Int)] = []
+    while position < intervals.count, intervals[position].boundary == boundary {
+      let low = nodeOfEnd[intervals[position].low]
+      let high = nodeOfEnd[intervals[position].high]
+      position += 1
+      guard nodeY[high] > nodeY[low] else { continue }
+      if let last = result.last, nodeY[low] <= nodeY[last.1] {
+        if nodeY[high] > nodeY[last.1] { result[result.count - 1].1 = high }
+      } else {
+        result.append((low, high))
+      }
+    }
+    return result
+  }
+
+  /// The parts of `a` outside `b` (both bottom to top and disjoint), as node pairs.
+  private static func difference(_ a: [(Int, Int)], _ b: [(Int, Int)], _ nodeY: [Double]) -> [(Int, Int)] {
+    var result: [(Int, Int)] = []
+    for (low, high) in a {
+      var start = low
+      for (otherLow, otherHigh) in b where nodeY[otherHigh] > nodeY[start] && nodeY[otherLow] < nodeY[high] {
+        if nodeY[otherLow] > nodeY[start] { result.append((start, otherLow)) }
+        if nodeY[otherHigh] > nodeY[start] { start = otherHigh }
+      }
+      if nodeY[start] < nodeY[high] { result.append((start, high)) }
+    }
+    return result
   }
 
   /// The x of a proper crossing of two edges (strictly inside both); nil when they do not cross.
@@ -307,32 +336,5 @@ enum CoverageSweep {
   @inline(__always)
   private static func orientation(_ a: Point, _ b: Point, _ c: Point) -> Double {
     (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
-  }
-
-  /// Sorted, disjoint intervals; touching ones joined, empty ones dropped.
-  private static func merged(_ intervals: [(Double, Double)]) -> [(Double, Double)] {
-    var result: [(Double, Double)] = []
-    for interval in intervals.sorted(by: { $0.0 < $1.0 }) where interval.1 > interval.0 {
-      if let last = result.last, interval.0 <= last.1 {
-        result[result.count - 1].1 = max(last.1, interval.1)
-      } else {
-        result.append(interval)
-      }
-    }
-    return result
-  }
-
-  /// The parts of `a` outside `b` (both sorted and disjoint).
-  private static func difference(_ a: [(Double, Double)], _ b: [(Double, Double)]) -> [(Double, Double)] {
-    var result: [(Double, Double)] = []
-    for (low, high) in a {
-      var start = low
-      for (otherLow, otherHigh) in b where otherHigh > start && otherLow < high {
-        if otherLow > start { result.append((start, otherLow)) }
-        start = max(start, otherHigh)
-      }
-      if start < high { result.append((start, high)) }
-    }
-    return result
   }
 }
