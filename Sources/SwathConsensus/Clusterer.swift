@@ -147,7 +147,10 @@ struct Clusterer: Sendable {
         prototypes[column] = try merger.prototype(groups[column].map { shapes[$0] })
       }
     }
-    // Refine: everyone against the merged shapes at once, until nothing moves.
+    // Refine: everyone against the merged shapes at once, until nothing moves. Most groups
+    // survive a round unchanged; their prototypes are kept rather than merged again.
+    var known = [[Int]: Merged](minimumCapacity: groups.count)
+    for (group, prototype) in zip(groups, prototypes) { known[group.sorted()] = prototype }
     for _ in 0..<maxRounds {
       var next = [[Int]](repeating: [], count: groups.count)
       var singles: [[Int]] = []
@@ -160,7 +163,12 @@ struct Clusterer: Sendable {
       let normalized = Self.normalized(next.filter { !$0.isEmpty } + singles)
       if normalized == Self.normalized(groups) { break }
       groups = normalized
-      prototypes = try groups.map { try merger.prototype($0.map { shapes[$0] }) }
+      prototypes = try groups.map { group in
+        if let prototype = known[group] { return prototype }
+        let prototype = try merger.prototype(group.map { shapes[$0] })
+        known[group] = prototype
+        return prototype
+      }
     }
     // Members that ended below the threshold leave as clusters of their own.
     var result: [Cluster] = []
