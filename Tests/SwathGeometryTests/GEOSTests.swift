@@ -128,7 +128,7 @@ func residentBytes() -> Int {
     func round() throws {
       for step in 0..<200 {
         let shift = Double(step % 17)
-        _ = try IoU.polygons(holed, square(500_000 + shift, 4_000_000 + shift, 60))
+        _ = try IoU.overlay(holed, square(500_000 + shift, 4_000_000 + shift, 60))
         _ = try Topology.union([square(shift, 0, 10), square(5, shift, 10)])
         _ = try Topology.makeValid(bowtie)
         _ = Topology.validity(bowtie)
