@@ -61,7 +61,7 @@ struct MergeCommand: ParsableCommand {
   @Flag(name: .customLong("include-rejected"), help: "Also output objects that were not accepted.")
   var includeRejected = false
 
-  @Flag(help: "Print how long each step took to standard error.")
+  @Flag(help: "Print how long each step took (wall and processor time) to standard error.")
   var timings = false
 
   func validate() throws {
@@ -131,13 +131,13 @@ struct MergeCommand: ParsableCommand {
     if timings {
       steps += clock.timings
       let width = steps.map(\.phase.count).max() ?? 0
-      var lines = steps.map {
-        $0.phase.padding(toLength: width, withPad: " ", startingAt: 0)
-          + String(format: " %7.2f s", $0.seconds)
+      let line = { (phase: String, seconds: Double, cpu: Double) in
+        phase.padding(toLength: width, withPad: " ", startingAt: 0)
+          + String(format: " %7.2f s  (cpu %6.2f s)", seconds, cpu)
       }
+      var lines = steps.map { line($0.phase, $0.seconds, $0.cpuSeconds) }
       lines.append(
-        "total".padding(toLength: width, withPad: " ", startingAt: 0)
-          + String(format: " %7.2f s", steps.reduce(0) { $0 + $1.seconds }))
+        line("total", steps.reduce(0) { $0 + $1.seconds }, steps.reduce(0) { $0 + $1.cpuSeconds }))
       FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 

@@ -148,10 +148,14 @@ public struct ConsensusResult: Sendable {
 public struct PhaseTiming: Sendable {
   public var phase: String
   public var seconds: Double
+  /// Processor time of the whole process (all threads) in the step: near `seconds` means the
+  /// step ran on one core, near twice it on two.
+  public var cpuSeconds: Double
 
-  public init(_ phase: String, _ seconds: Double) {
+  public init(_ phase: String, _ seconds: Double, cpuSeconds: Double = 0) {
     self.phase = phase
     self.seconds = seconds
+    self.cpuSeconds = cpuSeconds
   }
 }
 
@@ -159,12 +163,21 @@ public struct PhaseTiming: Sendable {
 public struct PhaseClock: Sendable {
   public private(set) var timings: [PhaseTiming] = []
   private var start = DispatchTime.now().uptimeNanoseconds
+  private var cpuStart = PhaseClock.processorSeconds()
 
   public init() {}
 
   public mutating func lap(_ phase: String) {
     let now = DispatchTime.now().uptimeNanoseconds
-    timings.append(PhaseTiming(phase, Double(now - start) / 1e9))
+    let cpu = PhaseClock.processorSeconds()
+    timings.append(PhaseTiming(phase, Double(now - start) / 1e9, cpuSeconds: cpu - cpuStart))
     start = now
+    cpuStart = cpu
+  }
+
+  private static func processorSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
   }
 }
