@@ -120,29 +120,51 @@ public final class CoordinateTransform: @unchecked Sendable {
     self.handle = handle
   }
 
+  private init(source: SpatialReference, target: SpatialReference, handle: OGRCoordinateTransformationH) {
+    self.source = source
+    self.target = target
+    self.handle = handle
+  }
+
   deinit { OCTDestroyCoordinateTransformation(handle) }
+
+  /// An independent copy with its own PROJ object, so another thread can transform at the same
+  /// time without waiting for this one's lock.
+  public func clone() throws -> CoordinateTransform {
+    GDAL.resetError()
+    let copy = lock.withLock { OCTClone(handle) }
+    guard let copy else { throw GDALError.last("cannot copy a coordinate transformation") }
+    return CoordinateTransform(source: source, target: target, handle: copy)
+  }
 
   /// Transforms points in place; throws naming the first point that failed.
   public func transform(xs: inout [Double], ys: inout [Double]) throws {
     precondition(xs.count == ys.count)
+    try xs.withUnsafeMutableBufferPointer { x in
+      try ys.withUnsafeMutableBufferPointer { y in try transform(xs: x, ys: y) }
+    }
+  }
+
+  /// Transforms points in place; throws naming the first point that failed, counted from
+  /// `firstPointNumber` (for callers that transform a longer list in parts).
+  public func transform(
+    xs: UnsafeMutableBufferPointer<Double>, ys: UnsafeMutableBufferPointer<Double>, firstPointNumber: Int = 0
+  ) throws {
+    precondition(xs.count == ys.count)
     let count = xs.count
     guard count > 0 else { return }
-    var success = [Int32](repeating: 0, count: count)
-    // PROJ transformation objects are not safe for concurrent use.
-    lock.lock()
-    defer { lock.unlock() }
-    GDAL.resetError()
-    let ok = xs.withUnsafeMutableBufferPointer { x in
-      ys.withUnsafeMutableBufferPointer { y in
-        success.withUnsafeMutableBufferPointer { s in
-          OCTTransformEx(handle, Int32(count), x.baseAddress, y.baseAddress, nil, s.baseAddress)
-        }
+    // On the stack for small calls: validation projects shapes one at a time.
+    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { success in
+      // PROJ transformation objects are not safe for concurrent use.
+      lock.lock()
+      defer { lock.unlock() }
+      GDAL.resetError()
+      let ok = OCTTransformEx(handle, Int32(count), xs.baseAddress, ys.baseAddress, nil, success.baseAddress)
+      if let bad = success.firstIndex(of: 0) {
+        throw GDALError.last("cannot reproject point \(firstPointNumber + bad)")
       }
+      if ok == 0 { throw GDALError.last("cannot reproject points") }
     }
-    if let bad = success.firstIndex(of: 0) {
-      throw GDALError.last("cannot reproject point \(bad)")
-    }
-    if ok == 0 { throw GDALError.last("cannot reproject points") }
   }
 
   public func transform(x: Double, y: Double) throws -> (x: Double, y: Double) {

@@ -37,12 +37,19 @@ public struct MultiPolygon: Hashable, Sendable {
 
   public var envelope: BoundingBox? {
     var box: BoundingBox?
-    for point in allPoints {
-      if box == nil {
-        box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
-      } else {
-        box!.include(point)
+    // Ring by ring rather than through `allPoints`, which builds an array of rings per polygon.
+    func include(_ ring: Ring) {
+      for point in ring {
+        if box == nil {
+          box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
+        } else {
+          box!.include(point)
+        }
       }
+    }
+    for polygon in polygons {
+      include(polygon.shell)
+      for hole in polygon.holes { include(hole) }
     }
     return box
   }

@@ -57,21 +57,123 @@ public final class WorkingCRS: @unchecked Sendable {
   public func fromWGS84(_ points: [Point]) throws -> [Point] { try transform(points, forward) }
   public func toWGS84(_ points: [Point]) throws -> [Point] { try transform(points, inverse) }
 
+  /// Many geometries at once, structure kept.
+  public func fromWGS84(_ geometries: [MultiPolygon]) throws -> [MultiPolygon] {
+    try transform(geometries, forward, shift: nil)
+  }
+
+  /// Many geometries at once, each position first moved by `shift` (from a local frame back to
+  /// the CRS's own coordinates) when given.
+  public func toWGS84(_ geometries: [MultiPolygon], shift: Point? = nil) throws -> [MultiPolygon] {
+    try transform(geometries, inverse, shift: shift)
+  }
+
+  /// Large inputs are split into one contiguous part per core, each transformed by its own copy
+  /// of the PROJ transformation (one object cannot serve two threads at once). PROJ transforms
+  /// each position on its own, so the split does not change a single output bit. A failure
+  /// names the first failed position of the whole input, as one call for all would.
+  private func transform(_ geometries: [MultiPolygon], _ transform: CoordinateTransform, shift: Point?)
+    throws -> [MultiPolygon]
+  {
+    let parts = geometries.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+    let partSize = (geometries.count + parts - 1) / parts
+    let ranges = (0..<parts).map { part in
+      min(geometries.count, part * partSize)..<min(geometries.count, (part + 1) * partSize)
+    }
+    let partPoints = ranges.map { geometries[$0].reduce(0) { $0 + Self.pointCount($1) } }
+    let firstPointNumbers = ranges.indices.map { partPoints[..<$0].reduce(0, +) }
+    let transforms = try ranges.indices.map { $0 == 0 ? transform : try transform.clone() }
+    let results = Parallel.map(ranges.indices) { part in
+      Result {
+        try Self.transform(
+          geometries[ranges[part]], transforms[part], shift: shift, firstPointNumber: firstPointNumbers[part])
+      }
+    }
+    var transformed: [MultiPolygon] = []
+    transformed.reserveCapacity(geometries.count)
+    for result in results { transformed.append(contentsOf: try result.get()) }
+    return transformed
+  }
+
+  private static func pointCount(_ geometry: MultiPolygon) -> Int {
+    var count = 0
+    for polygon in geometry.polygons {
+      count += polygon.shell.count
+      for hole in polygon.holes { count += hole.count }
+    }
+    return count
+  }
+
   /// One PROJ call for all positions of the geometry, structure kept.
   private func transform(_ geometry: MultiPolygon, _ transform: CoordinateTransform) throws
     -> MultiPolygon
   {
-    var xs: [Double] = []
-    var ys: [Double] = []
-    for point in geometry.allPoints {
-      xs.append(point.x)
-      ys.append(point.y)
+    try Self.transform(CollectionOfOne(geometry), transform, shift: nil, firstPointNumber: 0)[0]
+  }
+
+  /// One PROJ call for all positions of `geometries`, gathered into one flat buffer (x values,
+  /// then y values): on the stack for a single small shape, as the validator projects them.
+  private static func transform(
+    _ geometries: some Collection<MultiPolygon>, _ transform: CoordinateTransform, shift: Point?,
+    firstPointNumber: Int
+  ) throws -> [MultiPolygon] {
+    var count = 0
+    for geometry in geometries { count += pointCount(geometry) }
+    return try withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * count) { coordinates in
+      let xs = UnsafeMutableBufferPointer(rebasing: coordinates[..<count])
+      let ys = UnsafeMutableBufferPointer(rebasing: coordinates[count...])
+      var next = 0
+      for geometry in geometries {
+        for polygon in geometry.polygons {
+          gather(polygon.shell, into: xs, ys, at: &next, shift: shift)
+          for hole in polygon.holes { gather(hole, into: xs, ys, at: &next, shift: shift) }
+        }
+      }
+      try transform.transform(xs: xs, ys: ys, firstPointNumber: firstPointNumber)
+      next = 0
+      return geometries.map { geometry in
+        MultiPolygon(
+          geometry.polygons.map { polygon in
+            Polygon(
+              shell: ring(like: polygon.shell, from: xs, ys, at: &next),
+              holes: polygon.holes.map { ring(like: $0, from: xs, ys, at: &next) })
+          })
+      }
     }
-    try transform.transform(xs: &xs, ys: &ys)
-    var index = 0
-    return geometry.mapPoints { _ in
-      defer { index += 1 }
-      return Point(xs[index], ys[index])
+  }
+
+  private static func gather(
+    _ ring: Ring, into xs: UnsafeMutableBufferPointer<Double>, _ ys: UnsafeMutableBufferPointer<Double>,
+    at next: inout Int, shift: Point?
+  ) {
+    // Only a given shift is added: adding zero would turn -0.0 into 0.0.
+    if let shift {
+      for point in ring {
+        xs[next] = point.x + shift.x
+        ys[next] = point.y + shift.y
+        next += 1
+      }
+    } else {
+      for point in ring {
+        xs[next] = point.x
+        ys[next] = point.y
+        next += 1
+      }
+    }
+  }
+
+  private static func ring(
+    like original: Ring, from xs: UnsafeMutableBufferPointer<Double>,
+    _ ys: UnsafeMutableBufferPointer<Double>,
+    at next: inout Int
+  ) -> Ring {
+    let start = next
+    next += original.count
+    return Ring(unsafeUninitializedCapacity: original.count) { buffer, initialized in
+      for offset in 0..<original.count {
+        (buffer.baseAddress! + offset).initialize(to: Point(xs[start + offset], ys[start + offset]))
+      }
+      initialized = original.count
     }
   }
 
