@@ -44,7 +44,7 @@ public enum ConsensusEngine {
     } else {
       crs = try WorkingCRS(epsg: 3857)
     }
-    let projected = try Projection.forward(taking.map(\.feature.geometry), crs: crs)
+    let projected = try crs.fromWGS84(taking.map(\.feature.geometry))
     let frame = LocalFrame(projected)
     clock.lap("project")
 
@@ -52,34 +52,38 @@ public enum ConsensusEngine {
     var shapes: [WorkShape] = []
     shapes.reserveCapacity(taking.count)
     var invalidCount = submissions.map(\.invalid.count)
-    let local = projected.map(frame.toLocal)
-    let validity = Parallel.map(local.indices) { index -> String? in
-      let geometry = local[index]
+    // Validity is checked again after projecting: a shape valid in WGS84 can fold over itself.
+    let checked = Parallel.map(projected.indices) { index -> Result<Measured, ShapeProblem> in
+      let geometry = frame.toLocal(projected[index])
       let check = Topology.validity(geometry)
-      if !check.isValid { return "invalid in the working CRS: \(check.reason ?? "unknown reason")" }
-      if Planar.area(geometry) <= 0 { return "zero area" }
-      return nil
+      if !check.isValid {
+        return .failure(ShapeProblem("invalid in the working CRS: \(check.reason ?? "unknown reason")"))
+      }
+      let measured = Measured(geometry)
+      return measured.area > 0 ? .success(measured) : .failure(ShapeProblem("zero area"))
     }
     for (position, item) in taking.enumerated() {
-      if let reason = validity[position] {
+      switch checked[position] {
+      case .failure(let problem):
         invalid.append(
-          .init(annotator: names[item.annotator], index: item.index, id: item.feature.id, reasons: [reason]))
+          .init(
+            annotator: names[item.annotator], index: item.index, id: item.feature.id,
+            reasons: [problem.reason]))
         invalidCount[item.annotator] += 1
-        continue
+      case .success(let measured):
+        shapes.append(
+          WorkShape(
+            annotator: item.annotator, label: item.feature.label, kind: item.feature.shape,
+            measured: measured, sources: [item.index]))
       }
-      shapes.append(
-        WorkShape(
-          annotator: item.annotator, label: item.feature.label, kind: item.feature.shape,
-          measured: Measured(local[position]), sources: [item.index]))
     }
-    shapes.sort(by: WorkShape.canonicalOrder)
+    shapes = WorkShape.canonicallyOrdered(shapes)
     clock.lap("check in working CRS")
 
     // 4. Each annotator's pieces of one object joined.
-    let chips = try (options.chips ?? []).map { chip in
-      LocalChip(
-        id: chip.id, footprint: frame.toLocal(try Projection.forward([chip.footprint], crs: crs)[0]),
-        annotators: chip.annotators)
+    let chipFootprints = try crs.fromWGS84((options.chips ?? []).map(\.footprint))
+    let chips = zip(options.chips ?? [], chipFootprints).map { chip, footprint in
+      LocalChip(id: chip.id, footprint: frame.toLocal(footprint), annotators: chip.annotators)
     }
     let stitcher = try Stitcher(chips: chips, tolerance: options.seamTolerance)
     shapes = try stitcher.stitch(shapes, annotators: submissions.count)
@@ -95,8 +99,9 @@ public enum ConsensusEngine {
     // 6. Who was asked where, and the vote.
     let asked = Asked(submissions: submissions, chips: chips, assigned: options.assigned)
     for index in clusters.indices {
-      clusters[index].asked = asked.annotators(at: clusters[index].merged.envelope.center)
-      clusters[index].assignedCount = asked.count(at: clusters[index].merged.envelope.center)
+      let here = asked.at(clusters[index].merged.envelope.center)
+      clusters[index].asked = here.annotators
+      clusters[index].assignedCount = here.count
       // Someone who drew it was evidently asked.
       for member in clusters[index].members {
         let annotator = shapes[member].annotator
@@ -110,59 +115,38 @@ public enum ConsensusEngine {
     let useWeighted = options.method == .weighted && submissions.count >= 3
     var model: DawidSkene?
     if useWeighted {
-      let observations = clusters.map { cluster -> [DawidSkene.Observation] in
-        let drew = Set(cluster.members.map { shapes[$0].annotator })
-        return cluster.asked.map { DawidSkene.Observation(annotator: $0, drew: drew.contains($0)) }
+      var observations = DawidSkene.Observations(annotatorCount: submissions.count)
+      var drew = [Bool](repeating: false, count: submissions.count)
+      for cluster in clusters {
+        for member in cluster.members { drew[shapes[member].annotator] = true }
+        observations.appendCluster(cluster.asked.lazy.map { ($0, drew[$0]) })
+        for member in cluster.members { drew[shapes[member].annotator] = false }
       }
-      model = DawidSkene(clusters: observations, annotatorCount: submissions.count)
+      model = DawidSkene(observations)
     }
 
     clock.lap("who was asked, the vote")
 
-    // 7. Objects.
+    // 7. Objects, each from its own cluster (so in parallel); conflicts counted in cluster order.
+    let built = Parallel.map(clusters.indices) { [clusters, shapes, model] index in
+      object(
+        for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model, names: names,
+        options: options)
+    }
     var objects: [(object: ConsensusObject, cluster: Int, box: BoundingBox)] = []
+    objects.reserveCapacity(built.count)
     var conflictCounts: [String: Int] = [:]
-    for (index, cluster) in clusters.enumerated() {
-      let members = cluster.members.map { shapes[$0] }
-      let support = members.count
-      let confidence = model?.posterior[index]
-      let accepted: Bool
-      if let confidence {
-        accepted = confidence >= options.minConfidence
-      } else {
-        accepted = support >= options.quorum.required(of: cluster.assignedCount)
+    for (index, object) in built.enumerated() {
+      if object.status == .accepted || options.includeRejected {
+        for conflict in object.conflicts { conflictCounts[conflict, default: 0] += 1 }
       }
-      var votes: [String: Int] = [:]
-      var weights: [String: Double] = [:]
-      for member in members {
-        let label = member.label ?? ""
-        votes[label, default: 0] += 1
-        weights[label, default: 0] += model?.reliability(member.annotator) ?? 1
-      }
-      var conflicts = cluster.conflicts
-      let ranked = weights.sorted { ($0.value, votes[$0.key]!, $1.key) > ($1.value, votes[$1.key]!, $0.key) }
-      if votes.count > 1 { conflicts.append("label") }
-      if ranked.count > 1, abs(ranked[0].value - ranked[1].value) < 1e-9 { conflicts.append("label_tie") }
-      let iouMean = cluster.memberIoU.reduce(0, +) / Double(max(1, cluster.memberIoU.count))
-      if iouMean < (1 + options.iou) / 2 { conflicts.append("low_overlap") }
-      conflicts.sort()
-      if accepted || options.includeRejected {
-        for conflict in conflicts { conflictCounts[conflict, default: 0] += 1 }
-      }
-      let winner = ranked.first?.key ?? ""
-      let object = ConsensusObject(
-        geometry: cluster.merged.geometry, label: winner.isEmpty && votes[""] != nil ? nil : winner,
-        shape: cluster.kind, support: support, assigned: cluster.assignedCount, iouMean: iouMean,
-        score: Double(support) / Double(max(1, cluster.assignedCount)) * iouMean, confidence: confidence,
-        annotators: members.map { names[$0.annotator] }.sorted(),
-        votes: Dictionary(uniqueKeysWithValues: votes.map { ($0.key.isEmpty ? "(none)" : $0.key, $0.value) }),
-        status: accepted ? .accepted : .rejected, conflicts: conflicts)
-      objects.append((object, index, cluster.merged.envelope))
+      objects.append((object, index, clusters[index].merged.envelope))
     }
 
     // 8. The report, from the clusters.
+    let finished = objects.map(\.object)
     let report = Reporter(
-      names: names, shapes: shapes, clusters: clusters, objects: objects.map(\.object), model: model,
+      names: names, shapes: shapes, clusters: clusters, objects: finished, model: model,
       options: options, useWeighted: useWeighted,
       submitted: submissions.map { $0.features.count + $0.invalid.count },
       invalid: invalidCount, ignored: ignored, invalidEntries: invalid, crs: crs, assigned: asked.total
@@ -171,21 +155,58 @@ public enum ConsensusEngine {
     clock.lap("objects and report")
 
     // 9. Back to WGS84, in a deterministic order.
-    var kept = objects.filter { options.includeRejected || $0.object.status == .accepted }
-    kept.sort { a, b in
-      (a.box.minY, a.box.minX, a.box.maxY, a.box.maxX, a.object.label ?? "")
-        < (b.box.minY, b.box.minX, b.box.maxY, b.box.maxX, b.object.label ?? "")
-    }
-    let wgs84 = try Projection.inverse(kept.map { frame.toWorld($0.object.geometry) }, crs: crs)
-    var output: [ConsensusObject] = []
-    output.reserveCapacity(kept.count)
-    for (item, geometry) in zip(kept, wgs84) {
-      var object = item.object
-      object.geometry = Planar.oriented(geometry)
-      output.append(object)
+    // Positions are sorted, not the objects: the same comparisons give the same order without
+    // moving large values around.
+    let keys = objects.map { (box: $0.box, label: $0.object.label ?? "") }
+    let kept = objects.indices.filter { options.includeRejected || objects[$0].object.status == .accepted }
+      .sorted { a, b in
+        (keys[a].box.minY, keys[a].box.minX, keys[a].box.maxY, keys[a].box.maxX, keys[a].label)
+          < (keys[b].box.minY, keys[b].box.minX, keys[b].box.maxY, keys[b].box.maxX, keys[b].label)
+      }
+    let wgs84 = try crs.toWGS84(kept.map { finished[$0].geometry }, shift: frame.origin)
+    let output = Parallel.map(kept.indices) { position in
+      var object = finished[kept[position]]
+      object.geometry = Planar.oriented(wgs84[position])
+      return object
     }
     clock.lap("back to WGS84")
     return ConsensusResult(objects: output, report: report, timings: clock.timings)
+  }
+
+  /// A cluster's object: the vote's outcome, the winning label, and the disagreements.
+  private static func object(
+    for cluster: Cluster, confidence: Double?, shapes: [WorkShape], model: DawidSkene?, names: [String],
+    options: ConsensusOptions
+  ) -> ConsensusObject {
+    let support = cluster.members.count
+    let accepted: Bool
+    if let confidence {
+      accepted = confidence >= options.minConfidence
+    } else {
+      accepted = support >= options.quorum.required(of: cluster.assignedCount)
+    }
+    var votes: [String: Int] = [:]
+    var weights: [String: Double] = [:]
+    for member in cluster.members {
+      let label = shapes[member].label ?? ""
+      votes[label, default: 0] += 1
+      weights[label, default: 0] += model?.reliability(shapes[member].annotator) ?? 1
+    }
+    var conflicts = cluster.conflicts
+    let ranked = weights.sorted { ($0.value, votes[$0.key]!, $1.key) > ($1.value, votes[$1.key]!, $0.key) }
+    if votes.count > 1 { conflicts.append("label") }
+    if ranked.count > 1, abs(ranked[0].value - ranked[1].value) < 1e-9 { conflicts.append("label_tie") }
+    let iouMean = cluster.memberIoU.reduce(0, +) / Double(max(1, cluster.memberIoU.count))
+    if iouMean < (1 + options.iou) / 2 { conflicts.append("low_overlap") }
+    conflicts.sort()
+    let winner = ranked.first?.key ?? ""
+    return ConsensusObject(
+      geometry: cluster.merged.geometry, label: winner.isEmpty && votes[""] != nil ? nil : winner,
+      shape: cluster.kind, support: support, assigned: cluster.assignedCount, iouMean: iouMean,
+      score: Double(support) / Double(max(1, cluster.assignedCount)) * iouMean, confidence: confidence,
+      annotators: cluster.members.map { names[shapes[$0].annotator] }.sorted(),
+      votes: Dictionary(uniqueKeysWithValues: votes.map { ($0.key.isEmpty ? "(none)" : $0.key, $0.value) }),
+      status: accepted ? .accepted : .rejected, conflicts: conflicts)
   }
 
   private static func check(_ submissions: [Submission], _ options: ConsensusOptions) throws {
@@ -223,18 +244,53 @@ struct WorkShape: Sendable {
 
   /// Annotator, then geometry and label: never the order the features arrived in.
   static func canonicalOrder(_ a: WorkShape, _ b: WorkShape) -> Bool {
-    let ea = a.measured.envelope
-    let eb = b.measured.envelope
-    if (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) != (b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY)
-    {
-      return (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) < (
-        b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
-      )
-    }
-    return (a.measured.area, a.label ?? "", a.kind.rawValue) < (
-      b.measured.area, b.label ?? "", b.kind.rawValue
-    )
+    CanonicalKey(a).precedes(CanonicalKey(b))
   }
+
+  /// `shapes.sorted(by: canonicalOrder)`, with the same comparisons and so the same order, but
+  /// sorting positions by small keys rather than moving whole shapes (and their references).
+  static func canonicallyOrdered(_ shapes: [WorkShape]) -> [WorkShape] {
+    let keys = shapes.map(CanonicalKey.init)
+    var order = Array(shapes.indices)
+    order.sort { keys[$0].precedes(keys[$1]) }
+    return order.map { shapes[$0] }
+  }
+
+  /// What `canonicalOrder` compares.
+  struct CanonicalKey {
+    var annotator: Int
+    var envelope: BoundingBox
+    var area: Double
+    var label: String?
+    var kind: ShapeKind
+
+    init(_ shape: WorkShape) {
+      annotator = shape.annotator
+      envelope = shape.measured.envelope
+      area = shape.measured.area
+      label = shape.label
+      kind = shape.kind
+    }
+
+    func precedes(_ other: CanonicalKey) -> Bool {
+      let ea = envelope
+      let eb = other.envelope
+      if (annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) != (
+        other.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
+      ) {
+        return (annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) < (
+          other.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
+        )
+      }
+      return (area, label ?? "", kind.rawValue) < (other.area, other.label ?? "", other.kind.rawValue)
+    }
+  }
+}
+
+/// Why a shape cannot take part after projection.
+struct ShapeProblem: Error {
+  var reason: String
+  init(_ reason: String) { self.reason = reason }
 }
 
 /// A chip footprint in the local frame.
@@ -248,7 +304,9 @@ struct LocalChip: Sendable {
 struct Asked {
   let everyone: [Int]
   let total: Int
-  private let chips: [(footprint: MultiPolygon, envelope: BoundingBox, annotators: [Int])]
+  private let chips: [(footprint: MultiPolygon, annotators: [Int])]
+  /// Chip envelopes, so a place is tested against the few chips near it rather than all.
+  private let index: SpatialIndex
 
   init(submissions: [Submission], chips: [LocalChip], assigned: Int?) {
     everyone = Array(submissions.indices)
@@ -261,32 +319,25 @@ struct Asked {
       } else {
         annotators = submissions.enumerated().filter { $1.chipIDs?.contains(chip.id) ?? true }.map(\.offset)
       }
-      return (
-        chip.footprint, chip.footprint.envelope ?? BoundingBox(minX: 0, minY: 0, maxX: 0, maxY: 0), annotators
-      )
+      return (chip.footprint, annotators)
     }
+    self.index = SpatialIndex(
+      chips.map { $0.footprint.envelope ?? BoundingBox(minX: 0, minY: 0, maxX: 0, maxY: 0) })
   }
 
-  private func covering(_ point: Point) -> [(
-    footprint: MultiPolygon, envelope: BoundingBox, annotators: [Int]
-  )] {
-    chips.filter { chip in
-      chip.envelope.intersects(BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y))
-        && Planar.contains(chip.footprint, point)
+  /// The submitters asked to label `point` (those given a chip that covers it, else everyone),
+  /// and how many annotators were asked there, counting those who did not answer when
+  /// `assigned` says so.
+  func at(_ point: Point) -> (annotators: [Int], count: Int) {
+    var given = [Bool](repeating: false, count: everyone.count)
+    var covered = false
+    index.visit(BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)) { chip in
+      guard Planar.contains(chips[chip].footprint, point) else { return }
+      covered = true
+      for annotator in chips[chip].annotators { given[annotator] = true }
     }
-  }
-
-  /// The submitters asked to label `point`: those given a chip that covers it, else everyone.
-  func annotators(at point: Point) -> [Int] {
-    let covering = covering(point)
-    guard !covering.isEmpty else { return everyone }
-    return Array(Set(covering.flatMap(\.annotators))).sorted()
-  }
-
-  /// How many annotators were asked there, counting those who did not answer when `assigned` says so.
-  func count(at point: Point) -> Int {
-    let covering = covering(point)
-    guard !covering.isEmpty else { return total }
-    return Set(covering.flatMap(\.annotators)).count
+    guard covered else { return (everyone, total) }
+    let annotators = everyone.filter { given[$0] }
+    return (annotators, annotators.count)
   }
 }

@@ -31,19 +31,65 @@ public struct DawidSkene: Sendable {
   public var prior: Double
   public var iterations: Int
 
+  /// Every cluster's observations in flat arrays: the EM loop below visits them hundreds of
+  /// times, and one array per cluster costs a pointer chase (and its reference counting) each.
+  public struct Observations: Sendable {
+    public let annotatorCount: Int
+    /// Cluster `c`'s observations are entries `starts[c]..<starts[c + 1]`.
+    var starts: [Int] = [0]
+    var annotators: [Int] = []
+    var drew: [Bool] = []
+    /// Cluster `c`'s drawers, in observation order, are entries `drawerStarts[c]..<drawerStarts[c + 1]`.
+    var drawerStarts: [Int] = [0]
+    var drawers: [Int] = []
+
+    public init(annotatorCount: Int) { self.annotatorCount = annotatorCount }
+
+    public var clusterCount: Int { starts.count - 1 }
+
+    /// Adds one cluster: who was asked, and whether each drew it.
+    public mutating func appendCluster(_ observations: some Sequence<(annotator: Int, drew: Bool)>) {
+      for observation in observations {
+        annotators.append(observation.annotator)
+        drew.append(observation.drew)
+        if observation.drew { drawers.append(observation.annotator) }
+      }
+      starts.append(annotators.count)
+      drawerStarts.append(drawers.count)
+    }
+  }
+
   public init(clusters: [[Observation]], annotatorCount: Int, maxIterations: Int = 200) {
-    let count = annotatorCount
+    var observations = Observations(annotatorCount: annotatorCount)
+    for cluster in clusters { observations.appendCluster(cluster.lazy.map { ($0.annotator, $0.drew) }) }
+    self.init(observations, maxIterations: maxIterations)
+  }
+
+  // The arithmetic below is done in the same order as the one-array-per-cluster version it
+  // replaced (and logarithms of the same values are taken once per round rather than once per
+  // use), so results are the same to the last bit.
+  public init(_ observations: Observations, maxIterations: Int = 200) {
+    let count = observations.annotatorCount
+    let clusterCount = observations.clusterCount
+    let starts = observations.starts
+    let annotatorOf = observations.annotators
+    let drewIt = observations.drew
+    let drawerStarts = observations.drawerStarts
+    let drawers = observations.drawers
     let clamp = { (value: Double) in min(0.999, max(0.001, value)) }
     // Start from a majority vote among annotators who drew anything at all (an empty
     // submission says nothing about which clusters are real).
     var active = [Bool](repeating: false, count: count)
-    for observations in clusters {
-      for observation in observations where observation.drew { active[observation.annotator] = true }
-    }
-    var posterior = clusters.map { observations -> Double in
-      let voters = observations.filter { active[$0.annotator] }
-      guard !voters.isEmpty else { return 0 }
-      let share = Double(voters.filter(\.drew).count) / Double(voters.count)
+    for annotator in drawers { active[annotator] = true }
+    var posterior = (0..<clusterCount).map { cluster -> Double in
+      var voters = 0
+      var voted = 0
+      for entry in starts[cluster]..<starts[cluster + 1] where active[annotatorOf[entry]] {
+        voters += 1
+        if drewIt[entry] { voted += 1 }
+      }
+      guard voters > 0 else { return 0 }
+      let share = Double(voted) / Double(voters)
       return share > 0.5 ? 1 : (share == 0.5 ? 0.5 : 0)
     }
     var sensitivity = [Double](repeating: 0.5, count: count)
@@ -51,7 +97,8 @@ public struct DawidSkene: Sendable {
     var coincidence = 0.05
     var prior = 0.5
     var iterations = 0
-    let drawers = clusters.map { $0.filter(\.drew).map(\.annotator) }
+    var logDrew = [Double](repeating: 0, count: count)
+    var logMissed = [Double](repeating: 0, count: count)
     while iterations < maxIterations {
       iterations += 1
       // M step.
@@ -61,45 +108,54 @@ public struct DawidSkene: Sendable {
       var fakeTotal = 0.0
       var extraDrawers = 0.0
       var extraChances = 0.0
-      for (cluster, observations) in clusters.enumerated() {
+      for cluster in 0..<clusterCount {
         let real = posterior[cluster]
-        for observation in observations {
-          askedReal[observation.annotator] += real
-          if observation.drew { drewReal[observation.annotator] += real }
+        let observed = starts[cluster]..<starts[cluster + 1]
+        for entry in observed {
+          askedReal[annotatorOf[entry]] += real
+          if drewIt[entry] { drewReal[annotatorOf[entry]] += real }
         }
         let fake = 1 - real
-        let own = drawers[cluster]
+        let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
         guard !own.isEmpty else { continue }
         fakeTotal += fake
-        let weight = own.reduce(0) { $0 + origin[$1] }
-        for annotator in own {
+        var weight = 0.0
+        for entry in own { weight += origin[drawers[entry]] }
+        for entry in own {
+          let annotator = drawers[entry]
           originated[annotator] += fake * (weight > 0 ? origin[annotator] / weight : 1 / Double(own.count))
         }
         extraDrawers += fake * Double(own.count - 1)
-        extraChances += fake * Double(max(0, observations.count - 1))
+        extraChances += fake * Double(max(0, observed.count - 1))
       }
       for annotator in 0..<count {
         sensitivity[annotator] = clamp((drewReal[annotator] + 1) / (askedReal[annotator] + 2))
         origin[annotator] = (originated[annotator] + 0.5) / (fakeTotal + 0.5 * Double(count))
+        logDrew[annotator] = log(sensitivity[annotator])
+        logMissed[annotator] = log(1 - sensitivity[annotator])
       }
       // A prior of 1% (worth five chances) keeps a handful of clusters from talking EM into
       // "everyone made up the same shape".
       coincidence = min(0.5, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
-      prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusters.count) + 2))
+      prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusterCount) + 2))
       // E step, in log-odds.
       let logPrior = log(prior / (1 - prior))
+      let logCoincidence = log(coincidence)
+      let logNoCoincidence = log(1 - coincidence)
       var change = 0.0
-      for (cluster, observations) in clusters.enumerated() {
-        let own = drawers[cluster]
+      for cluster in 0..<clusterCount {
+        let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
         guard !own.isEmpty else { continue }
+        let observed = starts[cluster]..<starts[cluster + 1]
         var logReal = 0.0
-        for observation in observations {
-          logReal += log(
-            observation.drew ? sensitivity[observation.annotator] : 1 - sensitivity[observation.annotator])
+        for entry in observed {
+          logReal += drewIt[entry] ? logDrew[annotatorOf[entry]] : logMissed[annotatorOf[entry]]
         }
+        var originShare = 0.0
+        for entry in own { originShare += origin[drawers[entry]] }
         let logFake =
-          log(own.reduce(0) { $0 + origin[$1] }) + Double(own.count - 1) * log(coincidence)
-          + Double(observations.count - own.count) * log(1 - coincidence)
+          log(originShare) + Double(own.count - 1) * logCoincidence
+          + Double(observed.count - own.count) * logNoCoincidence
         let updated = 1 / (1 + exp(-(logPrior + logReal - logFake)))
         change = max(change, abs(updated - posterior[cluster]))
         posterior[cluster] = updated
@@ -110,13 +166,14 @@ public struct DawidSkene: Sendable {
     var askedFake = [Double](repeating: 0, count: count)
     var drewReal = [Double](repeating: 0, count: count)
     var drew = [Double](repeating: 0, count: count)
-    for (cluster, observations) in clusters.enumerated() {
-      for observation in observations {
-        askedFake[observation.annotator] += 1 - posterior[cluster]
-        if observation.drew {
-          drewFake[observation.annotator] += 1 - posterior[cluster]
-          drewReal[observation.annotator] += posterior[cluster]
-          drew[observation.annotator] += 1
+    for cluster in 0..<clusterCount {
+      for entry in starts[cluster]..<starts[cluster + 1] {
+        let annotator = annotatorOf[entry]
+        askedFake[annotator] += 1 - posterior[cluster]
+        if drewIt[entry] {
+          drewFake[annotator] += 1 - posterior[cluster]
+          drewReal[annotator] += posterior[cluster]
+          drew[annotator] += 1
         }
       }
     }

@@ -33,7 +33,7 @@ public struct LayerScore: Sendable, Hashable, Codable {
       return LayerScore(truePositives: 0, falsePositives: 0, falseNegatives: 0, meanIoU: 0)
     }
     let working = try crs ?? WorkingCRS.forData(all)
-    let projected = try Projection.forward(all, crs: working)
+    let projected = try working.fromWGS84(all)
     let frame = LocalFrame(projected)
     let measured = projected.map { Measured(frame.toLocal($0)) }
     let predicted = Array(measured[..<layer.count])

@@ -104,7 +104,7 @@ public enum BoxMerge: String, Sendable, CaseIterable, Codable {
   case mean
 }
 
-public struct ConsensusOptions {
+public struct ConsensusOptions: Sendable {
   public var iou: Double = 0.5
   public var method: ConsensusMethod = .weighted
   public var quorum: Quorum = .fraction(0.5)
