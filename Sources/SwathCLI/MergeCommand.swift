@@ -107,8 +107,7 @@ struct MergeCommand: ParsableCommand {
     }
     var clock = PhaseClock()
     let readOptions = ValidationOptions(workingEPSG: options.workingCRS?.epsg)
-    var read: [Submission] = []
-    for path in submissions { read.append(try Self.submission(at: path, options: readOptions)) }
+    let read = try Self.submissions(at: submissions, options: readOptions)
     if let chips { options.chips = try Self.chips(at: chips) }
 
     clock.lap("read and validate")
@@ -155,34 +154,58 @@ struct MergeCommand: ParsableCommand {
     "invalid-features",
   ]
 
+  /// Reads the files one per core at a time. Parsing a file is one thread's work (its features
+  /// are validated on the reader's own worker pool meanwhile), so one file at a time leaves a
+  /// core idle. Readers are threads of their own, not dispatch workers: they block waiting for
+  /// validated batches, and blocked workers would starve the pool those batches run on.
+  /// A failure names the first bad file in argument order, as reading them in turn would.
+  static func submissions(at paths: [String], options: ValidationOptions) throws -> [Submission] {
+    let results = ReadResults(count: paths.count)
+    let done = DispatchGroup()
+    for _ in 0..<min(paths.count, ProcessInfo.processInfo.activeProcessorCount) {
+      done.enter()
+      let reader = Thread {
+        while let index = results.next() {
+          results.store(index, Result { try submission(at: paths[index], options: options) })
+        }
+        done.leave()
+      }
+      // The main thread's stack size: the JSON parser recurses once per nesting level.
+      reader.stackSize = 8 << 20
+      reader.start()
+    }
+    done.wait()
+    return try results.values()
+  }
+
   static func submission(at path: String, options: ValidationOptions) throws -> Submission {
     let url = URL(fileURLWithPath: path)
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw SwathFailure("\(path): no such file")
     }
-    let document: GeoJSONDocument
+    var features: [LabelFeature] = []
+    var invalid: [InvalidFeature] = []
+    let summary: GeoJSONDocumentSummary
     do {
-      document = try GeoJSONReader.read(contentsOf: url, options: options)
+      // Valid and invalid features are told apart as they stream in, not kept whole and copied.
+      summary = try GeoJSONReader.forEachFeature(contentsOf: url, options: options) { validated in
+        if validated.isValid {
+          features.append(validated.feature)
+        } else {
+          let reasons = validated.issues.filter { $0.severity == .error }.map { "\($0.code): \($0.message)" }
+          invalid.append(InvalidFeature(index: validated.index, id: validated.feature.id, reasons: reasons))
+        }
+      }
     } catch {
       throw SwathFailure("\(path): cannot read: \(error)")
     }
-    if let fatal = document.documentIssues.first(where: { fatalCodes.contains($0.code) }) {
+    if let fatal = summary.documentIssues.first(where: { fatalCodes.contains($0.code) }) {
       let place = fatal.line.map { " (line \($0))" } ?? ""
       throw SwathFailure("\(path): not a GeoJSON FeatureCollection: \(fatal.message)\(place)")
     }
     let stem = url.deletingPathExtension().lastPathComponent
     let annotator =
-      document.foreignMembers["annotator"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? stem
-    var features: [LabelFeature] = []
-    var invalid: [InvalidFeature] = []
-    for validated in document.features {
-      if validated.isValid {
-        features.append(validated.feature)
-      } else {
-        let reasons = validated.issues.filter { $0.severity == .error }.map { "\($0.code): \($0.message)" }
-        invalid.append(InvalidFeature(index: validated.index, id: validated.feature.id, reasons: reasons))
-      }
-    }
+      summary.foreignMembers["annotator"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? stem
     return Submission(annotator: annotator, features: features, invalid: invalid)
   }
 
@@ -211,6 +234,31 @@ struct MergeCommand: ParsableCommand {
       }
       return ChipFootprint(id: id, footprint: feature.geometry, annotators: annotators)
     }
+  }
+}
+
+/// Submissions read by several threads: which file is next, and what each gave.
+private final class ReadResults: @unchecked Sendable {
+  private var results: [Result<Submission, Error>?]
+  private var taken = 0
+  private let lock = NSLock()
+
+  init(count: Int) { results = Array(repeating: nil, count: count) }
+
+  func next() -> Int? {
+    lock.withLock {
+      guard taken < results.count else { return nil }
+      defer { taken += 1 }
+      return taken
+    }
+  }
+
+  func store(_ index: Int, _ result: Result<Submission, Error>) {
+    lock.withLock { results[index] = result }
+  }
+
+  func values() throws -> [Submission] {
+    try lock.withLock { try results.map { try $0!.get() } }
   }
 }
 
