@@ -7,15 +7,25 @@ public enum GeoJSONWriter {
   public static func featureCollection(
     features: [LabelFeature], foreignMembers: [String: JSONValue] = [:], decimals: Int = 8
   ) -> Data {
-    var text = "{\"type\":\"FeatureCollection\",\"features\":["
-    for (offset, feature) in features.enumerated() {
-      if offset > 0 { text += ",\n" } else { text += "\n" }
-      appendFeature(feature, to: &text, decimals: decimals)
+    // Features are encoded in parts on every core and joined in order: the same bytes as one
+    // pass, in a fraction of the time for large layers.
+    let parts = features.count < 1024 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+    let partSize = (features.count + parts - 1) / parts
+    let encoded = Parallel.map(0..<parts) { part -> String in
+      var text = ""
+      for offset in (part * partSize)..<min(features.count, (part + 1) * partSize) {
+        text += offset > 0 ? ",\n" : "\n"
+        appendFeature(features[offset], to: &text, decimals: decimals)
+      }
+      return text
     }
-    text += "\n]"
-    appendForeignMembers(foreignMembers, to: &text)
-    text += "}\n"
-    return Data(text.utf8)
+    var end = "\n]"
+    appendForeignMembers(foreignMembers, to: &end)
+    end += "}\n"
+    let head = "{\"type\":\"FeatureCollection\",\"features\":["
+    var data = Data(capacity: head.utf8.count + encoded.reduce(0) { $0 + $1.utf8.count } + end.utf8.count)
+    for var text in [head] + encoded + [end] { text.withUTF8 { data.append($0) } }
+    return data
   }
 
   /// One Feature object.
@@ -74,43 +84,44 @@ public enum GeoJSONWriter {
   }
 
   static func appendGeometry(_ geometry: MultiPolygon, to text: inout String, decimals: Int) {
+    // Once a geometry, not once a coordinate.
+    let scale = pow(10, Double(decimals))
     if geometry.polygons.count == 1 {
       text += "{\"type\":\"Polygon\",\"coordinates\":"
-      appendPolygon(geometry.polygons[0], to: &text, decimals: decimals)
+      appendPolygon(geometry.polygons[0], to: &text, scale: scale)
     } else {
       text += "{\"type\":\"MultiPolygon\",\"coordinates\":["
       for (offset, polygon) in geometry.polygons.enumerated() {
         if offset > 0 { text += "," }
-        appendPolygon(polygon, to: &text, decimals: decimals)
+        appendPolygon(polygon, to: &text, scale: scale)
       }
       text += "]"
     }
     text += "}"
   }
 
-  private static func appendPolygon(_ polygon: Polygon, to text: inout String, decimals: Int) {
+  private static func appendPolygon(_ polygon: Polygon, to text: inout String, scale: Double) {
     text += "["
-    appendRing(polygon.shell, counterClockwise: true, to: &text, decimals: decimals)
+    appendRing(polygon.shell, counterClockwise: true, to: &text, scale: scale)
     for hole in polygon.holes {
       text += ","
-      appendRing(hole, counterClockwise: false, to: &text, decimals: decimals)
+      appendRing(hole, counterClockwise: false, to: &text, scale: scale)
     }
     text += "]"
   }
 
-  private static func appendRing(_ ring: Ring, counterClockwise: Bool, to text: inout String, decimals: Int) {
+  private static func appendRing(_ ring: Ring, counterClockwise: Bool, to text: inout String, scale: Double) {
     var points = ring
     if let first = points.first, first != points.last { points.append(first) }
-    if (Topology.ringSignedArea(points) > 0) != counterClockwise && Topology.ringSignedArea(points) != 0 {
-      points.reverse()
-    }
+    let area = Topology.ringSignedArea(points)
+    if (area > 0) != counterClockwise && area != 0 { points.reverse() }
     text += "["
     for (offset, point) in points.enumerated() {
       if offset > 0 { text += "," }
       text += "["
-      text += number(point.x, decimals: decimals)
+      text += number(point.x, scale: scale)
       text += ","
-      text += number(point.y, decimals: decimals)
+      text += number(point.y, scale: scale)
       text += "]"
     }
     text += "]"
@@ -118,12 +129,16 @@ public enum GeoJSONWriter {
 
   /// `value` rounded to `decimals` places, in its shortest round-trip form.
   static func number(_ value: Double, decimals: Int) -> String {
+    number(value, scale: pow(10, Double(decimals)))
+  }
+
+  /// `value` rounded to multiples of 1 / `scale`, in its shortest round-trip form.
+  private static func number(_ value: Double, scale: Double) -> String {
     var rounded = value
-    let scale = pow(10, Double(decimals))
     if abs(value) * scale < 9e15 { rounded = (value * scale).rounded() / scale }
     if rounded == 0 { return "0" }
     if rounded == rounded.rounded(), abs(rounded) < 1e15 { return String(Int64(rounded)) }
-    return "\(rounded)"
+    return rounded.description
   }
 
   static func appendValue(_ value: JSONValue, to text: inout String) {
@@ -136,7 +151,7 @@ public enum GeoJSONWriter {
       } else if number == number.rounded(), abs(number) < 1e15 {
         text += String(Int64(number))
       } else {
-        text += "\(number)"
+        text += number.description
       }
     case .string(let string): appendString(string, to: &text)
     case .array(let elements):
@@ -159,6 +174,16 @@ public enum GeoJSONWriter {
   }
 
   static func appendString(_ string: String, to text: inout String) {
+    // Most strings need no escape: one append rather than one per character.
+    let needsEscape = string.utf8.contains {
+      $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
+    }
+    if !needsEscape {
+      text += "\""
+      text += string
+      text += "\""
+      return
+    }
     text += "\""
     for scalar in string.unicodeScalars {
       switch scalar {
