@@ -122,7 +122,8 @@ struct MergeCommand: ParsableCommand {
     clock = PhaseClock()
 
     // Both outputs to temporary names first: a failure leaves neither behind.
-    let layer = GeoJSONWriter.featureCollection(features: result.objects.map(\.feature), decimals: 8)
+    let layer = GeoJSONWriter.featureCollection(
+      features: result.objects.map(\.feature), decimals: options.outputDecimals)
     var pending = [(data: layer, path: out)]
     if let report { pending.append((try result.report.jsonData(), report)) }
     try MergeOutputs.write(pending)

@@ -164,9 +164,11 @@ public enum ConsensusEngine {
           < (keys[b].box.minY, keys[b].box.minX, keys[b].box.maxY, keys[b].box.maxX, keys[b].label)
       }
     let wgs84 = try crs.toWGS84(kept.map { finished[$0].geometry }, shift: frame.origin)
-    let output = Parallel.map(kept.indices) { position in
+    // Rounded here, not only when written: rounding can fold a hairline notch into a spike.
+    let output = try Parallel.map(kept.indices) { position in
       var object = finished[kept[position]]
-      object.geometry = Planar.oriented(wgs84[position])
+      object.geometry = Planar.oriented(
+        try Topology.rounded(wgs84[position], decimals: options.outputDecimals))
       return object
     }
     clock.lap("back to WGS84")

@@ -123,6 +123,9 @@ public struct ConsensusOptions: Sendable {
   public var includeRejected: Bool = false
   /// How far apart (metres) two pieces cut by a chip edge may be and still be joined.
   public var seamTolerance: Double = 0.1
+  /// Output coordinates are rounded to this many decimals (GeoJSON writers keep them as they
+  /// are), and every shape is still valid at that precision.
+  public var outputDecimals: Int = 8
 
   public init() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwathGeometry
 import SwathTestSupport
 import Testing
 
@@ -31,6 +32,12 @@ import Testing
     let features = layer["features"] as! [[String: Any]]
     let statuses = Set(features.map { ($0["properties"] as! [String: Any])["status"] as! String })
     #expect(statuses == ["accepted", "rejected"])
+    // As written (8 decimals), every shape is still valid.
+    let written = try GeoJSONReader.read(contentsOf: out, options: ValidationOptions(minArea: 0))
+    #expect(written.features.count == features.count)
+    for feature in written.features where !feature.isValid {
+      Issue.record("feature \(feature.index) invalid as written: \(feature.issues.map(\.message))")
+    }
     // The same files in another order give the same bytes.
     let reversedOut = folder.appendingPathComponent("reversed.geojson")
     let reversed = try TestSupport.swath(
