@@ -58,6 +58,14 @@ struct Stitcher {
     var sets = DisjointSets(own.count)
     var seams: Set<Int> = []  // roots of groups joined across a seam
     var joined = false
+    // A piece near a seam usually meets several neighbours: buffer it once.
+    var buffers = [MultiPolygon?](repeating: nil, count: own.count)
+    func buffered(_ index: Int) throws -> MultiPolygon {
+      if let buffer = buffers[index] { return buffer }
+      let buffer = try Topology.buffer(own[index].measured.geometry, distance: tolerance)
+      buffers[index] = buffer
+      return buffer
+    }
     for (a, b) in SpatialIndex(grown).intersectingPairs().map({ (min($0.0, $0.1), max($0.0, $0.1)) }).sorted(
       by: <)
     {
@@ -65,7 +73,9 @@ struct Stitcher {
       if try overlaps(own[a].measured, own[b].measured) {
         sets.union(a, b)
         joined = true
-      } else if !bands.isEmpty, try touchAtSeam(own[a].measured, own[b].measured) {
+      } else if !bands.isEmpty,
+        try touchAtSeam(own[a].measured, own[b].measured, buffered: { try buffered(a) }, { try buffered(b) })
+      {
         sets.union(a, b)
         seams.insert(a)
         joined = true
@@ -100,12 +110,16 @@ struct Stitcher {
       return overlap > needed
     }
     guard Components.bound(a, b) > 0 else { return false }
-    return Planar.area(try Topology.intersection(a.geometry, b.geometry)) > needed
+    return try IoU.intersectionArea(a.geometry, b.geometry) > needed
   }
 
   /// The pieces come within `tolerance` of each other along at least half a metre, and that
-  /// contact lies on a chip edge.
-  private func touchAtSeam(_ a: Measured, _ b: Measured) throws -> Bool {
+  /// contact lies on a chip edge. `bufferedA` and `bufferedB` give the pieces grown by
+  /// `tolerance`.
+  private func touchAtSeam(
+    _ a: Measured, _ b: Measured, buffered bufferedA: () throws -> MultiPolygon,
+    _ bufferedB: () throws -> MultiPolygon
+  ) throws -> Bool {
     // Cheap first: the pieces' grown envelopes must meet near a chip edge at all.
     let near = BoundingBox(
       minX: max(a.envelope.minX, b.envelope.minX) - tolerance,
@@ -115,15 +129,15 @@ struct Stitcher {
     guard near.minX <= near.maxX, near.minY <= near.maxY,
       edges.contains(where: { $0.intersects(near) })
     else { return false }
-    let contact = try Topology.intersection(
-      try Topology.buffer(a.geometry, distance: tolerance),
-      try Topology.buffer(b.geometry, distance: tolerance))
-    let contactArea = Planar.area(contact)
-    guard contactArea >= tolerance, let envelope = contact.envelope else { return false }
-    for (bandEnvelope, band) in bands where bandEnvelope.intersects(envelope) {
-      if Planar.area(try Topology.intersection(contact, band)) >= contactArea * 0.5 { return true }
-    }
-    return false
+    let grownA = try bufferedA()
+    let grownB = try bufferedB()
+    // The contact lies within both grown envelopes; bands that miss them hold none of it.
+    guard let envelopeA = grownA.envelope, let envelopeB = grownB.envelope else { return false }
+    let nearBands = bands.filter { $0.envelope.intersects(envelopeA) && $0.envelope.intersects(envelopeB) }
+    guard !nearBands.isEmpty else { return false }
+    let contact = try IoU.intersectionAreas(grownA, grownB, within: nearBands.map(\.band))
+    guard contact.both >= tolerance else { return false }
+    return contact.within.contains { $0 >= contact.both * 0.5 }
   }
 
   private func join(_ pieces: [WorkShape], acrossSeam: Bool) throws -> WorkShape {

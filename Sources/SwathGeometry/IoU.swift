@@ -38,6 +38,44 @@ public enum IoU {
     return try measure(a, b, origin: origin, direct: true).intersection
   }
 
+  /// The area of a ∩ b, and for each region the area of a ∩ b ∩ region (e.g. how much of two
+  /// shapes' contact lies in each of some strips), measured as `intersectionArea(_:_:)`
+  /// measures; regions that miss a ∩ b get 0.
+  public static func intersectionAreas(_ a: MultiPolygon, _ b: MultiPolygon, within regions: [MultiPolygon])
+    throws -> (both: Double, within: [Double])
+  {
+    let nothing = (both: 0.0, within: [Double](repeating: 0, count: regions.count))
+    guard let boxA = a.envelope, let boxB = b.envelope, let origin = overlapOrigin(boxA, boxB)
+    else { return nothing }
+    if let piecesA = ConvexClip.pieces(a, origin: origin),
+      let piecesB = ConvexClip.pieces(b, origin: origin)
+    {
+      let regionPieces = regions.map { ConvexClip.pieces($0, origin: origin) }
+      if regionPieces.allSatisfy({ $0 != nil }) {
+        let both = ConvexClip.intersection(piecesA, piecesB)
+        guard both.area > 0 else { return nothing }
+        return (both.area, regionPieces.map { ConvexClip.intersectionArea(both, $0!) })
+      }
+    }
+    let context = GEOSContext.current
+    context.resetMessages()
+    let geometryA = try context.makeGeometry(a, origin: origin)
+    let geometryB = try context.makeGeometry(b, origin: origin)
+    let both = try GEOSGeometryBox.check(
+      GEOSIntersection_r(context.handle, geometryA.pointer, geometryB.pointer), "intersection",
+      context: context)
+    let bothArea = both.area
+    guard bothArea > 0 else { return nothing }
+    let within = try regions.map { region in
+      let geometry = try context.makeGeometry(region, origin: origin)
+      return try GEOSGeometryBox.check(
+        GEOSIntersection_r(context.handle, both.pointer, geometry.pointer), "intersection",
+        context: context
+      ).area
+    }
+    return (bothArea, within)
+  }
+
   /// IoU through GEOS overlay only, whatever the shapes: the reference the convex path is
   /// checked against.
   public static func overlay(_ a: MultiPolygon, _ b: MultiPolygon) throws -> Double {
@@ -116,7 +154,7 @@ enum ConvexClip {
 
   struct Pieces {
     var pieces: [Piece]
-    /// Shells minus holes.
+    /// The signed total: shells minus holes.
     var area: Double
   }
 
@@ -297,8 +335,42 @@ enum ConvexClip {
     return total > 1e-12 * magnitude ? total : 0
   }
 
+  /// The pieces of a ∩ b: every overlapping pair's clip, signed by the product of the pair's
+  /// signs, so that a sum over them (such as `intersectionArea` with a third shape) is the
+  /// same bilinear sum as for the shapes' own pieces.
+  static func intersection(_ a: Pieces, _ b: Pieces) -> Pieces {
+    var result = Pieces(pieces: [], area: 0)
+    var magnitude = 0.0
+    for pieceA in a.pieces {
+      for pieceB in b.pieces {
+        let width = min(pieceA.box.maxX, pieceB.box.maxX) - max(pieceA.box.minX, pieceB.box.minX)
+        let height = min(pieceA.box.maxY, pieceB.box.maxY) - max(pieceA.box.minY, pieceB.box.minY)
+        guard width > 0, height > 0 else { continue }
+        let ring =
+          pieceA.area <= pieceB.area ? clip(pieceA.ring, by: pieceB.ring) : clip(pieceB.ring, by: pieceA.ring)
+        guard ring.count >= 3 else { continue }
+        let clippedArea = area(ring)
+        guard clippedArea > 0 else { continue }
+        let sign = pieceA.sign * pieceB.sign
+        result.pieces.append(piece(ring, area: clippedArea, sign: sign))
+        result.area += sign * clippedArea
+        magnitude += clippedArea
+      }
+    }
+    // As in `intersectionArea`: a residue below the terms' rounding is no overlap.
+    if result.area <= 1e-12 * magnitude { result.area = 0 }
+    return result
+  }
+
   /// Area of the intersection of two counter-clockwise convex rings.
   static func intersectionArea(_ subject: [Point], _ clip: [Point]) -> Double {
+    let ring = Self.clip(subject, by: clip)
+    return ring.count < 3 ? 0 : max(0, area(ring))
+  }
+
+  /// The intersection of two counter-clockwise convex rings, counter-clockwise; empty when
+  /// fewer than 3 positions are left.
+  static func clip(_ subject: [Point], by clip: [Point]) -> [Point] {
     var current = subject
     var next: [Point] = []
     next.reserveCapacity(subject.count + clip.count)
@@ -308,7 +380,7 @@ enum ConvexClip {
       let edgeX = c2.x - c1.x
       let edgeY = c2.y - c1.y
       next.removeAll(keepingCapacity: true)
-      guard var start = current.last else { return 0 }
+      guard var start = current.last else { return [] }
       var startDistance = edgeX * (start.y - c1.y) - edgeY * (start.x - c1.x)
       for end in current {
         let endDistance = edgeX * (end.y - c1.y) - edgeY * (end.x - c1.x)
@@ -324,9 +396,9 @@ enum ConvexClip {
         startDistance = endDistance
       }
       swap(&current, &next)
-      if current.count < 3 { return 0 }
+      if current.count < 3 { return [] }
     }
-    return max(0, area(current))
+    return current
   }
 
   static func area(_ ring: [Point]) -> Double {

@@ -81,6 +81,37 @@ import Testing
     #expect(abs(try check(a, part, "one part") - 800.0 / 1_536.0) <= 1e-15)
   }
 
+  /// Two shapes' common part measured within regions (strips with holes, as the stitcher's
+  /// seam bands are), on the direct path and on the GEOS path alike.
+  @Test func areasWithinRegions() throws {
+    let a = MultiPolygon(courtyard(0, 0, 40, holes: [(10, 10, 15)]))
+    let b = MultiPolygon(courtyard(20, 5, 40, holes: [(30, 15, 8)]))
+    let band = MultiPolygon(courtyard(-10, -10, 65, holes: [(-5, -5, 40)]))
+    let regions = [band, square(Self.x0 + 25, Self.y0, 10), square(Self.x0 + 500, Self.y0, 10), a]
+    // A circle of 100 positions is beyond the direct path: GEOS measures the same.
+    let circle = MultiPolygon(
+      Polygon(
+        shell: (0...100).map { step in
+          let angle = Double(step % 100) * 2 * .pi / 100
+          return Point(Self.x0 + 30 + 25 * cos(angle), Self.y0 + 20 + 25 * sin(angle))
+        }))
+    for (first, second) in [(a, b), (b, a), (a, circle)] {
+      let both = try Topology.intersection(first, second)
+      let expected = try regions.map { Topology.area(try Topology.intersection(both, $0)) }
+      let areas = try IoU.intersectionAreas(first, second, within: regions)
+      #expect(abs(areas.both - Topology.area(both)) <= 1e-9 * Topology.area(both))
+      #expect(areas.within.count == regions.count)
+      for (value, reference) in zip(areas.within, expected) {
+        #expect(abs(value - reference) <= 1e-9 * max(reference, 1e-3), "\(value) vs GEOS \(reference)")
+      }
+      #expect(areas.within[2] == 0)
+      #expect(areas.within[0] > 0 && areas.within[1] > 0)
+    }
+    // Shapes that only touch have no common part, whatever the regions.
+    let touching = try IoU.intersectionAreas(square(0, 0, 10), square(10, 0, 10), within: [square(0, 0, 20)])
+    #expect(touching.both == 0 && touching.within == [0])
+  }
+
   /// Random star-shaped shells with up to two star-shaped holes, at UTM offsets, against
   /// moved, rotated, hole-free, hole-only and multipart partners.
   @Test func randomShapesMatchOverlay() throws {
