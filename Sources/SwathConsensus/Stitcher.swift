@@ -37,62 +37,111 @@ struct Stitcher {
   }
 
   /// `shapes` in canonical order; returns them stitched, still in canonical order.
+  ///
+  /// Every step is spread over all cores by pair, piece or group rather than by annotator (a
+  /// handful of annotators on a few cores would leave cores idle): decisions on pairs do not
+  /// depend on one another, and the groups do not depend on the order of the unions.
   func stitch(_ shapes: [WorkShape], annotators: Int) throws -> [WorkShape] {
+    let pairs = candidatePairs(shapes, annotators: annotators)
+    let overlapping = try Parallel.map(pairs.indices) { index in
+      try overlaps(shapes[pairs[index].0].measured, shapes[pairs[index].1].measured)
+    }
+    let seamCandidates =
+      bands.isEmpty
+      ? []
+      : zip(pairs, overlapping).filter { pair, overlap in
+        !overlap && nearEdge(shapes[pair.0].measured, shapes[pair.1].measured)
+      }.map(\.0)
+    // A piece near a seam usually meets several neighbours: buffer it once.
+    let buffered = Array(Set(seamCandidates.flatMap { [$0.0, $0.1] })).sorted()
+    let buffers = try Parallel.map(buffered.indices) { index in
+      try Topology.buffer(shapes[buffered[index]].measured.geometry, distance: tolerance)
+    }
+    let bufferOf = Dictionary(uniqueKeysWithValues: zip(buffered, buffers))
+    let touching = try Parallel.map(seamCandidates.indices) { index in
+      let (a, b) = seamCandidates[index]
+      return try touchAtSeam(bufferOf[a]!, bufferOf[b]!)
+    }
+    let seamJoins = zip(seamCandidates, touching).filter(\.1).map(\.0)
+    let joins = zip(pairs, overlapping).filter(\.1).map(\.0) + seamJoins
+    guard !joins.isEmpty else { return shapes }
+
+    let groups = Self.groups(joins, seamJoins: seamJoins, count: shapes.count)
+    let joined = try Parallel.map(groups.indices) { index in
+      (
+        first: groups[index].pieces[0],
+        shape: try join(groups[index].pieces.map { shapes[$0] }, acrossSeam: groups[index].acrossSeam)
+      )
+    }
+
+    // The result is what a stable sort of all groups, in order of their first piece, gives:
+    // canonical order, ties by first piece. Shapes left alone are in that order already; the
+    // joined ones are sorted and merged in.
+    func precedes(_ a: WorkShape, first firstA: Int, _ b: WorkShape, first firstB: Int) -> Bool {
+      WorkShape.canonicalOrder(a, b) || (!WorkShape.canonicalOrder(b, a) && firstA < firstB)
+    }
+    let sortedJoined = joined.sorted { precedes($0.shape, first: $0.first, $1.shape, first: $1.first) }
+    var inGroup = [Bool](repeating: false, count: shapes.count)
+    for group in groups { for piece in group.pieces { inGroup[piece] = true } }
+    var result: [WorkShape] = []
+    result.reserveCapacity(shapes.count)
+    var next = sortedJoined.startIndex
+    for index in shapes.indices where !inGroup[index] {
+      while next < sortedJoined.endIndex,
+        precedes(sortedJoined[next].shape, first: sortedJoined[next].first, shapes[index], first: index)
+      {
+        result.append(sortedJoined[next].shape)
+        next += 1
+      }
+      result.append(shapes[index])
+    }
+    result.append(contentsOf: sortedJoined[next...].map(\.shape))
+    return result
+  }
+
+  /// The groups `joins` make, in order of their first piece as `DisjointSets.groups` gives them,
+  /// and whether a seam join is among them. Only joined pieces are visited, not every shape.
+  private static func groups(_ joins: [(Int, Int)], seamJoins: [(Int, Int)], count: Int)
+    -> [(pieces: [Int], acrossSeam: Bool)]
+  {
+    var sets = DisjointSets(count)
+    for (a, b) in joins { sets.union(a, b) }
+    var groups: [(pieces: [Int], acrossSeam: Bool)] = []
+    var groupOfRoot: [Int: Int] = [:]
+    for piece in Set(joins.flatMap { [$0.0, $0.1] }).sorted() {
+      let root = sets.find(piece)
+      if let position = groupOfRoot[root] {
+        groups[position].pieces.append(piece)
+      } else {
+        groupOfRoot[root] = groups.count
+        groups.append(([piece], false))
+      }
+    }
+    for (piece, _) in seamJoins { groups[groupOfRoot[sets.find(piece)]!].acrossSeam = true }
+    return groups
+  }
+
+  /// Same annotator, same label, envelopes within `tolerance` of each other: (lower, higher) index.
+  private func candidatePairs(_ shapes: [WorkShape], annotators: Int) -> [(Int, Int)] {
     var grouped = [[Int]](repeating: [], count: annotators)
     for (index, shape) in shapes.enumerated() { grouped[shape.annotator].append(index) }
     let byAnnotator = grouped
-    let perAnnotator = try Parallel.map(0..<annotators) { annotator in
-      try stitch(byAnnotator[annotator].map { shapes[$0] })
-    }
-    return perAnnotator.flatMap { $0 }.sorted(by: WorkShape.canonicalOrder)
-  }
-
-  private func stitch(_ own: [WorkShape]) throws -> [WorkShape] {
-    guard own.count > 1 else { return own }
-    let grown = own.map { shape -> BoundingBox in
-      let box = shape.measured.envelope
-      return BoundingBox(
-        minX: box.minX - tolerance, minY: box.minY - tolerance, maxX: box.maxX + tolerance,
-        maxY: box.maxY + tolerance)
-    }
-    var sets = DisjointSets(own.count)
-    var seams: Set<Int> = []  // roots of groups joined across a seam
-    var joined = false
-    // A piece near a seam usually meets several neighbours: buffer it once.
-    var buffers = [MultiPolygon?](repeating: nil, count: own.count)
-    func buffered(_ index: Int) throws -> MultiPolygon {
-      if let buffer = buffers[index] { return buffer }
-      let buffer = try Topology.buffer(own[index].measured.geometry, distance: tolerance)
-      buffers[index] = buffer
-      return buffer
-    }
-    for (a, b) in SpatialIndex(grown).intersectingPairs().map({ (min($0.0, $0.1), max($0.0, $0.1)) }).sorted(
-      by: <)
-    {
-      guard own[a].label == own[b].label else { continue }
-      if try overlaps(own[a].measured, own[b].measured) {
-        sets.union(a, b)
-        joined = true
-      } else if !bands.isEmpty,
-        try touchAtSeam(own[a].measured, own[b].measured, buffered: { try buffered(a) }, { try buffered(b) })
-      {
-        sets.union(a, b)
-        seams.insert(a)
-        joined = true
+    return Parallel.map(0..<annotators) { annotator -> [(Int, Int)] in
+      let own = byAnnotator[annotator]
+      guard own.count > 1 else { return [] }
+      let grown = own.map { index -> BoundingBox in
+        let box = shapes[index].measured.envelope
+        return BoundingBox(
+          minX: box.minX - tolerance, minY: box.minY - tolerance, maxX: box.maxX + tolerance,
+          maxY: box.maxY + tolerance)
+      }
+      return SpatialIndex(grown).intersectingPairs().compactMap { pair in
+        let a = own[min(pair.0, pair.1)]
+        let b = own[max(pair.0, pair.1)]
+        return shapes[a].label == shapes[b].label ? (a, b) : nil
       }
     }
-    guard joined else { return own }
-    let seamRoots = Set(seams.map { sets.find($0) })
-    var result: [WorkShape] = []
-    for group in sets.groups() {
-      if group.count == 1 {
-        result.append(own[group[0]])
-        continue
-      }
-      let pieces = group.map { own[$0] }
-      result.append(try join(pieces, acrossSeam: seamRoots.contains(sets.find(group[0]))))
-    }
-    return result
+    .flatMap { $0 }
   }
 
   private func overlaps(_ a: Measured, _ b: Measured) throws -> Bool {
@@ -113,24 +162,20 @@ struct Stitcher {
     return try IoU.intersectionArea(a.geometry, b.geometry) > needed
   }
 
-  /// The pieces come within `tolerance` of each other along at least half a metre, and that
-  /// contact lies on a chip edge. `bufferedA` and `bufferedB` give the pieces grown by
-  /// `tolerance`.
-  private func touchAtSeam(
-    _ a: Measured, _ b: Measured, buffered bufferedA: () throws -> MultiPolygon,
-    _ bufferedB: () throws -> MultiPolygon
-  ) throws -> Bool {
-    // Cheap first: the pieces' grown envelopes must meet near a chip edge at all.
+  /// The pieces' grown envelopes meet near a chip edge at all: the cheap test before buffering.
+  private func nearEdge(_ a: Measured, _ b: Measured) -> Bool {
     let near = BoundingBox(
       minX: max(a.envelope.minX, b.envelope.minX) - tolerance,
       minY: max(a.envelope.minY, b.envelope.minY) - tolerance,
       maxX: min(a.envelope.maxX, b.envelope.maxX) + tolerance,
       maxY: min(a.envelope.maxY, b.envelope.maxY) + tolerance)
-    guard near.minX <= near.maxX, near.minY <= near.maxY,
-      edges.contains(where: { $0.intersects(near) })
-    else { return false }
-    let grownA = try bufferedA()
-    let grownB = try bufferedB()
+    return near.minX <= near.maxX && near.minY <= near.maxY && edges.contains(where: { $0.intersects(near) })
+  }
+
+  /// The pieces, grown by `tolerance`, meet over at least `tolerance` square metres (half a
+  /// metre of edge within `tolerance` of each other), and most of that contact lies in one
+  /// chip's edge band.
+  private func touchAtSeam(_ grownA: MultiPolygon, _ grownB: MultiPolygon) throws -> Bool {
     // The contact lies within both grown envelopes; bands that miss them hold none of it.
     guard let envelopeA = grownA.envelope, let envelopeB = grownB.envelope else { return false }
     let nearBands = bands.filter { $0.envelope.intersects(envelopeA) && $0.envelope.intersects(envelopeB) }
@@ -142,16 +187,21 @@ struct Stitcher {
 
   private func join(_ pieces: [WorkShape], acrossSeam: Bool) throws -> WorkShape {
     let first = pieces[0]
-    var geometry = try Topology.union(pieces.map(\.measured.geometry))
-    if acrossSeam {
-      // Close the hairline gap a seam leaves between pieces: grow, then shrink back.
-      geometry = try Topology.buffer(try Topology.buffer(geometry, distance: tolerance), distance: -tolerance)
+    let measured: Measured
+    if pieces.allSatisfy({ $0.kind == .bbox }) {
+      // Boxes join into the box around them; no overlay needed.
+      measured = Measured(
+        box: pieces.dropFirst().reduce(first.measured.envelope) { $0.union($1.measured.envelope) })
+    } else {
+      var geometry = try Topology.union(pieces.map(\.measured.geometry))
+      if acrossSeam {
+        // Close the hairline gap a seam leaves between pieces: grow, then shrink back.
+        geometry = try Topology.buffer(
+          try Topology.buffer(geometry, distance: tolerance), distance: -tolerance)
+      }
+      if !Topology.validity(geometry).isValid { geometry = try Topology.makeValid(geometry) }
+      measured = Measured(geometry)
     }
-    if !Topology.validity(geometry).isValid { geometry = try Topology.makeValid(geometry) }
-    let measured =
-      pieces.allSatisfy({ $0.kind == .bbox })
-      ? Measured(box: pieces.dropFirst().reduce(first.measured.envelope) { $0.union($1.measured.envelope) })
-      : Measured(geometry)
     return WorkShape(
       annotator: first.annotator, label: first.label, kind: first.kind, measured: measured,
       sources: pieces.flatMap(\.sources).sorted())
