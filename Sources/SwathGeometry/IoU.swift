@@ -364,44 +364,66 @@ enum ConvexClip {
 
   /// Area of the intersection of two counter-clockwise convex rings.
   static func intersectionArea(_ subject: [Point], _ clip: [Point]) -> Double {
-    let ring = Self.clip(subject, by: clip)
-    return ring.count < 3 ? 0 : max(0, area(ring))
+    clipping(subject, by: clip) { ring in ring.count < 3 ? 0 : max(0, area(ring)) }
   }
 
   /// The intersection of two counter-clockwise convex rings, counter-clockwise; empty when
   /// fewer than 3 positions are left.
   static func clip(_ subject: [Point], by clip: [Point]) -> [Point] {
-    var current = subject
-    var next: [Point] = []
-    next.reserveCapacity(subject.count + clip.count)
-    for edge in clip.indices {
-      let c1 = clip[edge]
-      let c2 = clip[(edge + 1) % clip.count]
-      let edgeX = c2.x - c1.x
-      let edgeY = c2.y - c1.y
-      next.removeAll(keepingCapacity: true)
-      guard var start = current.last else { return [] }
-      var startDistance = edgeX * (start.y - c1.y) - edgeY * (start.x - c1.x)
-      for end in current {
-        let endDistance = edgeX * (end.y - c1.y) - edgeY * (end.x - c1.x)
-        if endDistance >= 0 {
-          if startDistance < 0 {
-            next.append(interpolate(start, end, startDistance, endDistance))
+    clipping(subject, by: clip) { ring in ring.count < 3 ? [] : Array(ring) }
+  }
+
+  /// Sutherland–Hodgman, one clip edge at a time, between two scratch buffers on the stack (a
+  /// convex n-gon clipped by a convex m-gon keeps at most n + m positions): clipping runs for
+  /// every piece pair of every IoU, and heap arrays would cost more than the arithmetic.
+  /// `body` sees the result, empty when fewer than 3 positions are left.
+  private static func clipping<Result>(
+    _ subject: [Point], by clip: [Point], _ body: (UnsafeBufferPointer<Point>) -> Result
+  ) -> Result {
+    let capacity = subject.count + clip.count
+    return withUnsafeTemporaryAllocation(of: Point.self, capacity: 2 * capacity) { scratch in
+      var current = scratch.baseAddress!
+      var next = current + capacity
+      var count = subject.count
+      _ = UnsafeMutableBufferPointer(start: current, count: count).initialize(from: subject)
+      for edge in clip.indices {
+        let c1 = clip[edge]
+        let c2 = clip[edge + 1 == clip.count ? 0 : edge + 1]
+        let edgeX = c2.x - c1.x
+        let edgeY = c2.y - c1.y
+        var nextCount = 0
+        var start = current[count - 1]
+        var startDistance = edgeX * (start.y - c1.y) - edgeY * (start.x - c1.x)
+        for index in 0..<count {
+          let end = current[index]
+          let endDistance = edgeX * (end.y - c1.y) - edgeY * (end.x - c1.x)
+          if endDistance >= 0 {
+            if startDistance < 0 {
+              next[nextCount] = interpolate(start, end, startDistance, endDistance)
+              nextCount += 1
+            }
+            next[nextCount] = end
+            nextCount += 1
+          } else if startDistance >= 0 {
+            next[nextCount] = interpolate(start, end, startDistance, endDistance)
+            nextCount += 1
           }
-          next.append(end)
-        } else if startDistance >= 0 {
-          next.append(interpolate(start, end, startDistance, endDistance))
+          start = end
+          startDistance = endDistance
         }
-        start = end
-        startDistance = endDistance
+        swap(&current, &next)
+        count = nextCount
+        if count < 3 { return body(UnsafeBufferPointer(start: current, count: 0)) }
       }
-      swap(&current, &next)
-      if current.count < 3 { return [] }
+      return body(UnsafeBufferPointer(start: current, count: count))
     }
-    return current
   }
 
   static func area(_ ring: [Point]) -> Double {
+    ring.withUnsafeBufferPointer { area($0) }
+  }
+
+  static func area(_ ring: UnsafeBufferPointer<Point>) -> Double {
     var area = 0.0
     let origin = ring[0]
     for index in 1..<(ring.count - 1) {
