@@ -2,58 +2,85 @@ import Foundation
 
 /// Runs independent work items on every core; results keep their order.
 public enum Parallel {
+  // Inlinable so callers in other modules get a version specialised for their element type:
+  // the generic one copied every result through run-time value witnesses.
+  @inlinable
   public static func map<T: Sendable>(_ indices: Range<Int>, _ body: @Sendable (Int) throws -> T) throws
     -> [T]
   {
     let count = indices.count
     guard count > 0 else { return [] }
-    let results = ResultBox<T>(count: count)
     let lower = indices.lowerBound
     // Chunks amortise dispatch; small inputs run on the calling thread.
     let chunk = max(1, min(256, count / (ProcessInfo.processInfo.activeProcessorCount * 8)))
     let chunks = (count + chunk - 1) / chunk
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunkIndex in
-      let start = chunkIndex * chunk
-      let end = min(count, start + chunk)
-      for offset in start..<end {
+    return try Array(unsafeUninitializedCapacity: count) { buffer, initializedCount in
+      // Each chunk initialises its own slots of the result in place: no per-item lock or copy.
+      let slots = ParallelSlots<T>(base: buffer.baseAddress!, chunks: chunks)
+      defer { slots.release() }
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunkIndex in
+        let start = chunkIndex * chunk
+        let end = min(count, start + chunk)
+        var offset = start
         do {
-          results.set(offset, try body(lower + offset))
+          while offset < end {
+            (slots.base + offset).initialize(to: try body(lower + offset))
+            offset += 1
+          }
         } catch {
-          results.fail(error)
+          slots.fail(error)
         }
+        slots.filled[chunkIndex] = offset - start
       }
+      if let error = slots.error {
+        for chunkIndex in 0..<chunks {
+          (slots.base + chunkIndex * chunk).deinitialize(count: slots.filled[chunkIndex])
+        }
+        initializedCount = 0
+        throw error
+      }
+      initializedCount = count
     }
-    return try results.values()
   }
 
   /// As `map`, for work that cannot fail.
+  @inlinable
   public static func map<T: Sendable>(_ indices: Range<Int>, _ body: @Sendable (Int) -> T) -> [T] {
     // The throwing form fails only by rethrowing from `body`, which cannot throw.
     try! map(indices) { (index: Int) throws -> T in body(index) }
   }
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
-  private var storage: [T?]
-  private var error: Error?
-  private let lock = NSLock()
+/// The result buffer shared by the chunks of one `Parallel.map`: chunks write disjoint slots,
+/// and each its own `filled` count; only the first error needs the lock.
+@usableFromInline
+final class ParallelSlots<T>: @unchecked Sendable {
+  @usableFromInline let base: UnsafeMutablePointer<T>
+  @usableFromInline let filled: UnsafeMutablePointer<Int>
+  @usableFromInline var firstError: Error?
+  @usableFromInline let lock = NSLock()
 
-  init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-  func set(_ index: Int, _ value: T) {
-    lock.lock()
-    storage[index] = value
-    lock.unlock()
+  @inlinable
+  init(base: UnsafeMutablePointer<T>, chunks: Int) {
+    self.base = base
+    filled = .allocate(capacity: chunks)
+    filled.initialize(repeating: 0, count: chunks)
   }
 
+  @inlinable
+  func release() { filled.deallocate() }
+
+  @inlinable
   func fail(_ error: Error) {
     lock.lock()
-    if self.error == nil { self.error = error }
+    if firstError == nil { firstError = error }
     lock.unlock()
   }
 
-  func values() throws -> [T] {
-    if let error { throw error }
-    return storage.map { $0! }
+  @inlinable
+  var error: Error? {
+    lock.lock()
+    defer { lock.unlock() }
+    return firstError
   }
 }
