@@ -128,25 +128,19 @@ public enum ConsensusEngine {
     clock.lap("who was asked, the vote")
 
     // 7. Objects, each from its own cluster (so in parallel); conflicts counted in cluster order.
-    let built = Parallel.map(clusters.indices) { [clusters, shapes, model] index in
+    let objects = Parallel.map(clusters.indices) { [clusters, shapes, model] index in
       object(
         for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model, names: names,
         options: options)
     }
-    var objects: [(object: ConsensusObject, cluster: Int, box: BoundingBox)] = []
-    objects.reserveCapacity(built.count)
     var conflictCounts: [String: Int] = [:]
-    for (index, object) in built.enumerated() {
-      if object.status == .accepted || options.includeRejected {
-        for conflict in object.conflicts { conflictCounts[conflict, default: 0] += 1 }
-      }
-      objects.append((object, index, clusters[index].merged.envelope))
+    for index in objects.indices where objects[index].status == .accepted || options.includeRejected {
+      for conflict in objects[index].conflicts { conflictCounts[conflict, default: 0] += 1 }
     }
 
     // 8. The report, from the clusters.
-    let finished = objects.map(\.object)
     let report = Reporter(
-      names: names, shapes: shapes, clusters: clusters, objects: finished, model: model,
+      names: names, shapes: shapes, clusters: clusters, objects: objects, model: model,
       options: options, useWeighted: useWeighted,
       submitted: submissions.map { $0.features.count + $0.invalid.count },
       invalid: invalidCount, ignored: ignored, invalidEntries: invalid, crs: crs, assigned: asked.total
@@ -157,16 +151,16 @@ public enum ConsensusEngine {
     // 9. Back to WGS84, in a deterministic order.
     // Positions are sorted, not the objects: the same comparisons give the same order without
     // moving large values around.
-    let keys = objects.map { (box: $0.box, label: $0.object.label ?? "") }
-    let kept = objects.indices.filter { options.includeRejected || objects[$0].object.status == .accepted }
+    let keys = objects.indices.map { (box: clusters[$0].merged.envelope, label: objects[$0].label ?? "") }
+    let kept = objects.indices.filter { options.includeRejected || objects[$0].status == .accepted }
       .sorted { a, b in
         (keys[a].box.minY, keys[a].box.minX, keys[a].box.maxY, keys[a].box.maxX, keys[a].label)
           < (keys[b].box.minY, keys[b].box.minX, keys[b].box.maxY, keys[b].box.maxX, keys[b].label)
       }
-    let wgs84 = try crs.toWGS84(kept.map { finished[$0].geometry }, shift: frame.origin)
+    let wgs84 = try crs.toWGS84(kept.map { objects[$0].geometry }, shift: frame.origin)
     // Rounded here, not only when written: rounding can fold a hairline notch into a spike.
     let output = try Parallel.map(kept.indices) { position in
-      var object = finished[kept[position]]
+      var object = objects[kept[position]]
       object.geometry = Planar.oriented(
         try Topology.rounded(wgs84[position], decimals: options.outputDecimals))
       return object
@@ -246,34 +240,46 @@ struct WorkShape: Sendable {
 
   /// Annotator, then geometry and label: never the order the features arrived in.
   static func canonicalOrder(_ a: WorkShape, _ b: WorkShape) -> Bool {
-    CanonicalKey(a).precedes(CanonicalKey(b))
+    let ea = a.measured.envelope
+    let eb = b.measured.envelope
+    if (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) != (b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY)
+    {
+      return (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) < (
+        b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
+      )
+    }
+    return (a.measured.area, a.label ?? "", a.kind.rawValue) < (
+      b.measured.area, b.label ?? "", b.kind.rawValue
+    )
   }
 
-  /// `shapes.sorted(by: canonicalOrder)`, with the same comparisons and so the same order, but
-  /// sorting positions by small keys rather than moving whole shapes (and their references).
+  /// `shapes.sorted(by: canonicalOrder)`: the same comparisons, so the same order, but made on
+  /// plain keys through an array of positions rather than by moving whole shapes (and their
+  /// references) around.
   static func canonicallyOrdered(_ shapes: [WorkShape]) -> [WorkShape] {
-    let keys = shapes.map(CanonicalKey.init)
+    // Labels and kinds compare as text; their ranks among the distinct values compare alike.
+    let labels = Set(shapes.map { $0.label ?? "" }).sorted()
+    let labelRanks = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+    let kinds = ShapeKind.allCases.map(\.rawValue).sorted()
+    let keys = shapes.map { shape in
+      CanonicalKey(
+        annotator: shape.annotator, envelope: shape.measured.envelope, area: shape.measured.area,
+        labelRank: labelRanks[shape.label ?? ""]!, kindRank: kinds.firstIndex(of: shape.kind.rawValue)!)
+    }
     var order = Array(shapes.indices)
     order.sort { keys[$0].precedes(keys[$1]) }
     return order.map { shapes[$0] }
   }
 
-  /// What `canonicalOrder` compares.
+  /// What `canonicalOrder` compares, with ranks for the texts.
   struct CanonicalKey {
     var annotator: Int
     var envelope: BoundingBox
     var area: Double
-    var label: String?
-    var kind: ShapeKind
+    var labelRank: Int
+    var kindRank: Int
 
-    init(_ shape: WorkShape) {
-      annotator = shape.annotator
-      envelope = shape.measured.envelope
-      area = shape.measured.area
-      label = shape.label
-      kind = shape.kind
-    }
-
+    /// `canonicalOrder`, term for term.
     func precedes(_ other: CanonicalKey) -> Bool {
       let ea = envelope
       let eb = other.envelope
@@ -284,7 +290,7 @@ struct WorkShape: Sendable {
           other.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
         )
       }
-      return (area, label ?? "", kind.rawValue) < (other.area, other.label ?? "", other.kind.rawValue)
+      return (area, labelRank, kindRank) < (other.area, other.labelRank, other.kindRank)
     }
   }
 }

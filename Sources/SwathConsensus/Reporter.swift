@@ -21,30 +21,35 @@ struct Reporter {
     let count = names.count
     var shapesOf = [Int](repeating: 0, count: count)
     var stitched = [Int](repeating: 0, count: count)
-    for shape in shapes {
-      shapesOf[shape.annotator] += 1
-      stitched[shape.annotator] += shape.sources.count - 1
+    // By index, here and below: iterating copies each shape or cluster, with all its references.
+    for index in shapes.indices {
+      shapesOf[shapes[index].annotator] += 1
+      stitched[shapes[index].annotator] += shapes[index].sources.count - 1
     }
     var matched = [Int](repeating: 0, count: count)
     var missed = [Int](repeating: 0, count: count)
     var iouSum = [Double](repeating: 0, count: count)
     // Pairs of annotators in one cluster: their shapes match through the consensus shape.
     var together = [[Int]](repeating: [Int](repeating: 0, count: count), count: count)
-    for (cluster, object) in zip(clusters, objects) {
-      let drew = cluster.members.map { shapes[$0].annotator }
-      for (i, a) in drew.enumerated() {
-        for b in drew[(i + 1)...] {
+    var drew = [Bool](repeating: false, count: count)
+    for index in clusters.indices {
+      let members = clusters[index].members
+      for (i, first) in members.enumerated() {
+        let a = shapes[first].annotator
+        for second in members[(i + 1)...] {
+          let b = shapes[second].annotator
           together[a][b] += 1
           together[b][a] += 1
         }
       }
-      guard object.status == .accepted else { continue }
-      for (member, iou) in zip(cluster.members, cluster.memberIoU) {
+      guard objects[index].status == .accepted else { continue }
+      for (member, iou) in zip(members, clusters[index].memberIoU) {
         matched[shapes[member].annotator] += 1
         iouSum[shapes[member].annotator] += iou
       }
-      let drewSet = Set(drew)
-      for annotator in cluster.asked where !drewSet.contains(annotator) { missed[annotator] += 1 }
+      for member in members { drew[shapes[member].annotator] = true }
+      for annotator in clusters[index].asked where !drew[annotator] { missed[annotator] += 1 }
+      for member in members { drew[shapes[member].annotator] = false }
     }
     let annotators = (0..<count).map { a -> AnnotatorReport.Annotator in
       let extra = shapesOf[a] - matched[a]
@@ -70,7 +75,7 @@ struct Reporter {
         if b > a { offDiagonal.append(matrix[a][b]) }
       }
     }
-    let accepted = objects.filter { $0.status == .accepted }.count
+    let accepted = objects.indices.filter { objects[$0].status == .accepted }.count
     let rule = options.quorum.description
     return AnnotatorReport(
       method: options.method, methodUsed: useWeighted ? .weighted : .majority, iouThreshold: options.iou,
