@@ -155,19 +155,26 @@ struct MergeCommand: ParsableCommand {
     "invalid-features",
   ]
 
-  /// Reads the files one per core at a time. Parsing a file is one thread's work (its features
-  /// are validated on the reader's own worker pool meanwhile), so one file at a time leaves a
-  /// core idle. Readers are threads of their own, not dispatch workers: they block waiting for
+  /// Reads the files at the same time, one thread each, so that every core is busy until the
+  /// last file ends: the system shares the cores among the readers. With at least as many files
+  /// as cores, each reader validates its own features as it parses them (no hand-off to a pool,
+  /// and each feature's parse tree is freed by the thread that built it, while still in cache);
+  /// with fewer, each file's features are validated on the reader's worker pool as well.
+  /// Readers are threads of their own, not dispatch workers: a pooled reader blocks waiting for
   /// validated batches, and blocked workers would starve the pool those batches run on.
   /// A failure names the first bad file in argument order, as reading them in turn would.
   static func submissions(at paths: [String], options: ValidationOptions) throws -> [Submission] {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    var readOptions = options
+    if paths.count >= cores { readOptions.parallelism = 1 }
+    let perFile = readOptions
     let results = ReadResults(count: paths.count)
     let done = DispatchGroup()
-    for _ in 0..<min(paths.count, ProcessInfo.processInfo.activeProcessorCount) {
+    for _ in 0..<min(paths.count, 4 * cores) {
       done.enter()
       let reader = Thread {
         while let index = results.next() {
-          results.store(index, Result { try submission(at: paths[index], options: options) })
+          results.store(index, Result { try submission(at: paths[index], options: perFile) })
         }
         done.leave()
       }
