@@ -281,6 +281,7 @@ struct JSONStreamParser: ~Copyable {
 
   private mutating func parseMembers(depth: Int) throws -> [JSONMember] {
     var members: [JSONMember] = []
+    members.reserveCapacity(4)
     if try peekSignificant() == UInt8(ascii: "}") {
       position += 1
       return members
@@ -338,6 +339,7 @@ struct JSONStreamParser: ~Copyable {
 
   private mutating func parseElements(depth: Int) throws -> [JSONNode] {
     var elements: [JSONNode] = []
+    elements.reserveCapacity(4)
     if try peekSignificant() == UInt8(ascii: "]") {
       position += 1
       return elements
