@@ -11,38 +11,41 @@ public enum GeoJSONWriter {
     // pass, in a fraction of the time for large layers.
     let parts = features.count < 1024 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
     let partSize = (features.count + parts - 1) / parts
-    let encoded = Parallel.map(0..<parts) { part -> String in
-      var text = ""
+    let encoded = Parallel.map(0..<parts) { part -> [UInt8] in
+      var text = JSONText()
       for offset in (part * partSize)..<min(features.count, (part + 1) * partSize) {
         text += offset > 0 ? ",\n" : "\n"
         appendFeature(features[offset], to: &text, decimals: decimals)
       }
-      return text
+      return text.bytes
     }
-    var end = "\n]"
+    var head = JSONText()
+    head += "{\"type\":\"FeatureCollection\",\"features\":["
+    var end = JSONText()
+    end += "\n]"
     appendForeignMembers(foreignMembers, to: &end)
     end += "}\n"
-    let head = "{\"type\":\"FeatureCollection\",\"features\":["
-    var data = Data(capacity: head.utf8.count + encoded.reduce(0) { $0 + $1.utf8.count } + end.utf8.count)
-    for var text in [head] + encoded + [end] { text.withUTF8 { data.append($0) } }
+    let pieces = [head.bytes] + encoded + [end.bytes]
+    var data = Data(capacity: pieces.reduce(0) { $0 + $1.count })
+    for piece in pieces { data.append(contentsOf: piece) }
     return data
   }
 
   /// One Feature object.
   public static func feature(_ feature: LabelFeature, decimals: Int = 8) -> Data {
-    var text = ""
+    var text = JSONText()
     appendFeature(feature, to: &text, decimals: decimals)
-    return Data(text.utf8)
+    return Data(text.bytes)
   }
 
   /// A geometry object (Polygon or MultiPolygon), oriented by the right-hand rule.
   public static func geometry(_ geometry: MultiPolygon, decimals: Int = 8) -> Data {
-    var text = ""
+    var text = JSONText()
     appendGeometry(geometry, to: &text, decimals: decimals)
-    return Data(text.utf8)
+    return Data(text.bytes)
   }
 
-  static func appendForeignMembers(_ members: [String: JSONValue], to text: inout String) {
+  static func appendForeignMembers(_ members: [String: JSONValue], to text: inout JSONText) {
     for key in members.keys.sorted()
     where !["type", "features", "bbox", "crs", "coordinates", "geometries", "geometry", "properties"]
       .contains(key)
@@ -54,7 +57,7 @@ public enum GeoJSONWriter {
     }
   }
 
-  static func appendFeature(_ feature: LabelFeature, to text: inout String, decimals: Int) {
+  static func appendFeature(_ feature: LabelFeature, to text: inout JSONText, decimals: Int) {
     text += "{\"type\":\"Feature\""
     if let id = feature.id {
       text += ",\"id\":"
@@ -83,7 +86,7 @@ public enum GeoJSONWriter {
     text += "}"
   }
 
-  static func appendGeometry(_ geometry: MultiPolygon, to text: inout String, decimals: Int) {
+  static func appendGeometry(_ geometry: MultiPolygon, to text: inout JSONText, decimals: Int) {
     // Once a geometry, not once a coordinate.
     let scale = pow(10, Double(decimals))
     if geometry.polygons.count == 1 {
@@ -100,7 +103,7 @@ public enum GeoJSONWriter {
     text += "}"
   }
 
-  private static func appendPolygon(_ polygon: Polygon, to text: inout String, scale: Double) {
+  private static func appendPolygon(_ polygon: Polygon, to text: inout JSONText, scale: Double) {
     text += "["
     appendRing(polygon.shell, counterClockwise: true, to: &text, scale: scale)
     for hole in polygon.holes {
@@ -110,7 +113,8 @@ public enum GeoJSONWriter {
     text += "]"
   }
 
-  private static func appendRing(_ ring: Ring, counterClockwise: Bool, to text: inout String, scale: Double) {
+  private static func appendRing(_ ring: Ring, counterClockwise: Bool, to text: inout JSONText, scale: Double)
+  {
     var points = ring
     if let first = points.first, first != points.last { points.append(first) }
     let area = Topology.ringSignedArea(points)
@@ -119,9 +123,9 @@ public enum GeoJSONWriter {
     for (offset, point) in points.enumerated() {
       if offset > 0 { text += "," }
       text += "["
-      text += number(point.x, scale: scale)
+      text.append(number(point.x, scale: scale))
       text += ","
-      text += number(point.y, scale: scale)
+      text.append(number(point.y, scale: scale))
       text += "]"
     }
     text += "]"
@@ -141,7 +145,7 @@ public enum GeoJSONWriter {
     return rounded.description
   }
 
-  static func appendValue(_ value: JSONValue, to text: inout String) {
+  static func appendValue(_ value: JSONValue, to text: inout JSONText) {
     switch value {
     case .null: text += "null"
     case .bool(let flag): text += flag ? "true" : "false"
@@ -149,9 +153,9 @@ public enum GeoJSONWriter {
       if !number.isFinite {
         text += "null"
       } else if number == number.rounded(), abs(number) < 1e15 {
-        text += String(Int64(number))
+        text.append(String(Int64(number)))
       } else {
-        text += number.description
+        text.append(number.description)
       }
     case .string(let string): appendString(string, to: &text)
     case .array(let elements):
@@ -173,14 +177,14 @@ public enum GeoJSONWriter {
     }
   }
 
-  static func appendString(_ string: String, to text: inout String) {
+  static func appendString(_ string: String, to text: inout JSONText) {
     // Most strings need no escape: one append rather than one per character.
     let needsEscape = string.utf8.contains {
       $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
     }
     if !needsEscape {
       text += "\""
-      text += string
+      text.append(string)
       text += "\""
       return
     }
@@ -193,12 +197,28 @@ public enum GeoJSONWriter {
       case "\r": text += "\\r"
       case "\t": text += "\\t"
       case _ where scalar.value < 0x20:
-        text += String(format: "\\u%04x", scalar.value)
+        text.append(String(format: "\\u%04x", scalar.value))
       default:
-        text.unicodeScalars.append(scalar)
+        UTF8.encode(scalar) { text.bytes.append($0) }
       }
     }
     text += "\""
+  }
+}
+
+/// GeoJSON text being built, as UTF-8 bytes: appending to a byte array costs a fraction of
+/// appending to a String, which checks its capacity, count and flags on every append.
+/// Literals are appended as bytes; other text through `append`.
+struct JSONText {
+  var bytes: [UInt8] = []
+
+  static func += (text: inout JSONText, literal: StaticString) {
+    literal.withUTF8Buffer { text.bytes.append(contentsOf: $0) }
+  }
+
+  mutating func append(_ string: String) {
+    var string = string
+    string.withUTF8 { bytes.append(contentsOf: $0) }
   }
 }
 
@@ -208,7 +228,7 @@ public final class GeoJSONFeatureStreamWriter {
   public let destination: URL
   private let temporary: URL
   private let handle: FileHandle
-  private var pending = ""
+  private var pending = JSONText()
   private var count = 0
   private let decimals: Int
   private var committed = false
@@ -222,7 +242,7 @@ public final class GeoJSONFeatureStreamWriter {
       throw GeoJSONReadError("cannot create \(temporary.path): \(String(cString: strerror(errno)))")
     }
     handle = try FileHandle(forWritingTo: temporary)
-    pending = "{\"type\":\"FeatureCollection\",\"features\":["
+    pending += "{\"type\":\"FeatureCollection\",\"features\":["
   }
 
   deinit {
@@ -236,12 +256,12 @@ public final class GeoJSONFeatureStreamWriter {
     pending += count == 0 ? "\n" : ",\n"
     GeoJSONWriter.appendFeature(feature, to: &pending, decimals: decimals)
     count += 1
-    if pending.utf8.count > 1 << 20 { try flush() }
+    if pending.bytes.count > 1 << 20 { try flush() }
   }
 
   private func flush() throws {
-    try handle.write(contentsOf: Data(pending.utf8))
-    pending.removeAll(keepingCapacity: true)
+    try handle.write(contentsOf: Data(pending.bytes))
+    pending.bytes.removeAll(keepingCapacity: true)
   }
 
   /// Ends the collection with `foreignMembers` and moves the file into place.
