@@ -116,6 +116,8 @@ public enum ConsensusEngine {
     var model: DawidSkene?
     if useWeighted {
       var observations = DawidSkene.Observations(annotatorCount: submissions.count)
+      observations.reserveCapacity(
+        clusters: clusters.count, observations: clusters.reduce(0) { $0 + $1.asked.count })
       var drew = [Bool](repeating: false, count: submissions.count)
       for cluster in clusters {
         for member in cluster.members { drew[shapes[member].annotator] = true }

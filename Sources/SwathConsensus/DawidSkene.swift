@@ -1,4 +1,5 @@
 import Foundation
+import SwathGeometry
 
 /// Dawid–Skene for detection, estimated by expectation–maximisation over the clusters.
 ///
@@ -44,6 +45,15 @@ public struct DawidSkene: Sendable {
     var drawers: [Int] = []
 
     public init(annotatorCount: Int) { self.annotatorCount = annotatorCount }
+
+    /// Room for `clusters` more clusters with `observations` observations in all.
+    public mutating func reserveCapacity(clusters: Int, observations: Int) {
+      starts.reserveCapacity(starts.count + clusters)
+      drawerStarts.reserveCapacity(drawerStarts.count + clusters)
+      annotators.reserveCapacity(annotators.count + observations)
+      drew.reserveCapacity(drew.count + observations)
+      drawers.reserveCapacity(drawers.count + observations)
+    }
 
     public var clusterCount: Int { starts.count - 1 }
 
@@ -138,28 +148,38 @@ public struct DawidSkene: Sendable {
       // "everyone made up the same shape".
       coincidence = min(0.5, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
       prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusterCount) + 2))
-      // E step, in log-odds.
+      // E step, in log-odds. A cluster's update reads only the parameters above, so parts of
+      // the clusters are updated on separate cores; the largest change is the same in any order.
       let logPrior = log(prior / (1 - prior))
       let logCoincidence = log(coincidence)
       let logNoCoincidence = log(1 - coincidence)
-      var change = 0.0
-      for cluster in 0..<clusterCount {
-        let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
-        guard !own.isEmpty else { continue }
-        let observed = starts[cluster]..<starts[cluster + 1]
-        var logReal = 0.0
-        for entry in observed {
-          logReal += drewIt[entry] ? logDrew[annotatorOf[entry]] : logMissed[annotatorOf[entry]]
+      let parts = clusterCount < 4096 ? 1 : 4 * ProcessInfo.processInfo.activeProcessorCount
+      let partSize = (clusterCount + parts - 1) / parts
+      let changes = posterior.withUnsafeMutableBufferPointer { buffer in
+        let shared = SharedPosterior(values: buffer)
+        return Parallel.map(0..<parts) { [logDrew, logMissed, origin] part -> Double in
+          var change = 0.0
+          for cluster in (part * partSize)..<min(clusterCount, (part + 1) * partSize) {
+            let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
+            guard !own.isEmpty else { continue }
+            let observed = starts[cluster]..<starts[cluster + 1]
+            var logReal = 0.0
+            for entry in observed {
+              logReal += drewIt[entry] ? logDrew[annotatorOf[entry]] : logMissed[annotatorOf[entry]]
+            }
+            var originShare = 0.0
+            for entry in own { originShare += origin[drawers[entry]] }
+            let logFake =
+              log(originShare) + Double(own.count - 1) * logCoincidence
+              + Double(observed.count - own.count) * logNoCoincidence
+            let updated = 1 / (1 + exp(-(logPrior + logReal - logFake)))
+            change = max(change, abs(updated - shared.values[cluster]))
+            shared.values[cluster] = updated
+          }
+          return change
         }
-        var originShare = 0.0
-        for entry in own { originShare += origin[drawers[entry]] }
-        let logFake =
-          log(originShare) + Double(own.count - 1) * logCoincidence
-          + Double(observed.count - own.count) * logNoCoincidence
-        let updated = 1 / (1 + exp(-(logPrior + logReal - logFake)))
-        change = max(change, abs(updated - posterior[cluster]))
-        posterior[cluster] = updated
       }
+      let change = changes.reduce(0.0) { max($0, $1) }
       if change < 1e-7 { break }
     }
     var drewFake = [Double](repeating: 0, count: count)
@@ -187,4 +207,9 @@ public struct DawidSkene: Sendable {
 
   /// How far a shape drawn by `annotator` can be trusted: the share of their shapes judged real.
   public func reliability(_ annotator: Int) -> Double { precision[annotator] }
+}
+
+/// The posteriors, written by the parts of one E step: each part writes only its own clusters.
+private struct SharedPosterior: @unchecked Sendable {
+  let values: UnsafeMutableBufferPointer<Double>
 }
