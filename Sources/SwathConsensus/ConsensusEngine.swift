@@ -342,7 +342,7 @@ struct Asked {
     var given = [Bool](repeating: false, count: everyone.count)
     var covered = false
     index.visit(BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)) { chip in
-      guard Planar.contains(chips[chip].footprint, point) else { return }
+      guard Topology.contains(chips[chip].footprint, point) else { return }
       covered = true
       for annotator in chips[chip].annotators { given[annotator] = true }
     }

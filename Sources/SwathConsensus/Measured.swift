@@ -74,22 +74,4 @@ enum Planar {
           holes: polygon.holes.map { signedArea($0) > 0 ? $0.reversed() : $0 })
       })
   }
-
-  /// Even–odd point in polygon, holes included.
-  static func contains(_ geometry: MultiPolygon, _ point: Point) -> Bool {
-    var inside = false
-    for polygon in geometry.polygons {
-      for ring in polygon.rings where ring.count > 2 {
-        var previous = ring[ring.count - 1]
-        for current in ring {
-          if (current.y > point.y) != (previous.y > point.y) {
-            let x = previous.x + (point.y - previous.y) / (current.y - previous.y) * (current.x - previous.x)
-            if point.x < x { inside.toggle() }
-          }
-          previous = current
-        }
-      }
-    }
-    return inside
-  }
 }

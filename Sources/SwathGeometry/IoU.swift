@@ -57,13 +57,8 @@ public enum IoU {
         return (both.area, regionPieces.map { ConvexClip.intersectionArea(both, $0!) })
       }
     }
-    let context = GEOSContext.current
-    context.resetMessages()
-    let geometryA = try context.makeGeometry(a, origin: origin)
-    let geometryB = try context.makeGeometry(b, origin: origin)
-    let both = try GEOSGeometryBox.check(
-      GEOSIntersection_r(context.handle, geometryA.pointer, geometryB.pointer), "intersection",
-      context: context)
+    let (both, _, _) = try overlay(a, b, origin: origin)
+    let context = both.context
     let bothArea = both.area
     guard bothArea > 0 else { return nothing }
     let within = try regions.map { region in
@@ -104,6 +99,14 @@ public enum IoU {
     {
       return (ConvexClip.intersectionArea(piecesA, piecesB), piecesA.area, piecesB.area)
     }
+    let (intersection, geometryA, geometryB) = try overlay(a, b, origin: origin)
+    return (intersection.area, geometryA.area, geometryB.area)
+  }
+
+  /// a ∩ b by a GEOS overlay about `origin`, with both inputs as GEOS built them.
+  private static func overlay(_ a: MultiPolygon, _ b: MultiPolygon, origin: Point) throws
+    -> (intersection: GEOSGeometryBox, a: GEOSGeometryBox, b: GEOSGeometryBox)
+  {
     let context = GEOSContext.current
     context.resetMessages()
     let geometryA = try context.makeGeometry(a, origin: origin)
@@ -111,7 +114,7 @@ public enum IoU {
     let intersection = try GEOSGeometryBox.check(
       GEOSIntersection_r(context.handle, geometryA.pointer, geometryB.pointer), "intersection",
       context: context)
-    return (intersection.area, geometryA.area, geometryB.area)
+    return (intersection, geometryA, geometryB)
   }
 
   /// intersection / (a + b − intersection), clamped to [0, 1].

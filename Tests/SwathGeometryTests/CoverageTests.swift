@@ -6,16 +6,11 @@ import Testing
 /// `Topology.coverage`: the region covered by at least k of n shapes, by the plane sweep,
 /// checked against GEOS overlays (level sets) on the shapes annotators draw.
 @Suite struct CoverageTests {
-  /// A small deterministic generator (SplitMix64), so failures reproduce.
+  /// Uniform and normal draws from the suite's seeded SplitMix, so failures reproduce.
   struct Generator {
-    var state: UInt64
-    mutating func next() -> Double {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
+    var random: SplitMix
+    init(state: UInt64) { random = SplitMix(state: state) }
+    mutating func next() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
     mutating func normal(_ deviation: Double) -> Double {
       let u = max(next(), 1e-300)
       return deviation * (-2 * log(u)).squareRoot() * cos(2 * .pi * next())
