@@ -316,6 +316,13 @@ enum ConvexClip {
     (b.x - a.x) * (point.y - a.y) - (b.y - a.y) * (point.x - a.x)
   }
 
+  /// Whether two pieces' envelopes overlap with positive area (else they cannot overlap).
+  @inline(__always)
+  private static func overlap(_ a: Piece, _ b: Piece) -> Bool {
+    min(a.box.maxX, b.box.maxX) > max(a.box.minX, b.box.minX)
+      && min(a.box.maxY, b.box.maxY) > max(a.box.minY, b.box.minY)
+  }
+
   /// Signed sum over piece pairs with overlapping envelopes; each pair clips the smaller
   /// piece by the larger, so kept vertices are exact and new ones lie on the shorter edges.
   static func intersectionArea(_ a: Pieces, _ b: Pieces) -> Double {
@@ -323,9 +330,7 @@ enum ConvexClip {
     var magnitude = 0.0
     for pieceA in a.pieces {
       for pieceB in b.pieces {
-        let width = min(pieceA.box.maxX, pieceB.box.maxX) - max(pieceA.box.minX, pieceB.box.minX)
-        let height = min(pieceA.box.maxY, pieceB.box.maxY) - max(pieceA.box.minY, pieceB.box.minY)
-        guard width > 0, height > 0 else { continue }
+        guard overlap(pieceA, pieceB) else { continue }
         let clipped =
           pieceA.area <= pieceB.area
           ? intersectionArea(pieceA.ring, pieceB.ring) : intersectionArea(pieceB.ring, pieceA.ring)
@@ -346,9 +351,7 @@ enum ConvexClip {
     var magnitude = 0.0
     for pieceA in a.pieces {
       for pieceB in b.pieces {
-        let width = min(pieceA.box.maxX, pieceB.box.maxX) - max(pieceA.box.minX, pieceB.box.minX)
-        let height = min(pieceA.box.maxY, pieceB.box.maxY) - max(pieceA.box.minY, pieceB.box.minY)
-        guard width > 0, height > 0 else { continue }
+        guard overlap(pieceA, pieceB) else { continue }
         let ring =
           pieceA.area <= pieceB.area ? clip(pieceA.ring, by: pieceB.ring) : clip(pieceB.ring, by: pieceA.ring)
         guard ring.count >= 3 else { continue }
