@@ -20,14 +20,16 @@ let package = Package(
     .systemLibrary(
       name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+    // Process primitives every layer shares: atomic files, the CPU-parallel map, progress.
+    .target(name: "SwathSupport"),
     // Owning Swift wrappers of GDAL/OGR/OSR handles; GDAL errors as Swift errors.
     .target(name: "SwathGDAL", dependencies: ["CGDAL"]),
     // 1. Tiling engine: scenes into georeferenced chips.
     .target(name: "SwathTiling", dependencies: ["SwathGDAL", "CGDAL", "CPNG"]),
     // 2. Geometry core: GeoJSON, validation, GEOS topology, IoU, index, reprojection.
-    .target(name: "SwathGeometry", dependencies: ["SwathGDAL", "CGDAL", "CGEOS"]),
+    .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGDAL", "CGEOS"]),
     // 3. Consensus engine: matching, voting, fusion, annotator scores.
-    .target(name: "SwathConsensus", dependencies: ["SwathGeometry"]),
+    .target(name: "SwathConsensus", dependencies: ["SwathSupport", "SwathGeometry"]),
     // 4. Project store and tasking workflow.
     .target(
       name: "SwathStore",
@@ -41,7 +43,7 @@ let package = Package(
     .target(
       name: "SwathCLI",
       dependencies: [
-        "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
+        "SwathSupport", "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
         "SwathSimulation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),

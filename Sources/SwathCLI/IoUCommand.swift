@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import SwathGDAL
 import SwathGeometry
+import SwathSupport
 
 /// `swath iou FILE`: exact polygon IoU between every pair of features whose envelopes meet.
 struct IoUCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import SwathGeometry
+import SwathSupport
 
 /// Several annotators' shapes in, one trusted layer and a report on the annotators out.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import SwathGeometry
+import SwathSupport
 
 /// Dawid–Skene for detection, estimated by expectation–maximisation over the clusters.
 ///

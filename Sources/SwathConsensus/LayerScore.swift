@@ -1,5 +1,6 @@
 import Foundation
 import SwathGeometry
+import SwathSupport
 
 /// A layer scored against a reference (truth, or another annotator) at an IoU threshold,
 /// with an optimal one-to-one matching (most matches, then most IoU).

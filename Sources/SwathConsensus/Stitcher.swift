@@ -1,5 +1,6 @@
 import Foundation
 import SwathGeometry
+import SwathSupport
 
 /// Joins an annotator's pieces of one object before matching: same annotator and label, and either
 /// overlapping by a real area (an object drawn twice where two chips overlap) or, with chips,

@@ -1,4 +1,5 @@
 import Foundation
+import SwathSupport
 
 /// Writes annotator features as RFC 7946 GeoJSON: exterior rings counter-clockwise, holes
 /// clockwise, every ring closed, a one-part geometry as Polygon, longitude first.

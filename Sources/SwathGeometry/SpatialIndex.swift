@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SwathSupport
 
 /// A packed R-tree over envelopes, bulk-loaded once by sort-tile-recursive packing and
 /// read-only afterwards, so any number of threads may query it at once.

@@ -1,4 +1,5 @@
 import Foundation
+import SwathSupport
 import SwathGDAL
 
 /// A metric CRS to measure and compare shapes in, with transforms to and from WGS84.
