@@ -30,25 +30,34 @@ let package = Package(
     .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGDAL", "CGEOS"]),
     // 3. Consensus engine: matching, voting, fusion, annotator scores.
     .target(name: "SwathConsensus", dependencies: ["SwathSupport", "SwathGeometry"]),
-    // 4. Project store and tasking workflow.
-    .target(
-      name: "SwathStore",
-      dependencies: [
-        "SwathGDAL", "CGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
-        .product(name: "GRDB", package: "GRDB.swift"),
-      ]),
     // Simulators: the sample scene and annotator panels with known truth.
     .target(name: "SwathSimulation", dependencies: ["SwathGDAL", "CGDAL", "SwathGeometry"]),
-    // Commands, kept in a library so tests can reach them.
+    // 4. The project store: records and the protocol every backend implements (persistence only).
+    .target(name: "SwathStore"),
+    // The SQLite backend of the store (GRDB); the only module that imports GRDB.
+    .target(
+      name: "SwathStoreSQLite",
+      dependencies: ["SwathStore", .product(name: "GRDB", package: "GRDB.swift")]),
+    // 5. The workflow: every use case, for every front end.
+    .target(
+      name: "SwathWorkflow",
+      dependencies: [
+        "SwathSupport", "SwathGDAL", "CGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
+        "SwathSimulation", "SwathStore", "SwathStoreSQLite",
+      ]),
+    // 6. Front ends: the commands, kept in a library so tests can reach them.
     .target(
       name: "SwathCLI",
       dependencies: [
         "SwathSupport", "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
-        "SwathSimulation",
+        "SwathSimulation", "SwathWorkflow",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "swath", dependencies: ["SwathCLI"]),
 
+    // Runs a use case with a fault point the tests install (stop the process at a named point).
+    .executableTarget(
+      name: "swath-fault-runner", dependencies: ["SwathWorkflow"], path: "Tests/SwathFaultRunner"),
     // Shared paths and process helpers for the test targets.
     .target(name: "SwathTestSupport", path: "Tests/SwathTestSupport"),
     .testTarget(
@@ -62,7 +71,17 @@ let package = Package(
         "SwathConsensus", "SwathGeometry", "SwathSimulation", "SwathTestSupport", "swath",
       ]),
     .testTarget(
-      name: "SwathStoreTests", dependencies: ["SwathStore", "SwathCLI", "SwathTestSupport", "swath"]),
+      name: "SwathStoreTests",
+      dependencies: [
+        "SwathStore", "SwathStoreSQLite", "SwathTestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
+    .testTarget(
+      name: "SwathWorkflowTests",
+      dependencies: [
+        "SwathWorkflow", "SwathStore", "SwathStoreSQLite", "SwathGDAL", "SwathGeometry", "SwathTestSupport",
+        "swath", "swath-fault-runner", .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
     .testTarget(
       name: "SwathCLITests",
       dependencies: [

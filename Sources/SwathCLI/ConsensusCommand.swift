@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct ConsensusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -37,16 +38,15 @@ struct ConsensusCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
-    let outcome = try storeCall {
-      try ConsensusWorkflow.run(
+    let workspace = try self.workspace.open()
+    let outcome = try workflowCall {
+      try workspace.runConsensus(
         task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence,
-        in: store, command: commandLineForAudit)
+        by: processCaller)
     }
     let score = try truth.map { path in
-      try storeCall {
-        try ConsensusWorkflow.score(
-          run: outcome.run, truth: path, iou: outcome.report.iouThreshold, in: store)
+      try workflowCall {
+        try workspace.score(run: outcome.run, truth: path, iou: outcome.report.iouThreshold)
       }
     }
     if json {

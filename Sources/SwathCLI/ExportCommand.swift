@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct ExportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -32,12 +33,11 @@ struct ExportCommand: ParsableCommand {
   var includeRejected = false
 
   func run() throws {
-    let store = try workspace.open()
-    let outcome = try storeCall {
+    let workspace = try self.workspace.open()
+    let outcome = try workflowCall {
       let chosen = try Export.Format.resolve(format, out: out)
-      return try Export.run(
-        task: task, out: out, format: chosen, crs: crs, includeRejected: includeRejected,
-        in: store)
+      return try workspace.export(
+        task: task, out: out, format: chosen, crs: crs, includeRejected: includeRejected)
     }
     print(
       "exported \(outcome.features) object(s) of task '\(task)' (consensus run #\(outcome.run), \(outcome.crs)) to \(outcome.path)"

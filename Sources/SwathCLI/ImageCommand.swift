@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct ImageCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -29,11 +30,11 @@ struct ImageAddCommand: ParsableCommand {
   var name: String?
 
   func run() throws {
-    let store = try workspace.open()
-    let inspection = try storeCall { try ImageCatalog.inspect(path: path) }
+    let workspace = try self.workspace.open()
+    let inspection = try workflowCall { try ImageCatalog.inspect(path: path) }
     let chosen = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    let image = try storeCall {
-      try ImageCatalog.register(inspection, name: chosen, in: store, command: commandLineForAudit)
+    let image = try workflowCall {
+      try workspace.registerImage(inspection, name: chosen, by: processCaller)
     }
     let crs = image.epsg.map { "EPSG:\($0)" } ?? (image.crsWkt == nil ? "no CRS" : "custom CRS")
     print(
@@ -72,8 +73,8 @@ struct ImageListCommand: ParsableCommand {
   }
 
   func run() throws {
-    let store = try workspace.open()
-    let images = try storeCall { try ImageCatalog.list(in: store) }
+    let workspace = try self.workspace.open()
+    let images = try workflowCall { try workspace.images() }
     if json {
       try printJSON(
         images.map {

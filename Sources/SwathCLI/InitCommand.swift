@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SwathStore
+import SwathWorkflow
 
 struct InitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -18,14 +18,9 @@ struct InitCommand: ParsableCommand {
   var directory: String?
 
   func run() throws {
-    let url = Store.resolveWorkspace(directory)
-    let (store, created) = try storeCall { try Store.initialize(at: url) }
-    try storeCall {
-      try store.write { db in
-        try db.audit(
-          actor: Actor.currentUser, command: "init", action: created ? "init" : "migrate",
-          detail: url.path)
-      }
+    let url = WorkspaceOption.resolve(directory)
+    let (_, created) = try workflowCall {
+      try Workspace.initialize(at: url, by: .processUser(command: "init"))
     }
     print(created ? "created workspace \(url.path)" : "workspace \(url.path) is up to date")
   }
@@ -38,19 +33,37 @@ struct WorkspaceOption: ParsableArguments {
     help: "The workspace folder (default: $SWATH_WORKSPACE, else the current directory).")
   var workspace: String?
 
-  func open() throws -> Store {
-    try storeCall { try Store.open(workspace: Store.resolveWorkspace(workspace)) }
+  func open() throws -> Workspace {
+    let folder = Self.resolve(workspace)
+    do {
+      return try Workspace.open(folder)
+    } catch let error as WorkflowError where error.kind == .environment {
+      throw SwathFailure(
+        "\(error.message) (run 'swath init \(folder.path)', or pass --workspace or set SWATH_WORKSPACE)")
+    } catch let error as StoreError {
+      throw SwathFailure(error.message)
+    }
+  }
+
+  /// The workspace folder a command works in: `--workspace`, else `SWATH_WORKSPACE`, else the
+  /// current directory.
+  static func resolve(_ option: String?) -> URL {
+    if let option, !option.isEmpty { return URL(fileURLWithPath: option).standardizedFileURL }
+    if let variable = ProcessInfo.processInfo.environment["SWATH_WORKSPACE"], !variable.isEmpty {
+      return URL(fileURLWithPath: variable).standardizedFileURL
+    }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
   }
 }
 
-/// Runs store work, turning its errors into one-line failures.
-func storeCall<T>(_ body: () throws -> T) throws -> T {
+/// Runs a use case, turning its errors into one-line failures.
+func workflowCall<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
+  } catch let error as WorkflowError {
+    throw SwathFailure(error.message)
   } catch let error as StoreError {
     throw SwathFailure(error.message)
-  } catch let error as DatabaseError {
-    throw SwathFailure("store: \(error.message ?? error.description)")
   }
 }
 
@@ -58,6 +71,9 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
 var commandLineForAudit: String {
   (["swath"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
 }
+
+/// The process's user acting through this command line.
+var processCaller: Caller { .processUser(command: commandLineForAudit) }
 
 func printJSON<T: Encodable>(_ value: T) throws {
   let data = try JSONEncoder.swathOutput.encode(value)

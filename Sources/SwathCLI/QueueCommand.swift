@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct QueueCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -25,8 +26,8 @@ struct QueueCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
-    let report = try storeCall { try Reports.queue(annotator: annotator, task: task, in: store) }
+    let workspace = try self.workspace.open()
+    let report = try workflowCall { try workspace.queue(annotator: annotator, task: task) }
     if json { return try printJSON(report) }
     if report.pending.isEmpty { return print("\(annotator) has no pending chips") }
     for item in report.pending {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct StatusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -22,8 +23,8 @@ struct StatusCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
-    let report = try storeCall { try Reports.status(task: task, in: store) }
+    let workspace = try self.workspace.open()
+    let report = try workflowCall { try workspace.status(task: task) }
     if json { return try printJSON(report) }
     let counts = ["accepted", "rejected", "superseded", "received"].map {
       "\(report.submissions[$0] ?? 0) \($0)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathStore
+import SwathWorkflow
 
 struct SubmitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -38,19 +39,18 @@ struct SubmitCommand: ParsableCommand {
   static let maximumBytes = 256 << 20
 
   func run() throws {
-    let store = try workspace.open()
+    let workspace = try self.workspace.open()
     let raw = try readInput()
-    let recovered = try storeCall { try SubmissionWorkflow.recoverStale(in: store) }
-    for result in recovered {
+    let outcome = try workflowCall {
+      try workspace.submit(
+        task: task, annotator: annotator, fileName: file == "-" ? "<stdin>" : file, raw: raw,
+        chip: chip, pixel: pixel, command: commandLineForAudit)
+    }
+    for result in outcome.recovered {
       FileHandle.standardError.write(
         Data(
           "swath: note: finished submission #\(result.id) left by an interrupted submit: \(result.status)\n"
             .utf8))
-    }
-    let outcome = try storeCall {
-      try SubmissionWorkflow.submit(
-        task: task, annotator: annotator, fileName: file == "-" ? "<stdin>" : file, raw: raw,
-        chip: chip, pixel: pixel, in: store, command: commandLineForAudit)
     }
     if json {
       try printJSON(outcome.results)

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SwathGDAL
 import SwathGeometry
 import SwathSimulation
 import SwathStore
+import SwathWorkflow
 
 struct TaskCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -39,13 +39,12 @@ struct TaskAssignCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
+    let workspace = try self.workspace.open()
     let names = annotators.split(separator: ",", omittingEmptySubsequences: false).map {
       String($0).trimmingCharacters(in: .whitespaces)
     }
-    let outcome = try storeCall {
-      try Assignments.assign(
-        task: task, annotators: names, in: store, command: commandLineForAudit)
+    let outcome = try workflowCall {
+      try workspace.assign(task: task, annotators: names, by: processCaller)
     }
     if json {
       struct Output: Encodable {
@@ -87,8 +86,8 @@ struct TaskListCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
-    let tasks = try storeCall { try TaskCatalog.summaries(in: store) }
+    let workspace = try self.workspace.open()
+    let tasks = try workflowCall { try workspace.taskSummaries() }
     if json { return try printJSON(tasks) }
     if tasks.isEmpty { return print("no tasks (swath task create …)") }
     for task in tasks {
@@ -117,9 +116,9 @@ struct TaskShowCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
-    let summary = try storeCall {
-      try store.read { db in try TaskCatalog.summary(of: TaskCatalog.find(task, in: db), in: db) }
+    let workspace = try self.workspace.open()
+    let summary = try workflowCall {
+      try workspace.taskSummary(named: task)
     }
     if json { return try printJSON(summary) }
     print(
@@ -153,9 +152,9 @@ struct TaskCloseCommand: ParsableCommand {
   var task: String
 
   func run() throws {
-    let store = try workspace.open()
-    let closed = try storeCall {
-      try TaskCatalog.close(task, in: store, command: commandLineForAudit)
+    let workspace = try self.workspace.open()
+    let closed = try workflowCall {
+      try workspace.closeTask(task, by: processCaller)
     }
     print("closed task '\(closed.name)'")
   }
@@ -205,35 +204,26 @@ struct TaskCreateCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let store = try workspace.open()
+    let workspace = try self.workspace.open()
     let labelList = labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    let taskName = try name ?? storeCall { try defaultName(in: store) }
+    let taskName = try name ?? workflowCall { try workspace.defaultTaskName(forImage: image) }
     let parameters = TaskParameters(
       name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
       overlap: overlap, replicas: replicas, iou: iou, quorum: quorum)
-    let outcome = try storeCall {
-      try TaskCreation.create(parameters, in: store, command: commandLineForAudit) { warning in
+    let outcome = try workflowCall {
+      try workspace.createTask(parameters, by: processCaller) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))
       }
     }
     if json {
-      let summary = try storeCall {
-        try store.read { db in try TaskCatalog.summary(of: outcome.task, in: db) }
+      let summary = try workflowCall {
+        try workspace.taskSummary(named: outcome.task.name)
       }
       return try printJSON(summary)
     }
     print(
-      "created task '\(outcome.task.name)': \(outcome.chips) chip(s) of \(chipSize) px in \(store.workspace.appendingPathComponent(outcome.task.chipDirectory).path)"
+      "created task '\(outcome.task.name)': \(outcome.chips) chip(s) of \(chipSize) px in \(workspace.folder.appendingPathComponent(outcome.task.chipDirectory).path)"
     )
-  }
-
-  private func defaultName(in store: Store) throws -> String {
-    let existing = try store.read { db in
-      try String.fetchAll(db, sql: "SELECT name FROM tasks")
-    }
-    var number = 1
-    while existing.contains("\(image)-\(number)") { number += 1 }
-    return "\(image)-\(number)"
   }
 }
 
@@ -275,182 +265,15 @@ struct TaskSimulateCommand: ParsableCommand {
   var seed: UInt64 = 7
 
   func run() throws {
-    let store = try workspace.open()
-    let outcome = try storeCall {
-      try TaskSimulation.run(
+    let workspace = try self.workspace.open()
+    let outcome = try workflowCall {
+      try workspace.simulatePanel(
         task: task, truth: truth, out: out, profiles: profiles,
         pixelAnnotators: Set(pixelAnnotators.split(separator: ",").map(String.init)),
-        invalidAnnotator: invalidAnnotator, seed: seed, in: store)
+        invalidAnnotator: invalidAnnotator, seed: seed)
     }
     print(
       "simulated \(outcome.files) file(s) for \(outcome.annotators.count) annotator(s) (\(outcome.annotators.joined(separator: ", "))) from \(outcome.truthObjects) true object(s); manifest \(outcome.manifest)"
     )
-  }
-}
-
-/// The simulation behind `swath task simulate`.
-enum TaskSimulation {
-  static let labelSynonyms = ["shed": "building", "house": "building", "car": "vehicle", "truck": "vehicle"]
-
-  struct Outcome {
-    var files: Int
-    var annotators: [String]
-    var truthObjects: Int
-    var manifest: String
-  }
-
-  static func run(
-    task name: String, truth: String, out: String, profiles profileText: String?,
-    pixelAnnotators: Set<String>, invalidAnnotator: String?, seed: UInt64, in store: Store
-  ) throws -> Outcome {
-    let (task, image, chips, assigned) = try store.read {
-      db -> (TaskRecord, ImageRecord, [SwathStore.ChipRecord], [(Int64, String)]) in
-      let task = try TaskCatalog.find(name, in: db)
-      let image = try ImageRecord.fetchOne(db, key: task.imageId)!
-      let chips = try SwathStore.ChipRecord.filter(Column("task_id") == task.id!)
-        .order(Column("id")).fetchAll(db)
-      let assigned = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT a.chip_id, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id
-          WHERE c.task_id = ? ORDER BY a.annotator, c.id
-          """, arguments: [task.id!]
-      ).map { ($0["chip_id"] as Int64, $0["annotator"] as String) }
-      return (task, image, chips, assigned)
-    }
-    let annotators = Array(Set(assigned.map(\.1))).sorted()
-    guard !annotators.isEmpty else {
-      throw StoreError("task '\(name)' has no assignments (swath task assign \(name) --annotators …)")
-    }
-    guard let wkt = image.crsWkt, let transform = image.geotransform else {
-      throw StoreError("image '\(image.name)' has no georeference")
-    }
-    for annotator in pixelAnnotators.union(invalidAnnotator.map { [$0] } ?? [])
-    where !annotators.contains(annotator) {
-      throw StoreError("'\(annotator)' has no chip in task '\(name)'")
-    }
-    let profileNames =
-      profileText?.split(separator: ",").map(String.init)
-      ?? annotators.indices.map { $0 % 2 == 0 ? "careful" : "average" }
-    guard profileNames.count == annotators.count else {
-      throw StoreError(
-        "--profiles lists \(profileNames.count) profile(s) for \(annotators.count) annotator(s) (\(annotators.joined(separator: ",")))"
-      )
-    }
-    let profiles = try zip(annotators, profileNames).map { annotator, profile -> AnnotatorProfile in
-      switch profile {
-      case "careful": return .careful(annotator)
-      case "average": return .average(annotator)
-      case "weak": return .weak(annotator)
-      case "empty": return .empty(annotator)
-      default: throw StoreError("--profiles '\(profile)': expected careful, average, weak or empty")
-      }
-    }
-
-    let document = try GeoJSONReader.read(
-      contentsOf: URL(fileURLWithPath: truth),
-      options: ValidationOptions(labels: Set(task.labels), minArea: 0, parallelism: 1))
-    let truthFeatures = document.features.filter(\.isValid).map(\.feature)
-    guard !truthFeatures.isEmpty else {
-      throw StoreError(
-        "\(truth): no valid polygon with one of the task's labels (\(task.labels.joined(separator: ",")))")
-    }
-    // The image CRS is the working CRS: metres for the simulator, and the chips' own frame.
-    let crs = try WorkingCRS(definition: wkt)
-    let truthInImage = try truthFeatures.map { feature -> LabelFeature in
-      var moved = feature
-      moved.geometry = try crs.fromWGS84(feature.geometry)
-      return moved
-    }
-    let imageTransform = GeoTransform(transform)
-    let chipBoxes = Dictionary(
-      uniqueKeysWithValues: chips.map { chip -> (Int64, BoundingBox) in
-        let corners = [(0, 0), (chip.width, 0), (0, chip.height), (chip.width, chip.height)].map {
-          imageTransform.apply(
-            column: Double(chip.columnOffset + $0.0), row: Double(chip.rowOffset + $0.1))
-        }
-        return (
-          chip.id!,
-          BoundingBox(
-            minX: corners.map(\.x).min()!, minY: corners.map(\.y).min()!,
-            maxX: corners.map(\.x).max()!, maxY: corners.map(\.y).max()!)
-        )
-      })
-    let extent = chipBoxes.values.reduce(chipBoxes.values.first!) { $0.union($1) }
-
-    let outURL = URL(fileURLWithPath: out)
-    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-    var manifest = "annotator\tchip\tfile\tpixel\n"
-    var files = 0
-    for (index, profile) in profiles.enumerated() {
-      var random = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(index + 1))
-      // An annotation tool offers only the task's labels: the simulator's finer ones map back.
-      let drawn = PanelSimulator.annotate(
-        truth: truthInImage, profile: profile, grid: nil, extent: extent, rng: &random
-      ).map { feature in
-        var mapped = feature
-        if let label = feature.label, !task.labels.contains(label) {
-          mapped.label = labelSynonyms[label].flatMap { task.labels.contains($0) ? $0 : nil } ?? label
-        }
-        return mapped
-      }
-      let folder = outURL.appendingPathComponent(profile.name)
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-      var madeInvalid = false
-      for (chipId, annotator) in assigned where annotator == profile.name {
-        let chip = chips.first { $0.id == chipId }!
-        let box = chipBoxes[chipId]!
-        var features = drawn.filter { feature in
-          guard let center = feature.geometry.envelope?.center else { return false }
-          return box.minX <= center.x && center.x < box.maxX && box.minY <= center.y
-            && center.y < box.maxY
-        }
-        let pixel = pixelAnnotators.contains(annotator)
-        if pixel {
-          guard let inverse = GeoTransform(chip.geotransform).inverted() else {
-            throw StoreError("chip \(chip.chipKey) has a singular geotransform")
-          }
-          features = features.map { feature in
-            var moved = feature
-            moved.geometry = feature.geometry.mapPoints { point in
-              let pixel = inverse.apply(column: point.x, row: point.y)
-              return Point(pixel.x, pixel.y)
-            }
-            return moved
-          }
-        } else {
-          features = try features.map { feature in
-            var moved = feature
-            moved.geometry = try crs.toWGS84(feature.geometry)
-            return moved
-          }
-        }
-        if annotator == invalidAnnotator, !madeInvalid, let first = features.first,
-          let box = first.geometry.envelope
-        {
-          // A bow tie: the ring crosses itself, which the validator must refuse.
-          madeInvalid = true
-          var bowTie = first
-          bowTie.geometry = MultiPolygon(
-            Polygon(shell: [
-              Point(box.minX, box.minY), Point(box.maxX, box.maxY), Point(box.maxX, box.minY),
-              Point(box.minX, box.maxY), Point(box.minX, box.minY),
-            ]))
-          features.append(bowTie)
-        }
-        let file = folder.appendingPathComponent("\(chip.chipKey).geojson")
-        try GeoJSONWriter.featureCollection(
-          features: features, foreignMembers: ["annotator": .string(annotator)],
-          decimals: pixel ? 3 : 9
-        ).write(to: file)
-        manifest += "\(annotator)\t\(chip.chipKey)\t\(file.path)\t\(pixel ? 1 : 0)\n"
-        files += 1
-      }
-    }
-    let manifestURL = outURL.appendingPathComponent("manifest.tsv")
-    try Data(manifest.utf8).write(to: manifestURL)
-    return Outcome(
-      files: files, annotators: annotators, truthObjects: truthFeatures.count,
-      manifest: manifestURL.path)
   }
 }

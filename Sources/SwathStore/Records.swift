@@ -1,20 +1,12 @@
 import Foundation
-import GRDB
 
-/// Rows use snake_case columns; Swift properties are camelCase.
-public protocol StoreRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {}
-
-extension StoreRecord {
-  public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy {
-    .convertFromSnakeCase
-  }
-  public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy {
-    .convertToSnakeCase
-  }
+/// A row of the project store: a plain value that every backend reads and writes the same way.
+/// `id` is nil until the row is inserted; the store sets it.
+public protocol StoreRecord: Codable, Sendable, Hashable {
+  var id: Int64? { get set }
 }
 
 public struct ImageRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "images"
   public var id: Int64?
   public var name: String
   public var path: String
@@ -30,16 +22,34 @@ public struct ImageRecord: StoreRecord, Identifiable {
   public var footprint: String?
   public var addedAt: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, name: String, path: String, sha256: String, sizeBytes: Int64, width: Int, height: Int,
+    bands: Int, dataType: String, crsWkt: String?, epsg: Int?, geotransform: [Double]?, footprint: String?,
+    addedAt: String
+  ) {
+    self.id = id
+    self.name = name
+    self.path = path
+    self.sha256 = sha256
+    self.sizeBytes = sizeBytes
+    self.width = width
+    self.height = height
+    self.bands = bands
+    self.dataType = dataType
+    self.crsWkt = crsWkt
+    self.epsg = epsg
+    self.geotransform = geotransform
+    self.footprint = footprint
+    self.addedAt = addedAt
+  }
 }
 
-public enum TaskState: String, Codable, Sendable {
+public enum TaskState: String, Codable, Sendable, CaseIterable {
   case open
   case closed
 }
 
 public struct TaskRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "tasks"
   public var id: Int64?
   public var name: String
   public var imageId: Int64
@@ -55,11 +65,29 @@ public struct TaskRecord: StoreRecord, Identifiable {
   public var createdAt: String
   public var closedAt: String?
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, name: String, imageId: Int64, region: String, labels: [String], chipSize: Int,
+    overlap: Int, replicas: Int, iou: Double, quorum: Double, state: TaskState, chipDirectory: String,
+    createdAt: String, closedAt: String?
+  ) {
+    self.id = id
+    self.name = name
+    self.imageId = imageId
+    self.region = region
+    self.labels = labels
+    self.chipSize = chipSize
+    self.overlap = overlap
+    self.replicas = replicas
+    self.iou = iou
+    self.quorum = quorum
+    self.state = state
+    self.chipDirectory = chipDirectory
+    self.createdAt = createdAt
+    self.closedAt = closedAt
+  }
 }
 
 public struct ChipRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "chips"
   public var id: Int64?
   public var taskId: Int64
   public var chipKey: String
@@ -76,26 +104,53 @@ public struct ChipRecord: StoreRecord, Identifiable {
   public var validFraction: Double
   public var path: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, taskId: Int64, chipKey: String, columnOffset: Int, rowOffset: Int, width: Int,
+    height: Int, geotransform: [Double], footprint: String, minLon: Double, minLat: Double, maxLon: Double,
+    maxLat: Double, validFraction: Double, path: String
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipKey = chipKey
+    self.columnOffset = columnOffset
+    self.rowOffset = rowOffset
+    self.width = width
+    self.height = height
+    self.geotransform = geotransform
+    self.footprint = footprint
+    self.minLon = minLon
+    self.minLat = minLat
+    self.maxLon = maxLon
+    self.maxLat = maxLat
+    self.validFraction = validFraction
+    self.path = path
+  }
 }
 
-public enum AssignmentState: String, Codable, Sendable {
+public enum AssignmentState: String, Codable, Sendable, CaseIterable {
   case pending
   case submitted
 }
 
 public struct AssignmentRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "assignments"
   public var id: Int64?
   public var chipId: Int64
   public var annotator: String
   public var state: AssignmentState
   public var assignedAt: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, chipId: Int64, annotator: String, state: AssignmentState, assignedAt: String
+  ) {
+    self.id = id
+    self.chipId = chipId
+    self.annotator = annotator
+    self.state = state
+    self.assignedAt = assignedAt
+  }
 }
 
-public enum SubmissionStatus: String, Codable, Sendable {
+public enum SubmissionStatus: String, Codable, Sendable, CaseIterable {
   /// Stored, not yet validated: what a process killed mid-submit leaves behind.
   case received
   case accepted
@@ -104,7 +159,6 @@ public enum SubmissionStatus: String, Codable, Sendable {
 }
 
 public struct SubmissionRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "submissions"
   public var id: Int64?
   public var taskId: Int64
   public var chipId: Int64?
@@ -122,11 +176,32 @@ public struct SubmissionRecord: StoreRecord, Identifiable {
   public var sourceId: Int64?
   public var finalisedAt: String?
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, taskId: Int64, chipId: Int64?, requestedChip: String?, annotator: String,
+    fileName: String, pixelCoordinates: Bool, raw: Data, receivedAt: String, receiverPid: Int32?,
+    status: SubmissionStatus, report: String?, reason: String?, supersedes: Int64?, sourceId: Int64?,
+    finalisedAt: String?
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.requestedChip = requestedChip
+    self.annotator = annotator
+    self.fileName = fileName
+    self.pixelCoordinates = pixelCoordinates
+    self.raw = raw
+    self.receivedAt = receivedAt
+    self.receiverPid = receiverPid
+    self.status = status
+    self.report = report
+    self.reason = reason
+    self.supersedes = supersedes
+    self.sourceId = sourceId
+    self.finalisedAt = finalisedAt
+  }
 }
 
 public struct SubmissionFeatureRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "submission_features"
   public var id: Int64?
   public var submissionId: Int64
   public var featureIndex: Int
@@ -134,11 +209,19 @@ public struct SubmissionFeatureRecord: StoreRecord, Identifiable {
   public var shape: String
   public var geometry: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, submissionId: Int64, featureIndex: Int, label: String?, shape: String, geometry: String
+  ) {
+    self.id = id
+    self.submissionId = submissionId
+    self.featureIndex = featureIndex
+    self.label = label
+    self.shape = shape
+    self.geometry = geometry
+  }
 }
 
 public struct ConsensusRunRecord: StoreRecord, Identifiable {
-  public static let databaseTableName = "consensus_runs"
   public var id: Int64?
   public var taskId: Int64
   public var parameters: String
@@ -148,11 +231,22 @@ public struct ConsensusRunRecord: StoreRecord, Identifiable {
   public var result: String
   public var report: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+  public init(
+    id: Int64? = nil, taskId: Int64, parameters: String, runAt: String, submissionCount: Int,
+    objectCount: Int, result: String, report: String
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.parameters = parameters
+    self.runAt = runAt
+    self.submissionCount = submissionCount
+    self.objectCount = objectCount
+    self.result = result
+    self.report = report
+  }
 }
 
 public struct AuditEntry: StoreRecord, Identifiable {
-  public static let databaseTableName = "audit_log"
   public var id: Int64?
   public var at: String
   public var actor: String
@@ -160,14 +254,14 @@ public struct AuditEntry: StoreRecord, Identifiable {
   public var action: String
   public var detail: String
 
-  public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
-extension Database {
-  /// Records a change in the audit log, inside the caller's transaction.
-  public func audit(actor: String, command: String, action: String, detail: String) throws {
-    var entry = AuditEntry(
-      id: nil, at: Clock.now(), actor: actor, command: command, action: action, detail: detail)
-    try entry.insert(self)
+  public init(
+    id: Int64? = nil, at: String, actor: String, command: String, action: String, detail: String
+  ) {
+    self.id = id
+    self.at = at
+    self.actor = actor
+    self.command = command
+    self.action = action
+    self.detail = detail
   }
 }

@@ -1,15 +1,18 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathStoreSQLite
 
 @Suite struct MigrationTests {
   @Test func storeFromFirstMigrationOpensMigratedWithDataKept() throws {
-    let workspace = try TestSupportPaths.temporaryWorkspace()
-    defer { try? FileManager.default.removeItem(at: workspace) }
+    let folder = try TestSupport.temporaryDirectory("swath-store")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("swath.sqlite").path
     do {
-      let old = try Store(workspace: workspace, migrateUpTo: Schema.migrations[0])
+      let old = try SQLiteStore(path: path, migrateUpTo: SQLiteStore.migrations[0])
       try old.pool.write { db in
         try db.execute(
           sql: """
@@ -23,27 +26,18 @@ import Testing
       }
       let tables = try old.pool.read { db in try db.tableExists("consensus_runs") }
       #expect(!tables)
+      #expect(try old.appliedMigrations() == [SQLiteStore.migrations[0]])
     }
-    let store = try Store.open(workspace: workspace)
-    let applied = try store.read { db in try Schema.migrator.appliedIdentifiers(db) }
-    #expect(applied == Set(Schema.migrations))
-    let task = try store.read { db in try TaskCatalog.find("roofs", in: db) }
+    let store = try SQLiteStore(path: path)
+    #expect(try store.appliedMigrations() == SQLiteStore.migrations)
+    let task = try #require(try store.read { store in try store.task(named: "roofs") })
     #expect(task.labels == ["building"])
     #expect(task.state == .open)
-    let hasRuns = try store.read { db in try db.tableExists("consensus_runs") }
+    let hasRuns = try store.pool.read { db in try db.tableExists("consensus_runs") }
     #expect(hasRuns)
-    let journal = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+    let journal = try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
     #expect(journal == "wal")
-    let foreignKeys = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+    let foreignKeys = try store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
     #expect(foreignKeys == 1)
-  }
-}
-
-enum TestSupportPaths {
-  static func temporaryWorkspace() throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("swath-store-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
   }
 }

@@ -24,18 +24,40 @@ public enum TestSupport {
   public static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
 
   /// The `swath` executable built beside the test bundle.
-  public static var swathBinary: URL {
+  public static var swathBinary: URL { builtExecutable("swath") }
+
+  /// An executable of this package built beside the test bundle.
+  public static func builtExecutable(_ name: String) -> URL {
     let bundleDirectory = Bundle.main.bundleURL
-    var candidates = [bundleDirectory.appendingPathComponent("swath")]
+    var candidates = [bundleDirectory.appendingPathComponent(name)]
     if let argument0 = CommandLine.arguments.first {
       candidates.append(
-        URL(fileURLWithPath: argument0).deletingLastPathComponent().appendingPathComponent("swath"))
+        URL(fileURLWithPath: argument0).deletingLastPathComponent().appendingPathComponent(name))
     }
     for configuration in ["debug", "release"] {
-      candidates.append(packageRoot.appendingPathComponent(".build/\(configuration)/swath"))
+      candidates.append(packageRoot.appendingPathComponent(".build/\(configuration)/\(name)"))
     }
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
       ?? candidates[0]
+  }
+
+  /// Waits until a process is stopped (SIGSTOP): a state, observed in /proc, not a guessed time.
+  /// Returns false when it exited instead, or did not stop within `limit` seconds.
+  public static func waitUntilStopped(_ process: Process, limit: Double = 120) -> Bool {
+    let deadline = Date().addingTimeInterval(limit)
+    let statPath = "/proc/\(process.processIdentifier)/stat"
+    while Date() < deadline {
+      guard process.isRunning else { return false }
+      // The state is the field after the parenthesised command name.
+      if let stat = try? String(contentsOfFile: statPath, encoding: .utf8),
+        let close = stat.lastIndex(of: ")"),
+        stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
+      {
+        return true
+      }
+      usleep(2_000)
+    }
+    return false
   }
 
   public struct ProcessResult: Sendable {

@@ -1,16 +1,18 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 /// The store's side of consensus: which annotators count where, and chip seams.
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
 struct ConsensusTests {
-  func latestObjects(_ store: Store) throws -> [Export.Object] {
+  func latestObjects(_ store: Workspace) throws -> [Export.Object] {
     let run = try #require(
-      try store.read { db in try ConsensusRunRecord.order(Column("id").desc).fetchOne(db) })
+      try store.sql { db in try ConsensusRunRecord.order(Column("id").desc).fetchOne(db) })
     return try Export.parseResult(run.result)
   }
 
@@ -24,7 +26,7 @@ struct ConsensusTests {
     defer { task.remove() }
     let chip = "r0001_c0001"
     let chipId = try task.chip(chip).id!
-    let assigned = try task.store.read { db in
+    let assigned = try task.store.sql { db in
       try String.fetchAll(
         db, sql: "SELECT annotator FROM assignments WHERE chip_id = ? ORDER BY annotator",
         arguments: [chipId])

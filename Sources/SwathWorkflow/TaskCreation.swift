@@ -1,7 +1,8 @@
 import Foundation
-import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
+import SwathSupport
 import SwathTiling
 
 /// `swath task create`: the tiling engine cuts the region into a temporary folder of the
@@ -17,37 +18,38 @@ public enum TaskCreation {
     public var warnings: [String]
   }
 
-  public static func create(
-    _ parameters: TaskParameters, in store: Store, command: String,
-    warn: (String) -> Void = { _ in }
+  fileprivate static func create(
+    _ parameters: TaskParameters, in workspace: Workspace, by caller: Caller,
+    progress: any ProgressReporter, warn: (String) -> Void
   ) throws -> Outcome {
+    let store = workspace.store
     try parameters.validate()
     let region: ChipRegion?
     do {
       // `all`: the whole image.
       region = parameters.region == "all" ? nil : try ChipRegion.parse(parameters.region)
     } catch let error as ChipError {
-      throw StoreError(error.message)
+      throw WorkflowError(error.message)
     }
-    let image = try store.read { db in
-      if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
-        throw StoreError("a task named '\(parameters.name)' already exists")
+    let image = try store.read { store in
+      if try store.task(named: parameters.name) != nil {
+        throw WorkflowError("a task named '\(parameters.name)' already exists", kind: .conflict)
       }
-      return try ImageCatalog.find(parameters.imageName, in: db)
+      return try store.requireImage(named: parameters.imageName)
     }
     guard image.crsWkt != nil, image.geotransform != nil else {
-      throw StoreError(
+      throw WorkflowError(
         "image '\(image.name)' has no CRS or geotransform; a task needs a georeferenced image")
     }
     // Chips must come from the very file that was registered.
     let checksum = try ImageCatalog.sha256(fileAt: image.path)
     guard checksum == image.sha256 else {
-      throw StoreError(
+      throw WorkflowError(
         "\(image.path) changed since it was registered as '\(image.name)' (sha256 differs); register it again under a new name"
       )
     }
 
-    let chipsRoot = store.chipsDirectory
+    let chipsRoot = workspace.chipsDirectory
     try FileManager.default.createDirectory(at: chipsRoot, withIntermediateDirectories: true)
     removeAbandonedTemporaries(in: chipsRoot)
     let pid = ProcessInfo.processInfo.processIdentifier
@@ -61,18 +63,19 @@ public enum TaskCreation {
       try options.setOverlap(parameters.overlap)
       index = try Chipper.run(
         imagePath: image.path, outputDirectory: temporary.path, options: options, warn: warn)
+      _ = progress
     } catch let error as ChipError {
-      throw StoreError(error.message)
+      throw WorkflowError(error.message)
     }
     guard !index.chips.isEmpty else {
-      throw StoreError(
+      throw WorkflowError(
         "region '\(parameters.region)' holds no chip with valid pixels in image '\(image.name)'")
     }
     let relativeDirectory = "chips/\(parameters.name)"
     var chips: [NewChip] = []
     for chip in index.chips {
       guard let transform = chip.geoTransform, let footprint = chip.footprint else {
-        throw StoreError("chip \(chip.id) came out without a georeference")
+        throw WorkflowError("chip \(chip.id) came out without a georeference")
       }
       chips.append(
         NewChip(
@@ -81,14 +84,14 @@ public enum TaskCreation {
           footprint: footprint.map { Point($0[0], $0[1]) }, validFraction: chip.validFraction,
           path: "\(relativeDirectory)/\(chip.path)"))
     }
-    let final = store.workspace.appendingPathComponent(relativeDirectory, isDirectory: true)
-    let task = try store.write { db -> TaskRecord in
-      if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
-        throw StoreError("a task named '\(parameters.name)' already exists")
+    let final = workspace.folder.appendingPathComponent(relativeDirectory, isDirectory: true)
+    let task = try store.write { store -> TaskRecord in
+      if try store.task(named: parameters.name) != nil {
+        throw WorkflowError("a task named '\(parameters.name)' already exists", kind: .conflict)
       }
       // Holding the write lock, a task folder without a task row can only be the leftover of a
       // run killed between its rename and its commit.
-      let recorded = Set(try String.fetchAll(db, sql: "SELECT name FROM tasks"))
+      let recorded = Set(try store.tasks().map(\.name))
       for entry in (try? FileManager.default.contentsOfDirectory(atPath: chipsRoot.path)) ?? []
       where !entry.hasPrefix(".") && !recorded.contains(entry) {
         try FileManager.default.removeItem(at: chipsRoot.appendingPathComponent(entry))
@@ -96,8 +99,7 @@ public enum TaskCreation {
       try FileManager.default.moveItem(at: temporary, to: final)
       do {
         return try TaskCatalog.insert(
-          parameters, chips: chips, chipDirectory: relativeDirectory, actor: Actor.currentUser,
-          command: command, in: db)
+          parameters, chips: chips, chipDirectory: relativeDirectory, by: caller, in: store)
       } catch {
         try? FileManager.default.moveItem(at: final, to: temporary)
         throw error
@@ -118,5 +120,16 @@ public enum TaskCreation {
         try? FileManager.default.removeItem(at: chipsRoot.appendingPathComponent(entry))
       }
     }
+  }
+}
+
+extension Workspace {
+  /// Cuts a region of a registered image into chips and records them as a task: nothing is
+  /// recorded until the tiling engine has finished, and then all of it in one transaction.
+  public func createTask(
+    _ parameters: TaskParameters, by caller: Caller,
+    progress: any ProgressReporter = SilentProgress(), warn: (String) -> Void = { _ in }
+  ) throws -> TaskCreation.Outcome {
+    try TaskCreation.create(parameters, in: self, by: caller, progress: progress, warn: warn)
   }
 }

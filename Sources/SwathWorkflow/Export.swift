@@ -1,8 +1,8 @@
 import CGDAL
 import Foundation
-import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 
 /// `swath export`: the latest consensus layer through GDAL's vector drivers.
 public enum Export {
@@ -30,7 +30,7 @@ public enum Export {
     public static func resolve(_ option: String?, out: String) throws -> Format {
       if let option {
         guard let format = Format(rawValue: option.lowercased()) else {
-          throw StoreError("--format '\(option)': expected geojson, gpkg or fgb")
+          throw WorkflowError("--format '\(option)': expected geojson, gpkg or fgb")
         }
         return format
       }
@@ -55,18 +55,16 @@ public enum Export {
     var properties: [String: JSONAny]
   }
 
-  public static func run(
+  static func run(
     task name: String, out: String, format: Format, crs: String, includeRejected: Bool,
-    in store: Store
+    in store: any ProjectStore
   ) throws -> Outcome {
-    let (task, image, run) = try store.read { db -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
-      let task = try TaskCatalog.find(name, in: db)
-      let image = try ImageRecord.fetchOne(db, key: task.imageId)!
-      guard
-        let run = try ConsensusRunRecord.filter(Column("task_id") == task.id!)
-          .order(Column("id").desc).fetchOne(db)
-      else {
-        throw StoreError("task '\(name)' has no consensus run yet (swath consensus \(name))")
+    let (task, image, run) = try store.read { store -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
+      let task = try store.requireTask(named: name)
+      let image = try store.requireImage(of: task)
+      guard let run = try store.latestConsensusRun(ofTask: task.id!) else {
+        throw WorkflowError(
+          "task '\(name)' has no consensus run yet (swath consensus \(name))", kind: .conflict)
       }
       return (task, image, run)
     }
@@ -77,11 +75,11 @@ public enum Export {
       target = SpatialReference.wgs84()
       crsName = "EPSG:4326"
     case "image":
-      guard let wkt = image.crsWkt else { throw StoreError("image '\(image.name)' has no CRS") }
+      guard let wkt = image.crsWkt else { throw WorkflowError("image '\(image.name)' has no CRS") }
       target = try SpatialReference(definition: wkt)
       crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
     default:
-      throw StoreError("--crs '\(crs)': expected EPSG:4326 or image")
+      throw WorkflowError("--crs '\(crs)': expected EPSG:4326 or image")
     }
     var objects = try parseResult(run.result)
     if !includeRejected {
@@ -96,14 +94,14 @@ public enum Export {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
       isDirectory.boolValue
-    else { throw StoreError("--out \(out): folder \(folder.path) does not exist") }
+    else { throw WorkflowError("--out \(out): folder \(folder.path) does not exist") }
     if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDirectory),
       isDirectory.boolValue
     {
-      throw StoreError("--out \(out) is a folder")
+      throw WorkflowError("--out \(out) is a folder")
     }
     guard access(folder.path, W_OK) == 0 else {
-      throw StoreError("--out \(out): folder \(folder.path) is not writable")
+      throw WorkflowError("--out \(out): folder \(folder.path) is not writable")
     }
     // Same folder, so the final rename is atomic; the driver wants the format's extension.
     let temporary = folder.appendingPathComponent(
@@ -122,7 +120,7 @@ public enum Export {
         objects, to: temporary.path, format: format, layerName: task.name, reference: target,
         transform: transform, metadata: metadata)
       if rename(temporary.path, outURL.path) != 0 {
-        throw StoreError(
+        throw WorkflowError(
           "cannot rename \(temporary.path) to \(outURL.path): \(String(cString: strerror(errno)))")
       }
     } catch {
@@ -141,11 +139,11 @@ public enum Export {
       var features: [Feature]
     }
     guard let collection = try? JSONDecoder().decode(Collection.self, from: Data(text.utf8)) else {
-      throw StoreError("the stored consensus result is not a GeoJSON FeatureCollection")
+      throw WorkflowError("the stored consensus result is not a GeoJSON FeatureCollection")
     }
     return try collection.features.map { feature in
       guard let geometry = GeoJSONText.multiPolygon(feature.geometry.jsonText) else {
-        throw StoreError("a stored consensus object has no polygonal geometry")
+        throw WorkflowError("a stored consensus object has no polygonal geometry")
       }
       return Object(geometry: geometry, properties: feature.properties ?? [:])
     }
@@ -184,10 +182,10 @@ public enum Export {
     GDAL.initialize()
     GDAL.resetError()
     guard let driver = GDALGetDriverByName(format.driver) else {
-      throw StoreError("GDAL has no \(format.driver) driver")
+      throw WorkflowError("GDAL has no \(format.driver) driver")
     }
     guard let dataset = GDALCreate(driver, path, 0, 0, 0, GDT_Unknown, nil) else {
-      throw StoreError(GDALError.last("cannot create \(path)").message)
+      throw WorkflowError(GDALError.last("cannot create \(path)").message)
     }
     var closed = false
     defer { if !closed { GDALClose(dataset) } }
@@ -211,7 +209,7 @@ public enum Export {
       guard
         let layer = GDALDatasetCreateLayer(
           dataset, layerName, reference.handle, wkbMultiPolygon, options)
-      else { throw StoreError(GDALError.last("cannot create layer in \(path)").message) }
+      else { throw WorkflowError(GDALError.last("cannot create layer in \(path)").message) }
       return layer
     }
     let columns = fields(objects)
@@ -221,7 +219,7 @@ public enum Export {
       // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
       if column.json, column.type == OFTString { OGR_Fld_SetSubType(definition, OFSTJSON) }
       guard OGR_L_CreateField(layer, definition, 1) == OGRERR_NONE else {
-        throw StoreError(GDALError.last("cannot create field \(column.name)").message)
+        throw WorkflowError(GDALError.last("cannot create field \(column.name)").message)
       }
     }
     // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
@@ -233,7 +231,7 @@ public enum Export {
     _ = GDALDatasetStartTransaction(dataset, 0)
     for object in objects {
       guard let feature = OGR_F_Create(definition) else {
-        throw StoreError("cannot allocate an OGR feature")
+        throw WorkflowError("cannot allocate an OGR feature")
       }
       defer { OGR_F_Destroy(feature) }
       for (index, column) in columns.enumerated() {
@@ -258,23 +256,23 @@ public enum Export {
       }
       let multi = MultiPolygon(geometry.polygons)
       guard let handle = OGR_G_CreateGeometryFromJson(multiPolygonJSON(multi)) else {
-        throw StoreError(GDALError.last("cannot build an OGR geometry").message)
+        throw WorkflowError(GDALError.last("cannot build an OGR geometry").message)
       }
       OGR_G_AssignSpatialReference(handle, reference.handle)
       OGR_F_SetGeometryDirectly(feature, handle)
       guard OGR_L_CreateFeature(layer, feature) == OGRERR_NONE else {
-        throw StoreError(GDALError.last("cannot write a feature to \(path)").message)
+        throw WorkflowError(GDALError.last("cannot write a feature to \(path)").message)
       }
     }
     guard GDALDatasetCommitTransaction(dataset) == OGRERR_NONE || format != .gpkg else {
-      throw StoreError(GDALError.last("cannot commit \(path)").message)
+      throw WorkflowError(GDALError.last("cannot commit \(path)").message)
     }
     closed = true
     GDAL.resetError()
     GDALClose(dataset)
     let message = GDAL.lastErrorMessage()
     if !message.isEmpty, CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
-      throw StoreError("writing \(path): \(message)")
+      throw WorkflowError("writing \(path): \(message)")
     }
   }
 
@@ -284,5 +282,15 @@ public enum Export {
     // Always a MultiPolygon, so every layer has one geometry type.
     let polygon = text.dropFirst("{\"type\":\"Polygon\",\"coordinates\":".count).dropLast()
     return "{\"type\":\"MultiPolygon\",\"coordinates\":[\(polygon)]}"
+  }
+}
+
+extension Workspace {
+  /// Writes a task's latest consensus layer through GDAL's vector drivers, atomically.
+  public func export(
+    task: String, out: String, format: Export.Format, crs: String, includeRejected: Bool
+  ) throws -> Export.Outcome {
+    try Export.run(
+      task: task, out: out, format: format, crs: crs, includeRejected: includeRejected, in: store)
   }
 }

@@ -1,20 +1,20 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
-/// Starts `swath` and kills it with SIGKILL after `delay` seconds (if still running).
-func runAndKill(
-  _ arguments: [String], workspace: URL, after delay: Double, environment extra: [String: String] = [:]
-) throws -> Int32 {
+/// Starts `swath` and kills it with SIGKILL after `delay` seconds (if still running): a kill at a
+/// random moment, whatever the process is doing then.
+func runAndKill(_ arguments: [String], workspace: URL, after delay: Double) throws -> Int32 {
   let process = Process()
   process.executableURL = TestSupport.swathBinary
   process.arguments = arguments
   var environment = ProcessInfo.processInfo.environment
   environment["SWATH_WORKSPACE"] = workspace.path
-  for (key, value) in extra { environment[key] = value }
   process.environment = environment
   process.standardOutput = FileHandle.nullDevice
   process.standardError = FileHandle.nullDevice
@@ -26,8 +26,8 @@ func runAndKill(
 }
 
 /// Invariants a store must keep whatever happened to the processes that wrote it.
-func checkConsistency(_ store: Store) throws {
-  try store.read { db in
+func checkConsistency(_ store: Workspace) throws {
+  try store.sql { db in
     #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
     #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
     let orphanAssignments = try Int.fetchOne(
@@ -61,7 +61,7 @@ struct RobustnessTests {
     defer { task.remove() }
     // One chip of each annotator, and a file for it.
     let jobs: [(annotator: String, chip: String, file: URL)] = try annotators.map { annotator in
-      let chip = try task.store.read { db in
+      let chip = try task.store.sql { db in
         try String.fetchOne(
           db,
           sql:
@@ -91,7 +91,7 @@ struct RobustnessTests {
     #expect(rows.count == 8)
     #expect(rows.allSatisfy { $0.status == .accepted })
     #expect(Set(rows.map(\.annotator)) == Set(annotators))
-    let features = try task.store.read { db in try SubmissionFeatureRecord.fetchCount(db) }
+    let features = try task.store.sql { db in try SubmissionFeatureRecord.fetchCount(db) }
     #expect(features == 8)
     try checkConsistency(task.store)
   }
@@ -111,12 +111,17 @@ struct RobustnessTests {
         workspace: task.url, after: Double.random(in: 0.05...0.8, using: &generator))
       try checkConsistency(task.store)
     }
-    // Kills that surely fall between storing the raw file and finalising it.
+    // Kills exactly between storing the raw file and finalising it: the fault runner stops
+    // itself there, and is killed once it is seen stopped.
     for chip in ["r0003_c0001", "r0003_c0002", "r0003_c0003"] {
-      let status = try runAndKill(
-        ["submit", "roofs", file.path, "--annotator", "ana", "--chip", chip, "--pixel"],
-        workspace: task.url, after: 2, environment: ["SWATH_TEST_PAUSE_AFTER_RECEIVE": "30"])
-      #expect(status == SIGKILL)
+      let process = Process()
+      process.executableURL = TestSupport.builtExecutable("swath-fault-runner")
+      process.arguments = ["stop-after-receive", task.url.path, "roofs", "ana", file.path, chip]
+      try process.run()
+      #expect(TestSupport.waitUntilStopped(process))
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == SIGKILL)
       try checkConsistency(task.store)
       // Left `received`, bytes intact (the next submit finishes the previous one first).
       let waiting = try task.submissions().filter { $0.status == .received }
@@ -161,13 +166,13 @@ struct RobustnessTests {
     ])
     #expect(finished.status == 0, "\(finished.stderr)")
     try checkConsistency(store)
-    let tasks = try store.read { db in try TaskRecord.fetchAll(db) }
+    let tasks = try store.sql { db in try TaskRecord.fetchAll(db) }
     #expect(tasks.contains { $0.name == "final" })
     let folders = try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path)
     // Every folder left is a recorded task's: killed runs' temporaries and orphans are gone.
     #expect(Set(folders) == Set(tasks.map(\.name)), "\(folders)")
     for task in tasks {
-      let chips = try store.read { db in
+      let chips = try store.sql { db in
         try SwathStore.ChipRecord.filter(Column("task_id") == task.id!).fetchAll(db)
       }
       #expect(chips.count == 64)
@@ -197,16 +202,16 @@ struct RobustnessTests {
         ["consensus", "roofs"], workspace: task.url,
         after: Double.random(in: 0.05...1.2, using: &generator))
       try checkConsistency(task.store)
-      for run in try task.store.read({ db in try ConsensusRunRecord.fetchAll(db) }) {
+      for run in try task.store.sql({ db in try ConsensusRunRecord.fetchAll(db) }) {
         #expect(try Export.parseResult(run.result).count >= run.objectCount)
         #expect((try? JSONSerialization.jsonObject(with: Data(run.report.utf8))) != nil)
       }
     }
     let finished = try task.run(["consensus", "roofs"])
     #expect(finished.stdout.contains("6 object(s) agreed"), "\(finished.stdout)")
-    let runs = try task.store.read { db in try ConsensusRunRecord.fetchAll(db) }
+    let runs = try task.store.sql { db in try ConsensusRunRecord.fetchAll(db) }
     #expect(runs.last?.objectCount == 6)
-    let audit = try task.store.read { db in
+    let audit = try task.store.sql { db in
       try AuditEntry.filter(Column("action") == "consensus.run").fetchCount(db)
     }
     #expect(audit == runs.count)

@@ -1,17 +1,19 @@
 import Foundation
+import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 import SwathTestSupport
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 /// Workspaces for store tests, built through the store's own API.
 enum Fixtures {
   static let landsat = "landsat7_rgb_uint8_utm18n_nodata0.tif"
 
-  static func workspace() throws -> (url: URL, store: Store) {
+  static func workspace() throws -> (url: URL, store: Workspace) {
     let url = try TestSupport.temporaryDirectory("swath-store")
-    let (store, created) = try Store.initialize(at: url)
+    let (store, created) = try Workspace.initialize(at: url, by: .test)
     precondition(created)
     return (url, store)
   }
@@ -20,12 +22,12 @@ enum Fixtures {
   /// engine: enough for tests of assignment and storage that do not depend on chip pixels.
   @discardableResult
   static func seedTask(
-    _ store: Store, image imageFile: String = landsat, name: String = "roofs", chipSize: Int = 200,
+    _ store: Workspace, image imageFile: String = landsat, name: String = "roofs", chipSize: Int = 200,
     replicas: Int = 3, labels: [String] = ["building", "vehicle"]
   ) throws -> TaskRecord {
     let inspection = try ImageCatalog.inspect(path: TestSupport.image(imageFile).path)
     let imageName = "img-\(name)"
-    try ImageCatalog.register(inspection, name: imageName, in: store, command: "test")
+    try store.registerImage(inspection, name: imageName, by: .test)
     let transform = GeoTransform(inspection.geotransform!)
     let reference = try SpatialReference(definition: inspection.crsWkt!)
     var chips: [NewChip] = []
@@ -51,10 +53,9 @@ enum Fixtures {
     let parameters = TaskParameters(
       name: name, imageName: imageName, region: "all", labels: labels, chipSize: chipSize,
       overlap: 0, replicas: replicas)
-    return try store.write { db in
+    return try store.store.write { transaction in
       try TaskCatalog.insert(
-        parameters, chips: chips, chipDirectory: "chips/\(name)", actor: "test", command: "test",
-        in: db)
+        parameters, chips: chips, chipDirectory: "chips/\(name)", by: .test, in: transaction)
     }
   }
 
@@ -62,5 +63,21 @@ enum Fixtures {
     let url = directory.appendingPathComponent(name)
     try Data(text.utf8).write(to: url)
     return url
+  }
+}
+
+extension Caller {
+  static let test = Caller(name: "test", command: "test")
+}
+
+extension Workspace {
+  /// The SQLite file read directly, to check stored rows independently of the store's API.
+  func sql<T>(_ body: (Database) throws -> T) throws -> T {
+    try DatabaseQueue(path: folder.appendingPathComponent(Workspace.storeFileName).path).read(body)
+  }
+
+  /// Changes rows behind the store's back, as a fault or an older Swath would.
+  func sqlWrite<T>(_ body: (Database) throws -> T) throws -> T {
+    try DatabaseQueue(path: folder.appendingPathComponent(Workspace.storeFileName).path).write(body)
   }
 }

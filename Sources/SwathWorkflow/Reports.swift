@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SwathStore
 
 /// A GeoJSON Polygon as stored in the footprint columns.
 public struct PolygonGeometry: Codable, Sendable, Hashable {
@@ -82,58 +82,36 @@ public struct StatusReport: Codable, Sendable {
   }
 }
 
-public enum Reports {
-  public static func queue(annotator: String, task: String?, in store: Store) throws -> QueueReport {
+extension Workspace {
+  /// An annotator's pending chips in open tasks (optionally one task).
+  public func queue(annotator: String, task: String?) throws -> QueueReport {
     try Assignments.validateAnnotator(annotator)
-    return try store.read { db in
-      var sql = """
-        SELECT t.name AS task, t.labels, c.chip_key, c.path, c.column_offset, c.row_offset,
-               c.width, c.height, c.valid_fraction, c.footprint, a.assigned_at
-        FROM assignments a JOIN chips c ON c.id = a.chip_id JOIN tasks t ON t.id = c.task_id
-        WHERE a.annotator = ? AND a.state = 'pending' AND t.state = 'open'
-        """
-      var arguments: StatementArguments = [annotator]
-      if let task {
-        _ = try TaskCatalog.find(task, in: db)
-        sql += " AND t.name = ?"
-        arguments += [task]
-      }
-      sql += " ORDER BY t.name, c.id"
-      let items = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> QueueItem in
-        let labelsText: String = row["labels"]
-        let labels = (try? JSONDecoder().decode([String].self, from: Data(labelsText.utf8))) ?? []
-        let relative: String = row["path"]
+    return try store.read { store in
+      let taskId = try task.map { try store.requireTask(named: $0).id! }
+      let items = try store.queue(annotator: annotator, taskId: taskId).map { entry -> QueueItem in
+        let chip = entry.chip
         return QueueItem(
-          task: row["task"], chip: row["chip_key"],
-          png: store.workspace.appendingPathComponent(relative).path,
+          task: entry.task.name, chip: chip.chipKey,
+          png: folder.appendingPathComponent(chip.path).path,
           window: PixelWindow(
-            column: row["column_offset"], row: row["row_offset"], width: row["width"],
-            height: row["height"]),
-          validFraction: row["valid_fraction"],
-          footprint: PolygonGeometry.decode(row["footprint"])
+            column: chip.columnOffset, row: chip.rowOffset, width: chip.width, height: chip.height),
+          validFraction: chip.validFraction,
+          footprint: PolygonGeometry.decode(chip.footprint)
             ?? PolygonGeometry(type: "Polygon", coordinates: []),
-          labels: labels, assignedAt: row["assigned_at"])
+          labels: entry.task.labels, assignedAt: entry.assignment.assignedAt)
       }
       return QueueReport(annotator: annotator, pending: items)
     }
   }
 
-  public static func status(task name: String, in store: Store) throws -> StatusReport {
-    try store.read { db in
-      let task = try TaskCatalog.find(name, in: db)
+  /// A task's progress per chip and per annotator.
+  public func status(task name: String) throws -> StatusReport {
+    try store.read { store in
+      let task = try store.requireTask(named: name)
       let taskId = task.id!
-      let chips = try Row.fetchAll(
-        db, sql: "SELECT id, chip_key FROM chips WHERE task_id = ? ORDER BY id",
-        arguments: [taskId])
-      let assignments = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT a.chip_id, a.annotator, a.state FROM assignments a
-          JOIN chips c ON c.id = a.chip_id WHERE c.task_id = ? ORDER BY a.annotator
-          """, arguments: [taskId])
-      let submissions = try Row.fetchAll(
-        db, sql: "SELECT chip_id, annotator, status FROM submissions WHERE task_id = ?",
-        arguments: [taskId])
+      let chips = try store.chips(ofTask: taskId)
+      let assignments = try store.assignments(ofTask: taskId)
+      let submissions = try store.submissionSummaries(ofTask: taskId)
 
       var assignedOn: [Int64: [String]] = [:]
       var submittedOn: [Int64: [String]] = [:]
@@ -144,56 +122,46 @@ public enum Reports {
             annotator: name, assigned: 0, submitted: 0, pending: 0, accepted: 0, rejected: 0,
             superseded: 0)
       }
-      for row in assignments {
-        let chip: Int64 = row["chip_id"]
-        let annotator: String = row["annotator"]
-        let state: String = row["state"]
-        assignedOn[chip, default: []].append(annotator)
-        var entry = progress(annotator)
+      for assignment in assignments {
+        assignedOn[assignment.chipId, default: []].append(assignment.annotator)
+        var entry = progress(assignment.annotator)
         entry.assigned += 1
-        if state == AssignmentState.submitted.rawValue {
-          submittedOn[chip, default: []].append(annotator)
+        if assignment.state == .submitted {
+          submittedOn[assignment.chipId, default: []].append(assignment.annotator)
           entry.submitted += 1
         } else {
           entry.pending += 1
         }
-        annotators[annotator] = entry
+        annotators[assignment.annotator] = entry
       }
       var acceptedOn: [Int64: Int] = [:]
       var byStatus: [String: Int] = [:]
-      for status in ["received", "accepted", "rejected", "superseded"] { byStatus[status] = 0 }
-      for row in submissions {
-        let annotator: String = row["annotator"]
-        let status: String = row["status"]
-        byStatus[status, default: 0] += 1
-        var entry = progress(annotator)
-        switch status {
-        case "accepted":
+      for status in SubmissionStatus.allCases { byStatus[status.rawValue] = 0 }
+      for submission in submissions {
+        byStatus[submission.status.rawValue, default: 0] += 1
+        var entry = progress(submission.annotator)
+        switch submission.status {
+        case .accepted:
           entry.accepted += 1
-          if let chip: Int64 = row["chip_id"] { acceptedOn[chip, default: 0] += 1 }
-        case "rejected": entry.rejected += 1
-        case "superseded": entry.superseded += 1
-        default: break
+          if let chip = submission.chipId { acceptedOn[chip, default: 0] += 1 }
+        case .rejected: entry.rejected += 1
+        case .superseded: entry.superseded += 1
+        case .received: break
         }
-        annotators[annotator] = entry
+        annotators[submission.annotator] = entry
       }
-      let perChip = chips.map { row -> StatusReport.ChipProgress in
-        let id: Int64 = row["id"]
+      let perChip = chips.map { chip -> StatusReport.ChipProgress in
+        let id = chip.id!
         return .init(
-          chip: row["chip_key"], assigned: assignedOn[id] ?? [], submitted: submittedOn[id] ?? [],
+          chip: chip.chipKey, assigned: assignedOn[id] ?? [], submitted: submittedOn[id] ?? [],
           acceptedSubmissions: acceptedOn[id] ?? 0)
       }
-      let runs =
-        try Int.fetchOne(
-          db, sql: "SELECT COUNT(*) FROM consensus_runs WHERE task_id = ?", arguments: [taskId])
-        ?? 0
       return StatusReport(
         task: task.name, state: task.state.rawValue, chips: chips.count,
         assignments: assignments.count,
-        assignmentsSubmitted: assignments.filter {
-          ($0["state"] as String) == AssignmentState.submitted.rawValue
-        }.count,
-        submissions: byStatus, consensusRuns: runs, perChip: perChip,
+        assignmentsSubmitted: assignments.filter { $0.state == .submitted }.count,
+        submissions: byStatus, consensusRuns: try store.consensusRunCount(ofTask: taskId),
+        perChip: perChip,
         perAnnotator: annotators.values.sorted { $0.annotator < $1.annotator })
     }
   }

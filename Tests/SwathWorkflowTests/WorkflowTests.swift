@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 /// The README's main job, command by command, on a small sample scene: init, image add, task
 /// create, assign three annotators, submit simulated shapes (one annotator in pixel coordinates,
@@ -64,8 +66,8 @@ struct WorkflowTests {
     #expect(status.assignmentsSubmitted == 27 - rejected.count)
 
     // ben's files were in pixel coordinates: stored in WGS84 all the same.
-    let store = try Store.open(workspace: workspace)
-    let benFeatures = try store.read { db in
+    let store = try Workspace.open(workspace)
+    let benFeatures = try store.sql { db in
       try String.fetchAll(
         db,
         sql: """
@@ -79,9 +81,9 @@ struct WorkflowTests {
 
     let consensus = try run(["consensus", "town-roofs", "--truth", truth])
     #expect(consensus.contains("consensus run #1"), "\(consensus)")
-    let stored = try #require(try store.read { db in try ConsensusRunRecord.fetchOne(db) })
+    let stored = try #require(try store.sql { db in try ConsensusRunRecord.fetchOne(db) })
     #expect(stored.objectCount > 10)
-    let score = try ConsensusWorkflow.score(run: stored, truth: truth, iou: 0.5, in: store)
+    let score = try store.score(run: stored, truth: truth, iou: 0.5)
     // Two careful annotators and an average one agree on most real objects.
     #expect(score.f1 > 0.8, "\(score)")
     let report = try #require(

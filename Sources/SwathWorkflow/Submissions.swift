@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SwathStore
 
 /// A shape of an accepted submission, ready to store: WGS84 GeoJSON geometry.
 public struct AcceptedFeature: Sendable, Hashable {
@@ -42,23 +42,23 @@ public struct SubmissionResult: Sendable, Codable, Hashable {
 /// `consensus` re-processes (`recoverStale`), so nothing received is ever lost and the
 /// finalising transaction is all or nothing. Finalising is compare-and-set on
 /// `status = 'received'`, so two processes recovering the same row cannot both apply it.
-public enum Submissions {
+enum Submissions {
   /// Stores the file exactly as received; returns the new row's id.
-  public static func receive(
+  static func receive(
     task name: String, annotator: String, fileName: String, raw: Data, requestedChip: String?,
-    pixelCoordinates: Bool, in store: Store, command: String
+    pixelCoordinates: Bool, in store: any ProjectStore, command: String
   ) throws -> Int64 {
     try Assignments.validateAnnotator(annotator)
-    return try store.write { db in
-      let task = try TaskCatalog.find(name, in: db)
+    return try store.write { store in
+      let task = try store.requireTask(named: name)
       var row = SubmissionRecord(
-        id: nil, taskId: task.id!, chipId: nil, requestedChip: requestedChip,
+        taskId: task.id!, chipId: nil, requestedChip: requestedChip,
         annotator: annotator, fileName: fileName, pixelCoordinates: pixelCoordinates, raw: raw,
-        receivedAt: Clock.now(), receiverPid: ProcessInfo.processInfo.processIdentifier,
+        receivedAt: Timestamp.now(), receiverPid: ProcessInfo.processInfo.processIdentifier,
         status: .received, report: nil, reason: nil, supersedes: nil, sourceId: nil,
         finalisedAt: nil)
-      try row.insert(db)
-      try db.audit(
+      try store.insert(&row)
+      try store.audit(
         actor: annotator, command: command, action: "submission.receive",
         detail: "#\(row.id!) task=\(task.name) file=\(fileName) bytes=\(raw.count)")
       return row.id!
@@ -67,16 +67,18 @@ public enum Submissions {
 
   /// Stores validation's outcome for a `received` row in one transaction. Returns nil when
   /// another process already finalised it.
-  public static func finalise(
-    id: Int64, outcome: SubmissionOutcome, in store: Store, command: String
+  static func finalise(
+    id: Int64, outcome: SubmissionOutcome, in store: any ProjectStore, command: String
   ) throws -> [SubmissionResult]? {
-    try store.write { db in
-      guard var row = try SubmissionRecord.fetchOne(db, key: id) else {
-        throw StoreError("submission #\(id) vanished from the store")
+    try store.write { store in
+      guard var row = try store.submission(id: id) else {
+        throw WorkflowError("submission #\(id) vanished from the store", kind: .environment)
       }
       guard row.status == .received else { return nil }
-      let task = try TaskRecord.fetchOne(db, key: row.taskId)!
-      let now = Clock.now()
+      guard let task = try store.task(id: row.taskId) else {
+        throw WorkflowError("submission #\(id) refers to a missing task", kind: .environment)
+      }
+      let now = Timestamp.now()
       var outcome = outcome
       if task.state == .closed, case .accepted(_, let report) = outcome {
         outcome = .rejected(
@@ -90,18 +92,18 @@ public enum Submissions {
         row.report = report
         row.chipId = chipId
         row.finalisedAt = now
-        try row.update(db)
-        try db.audit(
+        try store.update(row)
+        try store.audit(
           actor: row.annotator, command: command, action: "submission.reject",
           detail: "#\(id) task=\(task.name): \(reason)")
         return [
           SubmissionResult(
-            id: id, chip: try chipKey(chipId, db), status: row.status.rawValue, features: 0,
+            id: id, chip: try chipKey(chipId, store), status: row.status.rawValue, features: 0,
             supersedes: nil, reason: reason)
         ]
       case .accepted(let parts, let report):
         guard !parts.isEmpty else {
-          throw StoreError("internal: an accepted submission must cover at least one chip")
+          throw WorkflowError("internal: an accepted submission must cover at least one chip")
         }
         var results: [SubmissionResult] = []
         for (partIndex, part) in parts.enumerated() {
@@ -115,38 +117,32 @@ public enum Submissions {
           partRow.status = .accepted
           partRow.report = report
           partRow.finalisedAt = now
-          if partIndex == 0 { try partRow.update(db) } else { try partRow.insert(db) }
+          if partIndex == 0 { try store.update(partRow) } else { try store.insert(&partRow) }
           let partId = partRow.id!
           for feature in part.features {
             var featureRow = SubmissionFeatureRecord(
-              id: nil, submissionId: partId, featureIndex: feature.index, label: feature.label,
+              submissionId: partId, featureIndex: feature.index, label: feature.label,
               shape: feature.shape, geometry: feature.geometry)
-            try featureRow.insert(db)
+            try store.insert(&featureRow)
           }
           // The newest received (highest id) stays accepted for this annotator and chip.
-          let competing =
-            try SubmissionRecord
-            .filter(Column("task_id") == row.taskId && Column("chip_id") == part.chipId)
-            .filter(Column("annotator") == row.annotator && Column("status") == "accepted")
-            .filter(Column("id") != partId)
-            .order(Column("id"))
-            .fetchAll(db)
+          let competing = try store.acceptedSubmissions(
+            taskId: row.taskId, chipId: part.chipId, annotator: row.annotator
+          ).filter { $0.id != partId }
           var supersedes: Int64?
           for var older in competing where older.id! < partId {
             older.status = .superseded
-            try older.update(db)
+            try store.update(older)
             supersedes = older.id
           }
           if competing.contains(where: { $0.id! > partId }) {
             partRow.status = .superseded
           }
           partRow.supersedes = supersedes
-          try partRow.update(db)
-          try db.execute(
-            sql: "UPDATE assignments SET state = 'submitted' WHERE chip_id = ? AND annotator = ?",
-            arguments: [part.chipId, row.annotator])
-          let key = try chipKey(part.chipId, db)
-          try db.audit(
+          try store.update(partRow)
+          try store.markSubmitted(chipId: part.chipId, annotator: row.annotator)
+          let key = try chipKey(part.chipId, store)
+          try store.audit(
             actor: row.annotator, command: command, action: "submission.accept",
             detail:
               "#\(partId) task=\(task.name) chip=\(key ?? "?") features=\(part.features.count)"
@@ -162,18 +158,16 @@ public enum Submissions {
   }
 
   /// `received` rows whose receiving process is gone: killed between storing and finalising.
-  public static func stale(in store: Store) throws -> [SubmissionRecord] {
-    try store.read { db in
-      try SubmissionRecord.filter(Column("status") == "received").order(Column("id")).fetchAll(db)
-    }.filter { row in
+  static func stale(in store: any ProjectStore) throws -> [SubmissionRecord] {
+    try store.read { store in try store.submissions(withStatus: .received) }.filter { row in
       guard let pid = row.receiverPid, pid > 0 else { return true }
       if pid == ProcessInfo.processInfo.processIdentifier { return false }
       return kill(pid, 0) != 0 && errno == ESRCH
     }
   }
 
-  static func chipKey(_ chipId: Int64?, _ db: Database) throws -> String? {
+  static func chipKey(_ chipId: Int64?, _ store: any StoreReader) throws -> String? {
     guard let chipId else { return nil }
-    return try String.fetchOne(db, sql: "SELECT chip_key FROM chips WHERE id = ?", arguments: [chipId])
+    return try store.chip(id: chipId)?.chipKey
   }
 }

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import SwathConsensus
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 
 /// `swath consensus`: the consensus engine over a task's current accepted submissions,
 /// chip-aware, stored as one run (parameters, result layer, annotator report) in one transaction.
@@ -30,12 +30,13 @@ public enum ConsensusWorkflow {
     public var unsubmitted: Int
   }
 
-  public static func run(
+  static func run(
     task name: String, iou: Double?, quorum: String?, method: String?, minConfidence: Double?,
-    in store: Store, command: String
+    in workspace: Workspace, by caller: Caller
   ) throws -> Outcome {
     // Submissions a killed `submit` left half-done take part too.
-    _ = try SubmissionWorkflow.recoverStale(in: store)
+    _ = try workspace.recoverStaleSubmissions()
+    let store = workspace.store
 
     struct Snapshot {
       var task: TaskRecord
@@ -47,55 +48,44 @@ public enum ConsensusWorkflow {
       var submissionIds: [Int64]
       var unsubmitted: Int
     }
-    let snapshot = try store.read { db -> Snapshot in
-      let task = try TaskCatalog.find(name, in: db)
-      let image = try ImageRecord.fetchOne(db, key: task.imageId)!
-      let chips = try ChipRecord.filter(Column("task_id") == task.id!).order(Column("id")).fetchAll(db)
+    let snapshot = try store.read { store -> Snapshot in
+      let task = try store.requireTask(named: name)
+      let image = try store.requireImage(of: task)
+      let chips = try store.chips(ofTask: task.id!)
       var assigned: [Int64: Set<String>] = [:]
       var unsubmitted = 0
-      for row in try Row.fetchAll(
-        db,
-        sql: """
-          SELECT a.chip_id, a.annotator, a.state FROM assignments a JOIN chips c ON c.id = a.chip_id
-          WHERE c.task_id = ?
-          """, arguments: [task.id!])
-      {
-        assigned[row["chip_id"], default: []].insert(row["annotator"])
-        if (row["state"] as String) != AssignmentState.submitted.rawValue { unsubmitted += 1 }
+      for assignment in try store.assignments(ofTask: task.id!) {
+        assigned[assignment.chipId, default: []].insert(assignment.annotator)
+        if assignment.state != .submitted { unsubmitted += 1 }
       }
-      let accepted = try SubmissionRecord.filter(
-        Column("task_id") == task.id! && Column("status") == "accepted"
-      ).order(Column("id")).fetchAll(db)
-      var features: [(String, SubmissionFeatureRecord)] = []
-      let annotatorOf = Dictionary(uniqueKeysWithValues: accepted.map { ($0.id!, $0.annotator) })
-      if !accepted.isEmpty {
-        let rows = try SubmissionFeatureRecord.filter(accepted.map(\.id!).contains(Column("submission_id")))
-          .order(Column("submission_id"), Column("feature_index")).fetchAll(db)
-        features = rows.map { (annotatorOf[$0.submissionId]!, $0) }
+      let accepted = try store.submissionSummaries(ofTask: task.id!).filter { $0.status == .accepted }
+      let annotatorOf = Dictionary(uniqueKeysWithValues: accepted.map { ($0.id, $0.annotator) })
+      let features = try store.features(ofSubmissions: accepted.map(\.id)).map {
+        (annotator: annotatorOf[$0.submissionId]!, feature: $0)
       }
       return Snapshot(
-        task: task, image: image, chips: chips, assigned: assigned,
-        features: features.map { (annotator: $0.0, feature: $0.1) },
-        submitters: Set(accepted.map(\.annotator)), submissionIds: accepted.map(\.id!),
+        task: task, image: image, chips: chips, assigned: assigned, features: features,
+        submitters: Set(accepted.map(\.annotator)), submissionIds: accepted.map(\.id),
         unsubmitted: unsubmitted)
     }
     guard !snapshot.submitters.isEmpty else {
-      throw StoreError("task '\(name)' has no accepted submission yet")
+      throw WorkflowError("task '\(name)' has no accepted submission yet")
     }
 
     var options = ConsensusOptions()
     options.iou = iou ?? snapshot.task.iou
     guard options.iou > 0, options.iou <= 1 else {
-      throw StoreError("--iou \(options.iou) is outside (0, 1]")
+      throw WorkflowError("--iou \(options.iou) is outside (0, 1]")
     }
     let quorumText = quorum ?? String(snapshot.task.quorum)
     guard let parsedQuorum = Quorum(quorumText) else {
-      throw StoreError("--quorum '\(quorumText)': expected a fraction in (0, 1) or a whole number of votes")
+      throw WorkflowError(
+        "--quorum '\(quorumText)': expected a fraction in (0, 1) or a whole number of votes")
     }
     options.quorum = parsedQuorum
     if let method {
       guard let parsed = ConsensusMethod(rawValue: method) else {
-        throw StoreError(
+        throw WorkflowError(
           "--method '\(method)': expected \(ConsensusMethod.allCases.map(\.rawValue).joined(separator: " or "))"
         )
       }
@@ -112,7 +102,7 @@ public enum ConsensusWorkflow {
     let chipKeys = Dictionary(uniqueKeysWithValues: snapshot.chips.map { ($0.id!, $0.chipKey) })
     options.chips = try snapshot.chips.map { chip in
       guard let footprint = GeoJSONText.multiPolygon(chip.footprint) else {
-        throw StoreError("chip \(chip.chipKey) has an unreadable footprint")
+        throw WorkflowError("chip \(chip.chipKey) has an unreadable footprint")
       }
       return ChipFootprint(
         id: chip.chipKey, footprint: footprint, annotators: snapshot.assigned[chip.id!] ?? [])
@@ -124,7 +114,7 @@ public enum ConsensusWorkflow {
     var featuresOf: [String: [LabelFeature]] = [:]
     for (annotator, record) in snapshot.features {
       guard let geometry = GeoJSONText.multiPolygon(record.geometry) else {
-        throw StoreError("submission #\(record.submissionId) has an unreadable geometry")
+        throw WorkflowError("submission #\(record.submissionId) has an unreadable geometry")
       }
       featuresOf[annotator, default: []].append(
         LabelFeature(
@@ -142,7 +132,7 @@ public enum ConsensusWorkflow {
     do {
       result = try ConsensusEngine.run(submissions, options: options)
     } catch let error as ConsensusError {
-      throw StoreError("consensus: \(error.message)")
+      throw WorkflowError("consensus: \(error.message)", kind: .environment)
     }
     let parameters = Parameters(
       iou: options.iou, quorum: options.quorum.description, method: options.method.rawValue,
@@ -153,14 +143,14 @@ public enum ConsensusWorkflow {
     let reportText = String(decoding: try result.report.jsonData(), as: UTF8.self)
     let layer = featureCollection(result.objects, task: snapshot.task.name)
     let accepted = result.objects.filter { $0.status == .accepted }.count
-    let run = try store.write { db -> ConsensusRunRecord in
+    let run = try store.write { store -> ConsensusRunRecord in
       var run = ConsensusRunRecord(
-        id: nil, taskId: snapshot.task.id!, parameters: parametersText, runAt: Clock.now(),
+        taskId: snapshot.task.id!, parameters: parametersText, runAt: Timestamp.now(),
         submissionCount: snapshot.submissionIds.count, objectCount: accepted, result: layer,
         report: reportText)
-      try run.insert(db)
-      try db.audit(
-        actor: Actor.currentUser, command: command, action: "consensus.run",
+      try store.insert(&run)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "consensus.run",
         detail:
           "#\(run.id!) task=\(snapshot.task.name) submissions=\(snapshot.submissionIds.count) accepted=\(accepted) rejected=\(result.objects.count - accepted)"
       )
@@ -206,25 +196,23 @@ enum JSONText {
 
 extension ConsensusWorkflow {
   /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.
-  public static func score(
-    run: ConsensusRunRecord, truth path: String, iou: Double, in store: Store
+  static func score(
+    run: ConsensusRunRecord, truth path: String, iou: Double, in store: any ProjectStore
   ) throws -> LayerScore {
     let document: GeoJSONDocument
     do {
       document = try GeoJSONReader.read(
         contentsOf: URL(fileURLWithPath: path), options: ValidationOptions(minArea: 0, parallelism: 1))
     } catch {
-      throw StoreError("\(path): cannot read: \(error)")
+      throw WorkflowError("\(path): cannot read: \(error)")
     }
     let reference = document.features.filter(\.isValid).map(\.feature.geometry)
-    guard !reference.isEmpty else { throw StoreError("\(path): no valid polygon to compare with") }
+    guard !reference.isEmpty else { throw WorkflowError("\(path): no valid polygon to compare with") }
     let layer = try Export.parseResult(run.result)
       .filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
       .map(\.geometry)
-    let image = try store.read { db in
-      try ImageRecord.fetchOne(
-        db, sql: "SELECT i.* FROM images i JOIN tasks t ON t.image_id = i.id WHERE t.id = ?",
-        arguments: [run.taskId])
+    let image = try store.read { store in
+      try store.task(id: run.taskId).flatMap { try store.image(id: $0.imageId) }
     }
     let crs = image?.crsWkt.flatMap { try? WorkingCRS(definition: $0) }
     do {
@@ -232,7 +220,26 @@ extension ConsensusWorkflow {
         layer, against: reference, iou: iou,
         crs: (crs?.spatialReference.isProjected ?? false) ? crs : nil)
     } catch {
-      throw StoreError("cannot score against \(path): \(error)")
+      throw WorkflowError("cannot score against \(path): \(error)")
     }
+  }
+}
+
+extension Workspace {
+  /// Runs the consensus engine over a task's current accepted submissions, chip-aware, and
+  /// stores the run (parameters, layer, annotator report) in one transaction. Options not given
+  /// come from the task.
+  public func runConsensus(
+    task: String, iou: Double? = nil, quorum: String? = nil, method: String? = nil,
+    minConfidence: Double? = nil, by caller: Caller
+  ) throws -> ConsensusWorkflow.Outcome {
+    try ConsensusWorkflow.run(
+      task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence, in: self,
+      by: caller)
+  }
+
+  /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.
+  public func score(run: ConsensusRunRecord, truth path: String, iou: Double) throws -> LayerScore {
+    try ConsensusWorkflow.score(run: run, truth: path, iou: iou, in: store)
   }
 }

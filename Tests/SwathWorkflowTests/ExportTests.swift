@@ -1,15 +1,17 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct ExportTests {
   /// A task with one stored consensus run of two accepted objects and one rejected, in WGS84
   /// inside the Landsat scene: the export path on its own, whatever produced the run.
-  func workspaceWithRun() throws -> (URL, Store) {
+  func workspaceWithRun() throws -> (URL, Workspace) {
     let (url, store) = try Fixtures.workspace()
     let task = try Fixtures.seedTask(store, chipSize: 400)
     func square(_ lon: Double, _ lat: Double, _ size: Double) -> String {
@@ -22,11 +24,11 @@ struct ExportTests {
       {"type":"Feature","properties":{"label":"building","shape":"polygon","support":1,"assigned":3,"score":0.2,"status":"rejected","annotators":["chloe"]},"geometry":\(square(-77.7, 24.4, 0.002))}
       ]}
       """
-    try store.write { db in
+    try store.store.write { store in
       var run = ConsensusRunRecord(
-        id: nil, taskId: task.id!, parameters: "{\"iou\":0.5,\"quorum\":\"0.5\"}", runAt: Clock.now(),
+        id: nil, taskId: task.id!, parameters: "{\"iou\":0.5,\"quorum\":\"0.5\"}", runAt: Timestamp.now(),
         submissionCount: 6, objectCount: 2, result: layer, report: "{}")
-      try run.insert(db)
+      try store.insert(&run)
     }
     return (url, store)
   }
@@ -123,7 +125,7 @@ struct ExportTests {
       #expect(result.status == 1 && result.stderr.contains("not writable"))
     }
     #expect(!FileManager.default.fileExists(atPath: url.appendingPathComponent("x.geojson").path))
-    try store.write { db in _ = try ConsensusRunRecord.deleteAll(db) }
+    try store.sqlWrite { db in _ = try ConsensusRunRecord.deleteAll(db) }
     let none = try TestSupport.swath([
       "export", "roofs", "--out", url.appendingPathComponent("y.geojson").path, "--workspace", url.path,
     ])

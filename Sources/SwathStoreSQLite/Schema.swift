@@ -1,12 +1,12 @@
 import GRDB
 
-/// The store's schema as named migrations. Never edit a released migration: add a new one, so
+/// The SQLite schema as named migrations. Never edit a released migration: add a new one, so
 /// a workspace made by any older Swath opens with the current code and keeps its data.
-public enum Schema {
+enum Schema {
   /// Migration identifiers, oldest first.
-  public static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes"]
+  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes"]
 
-  public static var migrator: DatabaseMigrator {
+  static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
 
     migrator.registerMigration("v1-workflow") { db in

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 
 /// Validation of a received file and the chip(s) it belongs to; pure with respect to the store
 /// (it only reads), so it can run again on a row a killed process left `received`.
@@ -37,7 +37,7 @@ public enum SubmissionProcessing {
     var allChips: [ChipRecord]
   }
 
-  public static func process(_ row: SubmissionRecord, in store: Store) -> SubmissionOutcome {
+  static func process(_ row: SubmissionRecord, in store: any ProjectStore) -> SubmissionOutcome {
     var report = Report(
       valid: false, errors: 0, warnings: 0, features: 0, pixelCoordinates: row.pixelCoordinates,
       chips: [], reason: nil, issues: [])
@@ -46,18 +46,14 @@ public enum SubmissionProcessing {
       return .rejected(reason: reason, report: report.json(), chipId: chip)
     }
     do {
-      let context = try store.read { db -> Context in
-        let task = try TaskRecord.fetchOne(db, key: row.taskId)!
-        let image = try ImageRecord.fetchOne(db, key: task.imageId)!
-        let allChips = try ChipRecord.filter(Column("task_id") == row.taskId).order(Column("id"))
-          .fetchAll(db)
+      let context = try store.read { store -> Context in
+        guard let task = try store.task(id: row.taskId) else {
+          throw WorkflowError("submission #\(row.id ?? 0) refers to a missing task", kind: .environment)
+        }
+        let image = try store.requireImage(of: task)
+        let allChips = try store.chips(ofTask: row.taskId)
         let assignedIds = Set(
-          try Int64.fetchAll(
-            db,
-            sql: """
-              SELECT a.chip_id FROM assignments a JOIN chips c ON c.id = a.chip_id
-              WHERE c.task_id = ? AND a.annotator = ?
-              """, arguments: [row.taskId, row.annotator]))
+          try store.assignments(ofTask: row.taskId).filter { $0.annotator == row.annotator }.map(\.chipId))
         let requested = row.requestedChip.flatMap { key in allChips.first { $0.chipKey == key } }
         return Context(
           task: task, image: image, assigned: allChips.filter { assignedIds.contains($0.id!) },

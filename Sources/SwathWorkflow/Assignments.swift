@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SwathStore
 
 /// What one `swath task assign` did.
 public struct AssignmentOutcome: Sendable, Hashable {
@@ -12,54 +12,48 @@ public struct AssignmentOutcome: Sendable, Hashable {
   public var totalAdded: Int { added.values.reduce(0, +) }
 }
 
-public enum Assignments {
+enum Assignments {
   /// Annotator names are identifiers in files and queues: keep them plain.
-  public static func validateAnnotator(_ name: String) throws {
+  static func validateAnnotator(_ name: String) throws {
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@"))
     guard !name.isEmpty, name.count <= 100, name.unicodeScalars.allSatisfy({ allowed.contains($0) })
     else {
-      throw StoreError(
+      throw WorkflowError(
         "annotator name '\(name)' must be 1–100 letters, digits, '-', '_', '.' or '@'")
     }
   }
+}
 
+extension Workspace {
   /// Gives every chip `replicas` distinct annotators, least-loaded annotator first (ties by
   /// name, so the same inputs always give the same assignment). Existing assignments are kept:
   /// re-running with more annotators only fills what is missing.
-  public static func assign(
-    task name: String, annotators given: [String], in store: Store, command: String
-  ) throws -> AssignmentOutcome {
+  public func assign(task name: String, annotators given: [String], by caller: Caller) throws
+    -> AssignmentOutcome
+  {
     var annotators: [String] = []
     for annotator in given {
-      try validateAnnotator(annotator)
+      try Assignments.validateAnnotator(annotator)
       if !annotators.contains(annotator) { annotators.append(annotator) }
     }
-    guard !annotators.isEmpty else { throw StoreError("--annotators lists no annotator") }
-    return try store.write { db in
-      let task = try TaskCatalog.find(name, in: db)
+    guard !annotators.isEmpty else { throw WorkflowError("--annotators lists no annotator") }
+    return try store.write { store in
+      let task = try store.requireTask(named: name)
       guard task.state == .open else {
-        throw StoreError("task '\(name)' is closed; it takes no new assignments")
+        throw WorkflowError("task '\(name)' is closed; it takes no new assignments", kind: .conflict)
       }
-      let chips = try Int64.fetchAll(
-        db, sql: "SELECT id FROM chips WHERE task_id = ? ORDER BY id", arguments: [task.id!])
-      guard !chips.isEmpty else { throw StoreError("task '\(name)' has no chips to assign") }
+      let chips = try store.chips(ofTask: task.id!).map { $0.id! }
+      guard !chips.isEmpty else { throw WorkflowError("task '\(name)' has no chips to assign") }
       var assigned: [Int64: Set<String>] = [:]
       var load: [String: Int] = Dictionary(uniqueKeysWithValues: annotators.map { ($0, 0) })
-      let existing = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT a.chip_id, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id
-          WHERE c.task_id = ?
-          """, arguments: [task.id!])
-      for row in existing {
-        let annotator: String = row["annotator"]
-        assigned[row["chip_id"], default: []].insert(annotator)
-        load[annotator, default: 0] += 1
+      for existing in try store.assignments(ofTask: task.id!) {
+        assigned[existing.chipId, default: []].insert(existing.annotator)
+        load[existing.annotator, default: 0] += 1
       }
       var added: [String: Int] = Dictionary(uniqueKeysWithValues: annotators.map { ($0, 0) })
       var chipsShort = 0
       var missing = 0
-      let now = Clock.now()
+      let now = Timestamp.now()
       for chip in chips {
         var onChip = assigned[chip] ?? []
         var need = task.replicas - onChip.count
@@ -68,8 +62,8 @@ public enum Assignments {
             .sorted { (load[$0]!, $0) < (load[$1]!, $1) }
           for annotator in candidates.prefix(need) {
             var assignment = AssignmentRecord(
-              id: nil, chipId: chip, annotator: annotator, state: .pending, assignedAt: now)
-            try assignment.insert(db)
+              chipId: chip, annotator: annotator, state: .pending, assignedAt: now)
+            try store.insert(&assignment)
             onChip.insert(annotator)
             load[annotator]! += 1
             added[annotator]! += 1
@@ -82,8 +76,8 @@ public enum Assignments {
         }
       }
       let summary = annotators.map { "\($0)+\(added[$0]!)" }.joined(separator: " ")
-      try db.audit(
-        actor: Actor.currentUser, command: command, action: "task.assign",
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "task.assign",
         detail: "\(task.name) \(summary) missing=\(missing)")
       return AssignmentOutcome(added: added, chipsShort: chipsShort, missing: missing)
     }

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct CatalogTests {
@@ -59,9 +61,9 @@ struct CatalogTests {
     #expect(try TestSupport.swath(["image", "add", path, "--workspace", url.path]).status == 0)
     let again = try TestSupport.swath(["image", "add", path, "--workspace", url.path])
     #expect(again.status == 1 && again.stderr.contains("already registered"))
-    let count = try store.read { db in try ImageRecord.fetchCount(db) }
+    let count = try store.sql { db in try ImageRecord.fetchCount(db) }
     #expect(count == 1)
-    let audit = try store.read { db in try AuditEntry.filter(Column("action") == "image.add").fetchAll(db) }
+    let audit = try store.sql { db in try AuditEntry.filter(Column("action") == "image.add").fetchAll(db) }
     #expect(audit.count == 1 && audit[0].detail.contains("d7cbe932"))
   }
 
@@ -76,7 +78,8 @@ struct CatalogTests {
       #expect(result.stderr.hasPrefix("swath: no Swath workspace in \(empty.path)"), "\(result.stderr)")
       #expect(result.stderr.split(separator: "\n").count == 1)
     }
-    #expect(!FileManager.default.fileExists(atPath: empty.appendingPathComponent(Store.fileName).path))
+    #expect(
+      !FileManager.default.fileExists(atPath: empty.appendingPathComponent(Workspace.storeFileName).path))
   }
 
   @Test func everyCommandHasHelpWithAnExample() throws {
@@ -95,8 +98,8 @@ struct CatalogTests {
 
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct AssignmentTests {
-  func assignments(_ store: Store) throws -> [String: [String]] {
-    try store.read { db in
+  func assignments(_ store: Workspace) throws -> [String: [String]] {
+    try store.sql { db in
       var byChip: [String: [String]] = [:]
       for row in try Row.fetchAll(
         db,
@@ -133,13 +136,11 @@ struct AssignmentTests {
     let (other, otherStore) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: other) }
     try Fixtures.seedTask(otherStore)
-    _ = try Assignments.assign(
-      task: "roofs", annotators: ["ana", "ben", "chloe", "dan"], in: otherStore, command: "test")
+    _ = try otherStore.assign(task: "roofs", annotators: ["ana", "ben", "chloe", "dan"], by: .test)
     #expect(try assignments(otherStore) == byChip)
 
     // Running it again assigns nothing new.
-    let again = try Assignments.assign(
-      task: "roofs", annotators: ["ana", "ben", "chloe", "dan"], in: store, command: "test")
+    let again = try store.assign(task: "roofs", annotators: ["ana", "ben", "chloe", "dan"], by: .test)
     #expect(again.totalAdded == 0)
   }
 
@@ -154,8 +155,7 @@ struct AssignmentTests {
     #expect(short.stderr.contains("4 chip(s) still lack 4 assignment(s)"), "\(short.stderr)")
     let before = try assignments(store)
     #expect(before.values.allSatisfy { Set($0) == ["ana", "ben"] })
-    let filled = try Assignments.assign(
-      task: "roofs", annotators: ["ana", "ben", "chloe"], in: store, command: "test")
+    let filled = try store.assign(task: "roofs", annotators: ["ana", "ben", "chloe"], by: .test)
     #expect(filled.added == ["ana": 0, "ben": 0, "chloe": 4])
     #expect(filled.missing == 0)
     let after = try assignments(store)
@@ -182,7 +182,7 @@ struct AssignmentTests {
       "task", "assign", "roofs", "--annotators", "ana", "--workspace", url.path,
     ])
     #expect(closed.status == 1 && closed.stderr.contains("closed"))
-    #expect(try store.read { db in try AssignmentRecord.fetchCount(db) } == 0)
+    #expect(try store.sql { db in try AssignmentRecord.fetchCount(db) } == 0)
     let show = try TestSupport.swath(["task", "show", "roofs", "--json", "--workspace", url.path])
     let summary = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
     #expect(summary?["state"] as? String == "closed" && summary?["chips"] as? Int == 4)
@@ -198,8 +198,7 @@ struct AssignmentTests {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)
-    _ = try Assignments.assign(
-      task: "roofs", annotators: ["ana", "ben", "chloe"], in: store, command: "test")
+    _ = try store.assign(task: "roofs", annotators: ["ana", "ben", "chloe"], by: .test)
     let queue = try TestSupport.swath(["queue", "--annotator", "ana", "--json", "--workspace", url.path])
     #expect(queue.status == 0, "\(queue.stderr)")
     let queueFile = try Fixtures.writeJSON(queue.stdout, in: url, name: "queue.json")

@@ -2,17 +2,19 @@ import Foundation
 import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
+import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-@testable import SwathStore
+@testable import SwathWorkflow
 
 /// A workspace with the Atlanta pan image tasked into 16 real chips (256 px, 32 px overlap),
 /// every chip assigned to ana, ben and chloe.
 struct AtlantaTask {
   static let image = "spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif"
   let url: URL
-  let store: Store
+  let store: Workspace
 
   init(replicas: Int = 3, annotators: String = "ana,ben,chloe") throws {
     (url, store) = try Fixtures.workspace()
@@ -41,7 +43,7 @@ struct AtlantaTask {
   }
 
   func chip(_ key: String) throws -> SwathStore.ChipRecord {
-    try store.read { db in try SwathStore.ChipRecord.filter(Column("chip_key") == key).fetchOne(db)! }
+    try store.sql { db in try SwathStore.ChipRecord.filter(Column("chip_key") == key).fetchOne(db)! }
   }
 
   /// A pixel rectangle of a chip as a WGS84 ring, converted independently of the store's code.
@@ -49,7 +51,7 @@ struct AtlantaTask {
     -> [[Double]]
   {
     let chip = try chip(key)
-    let wkt = try store.read { db in try String.fetchOne(db, sql: "SELECT crs_wkt FROM images")! }
+    let wkt = try store.sql { db in try String.fetchOne(db, sql: "SELECT crs_wkt FROM images")! }
     let transform = GeoTransform(chip.geotransform)
     let toWGS84 = try CoordinateTransform(
       from: SpatialReference(definition: wkt), to: SpatialReference.wgs84())
@@ -65,7 +67,7 @@ struct AtlantaTask {
   }
 
   func submissions() throws -> [SubmissionRecord] {
-    try store.read { db in try SubmissionRecord.order(Column("id")).fetchAll(db) }
+    try store.sql { db in try SubmissionRecord.order(Column("id")).fetchAll(db) }
   }
 }
 
@@ -111,7 +113,7 @@ struct SubmissionTests {
     #expect(rows.map(\.status) == [.accepted, .accepted])
     #expect(rows[0].raw == (try Data(contentsOf: lonLat)))
     #expect(rows[1].raw == (try Data(contentsOf: pixel)) && rows[1].pixelCoordinates)
-    let features = try task.store.read { db in
+    let features = try task.store.sql { db in
       try SubmissionFeatureRecord.order(Column("submission_id")).fetchAll(db)
     }
     #expect(features.map(\.label) == ["building", "vehicle"])
@@ -133,14 +135,14 @@ struct SubmissionTests {
   @Test func refusalsGiveTheReasonAndKeepTheRawFile() throws {
     let task = try AtlantaTask(annotators: "ana,ben,chloe,dan")
     defer { task.remove() }
-    let chipsOfDan = try task.store.read { db in
+    let chipsOfDan = try task.store.sql { db in
       try String.fetchAll(
         db,
         sql: "SELECT c.chip_key FROM assignments a JOIN chips c ON c.id = a.chip_id WHERE a.annotator = 'dan'"
       )
     }
     let notDans = try #require(
-      try task.store.read { db in try String.fetchAll(db, sql: "SELECT chip_key FROM chips") }
+      try task.store.sql { db in try String.fetchAll(db, sql: "SELECT chip_key FROM chips") }
         .first { !chipsOfDan.contains($0) })
     let square = GeoJSONFixture.pixelSquare(10, 10, 60, 60)
     let good = try task.file("good.geojson", GeoJSONFixture.collection([("building", square)]))
@@ -181,7 +183,7 @@ struct SubmissionTests {
     for (row, testCase) in zip(rows, cases) {
       #expect(row.raw == (try Data(contentsOf: testCase.file)))
     }
-    #expect(try task.store.read { db in try SubmissionFeatureRecord.fetchCount(db) } == 0)
+    #expect(try task.store.sql { db in try SubmissionFeatureRecord.fetchCount(db) } == 0)
 
     #expect(try task.swath(["task", "close", "roofs"]).status == 0)
     let closed = try task.swath([
@@ -209,7 +211,7 @@ struct SubmissionTests {
     let rows = try task.submissions()
     #expect(rows.map(\.status) == [.superseded, .accepted])
     #expect(rows[1].supersedes == rows[0].id)
-    let features = try task.store.read { db in try SubmissionFeatureRecord.fetchAll(db) }
+    let features = try task.store.sql { db in try SubmissionFeatureRecord.fetchAll(db) }
     #expect(features.filter { $0.submissionId == rows[0].id }.count == 1)
     #expect(features.filter { $0.submissionId == rows[1].id }.count == 2)
   }

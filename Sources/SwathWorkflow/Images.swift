@@ -1,8 +1,8 @@
 import CGDAL
 import Foundation
-import GRDB
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 
 /// What `swath image add` learns about a scene before recording it.
 public struct ImageInspection: Sendable {
@@ -29,10 +29,10 @@ public enum ImageCatalog {
     do {
       dataset = try RasterDataset(path: absolute)
     } catch let error as GDALError {
-      throw StoreError(gdalReason(path: absolute) ?? error.message)
+      throw WorkflowError(gdalReason(path: absolute) ?? error.message)
     }
     guard dataset.width > 0, dataset.height > 0, dataset.bandCount > 0 else {
-      throw StoreError("\(absolute): GDAL opened it but it has no raster bands")
+      throw WorkflowError("\(absolute): GDAL opened it but it has no raster bands")
     }
     let attributes = try FileManager.default.attributesOfItem(atPath: absolute)
     let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
@@ -109,7 +109,7 @@ public enum ImageCatalog {
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
     } catch {
-      throw StoreError("\(path): cannot read: \(error.localizedDescription)")
+      throw WorkflowError("\(path): cannot read: \(error.localizedDescription)")
     }
     var digest = [UInt8](repeating: 0, count: 32)
     data.withUnsafeBytes { bytes in
@@ -119,47 +119,41 @@ public enum ImageCatalog {
     }
     return digest.map { String(format: "%02x", $0) }.joined()
   }
+}
 
+extension Workspace {
   /// Records a scene under a unique name, in one transaction with its audit entry.
   @discardableResult
-  public static func register(
-    _ inspection: ImageInspection, name: String, in store: Store, command: String
-  ) throws -> ImageRecord {
+  public func registerImage(_ inspection: ImageInspection, name: String, by caller: Caller) throws
+    -> ImageRecord
+  {
     let trimmed = name.trimmingCharacters(in: .whitespaces)
     guard !trimmed.isEmpty, !trimmed.contains("/") else {
-      throw StoreError("image name '\(name)' must be non-empty and contain no '/'")
+      throw WorkflowError("image name '\(name)' must be non-empty and contain no '/'")
     }
-    return try store.write { db in
-      if let existing = try ImageRecord.filter(Column("name") == trimmed).fetchOne(db) {
-        throw StoreError(
-          "an image named '\(trimmed)' is already registered (\(existing.path)); pick another --name")
+    return try store.write { store in
+      if let existing = try store.image(named: trimmed) {
+        throw WorkflowError(
+          "an image named '\(trimmed)' is already registered (\(existing.path)); pick another name",
+          kind: .conflict)
       }
       var record = ImageRecord(
-        id: nil, name: trimmed, path: inspection.path, sha256: inspection.sha256,
+        name: trimmed, path: inspection.path, sha256: inspection.sha256,
         sizeBytes: inspection.sizeBytes, width: inspection.width, height: inspection.height,
         bands: inspection.bands, dataType: inspection.dataType, crsWkt: inspection.crsWkt,
         epsg: inspection.epsg, geotransform: inspection.geotransform,
-        footprint: inspection.footprint.map { GeoJSONText.polygon([$0]) }, addedAt: Clock.now())
-      try record.insert(db)
-      try db.audit(
-        actor: Actor.currentUser, command: command, action: "image.add",
+        footprint: inspection.footprint.map { GeoJSONText.polygon([$0]) }, addedAt: Timestamp.now())
+      try store.insert(&record)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "image.add",
         detail: "\(trimmed) \(inspection.path) sha256=\(inspection.sha256)")
       return record
     }
   }
 
-  public static func list(in store: Store) throws -> [ImageRecord] {
-    try store.read { db in try ImageRecord.order(Column("name")).fetchAll(db) }
-  }
-
-  public static func find(_ name: String, in db: Database) throws -> ImageRecord {
-    guard let image = try ImageRecord.filter(Column("name") == name).fetchOne(db) else {
-      let known = try String.fetchAll(db, sql: "SELECT name FROM images ORDER BY name")
-      throw StoreError(
-        "no image named '\(name)'"
-          + (known.isEmpty ? " (none registered yet)" : " (known: \(known.joined(separator: ", ")))"))
-    }
-    return image
+  /// Every registered image, by name.
+  public func images() throws -> [ImageRecord] {
+    try store.read { store in try store.images() }
   }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import SwathGeometry
+import SwathStore
 
 /// A task's parameters as the analyst gave them.
 public struct TaskParameters: Sendable, Hashable {
@@ -32,23 +32,23 @@ public struct TaskParameters: Sendable, Hashable {
   /// Refuses parameters no task can work with, naming the bad one.
   public func validate() throws {
     try TaskCatalog.validateName(name)
-    guard !labels.isEmpty else { throw StoreError("--labels needs at least one label") }
+    guard !labels.isEmpty else { throw WorkflowError("--labels needs at least one label") }
     for label in labels where label.isEmpty || label != label.trimmingCharacters(in: .whitespaces) {
-      throw StoreError("label '\(label)' is empty or has surrounding spaces")
+      throw WorkflowError("label '\(label)' is empty or has surrounding spaces")
     }
-    if Set(labels).count != labels.count { throw StoreError("--labels lists a label twice") }
+    if Set(labels).count != labels.count { throw WorkflowError("--labels lists a label twice") }
     guard chipSize >= 16, chipSize <= 16384 else {
-      throw StoreError("--chip-size \(chipSize) is outside 16…16384 pixels")
+      throw WorkflowError("--chip-size \(chipSize) is outside 16…16384 pixels")
     }
     guard overlap >= 0, overlap < chipSize else {
-      throw StoreError("--overlap \(overlap) must be ≥ 0 and smaller than --chip-size \(chipSize)")
+      throw WorkflowError("--overlap \(overlap) must be ≥ 0 and smaller than --chip-size \(chipSize)")
     }
     guard replicas >= 1, replicas <= 100 else {
-      throw StoreError("--replicas \(replicas) is outside 1…100")
+      throw WorkflowError("--replicas \(replicas) is outside 1…100")
     }
-    guard iou.isFinite, iou > 0, iou <= 1 else { throw StoreError("--iou \(iou) is outside (0, 1]") }
+    guard iou.isFinite, iou > 0, iou <= 1 else { throw WorkflowError("--iou \(iou) is outside (0, 1]") }
     guard quorum.isFinite, quorum > 0, quorum <= 1 else {
-      throw StoreError("--quorum \(quorum) is outside (0, 1]")
+      throw WorkflowError("--quorum \(quorum) is outside (0, 1]")
     }
   }
 }
@@ -83,115 +83,109 @@ public struct NewChip: Sendable, Hashable {
   }
 }
 
-public enum TaskCatalog {
-  public static func validateName(_ name: String) throws {
+enum TaskCatalog {
+  static func validateName(_ name: String) throws {
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
     guard !name.isEmpty, name.count <= 100, !name.hasPrefix("."),
       name.unicodeScalars.allSatisfy({ allowed.contains($0) })
     else {
-      throw StoreError(
+      throw WorkflowError(
         "task name '\(name)' must be 1–100 letters, digits, '-', '_' or '.', not starting with '.'")
     }
   }
 
-  /// Records a task and all its chips; the caller's transaction makes it all or nothing.
+  /// Records a task and all its chips inside the caller's transaction.
   @discardableResult
-  public static func insert(
-    _ parameters: TaskParameters, chips: [NewChip], chipDirectory: String, actor: String,
-    command: String, in db: Database
+  static func insert(
+    _ parameters: TaskParameters, chips: [NewChip], chipDirectory: String, by caller: Caller,
+    in store: any StoreWriter
   ) throws -> TaskRecord {
     try parameters.validate()
-    let image = try ImageCatalog.find(parameters.imageName, in: db)
-    if try TaskRecord.filter(Column("name") == parameters.name).fetchCount(db) > 0 {
-      throw StoreError("a task named '\(parameters.name)' already exists")
+    let image = try store.requireImage(named: parameters.imageName)
+    if try store.task(named: parameters.name) != nil {
+      throw WorkflowError("a task named '\(parameters.name)' already exists", kind: .conflict)
     }
     var task = TaskRecord(
-      id: nil, name: parameters.name, imageId: image.id!, region: parameters.region,
+      name: parameters.name, imageId: image.id!, region: parameters.region,
       labels: parameters.labels, chipSize: parameters.chipSize, overlap: parameters.overlap,
       replicas: parameters.replicas, iou: parameters.iou, quorum: parameters.quorum,
-      state: .open, chipDirectory: chipDirectory, createdAt: Clock.now(), closedAt: nil)
-    try task.insert(db)
+      state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil)
+    try store.insert(&task)
     for chip in chips {
       let xs = chip.footprint.map(\.x)
       let ys = chip.footprint.map(\.y)
       guard let minX = xs.min(), let maxX = xs.max(), let minY = ys.min(), let maxY = ys.max()
-      else { throw StoreError("chip \(chip.key) has no footprint") }
+      else { throw WorkflowError("chip \(chip.key) has no footprint") }
       var record = ChipRecord(
-        id: nil, taskId: task.id!, chipKey: chip.key, columnOffset: chip.columnOffset,
+        taskId: task.id!, chipKey: chip.key, columnOffset: chip.columnOffset,
         rowOffset: chip.rowOffset, width: chip.width, height: chip.height,
         geotransform: chip.geotransform, footprint: GeoJSONText.polygon([chip.footprint]),
         minLon: minX, minLat: minY, maxLon: maxX, maxLat: maxY,
         validFraction: chip.validFraction, path: chip.path)
-      try record.insert(db)
+      try store.insert(&record)
     }
-    try db.audit(
-      actor: actor, command: command, action: "task.create",
+    try store.audit(
+      actor: caller.name, command: caller.command, action: "task.create",
       detail:
         "\(task.name) image=\(image.name) region=\(task.region) labels=\(task.labels.joined(separator: ",")) chips=\(chips.count)"
     )
     return task
   }
 
-  public static func find(_ name: String, in db: Database) throws -> TaskRecord {
-    guard let task = try TaskRecord.filter(Column("name") == name).fetchOne(db) else {
-      let known = try String.fetchAll(db, sql: "SELECT name FROM tasks ORDER BY name")
-      throw StoreError(
-        "no task named '\(name)'"
-          + (known.isEmpty ? " (none created yet)" : " (known: \(known.joined(separator: ", ")))"))
-    }
-    return task
-  }
-
-  public static func close(_ name: String, in store: Store, command: String) throws -> TaskRecord {
-    try store.write { db in
-      var task = try find(name, in: db)
-      guard task.state == .open else { throw StoreError("task '\(name)' is already closed") }
-      task.state = .closed
-      task.closedAt = Clock.now()
-      try task.update(db)
-      try db.audit(
-        actor: Actor.currentUser, command: command, action: "task.close", detail: task.name)
-      return task
-    }
-  }
-
-  /// Every task with its image name and counts, for `task list`.
-  public static func summaries(in store: Store) throws -> [TaskSummary] {
-    try store.read { db in
-      try TaskRecord.order(Column("name")).fetchAll(db).map { try summary(of: $0, in: db) }
-    }
-  }
-
-  public static func summary(of task: TaskRecord, in db: Database) throws -> TaskSummary {
+  static func summary(of task: TaskRecord, in store: any StoreReader) throws -> TaskSummary {
     let taskId = task.id!
-    let image =
-      try String.fetchOne(db, sql: "SELECT name FROM images WHERE id = ?", arguments: [task.imageId]) ?? "?"
-    let chips =
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chips WHERE task_id = ?", arguments: [taskId]) ?? 0
-    let counts = try Row.fetchOne(
-      db,
-      sql: """
-        SELECT COUNT(*) AS total, COALESCE(SUM(a.state = 'submitted'), 0) AS submitted
-        FROM assignments a JOIN chips c ON c.id = a.chip_id WHERE c.task_id = ?
-        """, arguments: [taskId])
-    let accepted =
-      try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'accepted'",
-        arguments: [taskId]) ?? 0
-    let rejected =
-      try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM submissions WHERE task_id = ? AND status = 'rejected'",
-        arguments: [taskId]) ?? 0
-    let runs =
-      try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM consensus_runs WHERE task_id = ?", arguments: [taskId]) ?? 0
+    let image = try store.image(id: task.imageId)?.name ?? "?"
+    let chips = try store.chips(ofTask: taskId).count
+    let assignments = try store.assignments(ofTask: taskId)
+    let submissions = try store.submissionSummaries(ofTask: taskId)
     return TaskSummary(
       name: task.name, image: image, state: task.state.rawValue, region: task.region,
       labels: task.labels, chipSize: task.chipSize, overlap: task.overlap,
       replicas: task.replicas, iou: task.iou, quorum: task.quorum, chips: chips,
-      assignments: counts?["total"] ?? 0, assignmentsSubmitted: counts?["submitted"] ?? 0,
-      acceptedSubmissions: accepted, rejectedSubmissions: rejected, consensusRuns: runs,
+      assignments: assignments.count,
+      assignmentsSubmitted: assignments.filter { $0.state == .submitted }.count,
+      acceptedSubmissions: submissions.filter { $0.status == .accepted }.count,
+      rejectedSubmissions: submissions.filter { $0.status == .rejected }.count,
+      consensusRuns: try store.consensusRunCount(ofTask: taskId),
       createdAt: task.createdAt, closedAt: task.closedAt)
+  }
+}
+
+extension Workspace {
+  /// Closes a task: it refuses further submissions and assignments.
+  public func closeTask(_ name: String, by caller: Caller) throws -> TaskRecord {
+    try store.write { store in
+      var task = try store.requireTask(named: name)
+      guard task.state == .open else {
+        throw WorkflowError("task '\(name)' is already closed", kind: .conflict)
+      }
+      task.state = .closed
+      task.closedAt = Timestamp.now()
+      try store.update(task)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "task.close", detail: task.name)
+      return task
+    }
+  }
+
+  /// Every task with its image name and counts, by name.
+  public func taskSummaries() throws -> [TaskSummary] {
+    try store.read { store in
+      try store.tasks().map { try TaskCatalog.summary(of: $0, in: store) }
+    }
+  }
+
+  /// One task's parameters and progress.
+  public func taskSummary(named name: String) throws -> TaskSummary {
+    try store.read { store in try TaskCatalog.summary(of: store.requireTask(named: name), in: store) }
+  }
+
+  /// The first free name IMAGE-N for a new task on an image.
+  public func defaultTaskName(forImage image: String) throws -> String {
+    let existing = Set(try store.read { store in try store.tasks().map(\.name) })
+    var number = 1
+    while existing.contains("\(image)-\(number)") { number += 1 }
+    return "\(image)-\(number)"
   }
 }
 

@@ -1,0 +1,118 @@
+import Foundation
+
+/// A failure of the store the user can act on: one line, what is wrong and where.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// The project store: persistence only. The workflow layer decides what to read and write;
+/// a backend decides how. Every use case runs in one `write` (all or nothing) or reads one
+/// consistent snapshot with `read`. Bodies are synchronous and must not block on anything
+/// but the store, so a backend may hold a lock or a connection for their duration.
+///
+/// SQLite (`SwathStoreSQLite`) is the first backend; `Tests/SwathStoreTests/StoreContract*`
+/// is the contract every backend must pass.
+public protocol ProjectStore: Sendable {
+  /// A consistent snapshot of the store.
+  func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
+  /// One transaction: `body`'s writes commit together when it returns, and none of them when it
+  /// throws. Write transactions exclude each other from the start (no read-then-upgrade race).
+  func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+}
+
+/// A submission without its file and report: what status and consensus count.
+public struct SubmissionSummary: Sendable, Hashable {
+  public var id: Int64
+  public var chipId: Int64?
+  public var annotator: String
+  public var status: SubmissionStatus
+
+  public init(id: Int64, chipId: Int64?, annotator: String, status: SubmissionStatus) {
+    self.id = id
+    self.chipId = chipId
+    self.annotator = annotator
+    self.status = status
+  }
+}
+
+/// A pending assignment with its chip and task, for an annotator's queue.
+public struct QueueEntry: Sendable, Hashable {
+  public var task: TaskRecord
+  public var chip: ChipRecord
+  public var assignment: AssignmentRecord
+
+  public init(task: TaskRecord, chip: ChipRecord, assignment: AssignmentRecord) {
+    self.task = task
+    self.chip = chip
+    self.assignment = assignment
+  }
+}
+
+/// What can be read inside a snapshot or a transaction. Lists come in a stable order (stated per
+/// call) so that every backend gives the same answers.
+public protocol StoreReader {
+  /// All images, by name.
+  func images() throws -> [ImageRecord]
+  func image(named name: String) throws -> ImageRecord?
+  func image(id: Int64) throws -> ImageRecord?
+
+  /// All tasks, by name.
+  func tasks() throws -> [TaskRecord]
+  func task(named name: String) throws -> TaskRecord?
+  func task(id: Int64) throws -> TaskRecord?
+
+  func chip(id: Int64) throws -> ChipRecord?
+  /// A task's chips, in the order they were recorded.
+  func chips(ofTask taskId: Int64) throws -> [ChipRecord]
+  /// A task's assignments, by annotator, then chip.
+  func assignments(ofTask taskId: Int64) throws -> [AssignmentRecord]
+  /// An annotator's pending assignments in open tasks (optionally one task), by task name, then chip.
+  func queue(annotator: String, taskId: Int64?) throws -> [QueueEntry]
+
+  func submission(id: Int64) throws -> SubmissionRecord?
+  /// A task's submissions without their files, by id.
+  func submissionSummaries(ofTask taskId: Int64) throws -> [SubmissionSummary]
+  /// Every submission in a status, with its file, by id.
+  func submissions(withStatus status: SubmissionStatus) throws -> [SubmissionRecord]
+  /// The accepted submissions of an annotator on a chip, by id.
+  func acceptedSubmissions(taskId: Int64, chipId: Int64, annotator: String) throws
+    -> [SubmissionRecord]
+  /// The shapes of these submissions, by submission, then feature index.
+  func features(ofSubmissions ids: [Int64]) throws -> [SubmissionFeatureRecord]
+
+  /// A task's newest consensus run, if any.
+  func latestConsensusRun(ofTask taskId: Int64) throws -> ConsensusRunRecord?
+  func consensusRunCount(ofTask taskId: Int64) throws -> Int
+
+  /// The audit log, oldest first.
+  func auditLog() throws -> [AuditEntry]
+}
+
+/// What a write transaction can do besides reading. Inserts set the record's `id`.
+public protocol StoreWriter: StoreReader {
+  func insert(_ image: inout ImageRecord) throws
+  func insert(_ task: inout TaskRecord) throws
+  func update(_ task: TaskRecord) throws
+  func insert(_ chip: inout ChipRecord) throws
+  func insert(_ assignment: inout AssignmentRecord) throws
+  /// Marks an annotator's assignment on a chip submitted.
+  func markSubmitted(chipId: Int64, annotator: String) throws
+  func insert(_ submission: inout SubmissionRecord) throws
+  func update(_ submission: SubmissionRecord) throws
+  func insert(_ feature: inout SubmissionFeatureRecord) throws
+  func insert(_ run: inout ConsensusRunRecord) throws
+  /// Records a change in the audit log, inside this transaction, stamped now.
+  func audit(actor: String, command: String, action: String, detail: String) throws
+}
+
+/// Timestamps as the store keeps them: UTC, millisecond precision, ISO 8601, sortable as text.
+public enum Timestamp {
+  public static func now() -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: Date())
+  }
+}

@@ -1,0 +1,152 @@
+import GRDB
+import SwathStore
+
+/// The store's reads and writes over one GRDB connection, inside the caller's snapshot or
+/// transaction.
+struct SQLiteTransaction: StoreWriter {
+  let db: Database
+
+  init(_ db: Database) { self.db = db }
+
+  // MARK: Images
+
+  func images() throws -> [ImageRecord] { try ImageRecord.order(Column("name")).fetchAll(db) }
+
+  func image(named name: String) throws -> ImageRecord? {
+    try ImageRecord.filter(Column("name") == name).fetchOne(db)
+  }
+
+  func image(id: Int64) throws -> ImageRecord? { try ImageRecord.fetchOne(db, key: id) }
+
+  func insert(_ image: inout ImageRecord) throws { try image.insert(db) }
+
+  // MARK: Tasks and chips
+
+  func tasks() throws -> [TaskRecord] { try TaskRecord.order(Column("name")).fetchAll(db) }
+
+  func task(named name: String) throws -> TaskRecord? {
+    try TaskRecord.filter(Column("name") == name).fetchOne(db)
+  }
+
+  func task(id: Int64) throws -> TaskRecord? { try TaskRecord.fetchOne(db, key: id) }
+
+  func insert(_ task: inout TaskRecord) throws { try task.insert(db) }
+
+  func update(_ task: TaskRecord) throws { try task.update(db) }
+
+  func chips(ofTask taskId: Int64) throws -> [ChipRecord] {
+    try ChipRecord.filter(Column("task_id") == taskId).order(Column("id")).fetchAll(db)
+  }
+
+  func chip(id: Int64) throws -> ChipRecord? { try ChipRecord.fetchOne(db, key: id) }
+
+  func insert(_ chip: inout ChipRecord) throws { try chip.insert(db) }
+
+  // MARK: Assignments
+
+  func assignments(ofTask taskId: Int64) throws -> [AssignmentRecord] {
+    try AssignmentRecord.fetchAll(
+      db,
+      sql: """
+        SELECT a.* FROM assignments a JOIN chips c ON c.id = a.chip_id
+        WHERE c.task_id = ? ORDER BY a.annotator, a.chip_id
+        """, arguments: [taskId])
+  }
+
+  func queue(annotator: String, taskId: Int64?) throws -> [QueueEntry] {
+    var sql = """
+      SELECT a.* FROM assignments a JOIN chips c ON c.id = a.chip_id JOIN tasks t ON t.id = c.task_id
+      WHERE a.annotator = ? AND a.state = 'pending' AND t.state = 'open'
+      """
+    var arguments: StatementArguments = [annotator]
+    if let taskId {
+      sql += " AND t.id = ?"
+      arguments += [taskId]
+    }
+    sql += " ORDER BY t.name, c.id"
+    let assignments = try AssignmentRecord.fetchAll(db, sql: sql, arguments: arguments)
+    var tasks: [Int64: TaskRecord] = [:]
+    return try assignments.map { assignment in
+      guard let chip = try ChipRecord.fetchOne(db, key: assignment.chipId) else {
+        throw StoreError("assignment #\(assignment.id ?? 0) has no chip")
+      }
+      if tasks[chip.taskId] == nil { tasks[chip.taskId] = try task(id: chip.taskId) }
+      guard let task = tasks[chip.taskId] else { throw StoreError("chip #\(chip.id ?? 0) has no task") }
+      return QueueEntry(task: task, chip: chip, assignment: assignment)
+    }
+  }
+
+  func insert(_ assignment: inout AssignmentRecord) throws { try assignment.insert(db) }
+
+  func markSubmitted(chipId: Int64, annotator: String) throws {
+    try db.execute(
+      sql: "UPDATE assignments SET state = 'submitted' WHERE chip_id = ? AND annotator = ?",
+      arguments: [chipId, annotator])
+  }
+
+  // MARK: Submissions
+
+  func submission(id: Int64) throws -> SubmissionRecord? { try SubmissionRecord.fetchOne(db, key: id) }
+
+  func submissionSummaries(ofTask taskId: Int64) throws -> [SubmissionSummary] {
+    try Row.fetchAll(
+      db, sql: "SELECT id, chip_id, annotator, status FROM submissions WHERE task_id = ? ORDER BY id",
+      arguments: [taskId]
+    ).map { row in
+      let status: String = row["status"]
+      guard let parsed = SubmissionStatus(rawValue: status) else {
+        throw StoreError("submission #\(row["id"] as Int64) has an unknown status '\(status)'")
+      }
+      return SubmissionSummary(
+        id: row["id"], chipId: row["chip_id"], annotator: row["annotator"], status: parsed)
+    }
+  }
+
+  func submissions(withStatus status: SubmissionStatus) throws -> [SubmissionRecord] {
+    try SubmissionRecord.filter(Column("status") == status.rawValue).order(Column("id")).fetchAll(db)
+  }
+
+  func acceptedSubmissions(taskId: Int64, chipId: Int64, annotator: String) throws
+    -> [SubmissionRecord]
+  {
+    try SubmissionRecord
+      .filter(Column("task_id") == taskId && Column("chip_id") == chipId)
+      .filter(Column("annotator") == annotator && Column("status") == SubmissionStatus.accepted.rawValue)
+      .order(Column("id"))
+      .fetchAll(db)
+  }
+
+  func insert(_ submission: inout SubmissionRecord) throws { try submission.insert(db) }
+
+  func update(_ submission: SubmissionRecord) throws { try submission.update(db) }
+
+  func features(ofSubmissions ids: [Int64]) throws -> [SubmissionFeatureRecord] {
+    guard !ids.isEmpty else { return [] }
+    return try SubmissionFeatureRecord.filter(ids.contains(Column("submission_id")))
+      .order(Column("submission_id"), Column("feature_index")).fetchAll(db)
+  }
+
+  func insert(_ feature: inout SubmissionFeatureRecord) throws { try feature.insert(db) }
+
+  // MARK: Consensus runs
+
+  func latestConsensusRun(ofTask taskId: Int64) throws -> ConsensusRunRecord? {
+    try ConsensusRunRecord.filter(Column("task_id") == taskId).order(Column("id").desc).fetchOne(db)
+  }
+
+  func consensusRunCount(ofTask taskId: Int64) throws -> Int {
+    try ConsensusRunRecord.filter(Column("task_id") == taskId).fetchCount(db)
+  }
+
+  func insert(_ run: inout ConsensusRunRecord) throws { try run.insert(db) }
+
+  // MARK: Audit log
+
+  func auditLog() throws -> [AuditEntry] { try AuditEntry.order(Column("id")).fetchAll(db) }
+
+  func audit(actor: String, command: String, action: String, detail: String) throws {
+    var entry = AuditEntry(
+      at: Timestamp.now(), actor: actor, command: command, action: action, detail: detail)
+    try entry.insert(db)
+  }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import SwathGDAL
+import SwathGeometry
+import SwathSimulation
+import SwathStore
+
+/// The simulation behind `swath task simulate`.
+public enum TaskSimulation {
+  static let labelSynonyms = ["shed": "building", "house": "building", "car": "vehicle", "truck": "vehicle"]
+
+  public struct Outcome: Sendable {
+    public var files: Int
+    public var annotators: [String]
+    public var truthObjects: Int
+    public var manifest: String
+  }
+
+  static func run(
+    task name: String, truth: String, out: String, profiles profileText: String?,
+    pixelAnnotators: Set<String>, invalidAnnotator: String?, seed: UInt64, in store: any ProjectStore
+  ) throws -> Outcome {
+    let (task, image, chips, assigned) = try store.read {
+      store -> (TaskRecord, ImageRecord, [ChipRecord], [(Int64, String)]) in
+      let task = try store.requireTask(named: name)
+      let image = try store.requireImage(of: task)
+      let chips = try store.chips(ofTask: task.id!)
+      let assigned = try store.assignments(ofTask: task.id!).map { ($0.chipId, $0.annotator) }
+      return (task, image, chips, assigned)
+    }
+    let annotators = Array(Set(assigned.map(\.1))).sorted()
+    guard !annotators.isEmpty else {
+      throw WorkflowError("task '\(name)' has no assignments (swath task assign \(name) --annotators …)")
+    }
+    guard let wkt = image.crsWkt, let transform = image.geotransform else {
+      throw WorkflowError("image '\(image.name)' has no georeference")
+    }
+    for annotator in pixelAnnotators.union(invalidAnnotator.map { [$0] } ?? [])
+    where !annotators.contains(annotator) {
+      throw WorkflowError("'\(annotator)' has no chip in task '\(name)'")
+    }
+    let profileNames =
+      profileText?.split(separator: ",").map(String.init)
+      ?? annotators.indices.map { $0 % 2 == 0 ? "careful" : "average" }
+    guard profileNames.count == annotators.count else {
+      throw WorkflowError(
+        "--profiles lists \(profileNames.count) profile(s) for \(annotators.count) annotator(s) (\(annotators.joined(separator: ",")))"
+      )
+    }
+    let profiles = try zip(annotators, profileNames).map { annotator, profile -> AnnotatorProfile in
+      switch profile {
+      case "careful": return .careful(annotator)
+      case "average": return .average(annotator)
+      case "weak": return .weak(annotator)
+      case "empty": return .empty(annotator)
+      default: throw WorkflowError("--profiles '\(profile)': expected careful, average, weak or empty")
+      }
+    }
+
+    let document = try GeoJSONReader.read(
+      contentsOf: URL(fileURLWithPath: truth),
+      options: ValidationOptions(labels: Set(task.labels), minArea: 0, parallelism: 1))
+    let truthFeatures = document.features.filter(\.isValid).map(\.feature)
+    guard !truthFeatures.isEmpty else {
+      throw WorkflowError(
+        "\(truth): no valid polygon with one of the task's labels (\(task.labels.joined(separator: ",")))")
+    }
+    // The image CRS is the working CRS: metres for the simulator, and the chips' own frame.
+    let crs = try WorkingCRS(definition: wkt)
+    let truthInImage = try truthFeatures.map { feature -> LabelFeature in
+      var moved = feature
+      moved.geometry = try crs.fromWGS84(feature.geometry)
+      return moved
+    }
+    let imageTransform = GeoTransform(transform)
+    let chipBoxes = Dictionary(
+      uniqueKeysWithValues: chips.map { chip -> (Int64, BoundingBox) in
+        let corners = [(0, 0), (chip.width, 0), (0, chip.height), (chip.width, chip.height)].map {
+          imageTransform.apply(
+            column: Double(chip.columnOffset + $0.0), row: Double(chip.rowOffset + $0.1))
+        }
+        return (
+          chip.id!,
+          BoundingBox(
+            minX: corners.map(\.x).min()!, minY: corners.map(\.y).min()!,
+            maxX: corners.map(\.x).max()!, maxY: corners.map(\.y).max()!)
+        )
+      })
+    let extent = chipBoxes.values.reduce(chipBoxes.values.first!) { $0.union($1) }
+
+    let outURL = URL(fileURLWithPath: out)
+    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+    var manifest = "annotator\tchip\tfile\tpixel\n"
+    var files = 0
+    for (index, profile) in profiles.enumerated() {
+      var random = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(index + 1))
+      // An annotation tool offers only the task's labels: the simulator's finer ones map back.
+      let drawn = PanelSimulator.annotate(
+        truth: truthInImage, profile: profile, grid: nil, extent: extent, rng: &random
+      ).map { feature in
+        var mapped = feature
+        if let label = feature.label, !task.labels.contains(label) {
+          mapped.label = labelSynonyms[label].flatMap { task.labels.contains($0) ? $0 : nil } ?? label
+        }
+        return mapped
+      }
+      let folder = outURL.appendingPathComponent(profile.name)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      var madeInvalid = false
+      for (chipId, annotator) in assigned where annotator == profile.name {
+        guard let chip = chips.first(where: { $0.id == chipId }) else { continue }
+        let box = chipBoxes[chipId]!
+        var features = drawn.filter { feature in
+          guard let center = feature.geometry.envelope?.center else { return false }
+          return box.minX <= center.x && center.x < box.maxX && box.minY <= center.y
+            && center.y < box.maxY
+        }
+        let pixel = pixelAnnotators.contains(annotator)
+        if pixel {
+          guard let inverse = GeoTransform(chip.geotransform).inverted() else {
+            throw WorkflowError("chip \(chip.chipKey) has a singular geotransform")
+          }
+          features = features.map { feature in
+            var moved = feature
+            moved.geometry = feature.geometry.mapPoints { point in
+              let pixel = inverse.apply(column: point.x, row: point.y)
+              return Point(pixel.x, pixel.y)
+            }
+            return moved
+          }
+        } else {
+          features = try features.map { feature in
+            var moved = feature
+            moved.geometry = try crs.toWGS84(feature.geometry)
+            return moved
+          }
+        }
+        if annotator == invalidAnnotator, !madeInvalid, let first = features.first,
+          let box = first.geometry.envelope
+        {
+          // A bow tie: the ring crosses itself, which the validator must refuse.
+          madeInvalid = true
+          var bowTie = first
+          bowTie.geometry = MultiPolygon(
+            Polygon(shell: [
+              Point(box.minX, box.minY), Point(box.maxX, box.maxY), Point(box.maxX, box.minY),
+              Point(box.minX, box.maxY), Point(box.minX, box.minY),
+            ]))
+          features.append(bowTie)
+        }
+        let file = folder.appendingPathComponent("\(chip.chipKey).geojson")
+        try GeoJSONWriter.featureCollection(
+          features: features, foreignMembers: ["annotator": .string(annotator)],
+          decimals: pixel ? 3 : 9
+        ).write(to: file)
+        manifest += "\(annotator)\t\(chip.chipKey)\t\(file.path)\t\(pixel ? 1 : 0)\n"
+        files += 1
+      }
+    }
+    let manifestURL = outURL.appendingPathComponent("manifest.tsv")
+    try Data(manifest.utf8).write(to: manifestURL)
+    return Outcome(
+      files: files, annotators: annotators, truthObjects: truthFeatures.count,
+      manifest: manifestURL.path)
+  }
+}
+
+extension Workspace {
+  /// Simulates a task's annotators from known truth: one GeoJSON file per assigned chip, and a
+  /// manifest of the submissions to make.
+  public func simulatePanel(
+    task: String, truth: String, out: String, profiles: String?, pixelAnnotators: Set<String>,
+    invalidAnnotator: String?, seed: UInt64
+  ) throws -> TaskSimulation.Outcome {
+    try TaskSimulation.run(
+      task: task, truth: truth, out: out, profiles: profiles, pixelAnnotators: pixelAnnotators,
+      invalidAnnotator: invalidAnnotator, seed: seed, in: store)
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import SwathStore
+import SwathStoreSQLite
+
+/// A project: a folder holding the store (`swath.sqlite`) and the chips of its tasks
+/// (`chips/TASK/`). Every use case is a method of the workspace, so every front end (the CLI
+/// today, the HTTP API next) runs the same rules through the same code.
+public final class Workspace: Sendable {
+  public static let storeFileName = "swath.sqlite"
+
+  public let folder: URL
+  public let store: any ProjectStore
+
+  public var chipsDirectory: URL { folder.appendingPathComponent("chips", isDirectory: true) }
+
+  public init(folder: URL, store: any ProjectStore) {
+    self.folder = folder
+    self.store = store
+  }
+
+  /// Creates a workspace (the folder too) or opens and migrates an existing one.
+  public static func initialize(at folder: URL, by caller: Caller) throws -> (
+    workspace: Workspace, created: Bool
+  ) {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+      guard isDirectory.boolValue else {
+        throw WorkflowError("\(folder.path): exists and is not a folder")
+      }
+    } else {
+      do {
+        try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+      } catch {
+        throw WorkflowError("cannot create \(folder.path): \(error.localizedDescription)")
+      }
+    }
+    let existed = manager.fileExists(atPath: folder.appendingPathComponent(storeFileName).path)
+    let workspace = Workspace(
+      folder: folder,
+      store: try SQLiteStore(path: folder.appendingPathComponent(storeFileName).path))
+    try workspace.store.write { store in
+      try store.audit(
+        actor: caller.name, command: caller.command, action: existed ? "migrate" : "init",
+        detail: folder.path)
+    }
+    return (workspace, !existed)
+  }
+
+  /// Opens the workspace in `folder`, migrating its store to the current schema.
+  public static func open(_ folder: URL) throws -> Workspace {
+    let file = folder.appendingPathComponent(storeFileName)
+    guard FileManager.default.fileExists(atPath: file.path) else {
+      throw WorkflowError.noWorkspace(folder)
+    }
+    return Workspace(folder: folder, store: try SQLiteStore(path: file.path))
+  }
+}
+
+/// Who asks for a use case and how: the name goes into the audit log with the command (the
+/// command line, or later the API route).
+public struct Caller: Sendable, Hashable {
+  public var name: String
+  public var command: String
+
+  public init(name: String, command: String) {
+    self.name = name
+    self.command = command
+  }
+
+  /// The login name of the process, for commands run on the workspace's own machine.
+  public static func processUser(command: String) -> Caller {
+    let environment = ProcessInfo.processInfo.environment
+    return Caller(
+      name: environment["USER"] ?? environment["LOGNAME"] ?? "unknown", command: command)
+  }
+}
+
+/// A failure of a use case the caller can act on: one line, what is wrong and where.
+public struct WorkflowError: Error, CustomStringConvertible, Sendable {
+  public enum Kind: Sendable, Hashable {
+    /// The request names something that does not exist.
+    case notFound
+    /// The request conflicts with the project's state (a name taken, a task closed).
+    case conflict
+    /// The request itself is malformed.
+    case invalid
+    /// The workspace or its files cannot be used.
+    case environment
+  }
+
+  public let message: String
+  public let kind: Kind
+
+  public init(_ message: String, kind: Kind = .invalid) {
+    self.message = message
+    self.kind = kind
+  }
+
+  public var description: String { message }
+
+  static func noWorkspace(_ folder: URL) -> WorkflowError {
+    WorkflowError("no Swath workspace in \(folder.path)", kind: .environment)
+  }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import SwathStore
+import SwathStoreSQLite
+import SwathTestSupport
+import Testing
+
+/// The contract every store backend must keep, exercised only through `ProjectStore`. To run it
+/// against another backend, change `StoreContract.makeStore`.
+enum StoreContract {
+  /// A new, empty store and a clean-up for it.
+  static func makeStore() throws -> (store: any ProjectStore, cleanUp: () -> Void) {
+    let folder = try TestSupport.temporaryDirectory("swath-contract")
+    let store = try SQLiteStore(path: folder.appendingPathComponent("swath.sqlite").path)
+    return (store, { try? FileManager.default.removeItem(at: folder) })
+  }
+
+  struct Failure: Error {}
+
+  static func image(_ name: String) -> ImageRecord {
+    ImageRecord(
+      name: name, path: "/data/\(name).tif", sha256: String(repeating: "a", count: 64),
+      sizeBytes: 1000, width: 100, height: 80, bands: 3, dataType: "Byte", crsWkt: "WKT",
+      epsg: 32633, geotransform: [500_000, 0.3, 0, 5_000_000, 0, -0.3],
+      footprint: #"{"type":"Polygon","coordinates":[]}"#, addedAt: Timestamp.now())
+  }
+
+  static func task(_ name: String, image: Int64) -> TaskRecord {
+    TaskRecord(
+      name: name, imageId: image, region: "all", labels: ["building", "vehicle"], chipSize: 64,
+      overlap: 0, replicas: 2, iou: 0.5, quorum: 0.5, state: .open, chipDirectory: "chips/\(name)",
+      createdAt: Timestamp.now(), closedAt: nil)
+  }
+
+  static func chip(_ key: String, task: Int64, column: Int) -> ChipRecord {
+    ChipRecord(
+      taskId: task, chipKey: key, columnOffset: column, rowOffset: 0, width: 64, height: 64,
+      geotransform: [500_000 + Double(column) * 0.3, 0.3, 0, 5_000_000, 0, -0.3],
+      footprint: #"{"type":"Polygon","coordinates":[]}"#, minLon: 15, minLat: 45, maxLon: 15.1,
+      maxLat: 45.1, validFraction: 0.75, path: "chips/\(key).png")
+  }
+
+  static func submission(task: Int64, annotator: String, raw: String) -> SubmissionRecord {
+    SubmissionRecord(
+      taskId: task, chipId: nil, requestedChip: "r0_c0", annotator: annotator, fileName: "a.geojson",
+      pixelCoordinates: false, raw: Data(raw.utf8), receivedAt: Timestamp.now(), receiverPid: 42,
+      status: .received, report: nil, reason: nil, supersedes: nil, sourceId: nil, finalisedAt: nil)
+  }
+}
+
+@Suite struct StoreContractTests {
+  @Test func insertedRowsReadBackEqualWithIds() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let (image, task, chips) = try store.write { store throws in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: try #require(image.id))
+      try store.insert(&task)
+      var chips: [ChipRecord] = []
+      for column in [64, 0] {
+        var chip = StoreContract.chip("r0_c\(column / 64)", task: task.id!, column: column)
+        try store.insert(&chip)
+        chips.append(chip)
+      }
+      return (image, task, chips)
+    }
+    try store.read { store throws in
+      #expect(try store.image(named: "town") == image)
+      #expect(try store.image(id: image.id!) == image)
+      #expect(try store.image(named: "nope") == nil)
+      #expect(try store.task(named: "roofs") == task)
+      #expect(try store.task(id: task.id!)?.labels == ["building", "vehicle"])
+      // Chips come back in the order they were recorded, not by key or offset.
+      #expect(try store.chips(ofTask: task.id!) == chips)
+      #expect(try store.chip(id: chips[1].id!) == chips[1])
+    }
+  }
+
+  @Test func listsComeInTheirStatedOrder() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    try store.write { store throws in
+      for name in ["b", "c", "a"] {
+        var image = StoreContract.image(name)
+        try store.insert(&image)
+        var task = StoreContract.task("task-\(name)", image: image.id!)
+        try store.insert(&task)
+      }
+    }
+    try store.read { store throws in
+      #expect(try store.images().map(\.name) == ["a", "b", "c"])
+      #expect(try store.tasks().map(\.name) == ["task-a", "task-b", "task-c"])
+    }
+  }
+
+  @Test func aThrowingWriteLeavesNoRow() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    #expect(throws: StoreContract.Failure.self) {
+      try store.write { store throws in
+        var image = StoreContract.image("town")
+        try store.insert(&image)
+        try store.audit(actor: "ana", command: "test", action: "image.add", detail: "town")
+        throw StoreContract.Failure()
+      }
+    }
+    try store.read { store throws in
+      #expect(try store.images().isEmpty)
+      #expect(try store.auditLog().isEmpty)
+    }
+  }
+
+  @Test func uniqueNamesAreRefusedWithAStoreError() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    try store.write { store throws in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+    }
+    #expect(throws: StoreError.self) {
+      try store.write { store throws in
+        var image = StoreContract.image("town")
+        try store.insert(&image)
+      }
+    }
+    #expect(try store.read { try $0.images().count } == 1)
+  }
+
+  @Test func assignmentsQueueAndSubmittedState() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let (open, closed) = try store.write { store -> (TaskRecord, TaskRecord) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var tasks: [TaskRecord] = []
+      for name in ["walls", "roofs"] {
+        var task = StoreContract.task(name, image: image.id!)
+        try store.insert(&task)
+        for column in [0, 64] {
+          var chip = StoreContract.chip("r0_c\(column / 64)", task: task.id!, column: column)
+          try store.insert(&chip)
+          for annotator in ["ben", "ana"] {
+            var assignment = AssignmentRecord(
+              chipId: chip.id!, annotator: annotator, state: .pending, assignedAt: Timestamp.now())
+            try store.insert(&assignment)
+          }
+        }
+        tasks.append(task)
+      }
+      var closed = tasks[0]
+      closed.state = .closed
+      closed.closedAt = Timestamp.now()
+      try store.update(closed)
+      return (tasks[1], closed)
+    }
+    let chips = try store.read { try $0.chips(ofTask: open.id!) }
+    try store.write { store throws in try store.markSubmitted(chipId: chips[0].id!, annotator: "ana") }
+    try store.read { store throws in
+      let assignments = try store.assignments(ofTask: open.id!)
+      #expect(assignments.map(\.annotator) == ["ana", "ana", "ben", "ben"])
+      #expect(assignments.map(\.chipId) == [chips[0].id!, chips[1].id!, chips[0].id!, chips[1].id!])
+      #expect(assignments.map(\.state) == [.submitted, .pending, .pending, .pending])
+      // Closed tasks and submitted assignments are not in the queue.
+      let queue = try store.queue(annotator: "ana", taskId: nil)
+      #expect(queue.map(\.chip.id) == [chips[1].id])
+      #expect(queue.map(\.task.name) == ["roofs"])
+      #expect(try store.queue(annotator: "ben", taskId: open.id!).count == 2)
+      #expect(try store.queue(annotator: "ben", taskId: closed.id!).isEmpty)
+      #expect(try store.task(id: closed.id!)?.state == .closed)
+    }
+  }
+
+  @Test func submissionsKeepTheirBytesStatusAndFeatures() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let raw = "{\"type\":\"FeatureCollection\",\"features\":[]}\u{0}\u{FF}"
+    let (task, chip, first, second) = try store.write {
+      store -> (TaskRecord, ChipRecord, SubmissionRecord, SubmissionRecord) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
+      try store.insert(&chip)
+      var first = StoreContract.submission(task: task.id!, annotator: "ana", raw: raw)
+      try store.insert(&first)
+      var second = StoreContract.submission(task: task.id!, annotator: "ana", raw: "{}")
+      try store.insert(&second)
+      return (task, chip, first, second)
+    }
+    #expect(try store.read { try $0.submission(id: first.id!) }?.raw == Data(raw.utf8))
+    #expect(try store.read { try $0.submissions(withStatus: .received) }.map(\.id) == [first.id, second.id])
+    try store.write { store throws in
+      for var row in [first, second] {
+        row.status = .accepted
+        row.chipId = chip.id
+        row.finalisedAt = Timestamp.now()
+        try store.update(row)
+        for index in [1, 0] {
+          var feature = SubmissionFeatureRecord(
+            submissionId: row.id!, featureIndex: index, label: "building", shape: "polygon",
+            geometry: #"{"type":"Polygon","coordinates":[]}"#)
+          try store.insert(&feature)
+        }
+      }
+    }
+    try store.read { store throws in
+      #expect(try store.submissions(withStatus: .received).isEmpty)
+      let accepted = try store.acceptedSubmissions(taskId: task.id!, chipId: chip.id!, annotator: "ana")
+      #expect(accepted.map(\.id) == [first.id, second.id])
+      #expect(try store.acceptedSubmissions(taskId: task.id!, chipId: chip.id!, annotator: "ben").isEmpty)
+      let summaries = try store.submissionSummaries(ofTask: task.id!)
+      #expect(
+        summaries == [
+          SubmissionSummary(id: first.id!, chipId: chip.id, annotator: "ana", status: .accepted),
+          SubmissionSummary(id: second.id!, chipId: chip.id, annotator: "ana", status: .accepted),
+        ])
+      let features = try store.features(ofSubmissions: [second.id!, first.id!])
+      #expect(features.map(\.submissionId) == [first.id!, first.id!, second.id!, second.id!])
+      #expect(features.map(\.featureIndex) == [0, 1, 0, 1])
+      #expect(try store.features(ofSubmissions: []).isEmpty)
+    }
+  }
+
+  @Test func consensusRunsNewestFirstAndAuditInOrder() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let task = try store.write { store -> TaskRecord in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      for objects in [3, 5] {
+        var run = ConsensusRunRecord(
+          taskId: task.id!, parameters: "{}", runAt: Timestamp.now(), submissionCount: 2,
+          objectCount: objects, result: "{}", report: "{}")
+        try store.insert(&run)
+        try store.audit(
+          actor: "ana", command: "swath consensus", action: "consensus.run", detail: "\(objects)")
+      }
+      return task
+    }
+    try store.read { store throws in
+      #expect(try store.consensusRunCount(ofTask: task.id!) == 2)
+      #expect(try store.latestConsensusRun(ofTask: task.id!)?.objectCount == 5)
+      let log = try store.auditLog()
+      #expect(log.map(\.detail) == ["3", "5"])
+      #expect(log.allSatisfy { $0.actor == "ana" && $0.action == "consensus.run" && !$0.at.isEmpty })
+    }
+  }
+}
