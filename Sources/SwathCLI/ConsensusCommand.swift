@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwathConsensus
 import SwathStore
 import SwathWorkflow
 
@@ -39,6 +40,21 @@ struct ConsensusCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
+    let quorum = try quorum.map { text in
+      guard let quorum = Quorum(text) else {
+        throw SwathFailure("--quorum '\(text)': expected a fraction in (0, 1) or a whole number of votes")
+      }
+      return quorum
+    }
+    let method = try method.map { text in
+      guard let method = ConsensusMethod(rawValue: text) else {
+        throw SwathFailure(
+          "--method '\(text)': expected \(ConsensusMethod.allCases.map(\.rawValue).joined(separator: " or "))"
+        )
+      }
+      return method
+    }
+    if let iou, !(iou > 0 && iou <= 1) { throw SwathFailure("--iou \(iou) is outside (0, 1]") }
     let outcome = try workflowCall {
       try workspace.runConsensus(
         task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence,

@@ -34,10 +34,21 @@ struct ExportCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
+    let chosenFormat = try format.map { option in
+      guard let format = Export.Format(rawValue: option.lowercased()) else {
+        throw SwathFailure("--format '\(option)': expected geojson, gpkg or fgb")
+      }
+      return format
+    }
+    let target: Export.TargetCRS
+    switch crs.lowercased() {
+    case "epsg:4326", "wgs84": target = .wgs84
+    case "image": target = .image
+    default: throw SwathFailure("--crs '\(crs)': expected EPSG:4326 or image")
+    }
     let outcome = try workflowCall {
-      let chosen = try Export.Format.resolve(format, out: out)
-      return try workspace.export(
-        task: task, out: out, format: chosen, crs: crs, includeRejected: includeRejected)
+      try workspace.export(
+        task: task, out: out, format: chosenFormat, crs: target, includeRejected: includeRejected)
     }
     print(
       "exported \(outcome.features) object(s) of task '\(task)' (consensus run #\(outcome.run), \(outcome.crs)) to \(outcome.path)"

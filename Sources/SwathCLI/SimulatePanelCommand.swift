@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwathGeometry
-import SwathSimulation
+import SwathWorkflow
 
 /// `swath simulate-panel`: a ground truth and K simulated annotators' submissions, as GeoJSON.
 struct SimulatePanelCommand: ParsableCommand {
@@ -52,60 +51,13 @@ struct SimulatePanelCommand: ParsableCommand {
   }
 
   func run() throws {
-    let folder = URL(fileURLWithPath: out)
-    do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    } catch {
-      throw SwathFailure("cannot create \(out): \((error as NSError).localizedDescription)")
+    let outcome = try workflowCall {
+      try PanelFiles.simulate(
+        into: URL(fileURLWithPath: out), objects: objects, annotators: annotators, seed: seed,
+        weak: weak, empty: empty, chipSize: chipSize, epsg: epsg)
     }
-    let crs: WorkingCRS
-    do {
-      crs = try WorkingCRS(epsg: epsg)
-    } catch {
-      throw SwathFailure("--epsg \(epsg): \(error)", exitCode: 2)
-    }
-    let scene = PanelSimulator.scene(objects: objects, seed: seed, epsg: epsg, chipSize: chipSize)
-    let profiles = PanelSimulator.profiles(count: annotators, weak: weak, empty: empty)
-    let drawn = PanelSimulator.panel(scene: scene, profiles: profiles, seed: seed)
-
-    var files: [(data: Data, path: String)] = []
-    let path = { (name: String) in folder.appendingPathComponent(name).path }
-    files.append(
-      (
-        GeoJSONWriter.featureCollection(features: try PanelSimulator.toWGS84(scene.truth, crs: crs)),
-        path("truth.geojson")
-      ))
-    let chips = try scene.grid.chips.map { chip in
-      LabelFeature(
-        id: chip.id, label: nil, shape: .polygon, geometry: try crs.toWGS84(MultiPolygon(chip.box.polygon)),
-        properties: ["id": .string(chip.id)])
-    }
-    files.append((GeoJSONWriter.featureCollection(features: chips), path("chips.geojson")))
-    for (profile, features) in zip(profiles, drawn) {
-      files.append(
-        (
-          GeoJSONWriter.featureCollection(
-            features: try PanelSimulator.toWGS84(features, crs: crs),
-            foreignMembers: ["annotator": .string(profile.name)]), path("\(profile.name).geojson")
-        ))
-    }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    struct Manifest: Encodable {
-      var seed: UInt64
-      var epsg: Int
-      var objects: Int
-      var chipSize: Double
-      var annotators: [AnnotatorProfile]
-      var shapes: [String: Int]
-    }
-    let manifest = Manifest(
-      seed: seed, epsg: epsg, objects: scene.truth.count, chipSize: chipSize, annotators: profiles,
-      shapes: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.name), drawn.map(\.count))))
-    files.append((try encoder.encode(manifest), path("panel.json")))
-    try MergeOutputs.write(files)
     print(
-      "simulated \(scene.truth.count) objects and \(profiles.count) annotators "
-        + "(\(drawn.map { String($0.count) }.joined(separator: ", ")) shapes) in \(out)")
+      "simulated \(outcome.objects) objects and \(outcome.shapes.count) annotators "
+        + "(\(outcome.shapes.map { String($0) }.joined(separator: ", ")) shapes) in \(out)")
   }
 }

@@ -266,9 +266,17 @@ struct TaskSimulateCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
+    let skills = try profiles.map { list in
+      try list.split(separator: ",").map { name in
+        guard let skill = SimulatedSkill(rawValue: String(name)) else {
+          throw SwathFailure("--profiles '\(name)': expected careful, average, weak or empty")
+        }
+        return skill
+      }
+    }
     let outcome = try workflowCall {
       try workspace.simulatePanel(
-        task: task, truth: truth, out: out, profiles: profiles,
+        task: task, truth: truth, out: out, profiles: skills,
         pixelAnnotators: Set(pixelAnnotators.split(separator: ",").map(String.init)),
         invalidAnnotator: invalidAnnotator, seed: seed)
     }

@@ -36,7 +36,7 @@ extension Workspace {
       try Assignments.validateAnnotator(annotator)
       if !annotators.contains(annotator) { annotators.append(annotator) }
     }
-    guard !annotators.isEmpty else { throw WorkflowError("--annotators lists no annotator") }
+    guard !annotators.isEmpty else { throw WorkflowError("no annotator given") }
     return try store.write { store in
       let task = try store.requireTask(named: name)
       guard task.state == .open else {

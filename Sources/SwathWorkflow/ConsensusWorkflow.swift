@@ -31,8 +31,8 @@ public enum ConsensusWorkflow {
   }
 
   static func run(
-    task name: String, iou: Double?, quorum: String?, method: String?, minConfidence: Double?,
-    in workspace: Workspace, by caller: Caller
+    task name: String, iou: Double?, quorum: Quorum?, method: ConsensusMethod?,
+    minConfidence: Double?, in workspace: Workspace, by caller: Caller
   ) throws -> Outcome {
     // Submissions a killed `submit` left half-done take part too.
     _ = try workspace.recoverStaleSubmissions()
@@ -73,24 +73,10 @@ public enum ConsensusWorkflow {
     }
 
     var options = ConsensusOptions()
+    // The engine refuses an IoU outside (0, 1]; the task's were checked when it was created.
     options.iou = iou ?? snapshot.task.iou
-    guard options.iou > 0, options.iou <= 1 else {
-      throw WorkflowError("--iou \(options.iou) is outside (0, 1]")
-    }
-    let quorumText = quorum ?? String(snapshot.task.quorum)
-    guard let parsedQuorum = Quorum(quorumText) else {
-      throw WorkflowError(
-        "--quorum '\(quorumText)': expected a fraction in (0, 1) or a whole number of votes")
-    }
-    options.quorum = parsedQuorum
-    if let method {
-      guard let parsed = ConsensusMethod(rawValue: method) else {
-        throw WorkflowError(
-          "--method '\(method)': expected \(ConsensusMethod.allCases.map(\.rawValue).joined(separator: " or "))"
-        )
-      }
-      options.method = parsed
-    }
+    options.quorum = quorum ?? Quorum(String(snapshot.task.quorum)) ?? options.quorum
+    if let method { options.method = method }
     if let minConfidence { options.minConfidence = minConfidence }
     options.labels = Set(snapshot.task.labels)
     options.includeRejected = true
@@ -230,7 +216,7 @@ extension Workspace {
   /// stores the run (parameters, layer, annotator report) in one transaction. Options not given
   /// come from the task.
   public func runConsensus(
-    task: String, iou: Double? = nil, quorum: String? = nil, method: String? = nil,
+    task: String, iou: Double? = nil, quorum: Quorum? = nil, method: ConsensusMethod? = nil,
     minConfidence: Double? = nil, by caller: Caller
   ) throws -> ConsensusWorkflow.Outcome {
     try ConsensusWorkflow.run(

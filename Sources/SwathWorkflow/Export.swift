@@ -26,20 +26,22 @@ public enum Export {
       }
     }
 
-    /// From `--format`, or else from the output's extension.
-    public static func resolve(_ option: String?, out: String) throws -> Format {
-      if let option {
-        guard let format = Format(rawValue: option.lowercased()) else {
-          throw WorkflowError("--format '\(option)': expected geojson, gpkg or fgb")
-        }
-        return format
-      }
-      switch URL(fileURLWithPath: out).pathExtension.lowercased() {
-      case "gpkg": return .gpkg
-      case "fgb": return .fgb
-      default: return .geojson
+    /// The format an output path's extension names; GeoJSON for any other.
+    public init(forPath path: String) {
+      switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+      case "gpkg": self = .gpkg
+      case "fgb": self = .fgb
+      default: self = .geojson
       }
     }
+  }
+
+  /// The CRS an export is written in.
+  public enum TargetCRS: Sendable, Hashable {
+    /// WGS84 longitude/latitude, as RFC 7946 asks.
+    case wgs84
+    /// The CRS of the task's image.
+    case image
   }
 
   public struct Outcome: Sendable {
@@ -56,7 +58,7 @@ public enum Export {
   }
 
   static func run(
-    task name: String, out: String, format: Format, crs: String, includeRejected: Bool,
+    task name: String, out: String, format: Format, crs: TargetCRS, includeRejected: Bool,
     in store: any ProjectStore
   ) throws -> Outcome {
     let (task, image, run) = try store.read { store -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
@@ -70,16 +72,14 @@ public enum Export {
     }
     let target: SpatialReference
     let crsName: String
-    switch crs.lowercased() {
-    case "epsg:4326", "wgs84":
+    switch crs {
+    case .wgs84:
       target = SpatialReference.wgs84()
       crsName = "EPSG:4326"
-    case "image":
+    case .image:
       guard let wkt = image.crsWkt else { throw WorkflowError("image '\(image.name)' has no CRS") }
       target = try SpatialReference(definition: wkt)
       crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
-    default:
-      throw WorkflowError("--crs '\(crs)': expected EPSG:4326 or image")
     }
     var objects = try parseResult(run.result)
     if !includeRejected {
@@ -94,14 +94,14 @@ public enum Export {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory),
       isDirectory.boolValue
-    else { throw WorkflowError("--out \(out): folder \(folder.path) does not exist") }
+    else { throw WorkflowError("output \(out): folder \(folder.path) does not exist") }
     if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDirectory),
       isDirectory.boolValue
     {
-      throw WorkflowError("--out \(out) is a folder")
+      throw WorkflowError("output \(out) is a folder")
     }
     guard access(folder.path, W_OK) == 0 else {
-      throw WorkflowError("--out \(out): folder \(folder.path) is not writable")
+      throw WorkflowError("output \(out): folder \(folder.path) is not writable", kind: .environment)
     }
     // Same folder, so the final rename is atomic; the driver wants the format's extension.
     let temporary = folder.appendingPathComponent(
@@ -288,9 +288,11 @@ public enum Export {
 extension Workspace {
   /// Writes a task's latest consensus layer through GDAL's vector drivers, atomically.
   public func export(
-    task: String, out: String, format: Export.Format, crs: String, includeRejected: Bool
+    task: String, out: String, format: Export.Format? = nil, crs: Export.TargetCRS = .wgs84,
+    includeRejected: Bool = false
   ) throws -> Export.Outcome {
-    try Export.run(
+    let format = format ?? Export.Format(forPath: out)
+    return try Export.run(
       task: task, out: out, format: format, crs: crs, includeRejected: includeRejected, in: store)
   }
 }

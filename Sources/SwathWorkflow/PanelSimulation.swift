@@ -5,6 +5,11 @@ import SwathSimulation
 import SwathStore
 
 /// The simulation behind `swath task simulate`.
+/// How well a simulated annotator labels: the panel simulator's error profiles.
+public enum SimulatedSkill: String, Sendable, CaseIterable {
+  case careful, average, weak, empty
+}
+
 public enum TaskSimulation {
   static let labelSynonyms = ["shed": "building", "house": "building", "car": "vehicle", "truck": "vehicle"]
 
@@ -16,7 +21,7 @@ public enum TaskSimulation {
   }
 
   static func run(
-    task name: String, truth: String, out: String, profiles profileText: String?,
+    task name: String, truth: String, out: String, profiles skillsGiven: [SimulatedSkill]?,
     pixelAnnotators: Set<String>, invalidAnnotator: String?, seed: UInt64, in store: any ProjectStore
   ) throws -> Outcome {
     let (task, image, chips, assigned) = try store.read {
@@ -29,7 +34,7 @@ public enum TaskSimulation {
     }
     let annotators = Array(Set(assigned.map(\.1))).sorted()
     guard !annotators.isEmpty else {
-      throw WorkflowError("task '\(name)' has no assignments (swath task assign \(name) --annotators …)")
+      throw WorkflowError("task '\(name)' has no assignments yet; assign annotators first", kind: .conflict)
     }
     guard let wkt = image.crsWkt, let transform = image.geotransform else {
       throw WorkflowError("image '\(image.name)' has no georeference")
@@ -38,21 +43,19 @@ public enum TaskSimulation {
     where !annotators.contains(annotator) {
       throw WorkflowError("'\(annotator)' has no chip in task '\(name)'")
     }
-    let profileNames =
-      profileText?.split(separator: ",").map(String.init)
-      ?? annotators.indices.map { $0 % 2 == 0 ? "careful" : "average" }
-    guard profileNames.count == annotators.count else {
+    let skills =
+      skillsGiven ?? annotators.indices.map { $0 % 2 == 0 ? SimulatedSkill.careful : .average }
+    guard skills.count == annotators.count else {
       throw WorkflowError(
-        "--profiles lists \(profileNames.count) profile(s) for \(annotators.count) annotator(s) (\(annotators.joined(separator: ",")))"
+        "\(skills.count) profile(s) given for \(annotators.count) annotator(s) (\(annotators.joined(separator: ",")))"
       )
     }
-    let profiles = try zip(annotators, profileNames).map { annotator, profile -> AnnotatorProfile in
-      switch profile {
-      case "careful": return .careful(annotator)
-      case "average": return .average(annotator)
-      case "weak": return .weak(annotator)
-      case "empty": return .empty(annotator)
-      default: throw WorkflowError("--profiles '\(profile)': expected careful, average, weak or empty")
+    let profiles = zip(annotators, skills).map { annotator, skill -> AnnotatorProfile in
+      switch skill {
+      case .careful: return .careful(annotator)
+      case .average: return .average(annotator)
+      case .weak: return .weak(annotator)
+      case .empty: return .empty(annotator)
       }
     }
 
@@ -168,7 +171,8 @@ extension Workspace {
   /// Simulates a task's annotators from known truth: one GeoJSON file per assigned chip, and a
   /// manifest of the submissions to make.
   public func simulatePanel(
-    task: String, truth: String, out: String, profiles: String?, pixelAnnotators: Set<String>,
+    task: String, truth: String, out: String, profiles: [SimulatedSkill]?,
+    pixelAnnotators: Set<String>,
     invalidAnnotator: String?, seed: UInt64
   ) throws -> TaskSimulation.Outcome {
     try TaskSimulation.run(

@@ -71,7 +71,7 @@ public enum SubmissionProcessing {
             chip: chip.id)
         }
       } else if row.pixelCoordinates {
-        return reject("--pixel needs --chip: pixel coordinates belong to one chip")
+        return reject("pixel coordinates belong to one chip: name the chip they are in")
       }
       guard !context.assigned.isEmpty else {
         return reject("annotator '\(row.annotator)' has no chip assigned in task '\(task.name)'")
@@ -151,7 +151,7 @@ public enum SubmissionProcessing {
             geometry: GeoJSONText.geometry(inWGS84[index])))
       }
       guard !order.isEmpty else {
-        return reject("the file has no features; pass --chip to report a chip with no objects")
+        return reject("the file has no features; name the chip to report a chip with no objects")
       }
       report.valid = true
       report.chips = order.compactMap { id in context.allChips.first { $0.id == id }?.chipKey }

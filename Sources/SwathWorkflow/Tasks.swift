@@ -32,23 +32,23 @@ public struct TaskParameters: Sendable, Hashable {
   /// Refuses parameters no task can work with, naming the bad one.
   public func validate() throws {
     try TaskCatalog.validateName(name)
-    guard !labels.isEmpty else { throw WorkflowError("--labels needs at least one label") }
+    guard !labels.isEmpty else { throw WorkflowError("a task needs at least one label") }
     for label in labels where label.isEmpty || label != label.trimmingCharacters(in: .whitespaces) {
       throw WorkflowError("label '\(label)' is empty or has surrounding spaces")
     }
-    if Set(labels).count != labels.count { throw WorkflowError("--labels lists a label twice") }
+    if Set(labels).count != labels.count { throw WorkflowError("the labels list a label twice") }
     guard chipSize >= 16, chipSize <= 16384 else {
-      throw WorkflowError("--chip-size \(chipSize) is outside 16…16384 pixels")
+      throw WorkflowError("chip size \(chipSize) is outside 16…16384 pixels")
     }
     guard overlap >= 0, overlap < chipSize else {
-      throw WorkflowError("--overlap \(overlap) must be ≥ 0 and smaller than --chip-size \(chipSize)")
+      throw WorkflowError("overlap \(overlap) must be ≥ 0 and smaller than the chip size \(chipSize)")
     }
     guard replicas >= 1, replicas <= 100 else {
-      throw WorkflowError("--replicas \(replicas) is outside 1…100")
+      throw WorkflowError("replicas \(replicas) is outside 1…100")
     }
-    guard iou.isFinite, iou > 0, iou <= 1 else { throw WorkflowError("--iou \(iou) is outside (0, 1]") }
+    guard iou.isFinite, iou > 0, iou <= 1 else { throw WorkflowError("IoU \(iou) is outside (0, 1]") }
     guard quorum.isFinite, quorum > 0, quorum <= 1 else {
-      throw WorkflowError("--quorum \(quorum) is outside (0, 1]")
+      throw WorkflowError("quorum \(quorum) is outside (0, 1]")
     }
   }
 }

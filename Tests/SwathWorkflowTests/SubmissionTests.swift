@@ -235,7 +235,9 @@ struct SubmissionTests {
 
     let empty = try task.file("empty.geojson", "{\"type\":\"FeatureCollection\",\"features\":[]}")
     let noChip = try task.swath(["submit", "roofs", empty.path, "--annotator", "chloe"])
-    #expect(noChip.status == 1 && noChip.stderr.contains("pass --chip"), "\(noChip.stderr)")
+    #expect(
+      noChip.status == 1 && noChip.stderr.contains("name the chip to report a chip with no objects"),
+      "\(noChip.stderr)")
     let emptyChip = try task.swath([
       "submit", "roofs", empty.path, "--annotator", "chloe", "--chip", "r0003_c0003",
     ])
