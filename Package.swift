@@ -60,6 +60,7 @@ let package = Package(
       name: "swath-fault-runner", dependencies: ["SwathWorkflow"], path: "Tests/SwathFaultRunner"),
     // Shared paths and process helpers for the test targets.
     .target(name: "SwathTestSupport", path: "Tests/SwathTestSupport"),
+    .testTarget(name: "SwathSupportTests", dependencies: ["SwathSupport", "SwathTestSupport"]),
     .testTarget(
       name: "SwathTilingTests",
       dependencies: ["SwathTiling", "SwathGDAL", "CGDAL", "CPNG", "SwathTestSupport", "swath"]),

@@ -13,11 +13,23 @@ public enum TestSupport {
   public static let imagery = sharedRoot.appendingPathComponent("imagery")
   public static let fixtures = sharedRoot.appendingPathComponent("fixtures")
 
-  public static var hasImagery: Bool {
+  /// Whether the tests that need `../shared/imagery` run. Under CI (`CI` set) they always run,
+  /// so missing data fails them instead of skipping them silently.
+  public static var hasImagery: Bool { isCI || imageryPresent }
+  /// Whether the tests that need `../shared/fixtures` run; always under CI.
+  public static var hasFixtures: Bool { isCI || fixturesPresent }
+
+  public static var imageryPresent: Bool {
     FileManager.default.fileExists(atPath: imagery.appendingPathComponent("MANIFEST.md").path)
   }
-  public static var hasFixtures: Bool {
+  public static var fixturesPresent: Bool {
     FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("README.md").path)
+  }
+
+  /// Set by CI, where every test must run.
+  public static var isCI: Bool {
+    let value = ProcessInfo.processInfo.environment["CI"] ?? ""
+    return !value.isEmpty && value != "0" && value.lowercased() != "false"
   }
 
   public static func image(_ name: String) -> URL { imagery.appendingPathComponent(name) }
