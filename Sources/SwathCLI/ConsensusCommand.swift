@@ -35,6 +35,8 @@ struct ConsensusCommand: ParsableCommand {
   @Option(help: "A reference layer (WGS84 GeoJSON) to score the agreed objects against.")
   var truth: String?
 
+  @OptionGroup var progress: ProgressOption
+
   @Flag(help: "Print the run's annotator report as JSON.")
   var json = false
 
@@ -58,7 +60,7 @@ struct ConsensusCommand: ParsableCommand {
     let outcome = try workflowCall {
       try workspace.runConsensus(
         task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence,
-        by: processCaller)
+        by: processCaller, progress: progress.reporter)
     }
     let score = try truth.map { path in
       try workflowCall {

@@ -32,6 +32,8 @@ struct ExportCommand: ParsableCommand {
   @Flag(help: "Also export the objects that did not reach quorum (status = rejected).")
   var includeRejected = false
 
+  @OptionGroup var progress: ProgressOption
+
   func run() throws {
     let workspace = try self.workspace.open()
     let chosenFormat = try format.map { option in
@@ -48,7 +50,8 @@ struct ExportCommand: ParsableCommand {
     }
     let outcome = try workflowCall {
       try workspace.export(
-        task: task, out: out, format: chosenFormat, crs: target, includeRejected: includeRejected)
+        task: task, out: out, format: chosenFormat, crs: target, includeRejected: includeRejected,
+        progress: progress.reporter)
     }
     print(
       "exported \(outcome.features) object(s) of task '\(task)' (consensus run #\(outcome.run), \(outcome.crs)) to \(outcome.path)"

@@ -65,6 +65,8 @@ struct MergeCommand: ParsableCommand {
   @Flag(help: "Print how long each step took (wall and processor time) to standard error.")
   var timings = false
 
+  @OptionGroup var progress: ProgressOption
+
   func validate() throws {
     guard !submissions.isEmpty else { throw ValidationError("give at least one SUBMISSION file") }
     guard iou > 0, iou <= 1 else { throw ValidationError("--iou must be in (0, 1], got \(iou)") }
@@ -97,7 +99,8 @@ struct MergeCommand: ParsableCommand {
     let outcome = try workflowCall {
       try FileMerge.run(
         submissions: submissions, chipIndex: chips, options: options,
-        layer: URL(fileURLWithPath: out), report: report.map { URL(fileURLWithPath: $0) })
+        layer: URL(fileURLWithPath: out), report: report.map { URL(fileURLWithPath: $0) },
+        progress: progress.reporter)
     }
     if timings {
       let steps = outcome.timings

@@ -3,6 +3,7 @@ import SwathConsensus
 import SwathGDAL
 import SwathGeometry
 import SwathStore
+import SwathSupport
 
 /// `swath consensus`: the consensus engine over a task's current accepted submissions,
 /// chip-aware, stored as one run (parameters, result layer, annotator report) in one transaction.
@@ -32,7 +33,8 @@ public enum ConsensusWorkflow {
 
   static func run(
     task name: String, iou: Double?, quorum: Quorum?, method: ConsensusMethod?,
-    minConfidence: Double?, in workspace: Workspace, by caller: Caller
+    minConfidence: Double?, in workspace: Workspace, by caller: Caller,
+    progress: any ProgressReporter
   ) throws -> Outcome {
     // Submissions a killed `submit` left half-done take part too.
     _ = try workspace.recoverStaleSubmissions()
@@ -115,6 +117,8 @@ public enum ConsensusWorkflow {
         annotator: annotator, features: featuresOf[annotator] ?? [], chipIDs: chipsOf[annotator] ?? [])
     }
     let result: ConsensusResult
+    progress.begin("consensus", unit: "", total: nil)
+    defer { progress.end() }
     do {
       result = try ConsensusEngine.run(submissions, options: options)
     } catch let error as ConsensusError {
@@ -217,11 +221,12 @@ extension Workspace {
   /// come from the task.
   public func runConsensus(
     task: String, iou: Double? = nil, quorum: Quorum? = nil, method: ConsensusMethod? = nil,
-    minConfidence: Double? = nil, by caller: Caller
+    minConfidence: Double? = nil, by caller: Caller,
+    progress: any ProgressReporter = SilentProgress()
   ) throws -> ConsensusWorkflow.Outcome {
     try ConsensusWorkflow.run(
       task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence, in: self,
-      by: caller)
+      by: caller, progress: progress)
   }
 
   /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.

@@ -3,6 +3,7 @@ import Foundation
 import SwathGDAL
 import SwathGeometry
 import SwathStore
+import SwathSupport
 
 /// `swath export`: the latest consensus layer through GDAL's vector drivers.
 public enum Export {
@@ -59,7 +60,7 @@ public enum Export {
 
   static func run(
     task name: String, out: String, format: Format, crs: TargetCRS, includeRejected: Bool,
-    in store: any ProjectStore
+    progress: any ProgressReporter, in store: any ProjectStore
   ) throws -> Outcome {
     let (task, image, run) = try store.read { store -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
       let task = try store.requireTask(named: name)
@@ -103,10 +104,6 @@ public enum Export {
     guard access(folder.path, W_OK) == 0 else {
       throw WorkflowError("output \(out): folder \(folder.path) is not writable", kind: .environment)
     }
-    // Same folder, so the final rename is atomic; the driver wants the format's extension.
-    let temporary = folder.appendingPathComponent(
-      ".\(outURL.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier).\(format.fileExtension)"
-    )
     let metadata: [(String, String)] = [
       ("SWATH_TASK", task.name), ("SWATH_IMAGE", image.name),
       ("SWATH_IMAGE_SHA256", image.sha256), ("SWATH_REGION", task.region),
@@ -115,17 +112,17 @@ public enum Export {
       ("SWATH_CONSENSUS_AT", run.runAt), ("SWATH_CONSENSUS_PARAMETERS", run.parameters),
       ("SWATH_INCLUDES_REJECTED", includeRejected ? "YES" : "NO"),
     ]
+    progress.begin("export", unit: "objects", total: objects.count)
+    defer { progress.end() }
     do {
-      try write(
-        objects, to: temporary.path, format: format, layerName: task.name, reference: target,
-        transform: transform, metadata: metadata)
-      if rename(temporary.path, outURL.path) != 0 {
-        throw WorkflowError(
-          "cannot rename \(temporary.path) to \(outURL.path): \(String(cString: strerror(errno)))")
+      // The driver chooses the format by the extension, so the temporary name keeps it.
+      try AtomicFile.write(to: outURL, keepExtension: true) { temporary in
+        try write(
+          objects, to: temporary.path, format: format, layerName: task.name, reference: target,
+          transform: transform, metadata: metadata, progress: progress)
       }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
+    } catch let error as FileWriteError {
+      throw WorkflowError(error.message, kind: .environment)
     }
     return Outcome(path: outURL.path, features: objects.count, run: run.id!, crs: crsName)
   }
@@ -177,7 +174,8 @@ public enum Export {
 
   static func write(
     _ objects: [Object], to path: String, format: Format, layerName: String,
-    reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)]
+    reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)],
+    progress: any ProgressReporter
   ) throws {
     GDAL.initialize()
     GDAL.resetError()
@@ -230,6 +228,7 @@ public enum Export {
     let definition = OGR_L_GetLayerDefn(layer)
     _ = GDALDatasetStartTransaction(dataset, 0)
     for object in objects {
+      defer { progress.advance() }
       guard let feature = OGR_F_Create(definition) else {
         throw WorkflowError("cannot allocate an OGR feature")
       }
@@ -289,10 +288,11 @@ extension Workspace {
   /// Writes a task's latest consensus layer through GDAL's vector drivers, atomically.
   public func export(
     task: String, out: String, format: Export.Format? = nil, crs: Export.TargetCRS = .wgs84,
-    includeRejected: Bool = false
+    includeRejected: Bool = false, progress: any ProgressReporter = SilentProgress()
   ) throws -> Export.Outcome {
     let format = format ?? Export.Format(forPath: out)
     return try Export.run(
-      task: task, out: out, format: format, crs: crs, includeRejected: includeRejected, in: store)
+      task: task, out: out, format: format, crs: crs, includeRejected: includeRejected,
+      progress: progress, in: store)
   }
 }

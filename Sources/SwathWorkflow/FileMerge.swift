@@ -17,14 +17,18 @@ public enum FileMerge {
   /// (and the report) so that both appear or neither does.
   public static func run(
     submissions paths: [String], chipIndex: String?, options: ConsensusOptions, layer: URL,
-    report: URL?
+    report: URL?, progress: any ProgressReporter = SilentProgress()
   ) throws -> Outcome {
     var options = options
     var clock = PhaseClock()
     let readOptions = ValidationOptions(workingEPSG: options.workingCRS?.epsg)
-    let submissions = try readSubmissions(at: paths, options: readOptions)
+    progress.begin("read and validate", unit: "files", total: paths.count)
+    let submissions = try readSubmissions(at: paths, options: readOptions, progress: progress)
     if let chipIndex { options.chips = try readChips(at: chipIndex) }
+    progress.end()
     clock.lap("read and validate")
+    progress.begin("consensus", unit: "", total: nil)
+    defer { progress.end() }
     let result: ConsensusResult
     do {
       result = try ConsensusEngine.run(submissions, options: options)
@@ -57,17 +61,21 @@ public enum FileMerge {
   /// validated on one core (each feature's parse tree is freed by the thread that built it, while
   /// still in cache); with fewer, the files are read one after another, each validated on every
   /// core. A failure names the first bad file in argument order, as reading them in turn would.
-  public static func readSubmissions(at paths: [String], options: ValidationOptions) throws
-    -> [Submission]
-  {
+  public static func readSubmissions(
+    at paths: [String], options: ValidationOptions, progress: any ProgressReporter = SilentProgress()
+  ) throws -> [Submission] {
     guard paths.count >= ProcessInfo.processInfo.activeProcessorCount else {
-      return try paths.map { try readSubmission(at: $0, options: options) }
+      return try paths.map { path in
+        defer { progress.advance() }
+        return try readSubmission(at: path, options: options)
+      }
     }
     var single = options
     single.parallelism = 1
     let perFile = single
     let results = Parallel.map(paths.indices) { index in
-      Result { try readSubmission(at: paths[index], options: perFile) }
+      defer { progress.advance() }
+      return Result { try readSubmission(at: paths[index], options: perFile) }
     }
     return try results.map { try $0.get() }
   }
