@@ -260,7 +260,8 @@ final class ChipPlan: @unchecked Sendable {
     alpha = options.format == .png && (!mask.allValid || anyPartial)
     if options.edge == .drop, rowPositions.isEmpty || columnPositions.isEmpty {
       warnings.append(
-        "\(dataset.path) (\(width)×\(height)) is smaller than one \(size)-px chip: --edge drop cuts nothing")
+        "\(dataset.path) (\(width)×\(height)) is smaller than one \(size)-px chip: dropping partial chips cuts nothing"
+      )
     }
     self.warnings = warnings
   }
@@ -285,12 +286,13 @@ final class ChipPlan: @unchecked Sendable {
     if let requested = options.bands {
       for band in requested where band > count {
         throw ChipError.input(
-          "--bands: band \(band) does not exist; \(dataset.path) has \(count) band\(count == 1 ? "" : "s")")
+          "band \(band) does not exist; \(dataset.path) has \(count) band\(count == 1 ? "" : "s")",
+          setting: .bands)
       }
       if options.format == .png, requested.count != 1, requested.count != 3 {
         throw ChipError.usage(
-          "--bands: PNG chips hold 1 band (grey) or 3 (RGB), got \(requested.count); use --format tif for others"
-        )
+          "PNG chips hold 1 band (grey) or 3 (RGB), got \(requested.count); GeoTIFF chips hold any number",
+          setting: .bands)
       }
       return requested
     }

@@ -86,11 +86,12 @@ final class RegionFilter {
     do {
       features = try PolygonFeatures(path: path)
     } catch let error as GDALError {
-      throw ChipError.input(error.context("--region \(path): not a GeoJSON file GDAL can read").message)
+      throw ChipError.input(
+        error.context("region \(path): not a GeoJSON file GDAL can read").message, setting: .region)
     }
     guard !features.geometries.isEmpty else {
       let detail = features.rejectedType.map { " (found \($0))" } ?? ""
-      throw ChipError.input("--region \(path): no Polygon or MultiPolygon feature\(detail)")
+      throw ChipError.input("region \(path): no Polygon or MultiPolygon feature\(detail)")
     }
     return (features.geometries, features.spatialReference)
   }
@@ -102,9 +103,9 @@ final class RegionFilter {
   ) throws -> RegionFilter {
     guard let geoTransform, let spatialReference, let inverse = geoTransform.inverted() else {
       throw ChipError.input(
-        "--region \(description): the image has no georeference; use px:x,y,width,height")
+        "region \(description): the image has no georeference; use px:x,y,width,height")
     }
-    let failure = "--region \(description): cannot reproject to the image CRS"
+    let failure = "region \(description): cannot reproject to the image CRS"
     do {
       let transform = try CoordinateTransform(from: source, to: spatialReference)
       for geometry in geometries {
