@@ -126,8 +126,7 @@ public struct PixelWindow: Sendable, Hashable {
 }
 
 /// An owning wrapper of a GDALDatasetH opened read-only.
-// @unchecked: the handle is private and never changes; GDAL allows reading one dataset from
-// several threads when, as here, callers read disjoint windows through the block cache.
+// @unchecked: the private handle never changes; Swath reads it from one thread at a time (strips).
 public final class RasterDataset: @unchecked Sendable {
   private let handle: GDALDatasetH
   public let path: String

@@ -4,8 +4,7 @@ import Foundation
 /// An owning wrapper of a raster GDAL creates (GDALCreate): set its georeference and band
 /// properties, write pixels, then `close()`, which reports what GDAL could only find out while
 /// flushing (a full disk, for GTiff).
-// @unchecked: the handle is private; one writer is used by one thread at a time (its methods
-// are not meant to be called concurrently), and it is Sendable only to be handed over.
+// @unchecked: the handle is private and used by one thread at a time (Sendable only to be handed over).
 public final class RasterWriter: @unchecked Sendable {
   private var handle: GDALDatasetH?
   public let path: String

@@ -3,8 +3,7 @@ import Foundation
 
 /// An owning wrapper of an OGRSpatialReferenceH, always in longitude/latitude
 /// (x/y) axis order whatever the authority says.
-// @unchecked: the handle is never changed after init (every method only reads it), and OSR's
-// read-only queries are safe from several threads.
+// @unchecked: the handle is never changed after init, and OSR's read-only queries are thread-safe.
 public final class SpatialReference: @unchecked Sendable {
   /// Package-only: for the store's exporter until it writes through VectorWriter.
   package let handle: OGRSpatialReferenceH
@@ -113,8 +112,7 @@ public final class SpatialReference: @unchecked Sendable {
 }
 
 /// An owning wrapper of an OGRCoordinateTransformationH (x/y axis order on both sides).
-// @unchecked: PROJ transformation objects are not thread-safe, so every use of the private
-// handle holds `lock`.
+// @unchecked: PROJ transformations are not thread-safe, so every use of the handle holds `lock`.
 public final class CoordinateTransform: @unchecked Sendable {
   public let source: SpatialReference
   public let target: SpatialReference

@@ -2,8 +2,7 @@ import CGDAL
 import Foundation
 
 /// An owning wrapper of an OGR geometry (GEOS does its spatial predicates).
-// @unchecked: the handle is private; a geometry is changed only by its mutating methods, which
-// callers use before sharing it, and OGR's read-only predicates are safe from several threads.
+// @unchecked: mutated only before it is shared; OGR's read-only predicates are thread-safe.
 public final class VectorGeometry: @unchecked Sendable {
   let handle: OGRGeometryH
 

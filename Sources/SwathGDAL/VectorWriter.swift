@@ -30,8 +30,7 @@ public enum VectorFieldValue: Sendable, Hashable {
 /// Writes a vector dataset through one of GDAL's drivers (GeoJSON, GPKG, FlatGeobuf, …):
 /// create it, add layers, fields and features, then `close()`, which reports failures GDAL
 /// only finds while flushing.
-// @unchecked: the handle is private and a writer is used by one thread at a time; it is
-// Sendable only so it can be handed to another thread.
+// @unchecked: the handle is private and used by one thread at a time (Sendable only to be handed over).
 public final class VectorWriter: @unchecked Sendable {
   private var handle: GDALDatasetH?
   public let path: String
@@ -106,8 +105,7 @@ public final class VectorWriter: @unchecked Sendable {
 }
 
 /// A layer of a `VectorWriter`; valid while its writer is open.
-// @unchecked: the layer handle belongs to the writer, which it keeps alive; used by one thread
-// at a time like the writer.
+// @unchecked: the handle belongs to the writer it keeps alive; used by one thread at a time like it.
 public final class VectorLayer: @unchecked Sendable {
   private let writer: VectorWriter
   private let handle: OGRLayerH
