@@ -25,13 +25,13 @@ let package = Package(
     // Owning Swift wrappers of GDAL/OGR/OSR handles; GDAL errors as Swift errors.
     .target(name: "SwathGDAL", dependencies: ["CGDAL"]),
     // 1. Tiling engine: scenes into georeferenced chips.
-    .target(name: "SwathTiling", dependencies: ["SwathGDAL", "CGDAL", "CPNG"]),
+    .target(name: "SwathTiling", dependencies: ["SwathSupport", "SwathGDAL", "SwathGeometry", "CPNG"]),
     // 2. Geometry core: GeoJSON, validation, GEOS topology, IoU, index, reprojection.
-    .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGDAL", "CGEOS"]),
+    .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGEOS"]),
     // 3. Consensus engine: matching, voting, fusion, annotator scores.
     .target(name: "SwathConsensus", dependencies: ["SwathSupport", "SwathGeometry"]),
     // Simulators: the sample scene and annotator panels with known truth.
-    .target(name: "SwathSimulation", dependencies: ["SwathGDAL", "CGDAL", "SwathGeometry"]),
+    .target(name: "SwathSimulation", dependencies: ["SwathSupport", "SwathGDAL", "SwathGeometry"]),
     // 4. The project store: records and the protocol every backend implements (persistence only).
     .target(name: "SwathStore"),
     // The SQLite backend of the store (GRDB); the only module that imports GRDB.
@@ -63,7 +63,11 @@ let package = Package(
     .testTarget(name: "SwathSupportTests", dependencies: ["SwathSupport", "SwathTestSupport"]),
     .testTarget(
       name: "SwathTilingTests",
-      dependencies: ["SwathTiling", "SwathGDAL", "CGDAL", "CPNG", "SwathTestSupport", "swath"]),
+      dependencies: [
+        "SwathTiling", "SwathGDAL", "SwathGeometry", "SwathSupport", "CPNG", "SwathTestSupport", "swath",
+      ]),
+    .testTarget(
+      name: "SwathGDALTests", dependencies: ["SwathGDAL", "SwathGeometry", "SwathTestSupport"]),
     .testTarget(
       name: "SwathGeometryTests", dependencies: ["SwathGeometry", "CGEOS", "SwathTestSupport", "swath"]),
     .testTarget(

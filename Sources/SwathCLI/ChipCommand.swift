@@ -79,8 +79,14 @@ struct ChipCommand: ParsableCommand {
               (out as NSString).appendingPathComponent(ChipIndex.fileName)))
       }
     } catch let error as ChipError {
-      throw SwathFailure(error.message, exitCode: error.kind == .usage ? 2 : 1)
+      throw SwathFailure(Self.line(for: error), exitCode: error.kind == .usage ? 2 : 1)
     }
+  }
+
+  /// The engine speaks of values; the command line names the flag that gave the value.
+  static func line(for error: ChipError) -> String {
+    guard let setting = error.setting else { return error.message }
+    return "--\(setting.rawValue): \(error.message)"
   }
 
   private func makeOptions() throws -> ChipOptions {
@@ -100,7 +106,14 @@ struct ChipCommand: ParsableCommand {
     if overlap != nil, stride != nil {
       throw ChipError.usage("give --overlap or --stride, not both")
     }
-    if let overlap { try options.setOverlap(overlap) }
+    if let overlap {
+      do {
+        try options.setOverlap(overlap)
+      } catch is ChipError where overlap >= size {
+        // The one check stays in ChipOptions; here it is only told in flags.
+        throw ChipError.usage("--overlap \(overlap) must be smaller than --size \(size)")
+      }
+    }
     if let stride { options.stride = stride }
     options.region = try region.map(ChipRegion.parse)
     options.bands = try bands.map(ChipOptions.parseBands)

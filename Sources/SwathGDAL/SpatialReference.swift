@@ -3,8 +3,10 @@ import Foundation
 
 /// An owning wrapper of an OGRSpatialReferenceH, always in longitude/latitude
 /// (x/y) axis order whatever the authority says.
+// @unchecked: the handle is never changed after init, and OSR's read-only queries are thread-safe.
 public final class SpatialReference: @unchecked Sendable {
-  public let handle: OGRSpatialReferenceH
+  /// Package-only: for the store's exporter until it writes through VectorWriter.
+  package let handle: OGRSpatialReferenceH
 
   private init(handle: OGRSpatialReferenceH) {
     OSRSetAxisMappingStrategy(handle, OAMS_TRADITIONAL_GIS_ORDER)
@@ -82,6 +84,13 @@ public final class SpatialReference: @unchecked Sendable {
     return Int(String(cString: code))
   }
 
+  /// GDAL's data-axis-to-CRS-axis mapping (1-based, e.g. [1, 2]), as written in `.aux.xml`.
+  public var dataAxisToSRSAxisMapping: [Int] {
+    var count: Int32 = 0
+    guard let axes = OSRGetDataAxisToSRSAxisMapping(handle, &count), count > 0 else { return [] }
+    return (0..<Int(count)).map { Int(axes[$0]) }
+  }
+
   public var isGeographic: Bool { OSRIsGeographic(handle) != 0 }
   public var isProjected: Bool { OSRIsProjected(handle) != 0 }
 
@@ -103,11 +112,12 @@ public final class SpatialReference: @unchecked Sendable {
 }
 
 /// An owning wrapper of an OGRCoordinateTransformationH (x/y axis order on both sides).
+// @unchecked: PROJ transformations are not thread-safe, so every use of the handle holds `lock`.
 public final class CoordinateTransform: @unchecked Sendable {
   public let source: SpatialReference
   public let target: SpatialReference
-  private let handle: OGRCoordinateTransformationH
-  private let lock = NSLock()
+  let handle: OGRCoordinateTransformationH
+  let lock = NSLock()
 
   public init(from source: SpatialReference, to target: SpatialReference) throws {
     GDAL.initialize()

@@ -1,7 +1,7 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathGeometry
+import SwathSupport
 
 /// Where a scene was written.
 public struct SceneFiles: Sendable {
@@ -28,25 +28,33 @@ extension SceneGenerator {
     let truth = try generate(options)
     let image = directory.appendingPathComponent(imageName)
     let truthURL = directory.appendingPathComponent(truthName)
-    let suffix = ".\(ProcessInfo.processInfo.processIdentifier).tmp"
-    let temporaryImage = directory.appendingPathComponent("." + imageName + suffix)
-    let temporaryTruth = directory.appendingPathComponent("." + truthName + suffix)
+    // Both are written in full before either is renamed into place.
+    let imageFile = AtomicFile(destination: image, keepExtension: true)
+    let truthFile = AtomicFile(destination: truthURL)
     do {
       let geojson = try truthGeoJSON(truth)
       do {
-        try Data(geojson.utf8).write(to: temporaryTruth)
+        try Data(geojson.utf8).write(to: truthFile.temporary)
       } catch {
-        throw SceneError("cannot write \(temporaryTruth.path): \(reason(error))")
+        throw SceneError("cannot write \(truthFile.temporary.path): \(reason(error))")
       }
-      try writeGeoTIFF(truth, pixels: render(truth), to: temporaryImage)
-      try replace(image, with: temporaryImage)
-      try replace(truthURL, with: temporaryTruth)
+      try writeGeoTIFF(truth, pixels: render(truth), to: imageFile.temporary)
+      try commit(imageFile)
+      try commit(truthFile)
     } catch {
-      try? FileManager.default.removeItem(at: temporaryImage)
-      try? FileManager.default.removeItem(at: temporaryTruth)
+      imageFile.discard()
+      truthFile.discard()
       throw error
     }
     return (truth, SceneFiles(image: image, truth: truthURL))
+  }
+
+  private static func commit(_ file: AtomicFile) throws {
+    do {
+      try file.commit()
+    } catch let error as FileWriteError {
+      throw SceneError(error.message)
+    }
   }
 
   static func reason(_ error: Error) -> String {
@@ -84,67 +92,43 @@ extension SceneGenerator {
     try? manager.removeItem(at: probe)
   }
 
-  static func replace(_ destination: URL, with source: URL) throws {
-    guard rename(source.path, destination.path) == 0 else {
-      throw SceneError(
-        "cannot rename \(source.path) to \(destination.path): \(String(cString: strerror(errno)))")
-    }
-  }
-
   /// A tiled, DEFLATE-compressed RGB GeoTIFF with nodata 0 on every band.
   static func writeGeoTIFF(_ truth: SceneTruth, pixels: [UInt8], to url: URL) throws {
-    GDAL.initialize()
-    GDAL.resetError()
-    guard let driver = GDALGetDriverByName("GTiff") else { throw GDALError.last("GDAL has no GTiff driver") }
     let options = [
       "TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "PREDICTOR=2", "PHOTOMETRIC=RGB",
       "INTERLEAVE=PIXEL", "NUM_THREADS=ALL_CPUS",
     ]
     let width = truth.width
     let height = truth.height
-    guard
-      let dataset = withCStringArray(
-        options, { GDALCreate(driver, url.path, Int32(width), Int32(height), 3, GDT_Byte, $0) })
-    else {
-      throw GDALError.last("cannot create \(url.path)")
-    }
-    var closed = false
-    defer { if !closed { GDALClose(dataset) } }
-    var coefficients = truth.geoTransform.coefficients
-    guard GDALSetGeoTransform(dataset, &coefficients) == CE_None else {
-      throw GDALError.last("cannot set the geotransform of \(url.path)")
-    }
-    let crs = try SpatialReference(epsg: truth.epsg)
-    guard GDALSetSpatialRef(dataset, crs.handle) == CE_None else {
-      throw GDALError.last("cannot set the CRS of \(url.path)")
-    }
-    let interpretations = [GCI_RedBand, GCI_GreenBand, GCI_BlueBand]
-    for index in 1...3 {
-      let band = GDALGetRasterBand(dataset, Int32(index))
-      GDALSetRasterNoDataValue(band, 0)
-      GDALSetRasterColorInterpretation(band, interpretations[index - 1])
-    }
-    // Strips of one block row keep GDAL's cache small.
-    let strip = 256
-    try pixels.withUnsafeBufferPointer { buffer in
-      var row = 0
-      while row < height {
-        let rows = min(strip, height - row)
-        let start = UnsafeMutableRawPointer(mutating: buffer.baseAddress! + row * width * 3)
-        let status = GDALDatasetRasterIO(
-          dataset, GF_Write, Int32(0), Int32(row), Int32(width), Int32(rows), start, Int32(width),
-          Int32(rows),
-          GDT_Byte, 3, nil, 3, Int32(width * 3), 1)
-        guard status == CE_None else { throw GDALError.last("cannot write \(url.path)") }
-        row += rows
+    let dataset = try RasterWriter(
+      creating: url.path, driver: "GTiff", width: width, height: height, bands: 3, type: .byte,
+      options: options)
+    do {
+      try dataset.setGeoTransform(truth.geoTransform)
+      try dataset.setSpatialReference(try SpatialReference(epsg: truth.epsg))
+      for (index, interpretation) in ["Red", "Green", "Blue"].enumerated() {
+        try? dataset.setNoDataValue(0, band: index + 1)
+        try? dataset.setColorInterpretation(interpretation, band: index + 1)
       }
+      // Strips of one block row keep GDAL's cache small.
+      let strip = 256
+      try pixels.withUnsafeBufferPointer { buffer in
+        var row = 0
+        while row < height {
+          let rows = min(strip, height - row)
+          try dataset.write(
+            window: PixelWindow(x: 0, y: row, width: width, height: rows),
+            from: buffer.baseAddress! + row * width * 3,
+            layout: BufferLayout(
+              width: width, height: rows, type: .byte, pixelSpace: 3, lineSpace: width * 3, bandSpace: 1))
+          row += rows
+        }
+      }
+    } catch {
+      dataset.abandon()
+      throw error
     }
-    GDAL.resetError()
-    GDALClose(dataset)
-    closed = true
-    if CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
-      throw GDALError.last("cannot finish \(url.path)")
-    }
+    try dataset.close()
   }
 
   /// The truth as an RFC 7946 FeatureCollection in WGS84, one Feature a line, fixed number

@@ -43,6 +43,27 @@ public enum Parallel {
     }
   }
 
+  /// As `map`, on at most `maxThreads` threads (the calling thread alone when 1), each taking
+  /// the next index as it finishes one: for work whose items are large (one image chip each)
+  /// and whose thread count the user chooses. After the first failure no new item starts; the
+  /// first error is rethrown.
+  public static func map<T: Sendable>(
+    _ indices: Range<Int>, maxThreads: Int, _ body: @Sendable (Int) throws -> T
+  ) throws -> [T] {
+    let count = indices.count
+    let threads = max(1, min(maxThreads, count))
+    if threads == 1 { return try indices.map(body) }
+    let work = BoundedWork<T>(count: count)
+    defer { work.release() }
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+      while let item = work.take() {
+        do { work.results[item] = try body(indices.lowerBound + item) } catch { work.fail(error) }
+      }
+    }
+    if let error = work.firstError { throw error }
+    return (0..<count).map { work.results[$0]! }
+  }
+
   /// As `map`, for work that cannot fail.
   @inlinable
   public static func map<T: Sendable>(_ indices: Range<Int>, _ body: @Sendable (Int) -> T) -> [T] {
@@ -53,6 +74,7 @@ public enum Parallel {
 
 /// The result buffer shared by the chunks of one `Parallel.map`: chunks write disjoint slots,
 /// and each its own `filled` count; only the first error needs the lock.
+// @unchecked: see above; disjoint slots need no lock, `firstError` is read and written under it.
 @usableFromInline
 final class ParallelSlots<T>: @unchecked Sendable {
   @usableFromInline let base: UnsafeMutablePointer<T>
@@ -82,5 +104,49 @@ final class ParallelSlots<T>: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     return firstError
+  }
+}
+
+/// The shared state of one bounded `Parallel.map`: the next index and the first error under a
+/// lock; each result slot is written by the one worker that took its index, and read only after
+/// every worker is done.
+// @unchecked: counter and error are under `lock`; each slot has one writer, read after the join.
+final class BoundedWork<T>: @unchecked Sendable {
+  let results: UnsafeMutablePointer<T?>
+  private let count: Int
+  private var next = 0
+  private var error: Error?
+  private let lock = NSLock()
+
+  init(count: Int) {
+    self.count = count
+    results = .allocate(capacity: count)
+    results.initialize(repeating: nil, count: count)
+  }
+
+  func release() {
+    results.deinitialize(count: count)
+    results.deallocate()
+  }
+
+  /// The next index to do, or nil when all are taken or a worker failed.
+  func take() -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard error == nil, next < count else { return nil }
+    next += 1
+    return next - 1
+  }
+
+  func fail(_ error: Error) {
+    lock.lock()
+    if self.error == nil { self.error = error }
+    lock.unlock()
+  }
+
+  var firstError: Error? {
+    lock.lock()
+    defer { lock.unlock() }
+    return error
   }
 }

@@ -48,10 +48,10 @@ public enum StretchMode: Sendable, Hashable {
         let high = Double(parts[1].trimmingCharacters(in: .whitespaces)), low.isFinite,
         high.isFinite
       else {
-        throw ChipError.usage("--stretch '\(text)': expected auto, none or MIN,MAX")
+        throw ChipError.usage("stretch '\(text)': expected auto, none or MIN,MAX", setting: .stretch)
       }
       guard high > low else {
-        throw ChipError.usage("--stretch '\(text)': MAX must be greater than MIN")
+        throw ChipError.usage("stretch '\(text)': MAX must be greater than MIN", setting: .stretch)
       }
       return .fixed(min: low, max: high)
     }
@@ -76,11 +76,12 @@ public enum ChipRegion: Sendable, Hashable {
       guard values.count == 4, let x = values[0], let y = values[1], let w = values[2],
         let h = values[3]
       else {
-        throw ChipError.usage("--region '\(text)': expected px:x,y,width,height in whole pixels")
+        throw ChipError.usage(
+          "region '\(text)': expected px:x,y,width,height in whole pixels", setting: .region)
       }
       guard w > 0, h > 0, x >= 0, y >= 0 else {
         throw ChipError.usage(
-          "--region '\(text)': x and y must be ≥ 0, width and height > 0")
+          "region '\(text)': x and y must be ≥ 0, width and height > 0", setting: .region)
       }
       return .pixels(x: x, y: y, width: w, height: h)
     }
@@ -90,16 +91,18 @@ public enum ChipRegion: Sendable, Hashable {
       guard let minLon = values[0], let minLat = values[1], let maxLon = values[2],
         let maxLat = values[3], values.allSatisfy({ $0?.isFinite == true })
       else {
-        throw ChipError.usage("--region '\(text)': expected minlon,minlat,maxlon,maxlat numbers")
+        throw ChipError.usage(
+          "region '\(text)': expected minlon,minlat,maxlon,maxlat numbers", setting: .region)
       }
       guard minLon < maxLon, minLat < maxLat else {
-        throw ChipError.usage("--region '\(text)': min must be below max (minlon,minlat,maxlon,maxlat)")
+        throw ChipError.usage(
+          "region '\(text)': min must be below max (minlon,minlat,maxlon,maxlat)", setting: .region)
       }
       guard (-180...180).contains(minLon), (-180...180).contains(maxLon),
         (-90...90).contains(minLat), (-90...90).contains(maxLat)
       else {
         throw ChipError.usage(
-          "--region '\(text)': longitude must lie in -180…180 and latitude in -90…90")
+          "region '\(text)': longitude must lie in -180…180 and latitude in -90…90", setting: .region)
       }
       return .lonLatBox(minLon: minLon, minLat: minLat, maxLon: maxLon, maxLat: maxLat)
     }
@@ -108,7 +111,8 @@ public enum ChipRegion: Sendable, Hashable {
       !isDirectory.boolValue
     else {
       throw ChipError.usage(
-        "--region '\(text)': no such GeoJSON file (or use minlon,minlat,maxlon,maxlat or px:x,y,w,h)")
+        "region '\(text)': no such GeoJSON file (or use minlon,minlat,maxlon,maxlat or px:x,y,w,h)",
+        setting: .region)
     }
     return .geoJSONFile(text)
   }
@@ -153,9 +157,12 @@ public struct ChipOptions: Sendable, Hashable {
 
   /// Sets the stride from an overlap; fails when the overlap leaves no stride.
   public mutating func setOverlap(_ overlap: Int) throws {
-    guard overlap >= 0 else { throw ChipError.usage("--overlap \(overlap) must not be negative") }
+    guard overlap >= 0 else {
+      throw ChipError.usage("overlap \(overlap) px must not be negative", setting: .overlap)
+    }
     guard overlap < size else {
-      throw ChipError.usage("--overlap \(overlap) must be smaller than --size \(size)")
+      throw ChipError.usage(
+        "overlap \(overlap) px must be smaller than the chip size \(size) px", setting: .overlap)
     }
     stride = size - overlap
   }
@@ -165,21 +172,26 @@ public struct ChipOptions: Sendable, Hashable {
     let values = text.split(separator: ",", omittingEmptySubsequences: false)
       .map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-      throw ChipError.usage("--bands '\(text)': expected 1-based band numbers such as 1,2,3")
+      throw ChipError.usage("bands '\(text)': expected 1-based band numbers such as 1,2,3", setting: .bands)
     }
     return values.map { $0! }
   }
 
   func validate() throws {
     // Memory grows with size × scene width (strips) and size² (one chip per thread).
-    guard size >= 1, size <= 8192 else { throw ChipError.usage("--size \(size) must lie in 1…8192") }
+    guard size >= 1, size <= 8192 else {
+      throw ChipError.usage("chip size \(size) px must lie in 1…8192", setting: .size)
+    }
     guard stride >= 1 else {
-      throw ChipError.usage("the stride (size minus overlap) must be at least 1 pixel, got \(stride)")
+      throw ChipError.usage(
+        "the stride (size minus overlap) must be at least 1 pixel, got \(stride)", setting: .stride)
     }
     if let minValid, !(0...1).contains(minValid) {
-      throw ChipError.usage("--min-valid \(minValid) must lie in 0…1")
+      throw ChipError.usage("minimum valid fraction \(minValid) must lie in 0…1", setting: .minValid)
     }
-    guard jobs >= 1 else { throw ChipError.usage("--jobs \(jobs) must be at least 1") }
+    guard jobs >= 1 else {
+      throw ChipError.usage("\(jobs) encoder threads: must be at least 1", setting: .jobs)
+    }
   }
 }
 
@@ -193,8 +205,26 @@ public struct ChipError: Error, CustomStringConvertible, Sendable {
   }
   public let kind: Kind
   public let message: String
+  /// The setting whose value is at fault, so a front end can name its own flag or field.
+  public let setting: ChipSetting?
   public var description: String { message }
 
-  public static func usage(_ message: String) -> ChipError { ChipError(kind: .usage, message: message) }
-  public static func input(_ message: String) -> ChipError { ChipError(kind: .input, message: message) }
+  public static func usage(_ message: String, setting: ChipSetting? = nil) -> ChipError {
+    ChipError(kind: .usage, message: message, setting: setting)
+  }
+  public static func input(_ message: String, setting: ChipSetting? = nil) -> ChipError {
+    ChipError(kind: .input, message: message, setting: setting)
+  }
+}
+
+/// The settings of a chipping run, as errors name them (front ends map them to their flags).
+public enum ChipSetting: String, Sendable, CaseIterable {
+  case size
+  case overlap
+  case stride
+  case region
+  case bands
+  case stretch
+  case minValid = "min-valid"
+  case jobs
 }

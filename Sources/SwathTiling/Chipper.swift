@@ -1,20 +1,21 @@
-import CGDAL
-import CPNG
 import Foundation
 import SwathGDAL
+import SwathGeometry
+import SwathSupport
 
 /// Cuts a scene into georeferenced chips and writes `chips.geojson` last.
 ///
 /// Memory stays bounded: the scene is read one strip of chip height at a time and the chips
-/// of a strip are encoded in parallel. Every file goes to a temporary name and is renamed;
-/// a failed run removes what it wrote.
+/// of a strip are encoded in parallel. Every file goes to a temporary name and is renamed
+/// (`AtomicFile`); a failed run removes what it wrote.
 public enum Chipper {
   /// Chips `imagePath` into `outputDirectory` (created when missing) and returns the index.
-  /// `warn` receives one line per warning (also recorded in the index).
+  /// `warn` receives one line per warning (also recorded in the index). `progress` hears of
+  /// one step, "chips", counting every grid cell considered (written or skipped).
   @discardableResult
   public static func run(
     imagePath: String, outputDirectory: String, options: ChipOptions,
-    warn: (String) -> Void = { _ in }
+    progress: any ProgressReporter = SilentProgress(), warn: (String) -> Void = { _ in }
   ) throws -> ChipIndex {
     try options.validate()
     GDAL.initialize()
@@ -31,14 +32,18 @@ public enum Chipper {
     let output = URL(fileURLWithPath: outputDirectory)
     let createdDirectory = try prepareDirectory(output)
     let ledger = OutputLedger()
+    progress.begin("chips", unit: "chips", total: plan.cellRows.reduce(0) { $0 + $1.count })
+    defer { progress.end() }
     do {
       let stretch = try plan.computeStretch()
       let chips: [ChipRecord]
       switch options.format {
       case .png:
-        chips = try PNGChipWriter(plan: plan, stretch: stretch, directory: output, ledger: ledger).run()
+        chips = try PNGChipWriter(
+          plan: plan, stretch: stretch, directory: output, ledger: ledger, progress: progress
+        ).run()
       case .tif:
-        chips = try TIFFChipWriter(plan: plan, directory: output, ledger: ledger).run()
+        chips = try TIFFChipWriter(plan: plan, directory: output, ledger: ledger, progress: progress).run()
       }
       let index = ChipIndex(
         source: plan.sourceInfo, grid: plan.gridInfo,
@@ -59,11 +64,7 @@ public enum Chipper {
   }
 
   /// GDAL's block cache defaults to 5 % of RAM; a strip reader needs little of it.
-  private static let cacheLimit: Void = {
-    if CPLGetConfigOption("GDAL_CACHEMAX", nil) == nil, GDALGetCacheMax64() > 64 << 20 {
-      GDALSetCacheMax64(64 << 20)
-    }
-  }()
+  private static let cacheLimit: Void = GDAL.capBlockCache(bytes: 64 << 20)
 
   private static func limitBlockCache() { _ = cacheLimit }
 
@@ -89,7 +90,8 @@ public enum Chipper {
     return true
   }
 
-  /// Writes to `<name>.tmp` in the same folder, then renames, so no reader sees half a file.
+  /// Writes through an `AtomicFile` (temporary name in the same folder, then a rename), so no
+  /// reader sees half a file, and records the file in the ledger.
   static func writeAtomically(_ data: Data, to url: URL, ledger: OutputLedger) throws {
     try data.withUnsafeBytes { bytes in
       try writeAtomically(bytes, to: url, ledger: ledger)
@@ -97,8 +99,8 @@ public enum Chipper {
   }
 
   static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to url: URL, ledger: OutputLedger) throws {
-    let path = url.path
-    let temporary = path + ".tmp"
+    let file = AtomicFile(destination: url)
+    let temporary = file.temporary.path
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else {
       throw ChipError.input("cannot write \(temporary): \(String(cString: strerror(errno)))")
@@ -110,30 +112,32 @@ public enum Chipper {
         if errno == EINTR { continue }
         let reason = String(cString: strerror(errno))
         close(descriptor)
-        unlink(temporary)
+        file.discard()
         throw ChipError.input("cannot write \(temporary): \(reason)")
       }
       offset += written
     }
     guard close(descriptor) == 0 else {
       let reason = String(cString: strerror(errno))
-      unlink(temporary)
+      file.discard()
       throw ChipError.input("cannot write \(temporary): \(reason)")
     }
-    try rename(temporary, to: path, ledger: ledger)
+    try commit(file, ledger: ledger)
   }
 
-  static func rename(_ temporary: String, to path: String, ledger: OutputLedger) throws {
-    guard Foundation.rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw ChipError.input("cannot rename \(temporary) to \(path): \(reason)")
+  /// Renames a written temporary file into place and records it in the ledger.
+  static func commit(_ file: AtomicFile, ledger: OutputLedger) throws {
+    do {
+      try file.commit()
+    } catch let error as FileWriteError {
+      throw ChipError.input(error.message)
     }
-    ledger.record(path)
+    ledger.record(file.destination.path)
   }
 }
 
 /// Files a run has written, so a failed run can take them back.
+// @unchecked: `paths` is only read and written under `lock`.
 final class OutputLedger: @unchecked Sendable {
   private let lock = NSLock()
   private var paths: [String] = []
@@ -166,11 +170,12 @@ struct ChipCell {
 }
 
 /// The decisions of a run, made once from the dataset and the options.
+// @unchecked: every property is set in init and only read afterwards, from any thread.
 final class ChipPlan: @unchecked Sendable {
   let dataset: RasterDataset
   let options: ChipOptions
   let bands: [Int]
-  let dataType: GDALDataType
+  let dataType: RasterDataType
   let mask: MaskReader
   let geoTransform: GeoTransform?
   let spatialReference: SpatialReference?
@@ -194,12 +199,12 @@ final class ChipPlan: @unchecked Sendable {
       throw ChipError.input("\(dataset.path): has no raster bands")
     }
     bands = try Self.resolveBands(dataset: dataset, options: options)
-    var type = GDALGetRasterDataType(dataset.band(bands[0]))
+    var type = dataset.dataType(band: bands[0])
     for band in bands.dropFirst() {
-      type = GDALDataTypeUnion(type, GDALGetRasterDataType(dataset.band(band)))
+      type = type.union(dataset.dataType(band: band))
     }
     dataType = type
-    if GDALDataTypeIsComplex(type) != 0 {
+    if type.isComplex {
       throw ChipError.input(
         "\(dataset.path): complex data (\(dataset.dataTypeName(band: bands[0]))) cannot be chipped")
     }
@@ -255,7 +260,8 @@ final class ChipPlan: @unchecked Sendable {
     alpha = options.format == .png && (!mask.allValid || anyPartial)
     if options.edge == .drop, rowPositions.isEmpty || columnPositions.isEmpty {
       warnings.append(
-        "\(dataset.path) (\(width)×\(height)) is smaller than one \(size)-px chip: --edge drop cuts nothing")
+        "\(dataset.path) (\(width)×\(height)) is smaller than one \(size)-px chip: dropping partial chips cuts nothing"
+      )
     }
     self.warnings = warnings
   }
@@ -280,12 +286,13 @@ final class ChipPlan: @unchecked Sendable {
     if let requested = options.bands {
       for band in requested where band > count {
         throw ChipError.input(
-          "--bands: band \(band) does not exist; \(dataset.path) has \(count) band\(count == 1 ? "" : "s")")
+          "band \(band) does not exist; \(dataset.path) has \(count) band\(count == 1 ? "" : "s")",
+          setting: .bands)
       }
       if options.format == .png, requested.count != 1, requested.count != 3 {
         throw ChipError.usage(
-          "--bands: PNG chips hold 1 band (grey) or 3 (RGB), got \(requested.count); use --format tif for others"
-        )
+          "PNG chips hold 1 band (grey) or 3 (RGB), got \(requested.count); GeoTIFF chips hold any number",
+          setting: .bands)
       }
       return requested
     }
@@ -303,7 +310,7 @@ final class ChipPlan: @unchecked Sendable {
     SourceInfo(
       path: URL(fileURLWithPath: dataset.path).standardizedFileURL.path, width: dataset.width,
       height: dataset.height, bandCount: dataset.bandCount,
-      dataType: String(cString: GDALGetDataTypeName(dataType)),
+      dataType: dataType.name,
       crsWKT: spatialReference?.wkt, epsg: spatialReference?.epsg, geoTransform: geoTransform,
       georeferenced: geoTransform != nil && spatialReference != nil, maskFlags: mask.flagNames)
   }
@@ -325,7 +332,7 @@ final class ChipPlan: @unchecked Sendable {
     case .fixed(let low, let high):
       return bands.map { BandStretch(band: $0, method: .fixed, min: low, max: high) }
     case .auto:
-      let needing = bands.filter { GDALGetRasterDataType(dataset.band($0)) != GDT_Byte }
+      let needing = bands.filter { dataset.dataType(band: $0) != .byte }
       guard !needing.isEmpty, !cellRows.allSatisfy(\.isEmpty) else {
         return bands.map { BandStretch(band: $0, method: .none, min: nil, max: nil) }
       }
@@ -345,35 +352,17 @@ final class ChipPlan: @unchecked Sendable {
     geoTransform?.offset(column: Double(cell.x), row: Double(cell.y))
   }
 
-  /// The chip's full square outline in WGS84, counter-clockwise, four points per edge.
+  /// The chip's full square outline in WGS84, counter-clockwise, four points per edge,
+  /// rounded to 9 decimals.
   func footprint(_ cell: ChipCell) -> [[Double]]? {
     guard let geoTransform, let toWGS84 else { return nil }
     let size = Double(options.size)
-    let x0 = Double(cell.x)
-    let y0 = Double(cell.y)
-    let steps = 4
-    var pixels: [(Double, Double)] = []
-    let corners = [(x0, y0), (x0, y0 + size), (x0 + size, y0 + size), (x0 + size, y0)]
-    for side in 0..<4 {
-      let (ax, ay) = corners[side]
-      let (bx, by) = corners[(side + 1) % 4]
-      for step in 0..<steps {
-        let t = Double(step) / Double(steps)
-        pixels.append((ax + (bx - ax) * t, ay + (by - ay) * t))
-      }
-    }
-    var xs = pixels.map { geoTransform.apply(column: $0.0, row: $0.1).x }
-    var ys = pixels.map { geoTransform.apply(column: $0.0, row: $0.1).y }
-    guard (try? toWGS84.transform(xs: &xs, ys: &ys)) != nil else { return nil }
-    var ring = zip(xs, ys).map { [Self.round9($0), Self.round9($1)] }
-    ring.append(ring[0])
-    // RFC 7946's right-hand rule: exterior rings counter-clockwise (positive signed area).
-    var twiceArea = 0.0
-    for index in 0..<(ring.count - 1) {
-      twiceArea += ring[index][0] * ring[index + 1][1] - ring[index + 1][0] * ring[index][1]
-    }
-    if twiceArea < 0 { ring.reverse() }
-    return ring
+    guard
+      let ring = try? PixelFootprint.ring(
+        geoTransform: geoTransform, column: Double(cell.x), row: Double(cell.y), width: size, height: size,
+        pointsPerEdge: 4, to: toWGS84)
+    else { return nil }
+    return ring.map { [Self.round9($0.x), Self.round9($0.y)] }
   }
 
   private static func round9(_ value: Double) -> Double { (value * 1e9).rounded() / 1e9 }
@@ -384,73 +373,4 @@ final class ChipPlan: @unchecked Sendable {
     if let minValid = options.minValid { return fraction >= minValid }
     return validPixels > 0
   }
-}
-
-/// Shared mutable state of a parallel loop: the next item and the first error.
-final class WorkQueue: @unchecked Sendable {
-  private let lock = NSLock()
-  private var next = 0
-  private let count: Int
-  private(set) var firstError: Error?
-
-  init(count: Int) { self.count = count }
-
-  /// The next item to do, or nil when all are taken or a worker failed.
-  func take() -> Int? {
-    lock.lock()
-    defer { lock.unlock() }
-    guard firstError == nil, next < count else { return nil }
-    next += 1
-    return next - 1
-  }
-
-  func fail(_ error: Error) {
-    lock.lock()
-    if firstError == nil { firstError = error }
-    lock.unlock()
-  }
-}
-
-/// Per-slot results filled by parallel workers.
-final class ResultSlots<Value>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var values: [Value?]
-
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-
-  subscript(index: Int) -> Value? {
-    get {
-      lock.lock()
-      defer { lock.unlock() }
-      return values[index]
-    }
-    set {
-      lock.lock()
-      values[index] = newValue
-      lock.unlock()
-    }
-  }
-
-  var all: [Value?] {
-    lock.lock()
-    defer { lock.unlock() }
-    return values
-  }
-}
-
-/// Runs `body` for items 0..<count on `jobs` threads; rethrows the first failure.
-func parallelForEach(count: Int, jobs: Int, _ body: @Sendable (Int) throws -> Void) throws {
-  guard count > 0 else { return }
-  let queue = WorkQueue(count: count)
-  let threads = max(1, min(jobs, count))
-  if threads == 1 {
-    for item in 0..<count { try body(item) }
-    return
-  }
-  DispatchQueue.concurrentPerform(iterations: threads) { _ in
-    while let item = queue.take() {
-      do { try body(item) } catch { queue.fail(error) }
-    }
-  }
-  if let error = queue.firstError { throw error }
 }

@@ -1,25 +1,31 @@
-import CGDAL
 import CPNG
 import Foundation
 import SwathGDAL
+import SwathSupport
 
 /// Writes 8-bit PNG chips strip by strip: one read per strip, chips encoded in parallel.
+// @unchecked: every stored property is a constant; the plan and ledger are themselves Sendable.
 final class PNGChipWriter: @unchecked Sendable {
   private let plan: ChipPlan
   private let stretch: [BandStretch]
   private let directory: URL
   private let ledger: OutputLedger
+  private let progress: any ProgressReporter
   private let bandCount: Int
   private let channels: Int
   private let size: Int
   /// The `<SRS>` element of every chip's `.aux.xml`, or nil without CRS.
   private let auxSRS: String?
 
-  init(plan: ChipPlan, stretch: [BandStretch], directory: URL, ledger: OutputLedger) {
+  init(
+    plan: ChipPlan, stretch: [BandStretch], directory: URL, ledger: OutputLedger,
+    progress: any ProgressReporter
+  ) {
     self.plan = plan
     self.stretch = stretch
     self.directory = directory
     self.ledger = ledger
+    self.progress = progress
     bandCount = plan.bands.count
     channels = bandCount + (plan.alpha ? 1 : 0)
     size = plan.size
@@ -48,17 +54,19 @@ final class PNGChipWriter: @unchecked Sendable {
       }
       // The reader must be done with its strip before either can be freed or reused.
       defer { prefetch?.finish() }
-      let results = ResultSlots<ChipRecord>(count: cells.count)
-      try parallelForEach(count: cells.count, jobs: plan.options.jobs) { item in
-        results[item] = try self.encode(cells[item], from: strip)
+      let results = try Parallel.map(cells.indices, maxThreads: plan.options.jobs) { item in
+        let record = try self.encode(cells[item], from: strip)
+        self.progress.advance()
+        return record
       }
-      records.append(contentsOf: results.all.compactMap { $0 })
+      records.append(contentsOf: results.compactMap { $0 })
       try prefetch?.wait()
     }
     return records
   }
 
   /// One strip of chip height across the selected columns, as interleaved 8-bit pixels.
+  // @unchecked: one thread fills a strip, then encoders only read it (Prefetch joins between).
   final class Strip: @unchecked Sendable {
     let pixels: UnsafeMutablePointer<UInt8>
     let mask: UnsafeMutablePointer<UInt8>?
@@ -79,6 +87,7 @@ final class PNGChipWriter: @unchecked Sendable {
   }
 
   /// Work on its own thread, joined once.
+  // @unchecked: `error` is written by the worker before `done.signal()` and read after `wait()`.
   final class Prefetch: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var error: Error?
@@ -118,45 +127,57 @@ final class PNGChipWriter: @unchecked Sendable {
 
   private func read(_ strip: Strip) throws {
     let dataset = plan.dataset
-    let lineSpace = Int32(strip.width * bandCount)
-    let failure = { (band: Int?) -> ChipError in
+    let lineSpace = strip.width * bandCount
+    let window = PixelWindow(x: strip.x, y: strip.y, width: strip.width, height: strip.height)
+    let failure = { (error: GDALError, band: Int?) -> ChipError in
       let rows = "rows \(strip.y)…\(strip.y + strip.height - 1)"
       let what = band.map { "band \($0) at \(rows)" } ?? rows
-      return ChipError.input(GDALError.last("\(dataset.path): cannot read \(what)").message)
+      return ChipError.input(error.context("\(dataset.path): cannot read \(what)").message)
     }
-    GDAL.resetError()
     if stretch.allSatisfy({ $0.min == nil }) {
       // GDAL's Byte conversion rounds and clamps, which is exactly the `none` stretch.
-      var bandMap = plan.bands.map { Int32($0) }
-      let status = GDALDatasetRasterIO(
-        dataset.handle, GF_Read, Int32(strip.x), Int32(strip.y), Int32(strip.width),
-        Int32(strip.height), strip.pixels, Int32(strip.width), Int32(strip.height), GDT_Byte,
-        Int32(bandCount), &bandMap, Int32(bandCount), lineSpace, 1)
-      guard status == CE_None else { throw failure(nil) }
+      do {
+        try dataset.read(
+          bands: plan.bands, window: window, into: strip.pixels,
+          layout: BufferLayout(
+            width: strip.width, height: strip.height, type: .byte, pixelSpace: bandCount,
+            lineSpace: lineSpace,
+            bandSpace: 1))
+      } catch let error as GDALError {
+        throw failure(error, nil)
+      }
       return
     }
     let rowsPerChunk = max(1, (1 << 18) / strip.width)
     var scratch = [Double](repeating: 0, count: rowsPerChunk * strip.width)
     for (position, band) in plan.bands.enumerated() {
-      let handle = dataset.band(band)
       guard let low = stretch[position].min, let high = stretch[position].max else {
-        let status = GDALRasterIO(
-          handle, GF_Read, Int32(strip.x), Int32(strip.y), Int32(strip.width), Int32(strip.height),
-          strip.pixels + position, Int32(strip.width), Int32(strip.height), GDT_Byte,
-          Int32(bandCount), lineSpace)
-        guard status == CE_None else { throw failure(band) }
+        do {
+          try dataset.read(
+            band: band, window: window, into: strip.pixels + position,
+            layout: BufferLayout(
+              width: strip.width, height: strip.height, type: .byte, pixelSpace: bandCount,
+              lineSpace: lineSpace))
+        } catch let error as GDALError {
+          throw failure(error, band)
+        }
         continue
       }
       let scale = 255 / (high - low)
       var firstRow = 0
       while firstRow < strip.height {
         let rows = min(rowsPerChunk, strip.height - firstRow)
-        let status = scratch.withUnsafeMutableBufferPointer { values in
-          GDALRasterIO(
-            handle, GF_Read, Int32(strip.x), Int32(strip.y + firstRow), Int32(strip.width),
-            Int32(rows), values.baseAddress, Int32(strip.width), Int32(rows), GDT_Float64, 0, 0)
+        do {
+          try scratch.withUnsafeMutableBufferPointer { values in
+            try dataset.read(
+              band: band,
+              window: PixelWindow(x: strip.x, y: strip.y + firstRow, width: strip.width, height: rows),
+              into: values.baseAddress!,
+              layout: BufferLayout(width: strip.width, height: rows, type: .float64))
+          }
+        } catch let error as GDALError {
+          throw failure(error, band)
         }
-        guard status == CE_None else { throw failure(band) }
         let target = strip.pixels + firstRow * strip.width * bandCount + position
         let channelsPerPixel = bandCount
         scratch.withUnsafeBufferPointer { values in
@@ -272,11 +293,8 @@ final class PNGChipWriter: @unchecked Sendable {
   }
 
   static func srsElement(_ reference: SpatialReference) -> String {
-    var count: Int32 = 0
-    var mapping = "1,2"
-    if let axes = OSRGetDataAxisToSRSAxisMapping(reference.handle, &count), count > 0 {
-      mapping = (0..<Int(count)).map { String(axes[$0]) }.joined(separator: ",")
-    }
+    let axes = reference.dataAxisToSRSAxisMapping
+    let mapping = axes.isEmpty ? "1,2" : axes.map(String.init).joined(separator: ",")
     return "<SRS dataAxisToSRSAxisMapping=\"\(mapping)\">\(xmlEscaped(reference.wkt))</SRS>"
   }
 

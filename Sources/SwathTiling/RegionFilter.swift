@@ -1,14 +1,11 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 
 /// A region resolved into the image's pixel space, as an OGR geometry (GEOS does the tests).
 final class RegionFilter {
-  private let geometry: OGRGeometryH
+  private let geometry: VectorGeometry
 
-  private init(geometry: OGRGeometryH) { self.geometry = geometry }
-
-  deinit { OGR_G_DestroyGeometry(geometry) }
+  private init(geometry: VectorGeometry) { self.geometry = geometry }
 
   /// Resolves `region` against an image; fails when it lies outside the image.
   static func resolve(
@@ -24,7 +21,7 @@ final class RegionFilter {
     case .lonLatBox(let minLon, let minLat, let maxLon, let maxLat):
       let box = rectangle(minX: minLon, minY: minLat, maxX: maxLon, maxY: maxLat)
       // Densify so the box's edges follow the projection's curvature.
-      OGR_G_Segmentize(box, max(maxLon - minLon, maxLat - minLat) / 64)
+      box.segmentize(maxLength: max(maxLon - minLon, maxLat - minLat) / 64)
       filter = try toPixels(
         [box], from: SpatialReference.wgs84(), description: "the box", geoTransform: geoTransform,
         spatialReference: spatialReference)
@@ -36,7 +33,7 @@ final class RegionFilter {
     }
     let image = RegionFilter(
       geometry: rectangle(minX: 0, minY: 0, maxX: Double(imageWidth), maxY: Double(imageHeight)))
-    guard filter.overlapsWithArea(image.geometry) else {
+    guard filter.geometry.sharesArea(with: image.geometry) else {
       throw ChipError.input(
         "region \(describe(region)) lies outside the image (\(imageWidth)×\(imageHeight) px\(extentText(imageWidth, imageHeight, geoTransform, spatialReference)))"
       )
@@ -48,15 +45,7 @@ final class RegionFilter {
   func intersects(x: Int, y: Int, width: Int, height: Int) -> Bool {
     let window = Self.rectangle(
       minX: Double(x), minY: Double(y), maxX: Double(x + width), maxY: Double(y + height))
-    defer { OGR_G_DestroyGeometry(window) }
-    return overlapsWithArea(window)
-  }
-
-  private func overlapsWithArea(_ other: OGRGeometryH) -> Bool {
-    guard OGR_G_Intersects(geometry, other) != 0 else { return false }
-    guard let shared = OGR_G_Intersection(geometry, other) else { return false }
-    defer { OGR_G_DestroyGeometry(shared) }
-    return OGR_G_Area(shared) > 0
+    return geometry.sharesArea(with: window)
   }
 
   private static func describe(_ region: ChipRegion) -> String {
@@ -87,111 +76,49 @@ final class RegionFilter {
     return ", lon \(f(xs.min()!))…\(f(xs.max()!)), lat \(f(ys.min()!))…\(f(ys.max()!))"
   }
 
-  static func rectangle(minX: Double, minY: Double, maxX: Double, maxY: Double) -> OGRGeometryH {
-    let ring = OGR_G_CreateGeometry(wkbLinearRing)!
-    for (x, y) in [(minX, minY), (maxX, minY), (maxX, maxY), (minX, maxY), (minX, minY)] {
-      OGR_G_AddPoint_2D(ring, x, y)
-    }
-    let polygon = OGR_G_CreateGeometry(wkbPolygon)!
-    OGR_G_AddGeometryDirectly(polygon, ring)
-    return polygon
+  static func rectangle(minX: Double, minY: Double, maxX: Double, maxY: Double) -> VectorGeometry {
+    VectorGeometry.rectangle(minX: minX, minY: minY, maxX: maxX, maxY: maxY)
   }
 
   /// Every Polygon/MultiPolygon of a GeoJSON file, and the CRS its layer declares (if any).
-  private static func readPolygons(_ path: String) throws -> ([OGRGeometryH], SpatialReference?) {
-    GDAL.initialize()
-    GDAL.resetError()
-    guard
-      let dataset = GDALOpenEx(
-        path, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, nil, nil)
-    else {
-      throw ChipError.input(GDALError.last("--region \(path): not a GeoJSON file GDAL can read").message)
+  private static func readPolygons(_ path: String) throws -> ([VectorGeometry], SpatialReference?) {
+    let features: PolygonFeatures
+    do {
+      features = try PolygonFeatures(path: path)
+    } catch let error as GDALError {
+      throw ChipError.input(
+        error.context("region \(path): not a GeoJSON file GDAL can read").message, setting: .region)
     }
-    defer { GDALClose(dataset) }
-    var geometries: [OGRGeometryH] = []
-    var reference: SpatialReference?
-    var rejected: String?
-    for layerIndex in 0..<GDALDatasetGetLayerCount(dataset) {
-      guard let layer = GDALDatasetGetLayer(dataset, layerIndex) else { continue }
-      if reference == nil, let declared = OGR_L_GetSpatialRef(layer) {
-        reference = SpatialReference.cloning(declared)
-      }
-      OGR_L_ResetReading(layer)
-      while let feature = OGR_L_GetNextFeature(layer) {
-        defer { OGR_F_Destroy(feature) }
-        guard let geometry = OGR_F_GetGeometryRef(feature) else { continue }
-        let type = OGR_GT_Flatten(OGR_G_GetGeometryType(geometry))
-        guard type == wkbPolygon || type == wkbMultiPolygon else {
-          rejected = String(cString: OGR_G_GetGeometryName(geometry))
-          continue
-        }
-        if let clone = OGR_G_Clone(geometry) { geometries.append(clone) }
-      }
+    guard !features.geometries.isEmpty else {
+      let detail = features.rejectedType.map { " (found \($0))" } ?? ""
+      throw ChipError.input("region \(path): no Polygon or MultiPolygon feature\(detail)")
     }
-    guard !geometries.isEmpty else {
-      let detail = rejected.map { " (found \($0))" } ?? ""
-      throw ChipError.input("--region \(path): no Polygon or MultiPolygon feature\(detail)")
-    }
-    return (geometries, reference)
+    return (features.geometries, features.spatialReference)
   }
 
   /// Reprojects geometries into the image CRS, then into pixel space, as one union.
   private static func toPixels(
-    _ geometries: [OGRGeometryH], from source: SpatialReference, description: String,
+    _ geometries: [VectorGeometry], from source: SpatialReference, description: String,
     geoTransform: GeoTransform?, spatialReference: SpatialReference?
   ) throws -> RegionFilter {
-    var pending = geometries
-    defer { for geometry in pending { OGR_G_DestroyGeometry(geometry) } }
     guard let geoTransform, let spatialReference, let inverse = geoTransform.inverted() else {
       throw ChipError.input(
-        "--region \(description): the image has no georeference; use px:x,y,width,height")
+        "region \(description): the image has no georeference; use px:x,y,width,height")
     }
-    GDAL.resetError()
-    guard let transform = OCTNewCoordinateTransformation(source.handle, spatialReference.handle)
-    else {
-      throw ChipError.input(
-        GDALError.last("--region \(description): cannot reproject to the image CRS").message)
-    }
-    defer { OCTDestroyCoordinateTransformation(transform) }
-    let union = OGR_G_CreateGeometry(wkbMultiPolygon)!
-    var unionOwned = true
-    defer { if unionOwned { OGR_G_DestroyGeometry(union) } }
-    for geometry in pending {
-      guard OGR_G_Transform(geometry, transform) == OGRERR_NONE else {
-        throw ChipError.input(
-          GDALError.last("--region \(description): cannot reproject to the image CRS").message)
-      }
-      mapPoints(geometry) { x, y in
-        let pixel = inverse.apply(column: x, row: y)
-        return (pixel.x, pixel.y)
-      }
-      if OGR_GT_Flatten(OGR_G_GetGeometryType(geometry)) == wkbMultiPolygon {
-        for part in 0..<OGR_G_GetGeometryCount(geometry) {
-          OGR_G_AddGeometry(union, OGR_G_GetGeometryRef(geometry, part))
+    let failure = "region \(description): cannot reproject to the image CRS"
+    do {
+      let transform = try CoordinateTransform(from: source, to: spatialReference)
+      for geometry in geometries {
+        try geometry.transform(transform)
+        geometry.mapPoints { x, y in
+          let pixel = inverse.apply(column: x, row: y)
+          return (pixel.x, pixel.y)
         }
-      } else {
-        OGR_G_AddGeometry(union, geometry)
       }
+    } catch let error as GDALError {
+      throw ChipError.input(error.context(failure).message)
     }
-    for geometry in pending { OGR_G_DestroyGeometry(geometry) }
-    pending = []
     // Overlapping parts would make an invalid MultiPolygon; the union repairs that.
-    let merged = OGR_G_UnionCascaded(union) ?? OGR_G_Clone(union)!
-    unionOwned = true
-    return RegionFilter(geometry: merged)
-  }
-
-  private static func mapPoints(_ geometry: OGRGeometryH, _ body: (Double, Double) -> (Double, Double)) {
-    let parts = OGR_G_GetGeometryCount(geometry)
-    if parts > 0 {
-      for part in 0..<parts {
-        if let child = OGR_G_GetGeometryRef(geometry, part) { mapPoints(child, body) }
-      }
-      return
-    }
-    for index in 0..<OGR_G_GetPointCount(geometry) {
-      let (x, y) = body(OGR_G_GetX(geometry, index), OGR_G_GetY(geometry, index))
-      OGR_G_SetPoint_2D(geometry, index, x, y)
-    }
+    return RegionFilter(geometry: VectorGeometry.union(of: geometries))
   }
 }

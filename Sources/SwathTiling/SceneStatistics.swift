@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 
@@ -24,14 +23,15 @@ enum SceneStatistics {
     var values = [Double](repeating: 0, count: count)
     var results: [(Double, Double)?] = []
     for band in bands {
-      GDAL.resetError()
-      let status = values.withUnsafeMutableBytes { buffer in
-        GDALRasterIO(
-          dataset.band(band), GF_Read, 0, 0, Int32(width), Int32(height), buffer.baseAddress,
-          Int32(sampleWidth), Int32(sampleHeight), GDT_Float64, 0, 0)
-      }
-      guard status == CE_None else {
-        throw ChipError.input(GDALError.last("\(dataset.path): cannot read band \(band)").message)
+      do {
+        try values.withUnsafeMutableBytes { buffer in
+          try dataset.read(
+            band: band, window: PixelWindow(x: 0, y: 0, width: width, height: height),
+            into: buffer.baseAddress!,
+            layout: BufferLayout(width: sampleWidth, height: sampleHeight, type: .float64))
+        }
+      } catch let error as GDALError {
+        throw ChipError.input(error.context("\(dataset.path): cannot read band \(band)").message)
       }
       var valid: [Double] = []
       valid.reserveCapacity(count)
@@ -64,29 +64,22 @@ struct MaskReader {
   let dataset: RasterDataset
   /// Bands whose mask must be read; empty when every pixel is valid.
   let maskBands: [Int]
-  let flags: Int32
+  let flags: MaskFlags
 
   init(dataset: RasterDataset, bands: [Int]) {
     self.dataset = dataset
-    let first = GDALGetMaskFlags(dataset.band(bands[0]))
+    let first = dataset.maskFlags(band: bands[0])
     flags = first
-    if first & GMF_PER_DATASET != 0 {
+    if first.contains(.perDataset) {
       maskBands = [bands[0]]
     } else {
-      maskBands = bands.filter { GDALGetMaskFlags(dataset.band($0)) & GMF_ALL_VALID == 0 }
+      maskBands = bands.filter { !dataset.maskFlags(band: $0).contains(.allValid) }
     }
   }
 
   var allValid: Bool { maskBands.isEmpty }
 
-  var flagNames: [String] {
-    var names: [String] = []
-    if flags & GMF_ALL_VALID != 0 { names.append("ALL_VALID") }
-    if flags & GMF_PER_DATASET != 0 { names.append("PER_DATASET") }
-    if flags & GMF_ALPHA != 0 { names.append("ALPHA") }
-    if flags & GMF_NODATA != 0 { names.append("NODATA") }
-    return names
-  }
+  var flagNames: [String] { flags.names }
 
   /// The window's mask (0 = invalid, non-zero = valid) at buffer size, or nil when all valid.
   func read(
@@ -110,24 +103,21 @@ struct MaskReader {
     bufferWidth: Int, bufferHeight: Int, lineStride: Int
   ) throws {
     var scratch: [UInt8] = []
+    let window = PixelWindow(x: x, y: y, width: width, height: height)
     for (position, band) in maskBands.enumerated() {
-      guard let mask = GDALGetMaskBand(dataset.band(band)) else {
-        throw ChipError.input("\(dataset.path): band \(band) has no mask band")
-      }
-      GDAL.resetError()
-      let status: CPLErr
-      if position == 0 {
-        status = GDALRasterIO(
-          mask, GF_Read, Int32(x), Int32(y), Int32(width), Int32(height), target,
-          Int32(bufferWidth), Int32(bufferHeight), GDT_Byte, 1, Int32(lineStride))
-      } else {
-        if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: bufferWidth * bufferHeight) }
-        status = scratch.withUnsafeMutableBytes {
-          GDALRasterIO(
-            mask, GF_Read, Int32(x), Int32(y), Int32(width), Int32(height), $0.baseAddress,
-            Int32(bufferWidth), Int32(bufferHeight), GDT_Byte, 0, 0)
-        }
-        if status == CE_None {
+      do {
+        if position == 0 {
+          try dataset.readMask(
+            band: band, window: window, into: target,
+            layout: BufferLayout(
+              width: bufferWidth, height: bufferHeight, type: .byte, pixelSpace: 1, lineSpace: lineStride))
+        } else {
+          if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: bufferWidth * bufferHeight) }
+          try scratch.withUnsafeMutableBufferPointer {
+            try dataset.readMask(
+              band: band, window: window, into: $0.baseAddress!,
+              layout: BufferLayout(width: bufferWidth, height: bufferHeight, type: .byte))
+          }
           scratch.withUnsafeBufferPointer { source in
             for row in 0..<bufferHeight {
               let line = target + row * lineStride
@@ -136,10 +126,9 @@ struct MaskReader {
             }
           }
         }
-      }
-      guard status == CE_None else {
+      } catch let error as GDALError {
         throw ChipError.input(
-          GDALError.last(
+          error.context(
             "\(dataset.path): cannot read the mask of band \(band) at rows \(y)…\(y + height - 1)"
           ).message)
       }

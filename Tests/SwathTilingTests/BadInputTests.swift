@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathTestSupport
@@ -140,14 +139,15 @@ struct BadInputTests {
     // A plain TIFF without geotransform or CRS, pixels from a real scene.
     let plain = directory.appendingPathComponent("plain.tif").path
     let pixels = try ChipTest.bytes(landsat, bands: [1, 2, 3], x: 200, y: 200, width: 300, height: 200)
-    let driver = try #require(GDALGetDriverByName("GTiff"))
-    let dataset = try #require(GDALCreate(driver, plain, 300, 200, 3, GDT_Byte, nil))
-    var copy = pixels
-    _ = copy.withUnsafeMutableBytes {
-      GDALDatasetRasterIO(
-        dataset, GF_Write, 0, 0, 300, 200, $0.baseAddress, 300, 200, GDT_Byte, 3, nil, 3, 900, 1)
+    let dataset = try RasterWriter(
+      creating: plain, driver: "GTiff", width: 300, height: 200, bands: 3, type: .byte)
+    try pixels.withUnsafeBytes {
+      try dataset.write(
+        window: PixelWindow(x: 0, y: 0, width: 300, height: 200), from: $0.baseAddress!,
+        layout: BufferLayout(
+          width: 300, height: 200, type: .byte, pixelSpace: 3, lineSpace: 900, bandSpace: 1))
     }
-    GDALClose(dataset)
+    try dataset.close()
 
     let out = directory.appendingPathComponent("out")
     let result = try TestSupport.swath(["chip", plain, "--out", out.path, "--size", "128"])

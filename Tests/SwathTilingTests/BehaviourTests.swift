@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathTestSupport

@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathTestSupport
@@ -23,14 +22,13 @@ enum ChipTest {
   {
     let dataset = try RasterDataset(path: path)
     var buffer = [UInt8](repeating: 0, count: width * height * bands.count)
-    var bandMap = bands.map { Int32($0) }
-    let status = buffer.withUnsafeMutableBytes {
-      GDALDatasetRasterIO(
-        dataset.handle, GF_Read, Int32(x), Int32(y), Int32(width), Int32(height), $0.baseAddress,
-        Int32(width), Int32(height), GDT_Byte, Int32(bands.count), &bandMap, Int32(bands.count),
-        Int32(width * bands.count), 1)
+    try buffer.withUnsafeMutableBytes {
+      try dataset.read(
+        bands: bands, window: PixelWindow(x: x, y: y, width: width, height: height), into: $0.baseAddress!,
+        layout: BufferLayout(
+          width: width, height: height, type: .byte, pixelSpace: bands.count, lineSpace: width * bands.count,
+          bandSpace: 1))
     }
-    guard status == CE_None else { throw GDALError.last("cannot read \(path)") }
     return buffer
   }
 
@@ -38,12 +36,11 @@ enum ChipTest {
   static func doubles(_ path: String, band: Int, x: Int, y: Int, width: Int, height: Int) throws -> [Double] {
     let dataset = try RasterDataset(path: path)
     var buffer = [Double](repeating: 0, count: width * height)
-    let status = buffer.withUnsafeMutableBytes {
-      GDALRasterIO(
-        dataset.band(band), GF_Read, Int32(x), Int32(y), Int32(width), Int32(height), $0.baseAddress,
-        Int32(width), Int32(height), GDT_Float64, 0, 0)
+    try buffer.withUnsafeMutableBytes {
+      try dataset.read(
+        band: band, window: PixelWindow(x: x, y: y, width: width, height: height), into: $0.baseAddress!,
+        layout: BufferLayout(width: width, height: height, type: .float64))
     }
-    guard status == CE_None else { throw GDALError.last("cannot read \(path)") }
     return buffer
   }
 
@@ -51,12 +48,11 @@ enum ChipTest {
   static func mask(_ path: String, band: Int = 1, x: Int, y: Int, width: Int, height: Int) throws -> [UInt8] {
     let dataset = try RasterDataset(path: path)
     var buffer = [UInt8](repeating: 0, count: width * height)
-    let status = buffer.withUnsafeMutableBytes {
-      GDALRasterIO(
-        GDALGetMaskBand(dataset.band(band)), GF_Read, Int32(x), Int32(y), Int32(width),
-        Int32(height), $0.baseAddress, Int32(width), Int32(height), GDT_Byte, 0, 0)
+    try buffer.withUnsafeMutableBufferPointer {
+      try dataset.readMask(
+        band: band, window: PixelWindow(x: x, y: y, width: width, height: height), into: $0.baseAddress!,
+        layout: BufferLayout(width: width, height: height, type: .byte))
     }
-    guard status == CE_None else { throw GDALError.last("cannot read mask of \(path)") }
     return buffer
   }
 
