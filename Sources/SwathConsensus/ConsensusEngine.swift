@@ -16,44 +16,100 @@ public enum ConsensusEngine {
     let submissions = submissions.sorted { $0.annotator < $1.annotator }
     let names = submissions.map(\.annotator)
 
-    // 1. Features that take part, with the invalid ones listed.
-    var invalid: [AnnotatorReport.InvalidEntry] = []
-    var ignored = [Int](repeating: 0, count: submissions.count)
-    var taking: [(annotator: Int, index: Int, feature: LabelFeature)] = []
-    for (annotator, submission) in submissions.enumerated() {
-      for entry in submission.invalid {
-        invalid.append(
-          .init(annotator: submission.annotator, index: entry.index, id: entry.id, reasons: entry.reasons))
-      }
-      for (index, feature) in submission.features.enumerated() {
-        if let labels = options.labels, !labels.contains(feature.label ?? "") {
-          ignored[annotator] += 1
-          continue
-        }
-        taking.append((annotator, index, feature))
-      }
-    }
-
-    // 2. The working CRS and the local origin.
-    let crs: WorkingCRS
-    if let given = options.workingCRS {
-      crs = given
-    } else if !taking.isEmpty {
-      crs = try WorkingCRS.forData(taking.map(\.feature.geometry))
-    } else if let chip = options.chips?.first {
-      crs = try WorkingCRS.forData([chip.footprint])
-    } else {
-      crs = try WorkingCRS(epsg: 3857)
-    }
-    let projected = try crs.fromWGS84(taking.map(\.feature.geometry))
+    var intake = takePart(submissions, labels: options.labels)
+    let crs = try workingCRS(for: intake.taking, options: options)
+    let projected = try crs.fromWGS84(intake.taking.map(\.feature.geometry))
     let frame = LocalFrame(projected)
     clock.lap("project")
 
-    // 3. Shapes in canonical order; shapes unusable after projection are reported, not dropped.
+    var shapes = checkInWorkingCRS(projected, frame: frame, names: names, intake: &intake)
+    clock.lap("check in working CRS")
+
+    let chips = try localChips(options.chips ?? [], crs: crs, frame: frame)
+    shapes = try stitch(shapes, chips: chips, annotators: submissions.count, options: options)
+    clock.lap("stitch")
+
+    var clusters = try cluster(shapes, options: options)
+    clock.lap("cluster")
+
+    let asked = Asked(submissions: submissions, chips: chips, assigned: options.assigned)
+    markAsked(&clusters, asked: asked, shapes: shapes)
+    let useWeighted = options.method == .weighted && submissions.count >= 3
+    let model = useWeighted ? dawidSkene(clusters, shapes: shapes, annotators: submissions.count) : nil
+    clock.lap("who was asked, the vote")
+
+    let objects = decide(clusters, model: model, shapes: shapes, names: names, options: options)
+    let report = Reporter(
+      names: names, shapes: shapes, clusters: clusters, objects: objects, model: model,
+      options: options, useWeighted: useWeighted,
+      submitted: submissions.map { $0.features.count + $0.invalid.count },
+      invalid: intake.invalidCount, ignored: intake.ignored, invalidEntries: intake.invalid, crs: crs,
+      assigned: asked.total
+    ).report(conflicts: conflictCounts(objects, options: options))
+    clock.lap("objects and report")
+
+    let output = try backToWGS84(objects, clusters: clusters, crs: crs, frame: frame, options: options)
+    clock.lap("back to WGS84")
+    return ConsensusResult(objects: output, report: report, timings: clock.timings)
+  }
+
+  // MARK: the steps, in order
+
+  /// The features that take part, and what was left out so far.
+  struct Intake {
+    var taking: [(annotator: Int, index: Int, feature: LabelFeature)] = []
+    /// Features invalid on reading, then those unusable in the working CRS.
+    var invalid: [AnnotatorReport.InvalidEntry] = []
+    /// Per annotator: how many features were invalid.
+    var invalidCount: [Int]
+    /// Per annotator: how many features carried a label outside `labels`.
+    var ignored: [Int]
+  }
+
+  /// 1. Every valid feature with a wanted label takes part; invalid ones are listed.
+  private static func takePart(_ submissions: [Submission], labels: Set<String>?) -> Intake {
+    var intake = Intake(
+      invalidCount: submissions.map(\.invalid.count),
+      ignored: [Int](repeating: 0, count: submissions.count))
+    for (annotator, submission) in submissions.enumerated() {
+      for entry in submission.invalid {
+        intake.invalid.append(
+          .init(annotator: submission.annotator, index: entry.index, id: entry.id, reasons: entry.reasons))
+      }
+      for (index, feature) in submission.features.enumerated() {
+        if let labels, !labels.contains(feature.label ?? "") {
+          intake.ignored[annotator] += 1
+          continue
+        }
+        intake.taking.append((annotator, index, feature))
+      }
+    }
+    return intake
+  }
+
+  /// 2. The working CRS: the one asked for, else the UTM zone of the data (or of the chips),
+  /// else Web Mercator.
+  private static func workingCRS(
+    for taking: [(annotator: Int, index: Int, feature: LabelFeature)], options: ConsensusOptions
+  ) throws -> WorkingCRS {
+    if let given = options.workingCRS {
+      return given
+    } else if !taking.isEmpty {
+      return try WorkingCRS.forData(taking.map(\.feature.geometry))
+    } else if let chip = options.chips?.first {
+      return try WorkingCRS.forData([chip.footprint])
+    } else {
+      return try WorkingCRS(epsg: 3857)
+    }
+  }
+
+  /// 3. Shapes in canonical order. Validity is checked again after projecting (a shape valid in
+  /// WGS84 can fold over itself); shapes unusable after projection are reported, not dropped.
+  private static func checkInWorkingCRS(
+    _ projected: [MultiPolygon], frame: LocalFrame, names: [String], intake: inout Intake
+  ) -> [WorkShape] {
     var shapes: [WorkShape] = []
-    shapes.reserveCapacity(taking.count)
-    var invalidCount = submissions.map(\.invalid.count)
-    // Validity is checked again after projecting: a shape valid in WGS84 can fold over itself.
+    shapes.reserveCapacity(intake.taking.count)
     let checked = Parallel.map(projected.indices) { index -> Result<Measured, ShapeProblem> in
       let geometry = frame.toLocal(projected[index])
       let check = Topology.validity(geometry)
@@ -63,14 +119,14 @@ public enum ConsensusEngine {
       let measured = Measured(geometry)
       return measured.area > 0 ? .success(measured) : .failure(ShapeProblem("zero area"))
     }
-    for (position, item) in taking.enumerated() {
+    for (position, item) in intake.taking.enumerated() {
       switch checked[position] {
       case .failure(let problem):
-        invalid.append(
+        intake.invalid.append(
           .init(
             annotator: names[item.annotator], index: item.index, id: item.feature.id,
             reasons: [problem.reason]))
-        invalidCount[item.annotator] += 1
+        intake.invalidCount[item.annotator] += 1
       case .success(let measured):
         shapes.append(
           WorkShape(
@@ -78,32 +134,41 @@ public enum ConsensusEngine {
             measured: measured, sources: [item.index]))
       }
     }
-    shapes = WorkShape.canonicallyOrdered(shapes)
-    clock.lap("check in working CRS")
+    return WorkShape.canonicallyOrdered(shapes)
+  }
 
-    // 4. Each annotator's pieces of one object joined.
-    let chipFootprints = try crs.fromWGS84((options.chips ?? []).map(\.footprint))
-    let chips = zip(options.chips ?? [], chipFootprints).map { chip, footprint in
+  /// The chip footprints in the local frame.
+  private static func localChips(_ chips: [ChipFootprint], crs: WorkingCRS, frame: LocalFrame) throws
+    -> [LocalChip]
+  {
+    let footprints = try crs.fromWGS84(chips.map(\.footprint))
+    return zip(chips, footprints).map { chip, footprint in
       LocalChip(id: chip.id, footprint: frame.toLocal(footprint), annotators: chip.annotators)
     }
-    let stitcher = try Stitcher(chips: chips, tolerance: options.seamTolerance)
-    shapes = try stitcher.stitch(shapes, annotators: submissions.count)
-    clock.lap("stitch")
+  }
 
-    // 5. Groups of shapes that may be one object, clustered independently and in parallel.
-    let components = Components.of(shapes, floor: min(0.1, options.iou / 2))
+  /// 4. Each annotator's pieces of one object joined.
+  private static func stitch(
+    _ shapes: [WorkShape], chips: [LocalChip], annotators: Int, options: ConsensusOptions
+  ) throws -> [WorkShape] {
+    let stitcher = try Stitcher(chips: chips, tolerance: options.seamTolerance)
+    return try stitcher.stitch(shapes, annotators: annotators)
+  }
+
+  /// 5. Groups of shapes that may be one object, clustered independently and in parallel.
+  private static func cluster(_ shapes: [WorkShape], options: ConsensusOptions) throws -> [Cluster] {
+    let components = Components.of(shapes, floor: min(0.1, options.iouThreshold.value / 2))
     let clusterer = Clusterer(shapes: shapes, options: options)
     let perComponent = try Parallel.map(components.indices) { try clusterer.clusters(of: components[$0]) }
-    var clusters = perComponent.flatMap { $0 }
-    clock.lap("cluster")
+    return perComponent.flatMap { $0 }
+  }
 
-    // 6. Who was asked where, and the vote.
-    let asked = Asked(submissions: submissions, chips: chips, assigned: options.assigned)
+  /// 6a. Who was asked where each cluster lies; someone who drew it was evidently asked.
+  private static func markAsked(_ clusters: inout [Cluster], asked: Asked, shapes: [WorkShape]) {
     for index in clusters.indices {
       let here = asked.at(clusters[index].merged.envelope.center)
       clusters[index].asked = here.annotators
       clusters[index].assignedCount = here.count
-      // Someone who drew it was evidently asked.
       for member in clusters[index].members {
         let annotator = shapes[member].annotator
         if !clusters[index].asked.contains(annotator) {
@@ -113,45 +178,49 @@ public enum ConsensusEngine {
       }
       clusters[index].asked.sort()
     }
-    let useWeighted = options.method == .weighted && submissions.count >= 3
-    var model: DawidSkene?
-    if useWeighted {
-      var observations = DawidSkene.Observations(annotatorCount: submissions.count)
-      observations.reserveCapacity(
-        clusters: clusters.count, observations: clusters.reduce(0) { $0 + $1.asked.count })
-      var drew = [Bool](repeating: false, count: submissions.count)
-      for cluster in clusters {
-        for member in cluster.members { drew[shapes[member].annotator] = true }
-        observations.appendCluster(cluster.asked.lazy.map { ($0, drew[$0]) })
-        for member in cluster.members { drew[shapes[member].annotator] = false }
-      }
-      model = DawidSkene(observations)
+  }
+
+  /// 6b. The weighted vote: Dawid–Skene over who was asked and who drew each cluster.
+  private static func dawidSkene(_ clusters: [Cluster], shapes: [WorkShape], annotators: Int) -> DawidSkene {
+    var observations = DawidSkene.Observations(annotatorCount: annotators)
+    observations.reserveCapacity(
+      clusters: clusters.count, observations: clusters.reduce(0) { $0 + $1.asked.count })
+    var drew = [Bool](repeating: false, count: annotators)
+    for cluster in clusters {
+      for member in cluster.members { drew[shapes[member].annotator] = true }
+      observations.appendCluster(cluster.asked.lazy.map { ($0, drew[$0]) })
+      for member in cluster.members { drew[shapes[member].annotator] = false }
     }
+    return DawidSkene(observations)
+  }
 
-    clock.lap("who was asked, the vote")
-
-    // 7. Objects, each from its own cluster (so in parallel); conflicts counted in cluster order.
-    let objects = Parallel.map(clusters.indices) { [clusters, shapes, model] index in
+  /// 7. Objects, each from its own cluster (so in parallel).
+  private static func decide(
+    _ clusters: [Cluster], model: DawidSkene?, shapes: [WorkShape], names: [String],
+    options: ConsensusOptions
+  ) -> [ConsensusObject] {
+    Parallel.map(clusters.indices) { index in
       object(
         for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model, names: names,
         options: options)
     }
-    var conflictCounts: [String: Int] = [:]
+  }
+
+  /// 8. How often each conflict occurs among the objects output, counted in cluster order.
+  private static func conflictCounts(_ objects: [ConsensusObject], options: ConsensusOptions) -> [String: Int]
+  {
+    var counts: [String: Int] = [:]
     for index in objects.indices where objects[index].status == .accepted || options.includeRejected {
-      for conflict in objects[index].conflicts { conflictCounts[conflict, default: 0] += 1 }
+      for conflict in objects[index].conflicts { counts[conflict, default: 0] += 1 }
     }
+    return counts
+  }
 
-    // 8. The report, from the clusters.
-    let report = Reporter(
-      names: names, shapes: shapes, clusters: clusters, objects: objects, model: model,
-      options: options, useWeighted: useWeighted,
-      submitted: submissions.map { $0.features.count + $0.invalid.count },
-      invalid: invalidCount, ignored: ignored, invalidEntries: invalid, crs: crs, assigned: asked.total
-    ).report(conflicts: conflictCounts)
-
-    clock.lap("objects and report")
-
-    // 9. Back to WGS84, in a deterministic order.
+  /// 9. The objects output, back in WGS84, in a deterministic order, rounded and oriented.
+  private static func backToWGS84(
+    _ objects: [ConsensusObject], clusters: [Cluster], crs: WorkingCRS, frame: LocalFrame,
+    options: ConsensusOptions
+  ) throws -> [ConsensusObject] {
     // Positions are sorted, not the objects: the same comparisons give the same order without
     // moving large values around.
     let keys = objects.indices.map { (box: clusters[$0].merged.envelope, label: objects[$0].label ?? "") }
@@ -162,14 +231,12 @@ public enum ConsensusEngine {
       }
     let wgs84 = try crs.toWGS84(kept.map { objects[$0].geometry }, shift: frame.origin)
     // Rounded here, not only when written: rounding can fold a hairline notch into a spike.
-    let output = try Parallel.map(kept.indices) { position in
+    return try Parallel.map(kept.indices) { position in
       var object = objects[kept[position]]
       object.geometry = Planar.oriented(
         try Topology.rounded(wgs84[position], decimals: options.outputDecimals))
       return object
     }
-    clock.lap("back to WGS84")
-    return ConsensusResult(objects: output, report: report, timings: clock.timings)
   }
 
   /// A cluster's object: the vote's outcome, the winning label, and the disagreements.
@@ -196,7 +263,7 @@ public enum ConsensusEngine {
     if votes.count > 1 { conflicts.append("label") }
     if ranked.count > 1, abs(ranked[0].value - ranked[1].value) < 1e-9 { conflicts.append("label_tie") }
     let iouMean = cluster.memberIoU.reduce(0, +) / Double(max(1, cluster.memberIoU.count))
-    if iouMean < (1 + options.iou) / 2 { conflicts.append("low_overlap") }
+    if iouMean < (1 + options.iouThreshold.value) / 2 { conflicts.append("low_overlap") }
     conflicts.sort()
     let winner = ranked.first?.key ?? ""
     return ConsensusObject(
@@ -208,15 +275,12 @@ public enum ConsensusEngine {
       status: accepted ? .accepted : .rejected, conflicts: conflicts)
   }
 
+  /// Options and submissions the engine cannot work with.
   private static func check(_ submissions: [Submission], _ options: ConsensusOptions) throws {
-    guard options.iou > 0, options.iou <= 1 else {
-      throw ConsensusError("the IoU threshold must be in (0, 1], got \(options.iou)")
-    }
+    // IoUThreshold and Quorum check their own ranges when they are made.
+    if let rejected = options.rejectedIoU { throw rejected }
     guard options.minConfidence >= 0, options.minConfidence <= 1 else {
       throw ConsensusError("the minimum confidence must be in [0, 1], got \(options.minConfidence)")
-    }
-    if case .fraction(let fraction) = options.quorum, !(fraction > 0 && fraction <= 1) {
-      throw ConsensusError("a quorum fraction must be in (0, 1], got \(fraction)")
     }
     var seen: Set<String> = []
     for submission in submissions {
@@ -227,73 +291,8 @@ public enum ConsensusEngine {
     }
     if let assigned = options.assigned, assigned < submissions.count {
       throw ConsensusError(
-        "--assigned \(assigned) is fewer than the \(submissions.count) submissions received")
-    }
-  }
-}
-
-/// A shape in the working CRS: one feature, or an annotator's pieces of one object joined.
-struct WorkShape: Sendable {
-  var annotator: Int
-  var label: String?
-  var kind: ShapeKind
-  var measured: Measured
-  /// Indices of the features it came from, in the annotator's submission.
-  var sources: [Int]
-
-  /// Annotator, then geometry and label: never the order the features arrived in.
-  static func canonicalOrder(_ a: WorkShape, _ b: WorkShape) -> Bool {
-    let ea = a.measured.envelope
-    let eb = b.measured.envelope
-    if (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) != (b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY)
-    {
-      return (a.annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) < (
-        b.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
+        "the number of annotators assigned, \(assigned), is fewer than the \(submissions.count) submissions received"
       )
-    }
-    return (a.measured.area, a.label ?? "", a.kind.rawValue) < (
-      b.measured.area, b.label ?? "", b.kind.rawValue
-    )
-  }
-
-  /// `shapes.sorted(by: canonicalOrder)`: the same comparisons, so the same order, but made on
-  /// plain keys through an array of positions rather than by moving whole shapes (and their
-  /// references) around.
-  static func canonicallyOrdered(_ shapes: [WorkShape]) -> [WorkShape] {
-    // Labels and kinds compare as text; their ranks among the distinct values compare alike.
-    let labels = Set(shapes.map { $0.label ?? "" }).sorted()
-    let labelRanks = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
-    let kinds = ShapeKind.allCases.map(\.rawValue).sorted()
-    let keys = shapes.map { shape in
-      CanonicalKey(
-        annotator: shape.annotator, envelope: shape.measured.envelope, area: shape.measured.area,
-        labelRank: labelRanks[shape.label ?? ""]!, kindRank: kinds.firstIndex(of: shape.kind.rawValue)!)
-    }
-    var order = Array(shapes.indices)
-    order.sort { keys[$0].precedes(keys[$1]) }
-    return order.map { shapes[$0] }
-  }
-
-  /// What `canonicalOrder` compares, with ranks for the texts.
-  struct CanonicalKey {
-    var annotator: Int
-    var envelope: BoundingBox
-    var area: Double
-    var labelRank: Int
-    var kindRank: Int
-
-    /// `canonicalOrder`, term for term.
-    func precedes(_ other: CanonicalKey) -> Bool {
-      let ea = envelope
-      let eb = other.envelope
-      if (annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) != (
-        other.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
-      ) {
-        return (annotator, ea.minX, ea.minY, ea.maxX, ea.maxY) < (
-          other.annotator, eb.minX, eb.minY, eb.maxX, eb.maxY
-        )
-      }
-      return (area, labelRank, kindRank) < (other.area, other.labelRank, other.kindRank)
     }
   }
 }
@@ -309,46 +308,4 @@ struct LocalChip: Sendable {
   var id: String
   var footprint: MultiPolygon
   var annotators: Set<String>?
-}
-
-/// Which annotators were asked to label a place.
-struct Asked {
-  let everyone: [Int]
-  let total: Int
-  private let chips: [(footprint: MultiPolygon, annotators: [Int])]
-  /// Chip envelopes, so a place is tested against the few chips near it rather than all.
-  private let index: SpatialIndex
-
-  init(submissions: [Submission], chips: [LocalChip], assigned: Int?) {
-    everyone = Array(submissions.indices)
-    total = assigned ?? submissions.count
-    let index = Dictionary(uniqueKeysWithValues: submissions.enumerated().map { ($1.annotator, $0) })
-    self.chips = chips.map { chip in
-      let annotators: [Int]
-      if let named = chip.annotators {
-        annotators = named.compactMap { index[$0] }.sorted()
-      } else {
-        annotators = submissions.enumerated().filter { $1.chipIDs?.contains(chip.id) ?? true }.map(\.offset)
-      }
-      return (chip.footprint, annotators)
-    }
-    self.index = SpatialIndex(
-      chips.map { $0.footprint.envelope ?? BoundingBox(minX: 0, minY: 0, maxX: 0, maxY: 0) })
-  }
-
-  /// The submitters asked to label `point` (those given a chip that covers it, else everyone),
-  /// and how many annotators were asked there, counting those who did not answer when
-  /// `assigned` says so.
-  func at(_ point: Point) -> (annotators: [Int], count: Int) {
-    var given = [Bool](repeating: false, count: everyone.count)
-    var covered = false
-    index.visit(BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)) { chip in
-      guard Topology.contains(chips[chip].footprint, point) else { return }
-      covered = true
-      for annotator in chips[chip].annotators { given[annotator] = true }
-    }
-    guard covered else { return (everyone, total) }
-    let annotators = everyone.filter { given[$0] }
-    return (annotators, annotators.count)
-  }
 }

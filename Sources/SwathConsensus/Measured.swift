@@ -45,7 +45,22 @@ struct Measured: Sendable {
 
 /// Small planar helpers used on hot paths, where a GEOS round trip would cost more than the sum.
 enum Planar {
-  static func signedArea(_ ring: Ring) -> Double {
+  /// The area the consensus engine measures shapes by (shells minus holes, whatever the
+  /// winding). Deliberately not `Topology.area`: it sums trapezoids, (x₀ − x₁)(y₀ + y₁) from the
+  /// last position round, where `Topology.ringSignedArea` sums cross products about the ring's
+  /// first position. The two agree to rounding but not bit for bit, and this value feeds the
+  /// canonical order and the IoU bounds, so switching would change outputs in rare ties; do it
+  /// in a change of its own that re-baselines the outputs.
+  static func area(_ geometry: MultiPolygon) -> Double {
+    var total = 0.0
+    for polygon in geometry.polygons {
+      total += abs(trapezoidSignedArea(polygon.shell))
+      for hole in polygon.holes { total -= abs(trapezoidSignedArea(hole)) }
+    }
+    return total
+  }
+
+  private static func trapezoidSignedArea(_ ring: Ring) -> Double {
     guard ring.count > 2 else { return 0 }
     var sum = 0.0
     var previous = ring[ring.count - 1]
@@ -56,22 +71,15 @@ enum Planar {
     return sum / 2
   }
 
-  static func area(_ geometry: MultiPolygon) -> Double {
-    var total = 0.0
-    for polygon in geometry.polygons {
-      total += abs(signedArea(polygon.shell))
-      for hole in polygon.holes { total -= abs(signedArea(hole)) }
-    }
-    return total
-  }
-
-  /// Right-hand rule (RFC 7946): shells counter-clockwise, holes clockwise.
+  /// Right-hand rule (RFC 7946): shells counter-clockwise, holes clockwise. Only the sign of
+  /// the ring area counts here, and every ring this sees is valid on the output grid, far
+  /// from areas where rounding could flip it.
   static func oriented(_ geometry: MultiPolygon) -> MultiPolygon {
     MultiPolygon(
       geometry.polygons.map { polygon in
         Polygon(
-          shell: signedArea(polygon.shell) < 0 ? polygon.shell.reversed() : polygon.shell,
-          holes: polygon.holes.map { signedArea($0) > 0 ? $0.reversed() : $0 })
+          shell: Topology.ringSignedArea(polygon.shell) < 0 ? polygon.shell.reversed() : polygon.shell,
+          holes: polygon.holes.map { Topology.ringSignedArea($0) > 0 ? $0.reversed() : $0 })
       })
   }
 }

@@ -49,27 +49,58 @@ public struct ChipFootprint: Sendable {
   }
 }
 
-/// How many votes a cluster needs under `majority`.
-public enum Quorum: Sendable, Hashable, CustomStringConvertible {
-  /// A fraction of the annotators asked: ceil(fraction × assigned), at least 1.
-  case fraction(Double)
-  /// A whole number of votes.
-  case count(Int)
+/// How many votes a cluster needs under `majority`: a fraction of the annotators asked, or a
+/// whole number. Its constructors are the one place its range is checked.
+public struct Quorum: Sendable, Hashable, CustomStringConvertible {
+  public enum Rule: Sendable, Hashable {
+    /// A fraction of the annotators asked, in (0, 1]: ceil(fraction × assigned), at least 1.
+    case fraction(Double)
+    /// A whole number of votes, at least 1.
+    case count(Int)
+  }
 
-  /// Parses `0.5` (fraction) or `3` (count).
-  public init?(_ text: String) {
-    guard let value = Double(text), value.isFinite, value > 0 else { return nil }
+  public let rule: Rule
+
+  private init(checked rule: Rule) { self.rule = rule }
+
+  /// Half the annotators asked, the default.
+  public static let half = Quorum(checked: .fraction(0.5))
+
+  /// A fraction of the annotators asked, in (0, 1].
+  public static func fraction(_ fraction: Double) throws(ConsensusError) -> Quorum {
+    guard fraction > 0, fraction <= 1 else {
+      throw ConsensusError("a quorum fraction must be in (0, 1], got \(fraction)")
+    }
+    return Quorum(checked: .fraction(fraction))
+  }
+
+  /// A whole number of votes, at least 1.
+  public static func count(_ count: Int) throws(ConsensusError) -> Quorum {
+    guard count >= 1 else { throw ConsensusError("a quorum count must be at least 1, got \(count)") }
+    return Quorum(checked: .count(count))
+  }
+
+  /// Parses `0.5` (a fraction, below 1) or `3` (a whole number of votes).
+  public init(parsing text: String) throws(ConsensusError) {
+    guard let value = Double(text), value.isFinite, value > 0, value < 1 || value == value.rounded() else {
+      throw ConsensusError(
+        "a quorum must be a fraction in (0, 1) or a whole number of votes, got '\(text)'")
+    }
     if value < 1 {
-      self = .fraction(value)
-    } else if value == value.rounded() {
-      self = .count(Int(value))
+      self = try .fraction(value)
     } else {
-      return nil
+      self = try .count(Int(value))
     }
   }
 
+  /// `init(parsing:)`, nil instead of the error.
+  public init?(_ text: String) {
+    guard let parsed = try? Quorum(parsing: text) else { return nil }
+    self = parsed
+  }
+
   public func required(of assigned: Int) -> Int {
-    switch self {
+    switch rule {
     case .fraction(let fraction):
       // The small epsilon keeps 0.6 × 5 at 3 despite binary rounding.
       return max(1, Int((fraction * Double(assigned) - 1e-9).rounded(.up)))
@@ -78,11 +109,31 @@ public enum Quorum: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String {
-    switch self {
+    switch rule {
     case .fraction(let fraction): return String(fraction)
     case .count(let count): return String(count)
     }
   }
+}
+
+/// The IoU two shapes need to count as one object, in (0, 1]. Its initialiser is the one place
+/// the range is checked.
+public struct IoUThreshold: Sendable, Hashable, CustomStringConvertible {
+  public let value: Double
+
+  public init(_ value: Double) throws(ConsensusError) {
+    guard value > 0, value <= 1 else {
+      throw ConsensusError("the IoU threshold must be in (0, 1], got \(value)")
+    }
+    self.value = value
+  }
+
+  private init(checked value: Double) { self.value = value }
+
+  /// 0.5, the default.
+  public static let half = IoUThreshold(checked: 0.5)
+
+  public var description: String { String(value) }
 }
 
 public enum ConsensusMethod: String, Sendable, CaseIterable, Codable {
@@ -105,9 +156,9 @@ public enum BoxMerge: String, Sendable, CaseIterable, Codable {
 }
 
 public struct ConsensusOptions: Sendable {
-  public var iou: Double = 0.5
+  public var iouThreshold: IoUThreshold = .half
   public var method: ConsensusMethod = .weighted
-  public var quorum: Quorum = .fraction(0.5)
+  public var quorum: Quorum = .half
   public var minConfidence: Double = 0.5
   /// How many annotators were asked, when some did not answer; nil counts the submissions.
   public var assigned: Int?
@@ -128,6 +179,24 @@ public struct ConsensusOptions: Sendable {
   public var outputDecimals: Int = 8
 
   public init() {}
+
+  /// The IoU threshold as a number, for callers that have not moved to `iouThreshold` yet.
+  /// Setting a value outside (0, 1] keeps the previous threshold and makes
+  /// `ConsensusEngine.run` throw `IoUThreshold`'s error, as it did before the type existed.
+  public var iou: Double {
+    get { iouThreshold.value }
+    set {
+      do {
+        iouThreshold = try IoUThreshold(newValue)
+        rejectedIoU = nil
+      } catch {
+        rejectedIoU = error
+      }
+    }
+  }
+
+  /// Why the last value set through `iou` was refused; `ConsensusEngine.run` throws it.
+  var rejectedIoU: ConsensusError?
 }
 
 /// An error that stops a merge: bad options or inconsistent submissions.

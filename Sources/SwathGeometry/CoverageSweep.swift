@@ -11,9 +11,38 @@ import Foundation
 /// dozen edges. It gives up (nil) rather than guess: when two edges still cross inside a slab
 /// after rounding, when the boundary pinches (a vertex where two rings touch), or when the
 /// trapezoids' cover does not add up to the shapes' areas. The caller then uses GEOS.
+///
+/// The steps, each below under its own name: `SweepInput.collect` (edges about a local origin),
+/// `slabBoundaries` (vertices and crossings), `sweep` (parity per member, slab by slab, into
+/// boundary pieces), `BoundaryGraph` (piece ends as nodes, plus the vertical pieces),
+/// `chainRings` and `assemble` (rings, holes to their shells).
 enum CoverageSweep {
   /// Beyond this many edges the all-pairs crossing search costs more than GEOS.
   static let maximumEdges = 600
+
+  static func region(_ shapes: [MultiPolygon], atLeast needed: Int) -> MultiPolygon? {
+    guard needed >= 1, needed <= shapes.count else { return nil }
+    guard let input = SweepInput.collect(shapes) else { return nil }
+    guard input.edges.count <= maximumEdges else { return nil }
+    let boundaries = slabBoundaries(input)
+    guard boundaries.count >= 2 else { return nil }
+    guard
+      let pieces = sweep(
+        input.edges, boundaries: boundaries, shapeCount: shapes.count, needed: needed,
+        tolerance: input.tolerance)
+    else { return nil }
+    guard abs(pieces.coverTimesArea - input.area) <= 1e-6 * max(input.area, input.tolerance) else {
+      return nil
+    }
+    let graph = BoundaryGraph(pieces, boundaryCount: boundaries.count, tolerance: input.tolerance)
+    guard
+      let rings = chainRings(
+        graph, boundaries: boundaries, origin: input.origin, tolerance: input.tolerance)
+    else { return nil }
+    return assemble(rings)
+  }
+
+  // MARK: the edges
 
   private struct Edge {
     var left: Point
@@ -28,38 +57,47 @@ enum CoverageSweep {
     }
   }
 
-  /// Where the region is covered just beside a boundary: from one piece end to another.
-  private struct Interval {
-    var boundary: Int
-    var low: Int
-    var high: Int
-  }
-
-  static func region(_ shapes: [MultiPolygon], atLeast needed: Int) -> MultiPolygon? {
-    guard needed >= 1, needed <= shapes.count else { return nil }
-    var minX = Double.infinity
-    var minY = Double.infinity
-    var maxX = -Double.infinity
-    var maxY = -Double.infinity
-    for shape in shapes {
-      for polygon in shape.polygons {
-        for point in polygon.shell {
-          minX = min(minX, point.x)
-          minY = min(minY, point.y)
-          maxX = max(maxX, point.x)
-          maxY = max(maxY, point.y)
-        }
-      }
-    }
-    guard minX.isFinite, maxX > minX, maxY > minY else { return nil }
-    // Small numbers about a local origin keep the crossings precise.
-    let origin = Point(minX, minY)
-    let tolerance = 1e-9 * max(maxX - minX, maxY - minY)
-
+  /// The shapes' non-vertical edges, left to right, about a local origin (small numbers keep
+  /// the crossings precise), every vertex's x, and the shapes' total area.
+  private struct SweepInput {
+    var origin: Point
+    var tolerance: Double
     var edges: [Edge] = []
     var xs: [Double] = []
-    var inputArea = 0.0
-    func addRing(_ ring: Ring, shape: Int, isHole: Bool) {
+    /// Shells minus holes, summed over the shapes.
+    var area = 0.0
+
+    /// Nil when the shapes span no area.
+    static func collect(_ shapes: [MultiPolygon]) -> SweepInput? {
+      var minX = Double.infinity
+      var minY = Double.infinity
+      var maxX = -Double.infinity
+      var maxY = -Double.infinity
+      for shape in shapes {
+        for polygon in shape.polygons {
+          for point in polygon.shell {
+            minX = min(minX, point.x)
+            minY = min(minY, point.y)
+            maxX = max(maxX, point.x)
+            maxY = max(maxY, point.y)
+          }
+        }
+      }
+      guard minX.isFinite, maxX > minX, maxY > minY else { return nil }
+      var input = SweepInput(
+        origin: Point(minX, minY), tolerance: 1e-9 * max(maxX - minX, maxY - minY))
+      for (index, shape) in shapes.enumerated() {
+        for polygon in shape.polygons {
+          input.addRing(polygon.shell, shape: index, isHole: false)
+          for hole in polygon.holes { input.addRing(hole, shape: index, isHole: true) }
+        }
+      }
+      return input
+    }
+
+    /// The ring's edges and vertices; its area (a shoelace about the local origin, which the
+    /// check against the sweep's cover was tuned with) added or, for a hole, taken away.
+    private mutating func addRing(_ ring: Ring, shape: Int, isHole: Bool) {
       guard ring.count >= 4 else { return }
       var ringArea = 0.0
       var previous = Point(ring[0].x - origin.x, ring[0].y - origin.y)
@@ -75,17 +113,17 @@ enum CoverageSweep {
         }
         previous = current
       }
-      inputArea += isHole ? -abs(ringArea) / 2 : abs(ringArea) / 2
+      area += isHole ? -abs(ringArea) / 2 : abs(ringArea) / 2
     }
-    for (index, shape) in shapes.enumerated() {
-      for polygon in shape.polygons {
-        addRing(polygon.shell, shape: index, isHole: false)
-        for hole in polygon.holes { addRing(hole, shape: index, isHole: true) }
-      }
-    }
-    guard edges.count <= maximumEdges else { return nil }
+  }
 
-    // Crossings of edges of different shapes (a valid shape's own edges meet only at vertices).
+  // MARK: the slabs
+
+  /// Every vertex's x and every crossing of edges of different shapes (a valid shape's own
+  /// edges meet only at vertices), sorted, those closer than the tolerance merged.
+  private static func slabBoundaries(_ input: SweepInput) -> [Double] {
+    let edges = input.edges
+    var xs = input.xs
     for first in edges.indices {
       let a = edges[first]
       for second in (first + 1)..<edges.count {
@@ -97,19 +135,60 @@ enum CoverageSweep {
     xs.sort()
     var boundaries: [Double] = []
     boundaries.reserveCapacity(xs.count)
-    for x in xs where boundaries.last.map({ x - $0 > tolerance }) ?? true { boundaries.append(x) }
-    guard boundaries.count >= 2 else { return nil }
+    for x in xs where boundaries.last.map({ x - $0 > input.tolerance }) ?? true {
+      boundaries.append(x)
+    }
+    return boundaries
+  }
 
-    // The sweep. Per slab: the edges across it, bottom to top, grouped where they coincide.
-    // A boundary piece i runs from end 2i to end 2i + 1, each end a (boundary, y).
+  // MARK: the sweep
+
+  /// Where the region is covered just beside a boundary: from one piece end to another.
+  private struct Interval {
+    var boundary: Int
+    var low: Int
+    var high: Int
+  }
+
+  /// The region's boundary along the edges: piece i runs from end 2i to end 2i + 1, each end a
+  /// (boundary, y); and the covered y-intervals just left and right of each boundary.
+  private struct BoundaryPieces {
     var endBoundary: [Int] = []
     var endY: [Double] = []
-    // Covered y-intervals just left and just right of each boundary, in boundary order.
+    /// In boundary order.
     var coveredLeft: [Interval] = []
     var coveredRight: [Interval] = []
+    /// The trapezoids' areas times their cover: the shapes' total area when all is well.
     var coverTimesArea = 0.0
+
+    /// A piece where the cover crosses `needed` along the edge from (slab, low) to
+    /// (slab + 1, high): running left to right when covered above (the region on its left),
+    /// right to left when it closes a covered interval.
+    mutating func addPiece(slab: Int, low: Double, high: Double, coveredAbove: Bool) {
+      let first = endY.count
+      if coveredAbove {
+        endBoundary += [slab, slab + 1]
+        endY += [low, high]
+        coveredRight.append(Interval(boundary: slab, low: first, high: -1))
+        coveredLeft.append(Interval(boundary: slab + 1, low: first + 1, high: -1))
+      } else {
+        endBoundary += [slab + 1, slab]
+        endY += [high, low]
+        coveredRight[coveredRight.count - 1].high = first + 1
+        coveredLeft[coveredLeft.count - 1].high = first
+      }
+    }
+  }
+
+  /// Slab by slab, the edges across it bottom to top, grouped where they coincide; each
+  /// member's even–odd parity gives the cover above each group. Nil when two edges cross inside
+  /// a slab (rounding hid a crossing) or the cover does not return to 0 at the top.
+  private static func sweep(
+    _ edges: [Edge], boundaries: [Double], shapeCount: Int, needed: Int, tolerance: Double
+  ) -> BoundaryPieces? {
+    var pieces = BoundaryPieces()
     var across: [(edge: Int, low: Double, high: Double)] = []
-    var parity = [Bool](repeating: false, count: shapes.count)
+    var parity = [Bool](repeating: false, count: shapeCount)
     for slab in 0..<(boundaries.count - 1) {
       let x0 = boundaries[slab]
       let x1 = boundaries[slab + 1]
@@ -142,7 +221,7 @@ enum CoverageSweep {
         let line = across[start]
         if let below, cover > 0 {
           let height = (line.low - below.low) + (line.high - below.high)
-          coverTimesArea += Double(cover) * (x1 - x0) * height / 2
+          pieces.coverTimesArea += Double(cover) * (x1 - x0) * height / 2
         }
         for member in start..<end {
           let shape = edges[across[member].edge].shape
@@ -151,19 +230,7 @@ enum CoverageSweep {
         }
         let nowCovered = cover >= needed
         if nowCovered != covered {
-          let first = endY.count
-          if nowCovered {
-            // Covered above: the piece runs left to right (the region on its left).
-            endBoundary += [slab, slab + 1]
-            endY += [line.low, line.high]
-            coveredRight.append(Interval(boundary: slab, low: first, high: -1))
-            coveredLeft.append(Interval(boundary: slab + 1, low: first + 1, high: -1))
-          } else {
-            endBoundary += [slab + 1, slab]
-            endY += [line.high, line.low]
-            coveredRight[coveredRight.count - 1].high = first + 1
-            coveredLeft[coveredLeft.count - 1].high = first
-          }
+          pieces.addPiece(slab: slab, low: line.low, high: line.high, coveredAbove: nowCovered)
           covered = nowCovered
         }
         below = (line.low, line.high)
@@ -171,49 +238,73 @@ enum CoverageSweep {
       }
       guard cover == 0 else { return nil }
     }
-    guard abs(coverTimesArea - inputArea) <= 1e-6 * max(inputArea, tolerance) else { return nil }
+    return pieces
+  }
 
-    // Piece ends become nodes: one per point at each boundary, since the ends of pieces meeting
-    // at a crossing were computed from different edges and may differ in the last bits.
-    let order = endY.indices.sorted { (endBoundary[$0], endY[$0]) < (endBoundary[$1], endY[$1]) }
-    var nodeOfEnd = [Int](repeating: 0, count: endY.count)
+  // MARK: the boundary as a graph
+
+  /// Piece ends become nodes, one per point at each boundary; each piece is a link, and the
+  /// vertical pieces where the cover differs across a boundary are links too.
+  private struct BoundaryGraph {
     var nodeBoundary: [Int] = []
     var nodeY: [Double] = []
-    var previous: (boundary: Int, y: Double) = (-1, 0)
-    for end in order {
-      let boundary = endBoundary[end]
-      let y = endY[end]
-      if boundary != previous.boundary || y - previous.y > tolerance {
-        nodeBoundary.append(boundary)
-        nodeY.append(y)
+    var links: [(from: Int, to: Int)] = []
+
+    init(_ pieces: BoundaryPieces, boundaryCount: Int, tolerance: Double) {
+      // One node per point, since the ends of pieces meeting at a crossing were computed from
+      // different edges and may differ in the last bits.
+      let endBoundary = pieces.endBoundary
+      let endY = pieces.endY
+      let order = endY.indices.sorted { (endBoundary[$0], endY[$0]) < (endBoundary[$1], endY[$1]) }
+      var nodeOfEnd = [Int](repeating: 0, count: endY.count)
+      var previous: (boundary: Int, y: Double) = (-1, 0)
+      for end in order {
+        let boundary = endBoundary[end]
+        let y = endY[end]
+        if boundary != previous.boundary || y - previous.y > tolerance {
+          nodeBoundary.append(boundary)
+          nodeY.append(y)
+        }
+        nodeOfEnd[end] = nodeBoundary.count - 1
+        previous = (boundary, y)
       }
-      nodeOfEnd[end] = nodeBoundary.count - 1
-      previous = (boundary, y)
-    }
-    var links: [(from: Int, to: Int)] = stride(from: 0, to: endY.count, by: 2).map {
-      (nodeOfEnd[$0], nodeOfEnd[$0 + 1])
-    }
+      links = stride(from: 0, to: endY.count, by: 2).map { (nodeOfEnd[$0], nodeOfEnd[$0 + 1]) }
 
-    // Vertical pieces where the cover differs across a boundary: going down where only the
-    // right side is covered, up where only the left is (the region stays on the left).
-    var leftPosition = 0
-    var rightPosition = 0
-    for boundary in boundaries.indices {
-      let left = nodeIntervals(coveredLeft, at: boundary, from: &leftPosition, nodeOfEnd, nodeY)
-      let right = nodeIntervals(coveredRight, at: boundary, from: &rightPosition, nodeOfEnd, nodeY)
-      for (low, high) in difference(right, left, nodeY) { links.append((high, low)) }
-      for (low, high) in difference(left, right, nodeY) { links.append((low, high)) }
+      // Vertical pieces: going down where only the right side is covered, up where only the
+      // left is (the region stays on the left).
+      var leftPosition = 0
+      var rightPosition = 0
+      for boundary in 0..<boundaryCount {
+        let left = CoverageSweep.nodeIntervals(
+          pieces.coveredLeft, at: boundary, from: &leftPosition, nodeOfEnd, nodeY)
+        let right = CoverageSweep.nodeIntervals(
+          pieces.coveredRight, at: boundary, from: &rightPosition, nodeOfEnd, nodeY)
+        for (low, high) in CoverageSweep.difference(right, left, nodeY) {
+          links.append((high, low))
+        }
+        for (low, high) in CoverageSweep.difference(left, right, nodeY) {
+          links.append((low, high))
+        }
+      }
     }
+  }
 
-    // Chain pieces into rings; every node must have exactly one piece in and one out.
-    var outgoing = [Int](repeating: -1, count: nodeY.count)
+  // MARK: rings
+
+  /// The links chained into rings, straight-line vertices dropped, back at the original
+  /// coordinates and closed. Nil when a node has more than one link out (a pinch), a chain does
+  /// not close, or a ring collapses.
+  private static func chainRings(
+    _ graph: BoundaryGraph, boundaries: [Double], origin: Point, tolerance: Double
+  ) -> [Ring]? {
+    let links = graph.links
+    var outgoing = [Int](repeating: -1, count: graph.nodeY.count)
     for (index, link) in links.enumerated() {
       guard outgoing[link.from] < 0 else { return nil }
       outgoing[link.from] = index
     }
     var used = [Bool](repeating: false, count: links.count)
-    var shells: [(ring: Ring, area: Double)] = []
-    var holes: [Ring] = []
+    var rings: [Ring] = []
     var ring: [Point] = []
     for first in links.indices where !used[first] {
       ring.removeAll(keepingCapacity: true)
@@ -221,47 +312,61 @@ enum CoverageSweep {
       while !used[current] {
         used[current] = true
         let from = links[current].from
-        ring.append(Point(boundaries[nodeBoundary[from]], nodeY[from]))
+        ring.append(Point(boundaries[graph.nodeBoundary[from]], graph.nodeY[from]))
         current = outgoing[links[current].to]
         guard current >= 0 else { return nil }
       }
       guard current == first else { return nil }
-      // Drop the vertices between two pieces of one straight line (pieces of coinciding
-      // edges, split where the slabs are).
-      var points: Ring = []
-      points.reserveCapacity(ring.count + 1)
-      for point in ring {
-        while points.count >= 2,
-          isBetween(points[points.count - 1], points[points.count - 2], point, tolerance)
-        {
-          points.removeLast()
-        }
-        points.append(point)
-      }
-      while points.count >= 3,
-        isBetween(points[points.count - 1], points[points.count - 2], points[0], tolerance)
-      {
-        points.removeLast()
-      }
-      while points.count >= 3, isBetween(points[0], points[points.count - 1], points[1], tolerance) {
-        points.removeFirst()
-      }
-      guard points.count >= 3 else { return nil }
+      guard var points = withoutStraightVertices(ring, tolerance: tolerance) else { return nil }
       for index in points.indices {
         points[index] = Point(points[index].x + origin.x, points[index].y + origin.y)
       }
       points.append(points[0])
-      let area = Topology.ringSignedArea(points)
+      rings.append(points)
+    }
+    return rings
+  }
+
+  /// The ring without the vertices between two pieces of one straight line (pieces of
+  /// coinciding edges, split where the slabs are); nil when fewer than 3 are left.
+  private static func withoutStraightVertices(_ ring: [Point], tolerance: Double) -> Ring? {
+    var points: Ring = []
+    points.reserveCapacity(ring.count + 1)
+    for point in ring {
+      while points.count >= 2,
+        isBetween(points[points.count - 1], points[points.count - 2], point, tolerance)
+      {
+        points.removeLast()
+      }
+      points.append(point)
+    }
+    while points.count >= 3,
+      isBetween(points[points.count - 1], points[points.count - 2], points[0], tolerance)
+    {
+      points.removeLast()
+    }
+    while points.count >= 3, isBetween(points[0], points[points.count - 1], points[1], tolerance) {
+      points.removeFirst()
+    }
+    return points.count >= 3 ? points : nil
+  }
+
+  /// Counter-clockwise rings are shells, clockwise ones holes, each in the smallest shell
+  /// around it (without pinches it touches none). Nil without a shell or with an orphan hole.
+  private static func assemble(_ rings: [Ring]) -> MultiPolygon? {
+    var shells: [(ring: Ring, area: Double)] = []
+    var holes: [Ring] = []
+    for ring in rings {
+      let area = Topology.ringSignedArea(ring)
       if area > 0 {
-        shells.append((points, area))
+        shells.append((ring, area))
       } else if area < 0 {
-        holes.append(points)
+        holes.append(ring)
       }
     }
     guard !shells.isEmpty else { return nil }
     var polygons = shells.map { Polygon(shell: $0.ring, holes: []) }
     for hole in holes {
-      // A hole belongs to the smallest shell around it; without pinches it touches none.
       var owner: Int?
       for index in shells.indices
       where Topology.contains(MultiPolygon(polygons[index]), hole[0])
@@ -274,6 +379,8 @@ enum CoverageSweep {
     }
     return MultiPolygon(polygons)
   }
+
+  // MARK: small helpers
 
   /// The covered intervals beside `boundary` as node pairs, bottom to top, touching ones joined.
   /// `intervals` is in boundary order; `position` walks it across calls.
@@ -297,11 +404,14 @@ enum CoverageSweep {
   }
 
   /// The parts of `a` outside `b` (both bottom to top and disjoint), as node pairs.
-  private static func difference(_ a: [(Int, Int)], _ b: [(Int, Int)], _ nodeY: [Double]) -> [(Int, Int)] {
+  private static func difference(_ a: [(Int, Int)], _ b: [(Int, Int)], _ nodeY: [Double]) -> [(
+    Int, Int
+  )] {
     var result: [(Int, Int)] = []
     for (low, high) in a {
       var start = low
-      for (otherLow, otherHigh) in b where nodeY[otherHigh] > nodeY[start] && nodeY[otherLow] < nodeY[high] {
+      for (otherLow, otherHigh) in b
+      where nodeY[otherHigh] > nodeY[start] && nodeY[otherLow] < nodeY[high] {
         if nodeY[otherLow] > nodeY[start] { result.append((start, otherLow)) }
         if nodeY[otherHigh] > nodeY[start] { start = otherHigh }
       }
@@ -323,7 +433,9 @@ enum CoverageSweep {
   }
 
   /// True when `point` lies on the segment from `start` to `end`, within `tolerance`.
-  private static func isBetween(_ point: Point, _ start: Point, _ end: Point, _ tolerance: Double) -> Bool {
+  private static func isBetween(_ point: Point, _ start: Point, _ end: Point, _ tolerance: Double)
+    -> Bool
+  {
     let dx = end.x - start.x
     let dy = end.y - start.y
     let length = (dx * dx + dy * dy).squareRoot()

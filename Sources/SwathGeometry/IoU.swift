@@ -179,7 +179,7 @@ enum ConvexClip {
   /// Adds the convex pieces of one ring; false when the ring cannot be cut.
   private static func append(_ ring: Ring, sign: Double, origin: Point, to result: inout Pieces) -> Bool {
     guard let ring = localRing(ring, origin: origin) else { return false }
-    let ringArea = area(ring)
+    let ringArea = Topology.ringSignedArea(ring)
     result.area += sign * ringArea
     if isConvex(ring) {
       result.pieces.append(piece(ring, area: ringArea, sign: sign))
@@ -188,7 +188,7 @@ enum ConvexClip {
     guard let triangles = triangulate(ring) else { return false }
     var sum = 0.0
     for triangle in triangles {
-      let triangleArea = area(triangle)
+      let triangleArea = Topology.ringSignedArea(triangle)
       sum += triangleArea
       result.pieces.append(piece(triangle, area: triangleArea, sign: sign))
     }
@@ -227,7 +227,7 @@ enum ConvexClip {
     }
     while points.count > 1, points.last == points.first { points.removeLast() }
     guard points.count >= 3 else { return nil }
-    let signed = area(points)
+    let signed = Topology.ringSignedArea(points)
     guard signed.isFinite, signed != 0 else { return nil }
     if signed < 0 { points.reverse() }
     return points
@@ -307,7 +307,7 @@ enum ConvexClip {
       }
       guard clipped else { return nil }
     }
-    if area(remaining) > 0 { triangles.append(remaining) }
+    if Topology.ringSignedArea(remaining) > 0 { triangles.append(remaining) }
     return triangles
   }
 
@@ -355,7 +355,7 @@ enum ConvexClip {
         let ring =
           pieceA.area <= pieceB.area ? clip(pieceA.ring, by: pieceB.ring) : clip(pieceB.ring, by: pieceA.ring)
         guard ring.count >= 3 else { continue }
-        let clippedArea = area(ring)
+        let clippedArea = Topology.ringSignedArea(ring)
         guard clippedArea > 0 else { continue }
         let sign = pieceA.sign * pieceB.sign
         result.pieces.append(piece(ring, area: clippedArea, sign: sign))
@@ -370,7 +370,7 @@ enum ConvexClip {
 
   /// Area of the intersection of two counter-clockwise convex rings.
   static func intersectionArea(_ subject: [Point], _ clip: [Point]) -> Double {
-    clipping(subject, by: clip) { ring in ring.count < 3 ? 0 : max(0, area(ring)) }
+    clipping(subject, by: clip) { ring in ring.count < 3 ? 0 : max(0, Topology.ringSignedArea(ring)) }
   }
 
   /// The intersection of two counter-clockwise convex rings, counter-clockwise; empty when
@@ -423,21 +423,6 @@ enum ConvexClip {
       }
       return body(UnsafeBufferPointer(start: current, count: count))
     }
-  }
-
-  static func area(_ ring: [Point]) -> Double {
-    ring.withUnsafeBufferPointer { area($0) }
-  }
-
-  static func area(_ ring: UnsafeBufferPointer<Point>) -> Double {
-    var area = 0.0
-    let origin = ring[0]
-    for index in 1..<(ring.count - 1) {
-      let a = ring[index]
-      let b = ring[index + 1]
-      area += (a.x - origin.x) * (b.y - origin.y) - (b.x - origin.x) * (a.y - origin.y)
-    }
-    return area / 2
   }
 
   @inline(__always)

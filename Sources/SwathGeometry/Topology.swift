@@ -264,25 +264,37 @@ public enum Topology {
     return value
   }
 
-  /// Signed shoelace area (positive counter-clockwise), about the ring's first position.
+  /// Signed shoelace area (positive counter-clockwise), about the ring's first position: the
+  /// one ring area of the project; call it rather than writing the sum again.
+  ///
+  /// The sum runs over the edges in ring order, each term the cross product of two consecutive
+  /// positions less the first one (so UTM-sized coordinates lose no precision). A ring of fewer
+  /// than 3 positions has area 0; an unclosed ring is measured as if closed.
+  ///
+  ///     Topology.ringSignedArea([Point(0, 0), Point(2, 0), Point(2, 1), Point(0, 1), Point(0, 0)])  // 2
+  @inlinable
   public static func ringSignedArea(_ ring: Ring) -> Double {
-    guard ring.count >= 3 else { return 0 }
-    return ring.withUnsafeBufferPointer { points in
-      let originX = points[0].x
-      let originY = points[0].y
-      var sum = 0.0
-      var previousX = 0.0
-      var previousY = 0.0
-      for index in 1..<points.count {
-        let x = points[index].x - originX
-        let y = points[index].y - originY
-        sum += previousX * y - x * previousY
-        previousX = x
-        previousY = y
-      }
-      // An unclosed ring is measured as if closed (the closing edge back to the origin adds 0).
-      return sum / 2
+    ring.withUnsafeBufferPointer { ringSignedArea($0) }
+  }
+
+  /// `ringSignedArea` over positions in memory, for hot paths that clip into scratch buffers.
+  @inlinable
+  public static func ringSignedArea(_ points: UnsafeBufferPointer<Point>) -> Double {
+    guard points.count >= 3 else { return 0 }
+    let originX = points[0].x
+    let originY = points[0].y
+    var sum = 0.0
+    var previousX = 0.0
+    var previousY = 0.0
+    for index in 1..<points.count {
+      let x = points[index].x - originX
+      let y = points[index].y - originY
+      sum += previousX * y - x * previousY
+      previousX = x
+      previousY = y
     }
+    // An unclosed ring is measured as if closed (the closing edge back to the origin adds 0).
+    return sum / 2
   }
 
   /// True when the geometry is one rectangle aligned with the axes: a single polygon without

@@ -145,16 +145,10 @@ func reproject(_ ring: Ring, _ transform: CoordinateTransform) throws -> Ring {
   return zip(xs, ys).map { Point($0, $1) }
 }
 
-/// Twice the signed area: positive when counter-clockwise with y up.
+/// Twice the signed area: positive when counter-clockwise with y up (`Topology.ringSignedArea`;
+/// its callers here only look at the sign).
 func signedArea(_ ring: [Point]) -> Double {
-  guard ring.count > 2 else { return 0 }
-  var sum = 0.0
-  for index in 0..<ring.count {
-    let a = ring[index]
-    let b = ring[(index + 1) % ring.count]
-    sum += a.x * b.y - b.x * a.y
-  }
-  return sum
+  2 * Topology.ringSignedArea(ring)
 }
 
 /// The ring closed and turning the requested way (with y up).

@@ -339,7 +339,9 @@ func looksLikeRoof(_ pixel: (Int, Int, Int), _ roof: RGB) -> Bool {
     for (object, feature) in zip(truth.objects, features) where !object.polygon.holes.isEmpty {
       let polygon = feature.geometry.polygons[0]
       #expect(polygon.holes.count == object.polygon.holes.count)
-      #expect(signedAreaOf(polygon.shell) > 0 && polygon.holes.allSatisfy { signedAreaOf($0) < 0 })
+      #expect(
+        Topology.ringSignedArea(polygon.shell) > 0
+          && polygon.holes.allSatisfy { Topology.ringSignedArea($0) < 0 })
     }
     // Vehicles are axis-aligned boxes in the scene CRS.
     for vehicle in truth.vehicles {
@@ -383,8 +385,4 @@ func looksLikeRoof(_ pixel: (Int, Int, Int), _ roof: RGB) -> Bool {
     #expect(try Data(contentsOf: file) == Data("x".utf8))
     #expect(try FileManager.default.contentsOfDirectory(atPath: blocked.path) == ["town.tif"])
   }
-}
-
-func signedAreaOf(_ ring: Ring) -> Double {
-  zip(ring, ring.dropFirst()).reduce(0) { $0 + $1.0.x * $1.1.y - $1.1.x * $1.0.y } / 2
 }

@@ -34,12 +34,14 @@ struct Scene {
     try IoU.polygons(try crs.fromWGS84(a), try crs.fromWGS84(b))
   }
 
-  static func run(_ submissions: [Submission], _ configure: (inout ConsensusOptions) -> Void = { _ in })
+  static func run(
+    _ submissions: [Submission], _ configure: (inout ConsensusOptions) throws -> Void = { _ in }
+  )
     throws
     -> ConsensusResult
   {
     var options = ConsensusOptions()
-    configure(&options)
+    try configure(&options)
     return try ConsensusEngine.run(submissions, options: options)
   }
 }
@@ -54,7 +56,7 @@ struct Scene {
     #expect(lenient.report.quorum.required == 1)
     #expect(lenient.objects.map(\.support).sorted() == [1, 2])
     #expect(lenient.objects.allSatisfy { $0.confidence == nil })
-    let strict = try Scene.run([a, b]) { $0.quorum = .count(2) }
+    let strict = try Scene.run([a, b]) { $0.quorum = try .count(2) }
     #expect(strict.objects.count == 1)
     #expect(strict.objects[0].annotators == ["a", "b"])
   }
@@ -169,7 +171,7 @@ struct Scene {
     #expect(
       try Scene.run([a, b, empty]) {
         $0.method = .majority
-        $0.quorum = .count(3)
+        $0.quorum = try .count(3)
       }.objects.isEmpty)
     let nothing = try Scene.run([
       Submission(annotator: "x", features: []), Submission(annotator: "y", features: []),

@@ -160,7 +160,7 @@ import Testing
         Point(0, 0),
       ]))
     let ring = ConvexClip.convexRing(clockwise, origin: origin)
-    #expect(ring.map { ConvexClip.area($0) } == 100)
+    #expect(ring.map { Topology.ringSignedArea($0) } == 100)
     let lShape = MultiPolygon(
       Polygon(shell: [
         Point(0, 0), Point(20, 0), Point(20, 10), Point(10, 10), Point(10, 20), Point(0, 20),
