@@ -11,8 +11,12 @@ extension BoxMerge: ExpressibleByArgument {}
 extension Export.Format: ExpressibleByArgument {}
 
 extension Quorum: ExpressibleByArgument {
+  public init?(argument: String) { self.init(argument) }
+}
+
+extension IoUThreshold: ExpressibleByArgument {
   public init?(argument: String) {
-    guard let quorum = Quorum(argument), quorum.required(of: 1) >= 1 else { return nil }
-    self = quorum
+    guard let value = Double(argument), let threshold = try? IoUThreshold(value) else { return nil }
+    self = threshold
   }
 }

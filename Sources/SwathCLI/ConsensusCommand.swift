@@ -21,7 +21,7 @@ struct ConsensusCommand: ParsableCommand {
   var task: String
 
   @Option(help: "IoU at which two shapes are one object (default: the task's).")
-  var iou: Double?
+  var iou: IoUThreshold?
 
   @Option(help: "Fraction of assigned annotators (e.g. 0.5) or a vote count (e.g. 2) (default: the task's).")
   var quorum: String?
@@ -56,7 +56,6 @@ struct ConsensusCommand: ParsableCommand {
       }
       return method
     }
-    if let iou, !(iou > 0 && iou <= 1) { throw SwathFailure("--iou \(iou) is outside (0, 1]") }
     let outcome = try workflowCall {
       try workspace.runConsensus(
         task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence,

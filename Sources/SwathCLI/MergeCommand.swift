@@ -27,7 +27,7 @@ struct MergeCommand: ParsableCommand {
   var out: String
 
   @Option(help: "IoU a shape needs with the merged shape to count as the same object.")
-  var iou: Double = 0.5
+  var iou: IoUThreshold = .half
 
   @Option(help: "weighted (Dawid–Skene, the default; majority with fewer than 3 annotators) or majority.")
   var method: ConsensusMethod = .weighted
@@ -69,7 +69,6 @@ struct MergeCommand: ParsableCommand {
 
   func validate() throws {
     guard !submissions.isEmpty else { throw ValidationError("give at least one SUBMISSION file") }
-    guard iou > 0, iou <= 1 else { throw ValidationError("--iou must be in (0, 1], got \(iou)") }
     guard minConfidence >= 0, minConfidence <= 1 else {
       throw ValidationError("--min-confidence must be in [0, 1], got \(minConfidence)")
     }
@@ -78,7 +77,7 @@ struct MergeCommand: ParsableCommand {
 
   func run() throws {
     var options = ConsensusOptions()
-    options.iou = iou
+    options.iouThreshold = iou
     options.method = method
     options.quorum = quorum
     options.minConfidence = minConfidence

@@ -88,7 +88,7 @@ struct Clusterer: Sendable {
 
   init(shapes: [WorkShape], options: ConsensusOptions) {
     self.shapes = shapes
-    threshold = options.iou
+    threshold = options.iouThreshold.value
     merger = Merger(polygonMerge: options.polygonMerge, boxMerge: options.boxMerge)
   }
 

@@ -278,7 +278,6 @@ public enum ConsensusEngine {
   /// Options and submissions the engine cannot work with.
   private static func check(_ submissions: [Submission], _ options: ConsensusOptions) throws {
     // IoUThreshold and Quorum check their own ranges when they are made.
-    if let rejected = options.rejectedIoU { throw rejected }
     guard options.minConfidence >= 0, options.minConfidence <= 1 else {
       throw ConsensusError("the minimum confidence must be in [0, 1], got \(options.minConfidence)")
     }

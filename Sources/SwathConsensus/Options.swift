@@ -179,24 +179,6 @@ public struct ConsensusOptions: Sendable {
   public var outputDecimals: Int = 8
 
   public init() {}
-
-  /// The IoU threshold as a number, for callers that have not moved to `iouThreshold` yet.
-  /// Setting a value outside (0, 1] keeps the previous threshold and makes
-  /// `ConsensusEngine.run` throw `IoUThreshold`'s error, as it did before the type existed.
-  public var iou: Double {
-    get { iouThreshold.value }
-    set {
-      do {
-        iouThreshold = try IoUThreshold(newValue)
-        rejectedIoU = nil
-      } catch {
-        rejectedIoU = error
-      }
-    }
-  }
-
-  /// Why the last value set through `iou` was refused; `ConsensusEngine.run` throws it.
-  var rejectedIoU: ConsensusError?
 }
 
 /// An error that stops a merge: bad options or inconsistent submissions.

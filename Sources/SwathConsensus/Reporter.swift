@@ -78,7 +78,8 @@ struct Reporter {
     let accepted = objects.indices.filter { objects[$0].status == .accepted }.count
     let rule = options.quorum.description
     return AnnotatorReport(
-      method: options.method, methodUsed: useWeighted ? .weighted : .majority, iouThreshold: options.iou,
+      method: options.method, methodUsed: useWeighted ? .weighted : .majority,
+      iouThreshold: options.iouThreshold.value,
       minConfidence: useWeighted ? options.minConfidence : nil, annotatorCount: count, assigned: assigned,
       quorum: .init(rule: rule, required: options.quorum.required(of: assigned)),
       workingCRS: crs.epsg.map { "EPSG:\($0)" } ?? "custom", clusters: clusters.count, accepted: accepted,

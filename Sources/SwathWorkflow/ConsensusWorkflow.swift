@@ -32,7 +32,7 @@ public enum ConsensusWorkflow {
   }
 
   static func run(
-    task name: String, iou: Double?, quorum: Quorum?, method: ConsensusMethod?,
+    task name: String, iou: IoUThreshold?, quorum: Quorum?, method: ConsensusMethod?,
     minConfidence: Double?, in workspace: Workspace, by caller: Caller,
     progress: any ProgressReporter
   ) throws -> Outcome {
@@ -75,8 +75,11 @@ public enum ConsensusWorkflow {
     }
 
     var options = ConsensusOptions()
-    // The engine refuses an IoU outside (0, 1]; the task's were checked when it was created.
-    options.iou = iou ?? snapshot.task.iou
+    do {
+      options.iouThreshold = try iou ?? IoUThreshold(snapshot.task.iou)
+    } catch {
+      throw WorkflowError("task '\(name)': \(error)", kind: .environment)
+    }
     options.quorum = quorum ?? Quorum(String(snapshot.task.quorum)) ?? options.quorum
     if let method { options.method = method }
     if let minConfidence { options.minConfidence = minConfidence }
@@ -125,7 +128,7 @@ public enum ConsensusWorkflow {
       throw WorkflowError("consensus: \(error.message)", kind: .environment)
     }
     let parameters = Parameters(
-      iou: options.iou, quorum: options.quorum.description, method: options.method.rawValue,
+      iou: options.iouThreshold.value, quorum: options.quorum.description, method: options.method.rawValue,
       minConfidence: options.minConfidence, submissions: snapshot.submissionIds)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -220,7 +223,7 @@ extension Workspace {
   /// stores the run (parameters, layer, annotator report) in one transaction. Options not given
   /// come from the task.
   public func runConsensus(
-    task: String, iou: Double? = nil, quorum: Quorum? = nil, method: ConsensusMethod? = nil,
+    task: String, iou: IoUThreshold? = nil, quorum: Quorum? = nil, method: ConsensusMethod? = nil,
     minConfidence: Double? = nil, by caller: Caller,
     progress: any ProgressReporter = SilentProgress()
   ) throws -> ConsensusWorkflow.Outcome {

@@ -1,4 +1,5 @@
 import Foundation
+import SwathConsensus
 import SwathGeometry
 import SwathStore
 
@@ -46,7 +47,11 @@ public struct TaskParameters: Sendable, Hashable {
     guard replicas >= 1, replicas <= 100 else {
       throw WorkflowError("replicas \(replicas) is outside 1…100")
     }
-    guard iou.isFinite, iou > 0, iou <= 1 else { throw WorkflowError("IoU \(iou) is outside (0, 1]") }
+    do {
+      _ = try IoUThreshold(iou)
+    } catch {
+      throw WorkflowError(error.message)
+    }
     guard quorum.isFinite, quorum > 0, quorum <= 1 else {
       throw WorkflowError("quorum \(quorum) is outside (0, 1]")
     }

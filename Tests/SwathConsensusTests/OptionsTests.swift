@@ -11,16 +11,12 @@ import Testing
     #expect(ConsensusOptions().iouThreshold == .half)
   }
 
-  @Test func outOfRangeIoUStopsTheRun() throws {
-    var options = ConsensusOptions()
-    options.iou = 1.5
-    #expect(options.iou == 0.5)
-    let error = #expect(throws: ConsensusError.self) {
-      try ConsensusEngine.run([Submission(annotator: "a", features: [])], options: options)
-    }
+  @Test func outOfRangeIoUIsRefusedWhereTheValueIsMade() throws {
+    let error = #expect(throws: ConsensusError.self) { try IoUThreshold(1.5) }
     #expect(error?.message == "the IoU threshold must be in (0, 1], got 1.5")
-    options.iou = 0.7
-    #expect(options.iouThreshold == (try IoUThreshold(0.7)))
+    var options = ConsensusOptions()
+    options.iouThreshold = try IoUThreshold(0.7)
+    #expect(options.iouThreshold.value == 0.7)
     _ = try ConsensusEngine.run([Submission(annotator: "a", features: [])], options: options)
   }
 
