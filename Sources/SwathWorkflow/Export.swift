@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathGeometry
@@ -147,29 +146,31 @@ public enum Export {
   }
 
   /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
-  static func fields(_ objects: [Object]) -> [(name: String, type: OGRFieldType, json: Bool)] {
-    var types: [String: OGRFieldType] = [:]
-    var jsonFields: Set<String> = []
+  /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
+  static func fields(_ objects: [Object]) -> [(name: String, type: VectorFieldType)] {
+    var types: [String: VectorFieldType] = [:]
     for object in objects {
       for (key, value) in object.properties {
-        let type: OGRFieldType
+        let type: VectorFieldType
         switch value {
-        case .integer: type = OFTInteger64
-        case .real: type = OFTReal
+        case .integer: type = .integer64
+        case .real: type = .real
         case .null: continue
-        case .array, .object:
-          jsonFields.insert(key)
-          type = OFTString
-        default: type = OFTString
+        // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
+        case .array, .object: type = .json
+        default: type = .string
         }
         if let existing = types[key], existing != type {
-          types[key] = (existing == OFTString || type == OFTString) ? OFTString : OFTReal
+          let numeric: Set<VectorFieldType> = [.integer64, .real]
+          types[key] =
+            numeric.contains(existing) && numeric.contains(type)
+            ? .real : (existing == .json || type == .json ? .json : .string)
         } else {
           types[key] = type
         }
       }
     }
-    return types.keys.sorted().map { ($0, types[$0]!, jsonFields.contains($0)) }
+    return types.keys.sorted().map { ($0, types[$0]!) }
   }
 
   static func write(
@@ -177,17 +178,6 @@ public enum Export {
     reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)],
     progress: any ProgressReporter
   ) throws {
-    GDAL.initialize()
-    GDAL.resetError()
-    guard let driver = GDALGetDriverByName(format.driver) else {
-      throw WorkflowError("GDAL has no \(format.driver) driver")
-    }
-    guard let dataset = GDALCreate(driver, path, 0, 0, 0, GDT_Unknown, nil) else {
-      throw WorkflowError(GDALError.last("cannot create \(path)").message)
-    }
-    var closed = false
-    defer { if !closed { GDALClose(dataset) } }
-
     var layerOptions: [String] = []
     switch format {
     case .geojson:
@@ -203,84 +193,47 @@ public enum Export {
     case .fgb:
       break
     }
-    let layer = try withCStringArray(layerOptions) { options -> OGRLayerH in
-      guard
-        let layer = GDALDatasetCreateLayer(
-          dataset, layerName, reference.handle, wkbMultiPolygon, options)
-      else { throw WorkflowError(GDALError.last("cannot create layer in \(path)").message) }
-      return layer
-    }
-    let columns = fields(objects)
-    for column in columns {
-      let definition = OGR_Fld_Create(column.name, column.type)
-      defer { OGR_Fld_Destroy(definition) }
-      // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
-      if column.json, column.type == OFTString { OGR_Fld_SetSubType(definition, OFSTJSON) }
-      guard OGR_L_CreateField(layer, definition, 1) == OGRERR_NONE else {
-        throw WorkflowError(GDALError.last("cannot create field \(column.name)").message)
-      }
-    }
-    // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
-    // free metadata, so there it lives in the layer name only.
-    for (key, value) in metadata {
-      GDALSetMetadataItem(dataset, key, value, nil)
-    }
-    let definition = OGR_L_GetLayerDefn(layer)
-    _ = GDALDatasetStartTransaction(dataset, 0)
-    for object in objects {
-      defer { progress.advance() }
-      guard let feature = OGR_F_Create(definition) else {
-        throw WorkflowError("cannot allocate an OGR feature")
-      }
-      defer { OGR_F_Destroy(feature) }
-      for (index, column) in columns.enumerated() {
-        guard let value = object.properties[column.name] else { continue }
-        switch (column.type, value) {
-        case (_, .null): OGR_F_SetFieldNull(feature, Int32(index))
-        case (OFTInteger64, .integer(let number)):
-          OGR_F_SetFieldInteger64(feature, Int32(index), number)
-        case (OFTReal, .integer(let number)):
-          OGR_F_SetFieldDouble(feature, Int32(index), Double(number))
-        case (OFTReal, .real(let number)):
-          OGR_F_SetFieldDouble(feature, Int32(index), number)
-        case (_, .string(let text)):
-          OGR_F_SetFieldString(feature, Int32(index), text)
-        default:
-          OGR_F_SetFieldString(feature, Int32(index), value.jsonText)
+    do {
+      let writer = try VectorWriter(creating: path, driver: format.driver)
+      let layer = try writer.createMultiPolygonLayer(
+        name: layerName, spatialReference: reference, options: layerOptions)
+      let columns = fields(objects)
+      for column in columns { try layer.addField(name: column.name, type: column.type) }
+      // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
+      // free metadata, so there it lives in the layer name only.
+      for (key, value) in metadata { try writer.setMetadataItem(value, for: key) }
+      try writer.startTransaction()
+      for object in objects {
+        defer { progress.advance() }
+        let values = columns.map { column -> VectorFieldValue? in
+          guard let value = object.properties[column.name] else { return nil }
+          switch (column.type, value) {
+          case (_, .null): return .null
+          case (.integer64, .integer(let number)): return .integer(number)
+          case (.real, .integer(let number)): return .real(Double(number))
+          case (.real, .real(let number)): return .real(number)
+          case (_, .string(let text)): return .string(text)
+          default: return .string(value.jsonText)
+          }
         }
+        var geometry = object.geometry
+        if let transform { geometry = try Reprojection.apply(geometry, transform) }
+        // Always a MultiPolygon, so every layer has one geometry type.
+        try layer.addFeature(
+          values: values,
+          multiPolygon: geometry.polygons.map { polygon in
+            polygon.rings.map { ring in ring.map { (x: $0.x, y: $0.y) } }
+          })
       }
-      var geometry = object.geometry
-      if let transform {
-        geometry = try Reprojection.apply(geometry, transform)
+      do {
+        try writer.commitTransaction()
+      } catch  where format != .gpkg {
+        // GeoJSON and FlatGeobuf have no real transaction to commit.
       }
-      let multi = MultiPolygon(geometry.polygons)
-      guard let handle = OGR_G_CreateGeometryFromJson(multiPolygonJSON(multi)) else {
-        throw WorkflowError(GDALError.last("cannot build an OGR geometry").message)
-      }
-      OGR_G_AssignSpatialReference(handle, reference.handle)
-      OGR_F_SetGeometryDirectly(feature, handle)
-      guard OGR_L_CreateFeature(layer, feature) == OGRERR_NONE else {
-        throw WorkflowError(GDALError.last("cannot write a feature to \(path)").message)
-      }
+      try writer.close()
+    } catch let error as GDALError {
+      throw WorkflowError(error.message, kind: .environment)
     }
-    guard GDALDatasetCommitTransaction(dataset) == OGRERR_NONE || format != .gpkg else {
-      throw WorkflowError(GDALError.last("cannot commit \(path)").message)
-    }
-    closed = true
-    GDAL.resetError()
-    GDALClose(dataset)
-    let message = GDAL.lastErrorMessage()
-    if !message.isEmpty, CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
-      throw WorkflowError("writing \(path): \(message)")
-    }
-  }
-
-  static func multiPolygonJSON(_ geometry: MultiPolygon) -> String {
-    let text = GeoJSONText.geometry(geometry)
-    guard geometry.polygons.count == 1 else { return text }
-    // Always a MultiPolygon, so every layer has one geometry type.
-    let polygon = text.dropFirst("{\"type\":\"Polygon\",\"coordinates\":".count).dropLast()
-    return "{\"type\":\"MultiPolygon\",\"coordinates\":[\(polygon)]}"
   }
 }
 

@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathGeometry
@@ -29,7 +28,7 @@ public enum ImageCatalog {
     do {
       dataset = try RasterDataset(path: absolute)
     } catch let error as GDALError {
-      throw WorkflowError(gdalReason(path: absolute) ?? error.message)
+      throw WorkflowError(error.reason ?? error.message)
     }
     guard dataset.width > 0, dataset.height > 0, dataset.bandCount > 0 else {
       throw WorkflowError("\(absolute): GDAL opened it but it has no raster bands")
@@ -40,9 +39,10 @@ public enum ImageCatalog {
     let transform = dataset.geoTransform
     var footprint: [Point]?
     if let reference, let transform {
-      footprint = try? wgs84Ring(
-        width: Double(dataset.width), height: Double(dataset.height), transform: transform,
-        from: reference)
+      footprint = try? PixelFootprint.ring(
+        geoTransform: transform, column: 0, row: 0, width: Double(dataset.width),
+        height: Double(dataset.height), pointsPerEdge: 16,
+        to: CoordinateTransform(from: reference, to: SpatialReference.wgs84()))
     }
     return ImageInspection(
       path: absolute, sha256: try sha256(fileAt: absolute), sizeBytes: size,
@@ -51,73 +51,13 @@ public enum ImageCatalog {
       geotransform: transform?.coefficients, footprint: footprint)
   }
 
-  /// GDAL's own words for why it cannot open a file: GDALOpenEx only reports them when asked.
-  static func gdalReason(path: String) -> String? {
-    guard FileManager.default.isReadableFile(atPath: path) else { return nil }
-    GDAL.resetError()
-    if let handle = GDALOpenEx(
-      path, UInt32(GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR), nil, nil, nil)
-    {
-      GDALClose(handle)
-      return nil
-    }
-    let message = GDAL.lastErrorMessage()
-    return message.isEmpty ? nil : message.replacingOccurrences(of: "\n", with: " ")
-  }
-
-  /// A pixel rectangle's outline in WGS84, 16 points per edge, counter-clockwise, closed.
-  public static func wgs84Ring(
-    columnOffset: Double = 0, rowOffset: Double = 0, width: Double, height: Double,
-    transform: GeoTransform, from reference: SpatialReference
-  ) throws -> [Point] {
-    let steps = 16
-    var pixels: [(Double, Double)] = []
-    // Pixel rows grow southwards: walking top-left → bottom-left → bottom-right → top-right
-    // is counter-clockwise on the ground for a north-up image.
-    for i in 0..<steps { pixels.append((0, height * Double(i) / Double(steps))) }
-    for i in 0..<steps { pixels.append((width * Double(i) / Double(steps), height)) }
-    for i in 0..<steps { pixels.append((width, height * Double(steps - i) / Double(steps))) }
-    for i in 0..<steps { pixels.append((width * Double(steps - i) / Double(steps), 0)) }
-    var xs: [Double] = []
-    var ys: [Double] = []
-    for (column, row) in pixels {
-      let point = transform.apply(column: columnOffset + column, row: rowOffset + row)
-      xs.append(point.x)
-      ys.append(point.y)
-    }
-    let toWGS84 = try CoordinateTransform(from: reference, to: SpatialReference.wgs84())
-    try toWGS84.transform(xs: &xs, ys: &ys)
-    var ring = zip(xs, ys).map { Point($0, $1) }
-    if signedArea(ring) < 0 { ring.reverse() }
-    ring.append(ring[0])
-    return ring
-  }
-
-  static func signedArea(_ ring: [Point]) -> Double {
-    var sum = 0.0
-    for index in ring.indices {
-      let a = ring[index]
-      let b = ring[(index + 1) % ring.count]
-      sum += a.x * b.y - b.x * a.y
-    }
-    return sum / 2
-  }
-
-  /// SHA-256 of a file, with GDAL's implementation over a memory map (no copy of the file).
-  public static func sha256(fileAt path: String) throws -> String {
-    let data: Data
+  /// SHA-256 of a file: the registered image's identity.
+  static func sha256(fileAt path: String) throws -> String {
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
-      throw WorkflowError("\(path): cannot read: \(error.localizedDescription)")
+      return try Checksum.sha256(fileAt: path)
+    } catch let error as GDALError {
+      throw WorkflowError(error.message, kind: .environment)
     }
-    var digest = [UInt8](repeating: 0, count: 32)
-    data.withUnsafeBytes { bytes in
-      digest.withUnsafeMutableBufferPointer { out in
-        CPL_SHA256(bytes.baseAddress, bytes.count, out.baseAddress)
-      }
-    }
-    return digest.map { String(format: "%02x", $0) }.joined()
   }
 }
 

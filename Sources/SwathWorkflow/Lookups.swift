@@ -1,3 +1,5 @@
+import SwathGDAL
+import SwathGeometry
 import SwathStore
 
 /// Look-ups that fail with a message naming what exists, for every use case.
@@ -26,5 +28,15 @@ extension StoreReader {
         "task '\(task.name)' refers to a missing image #\(task.imageId)", kind: .environment)
     }
     return image
+  }
+}
+
+extension ChipRecord {
+  /// The part of the image the chip holds, in the image CRS: its pixel window's corners through
+  /// the image's geotransform (a parallelogram for a rotated image), counter-clockwise.
+  func outline(in imageTransform: GeoTransform) throws -> Ring {
+    try PixelFootprint.ring(
+      geoTransform: imageTransform, column: Double(columnOffset), row: Double(rowOffset),
+      width: Double(width), height: Double(height), pointsPerEdge: 1)
   }
 }

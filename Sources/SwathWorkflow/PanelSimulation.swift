@@ -76,17 +76,10 @@ public enum TaskSimulation {
     }
     let imageTransform = GeoTransform(transform)
     let chipBoxes = Dictionary(
-      uniqueKeysWithValues: chips.map { chip -> (Int64, BoundingBox) in
-        let corners = [(0, 0), (chip.width, 0), (0, chip.height), (chip.width, chip.height)].map {
-          imageTransform.apply(
-            column: Double(chip.columnOffset + $0.0), row: Double(chip.rowOffset + $0.1))
-        }
-        return (
-          chip.id!,
-          BoundingBox(
-            minX: corners.map(\.x).min()!, minY: corners.map(\.y).min()!,
-            maxX: corners.map(\.x).max()!, maxY: corners.map(\.y).max()!)
-        )
+      uniqueKeysWithValues: try chips.map { chip -> (Int64, BoundingBox) in
+        guard let box = MultiPolygon(Polygon(shell: try chip.outline(in: imageTransform))).envelope
+        else { throw WorkflowError("chip \(chip.chipKey) has an empty window") }
+        return (chip.id!, box)
       })
     let extent = chipBoxes.values.reduce(chipBoxes.values.first!) { $0.union($1) }
 

@@ -117,8 +117,8 @@ public enum SubmissionProcessing {
       }
 
       let rectangles = Dictionary(
-        uniqueKeysWithValues: context.allChips.map {
-          ($0.id!, chipRectangle($0, imageTransform: imageGeoTransform))
+        uniqueKeysWithValues: try context.allChips.map {
+          ($0.id!, MultiPolygon(Polygon(shell: try $0.outline(in: imageGeoTransform))))
         })
       var parts: [Int64: [AcceptedFeature]] = [:]
       var order: [Int64] = []
@@ -182,19 +182,6 @@ public enum SubmissionProcessing {
   }
 
   /// The part of the image a chip holds, in the image CRS (a parallelogram for rotated images).
-  static func chipRectangle(_ chip: ChipRecord, imageTransform: GeoTransform) -> MultiPolygon {
-    let x0 = Double(chip.columnOffset)
-    let y0 = Double(chip.rowOffset)
-    let x1 = x0 + Double(chip.width)
-    let y1 = y0 + Double(chip.height)
-    var ring = [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)].map { corner in
-      let mapped = imageTransform.apply(column: corner.0, row: corner.1)
-      return Point(mapped.x, mapped.y)
-    }
-    if Topology.ringSignedArea(ring) < 0 { ring.reverse() }
-    return MultiPolygon(Polygon(shell: ring))
-  }
-
   static func overlapArea(_ geometry: MultiPolygon, _ rectangle: MultiPolygon) throws -> Double {
     guard let a = geometry.envelope, let b = rectangle.envelope, a.intersects(b) else { return 0 }
     return Topology.area(try Topology.intersection(geometry, rectangle))

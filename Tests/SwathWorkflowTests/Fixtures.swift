@@ -37,9 +37,10 @@ enum Fixtures {
       while column < inspection.width {
         let width = min(chipSize, inspection.width - column)
         let height = min(chipSize, inspection.height - row)
-        let ring = try ImageCatalog.wgs84Ring(
-          columnOffset: Double(column), rowOffset: Double(row), width: Double(width),
-          height: Double(height), transform: transform, from: reference)
+        let ring = try PixelFootprint.ring(
+          geoTransform: transform, column: Double(column), row: Double(row), width: Double(width),
+          height: Double(height), pointsPerEdge: 16,
+          to: CoordinateTransform(from: reference, to: SpatialReference.wgs84()))
         chips.append(
           NewChip(
             key: "r\(row)_c\(column)", columnOffset: column, rowOffset: row, width: width,
