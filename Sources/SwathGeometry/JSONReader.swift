@@ -63,7 +63,12 @@ struct JSONNode: Sendable {
     switch kind {
     case .null: return .null
     case .bool(let flag): return .bool(flag)
-    case .number(let number, _): return .number(number)
+    case .number(let number, let decimals):
+      // No decimal places and exactly held: an integer, as JSONValue keeps them apart from reals.
+      if decimals == 0, abs(number) <= 9_007_199_254_740_992, number == number.rounded() {
+        return .integer(Int64(number))
+      }
+      return .number(number)
     case .nonFinite(let token): return .string(token)
     case .string(let text): return .string(text)
     case .array(let elements): return .array(elements.map(\.value))

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Any JSON value: feature properties carried through untouched, foreign members, records.
+///
+/// Integers stay apart from reals: a number written with no decimal places that a Double holds
+/// exactly (`7`, `-3`, `1e3`) is `.integer`; any other number (`7.0`, `0.25`) is `.number`.
+/// Objects are unordered; the writer puts their keys in sorted order.
+public enum JSONValue: Hashable, Sendable {
+  case null
+  case bool(Bool)
+  case integer(Int64)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  public var stringValue: String? {
+    if case .string(let value) = self { return value }
+    return nil
+  }
+  /// The number, integer or real.
+  public var doubleValue: Double? {
+    switch self {
+    case .number(let value): return value
+    case .integer(let value): return Double(value)
+    default: return nil
+    }
+  }
+  public var integerValue: Int64? {
+    if case .integer(let value) = self { return value }
+    return nil
+  }
+  public var boolValue: Bool? {
+    if case .bool(let value) = self { return value }
+    return nil
+  }
+  public var arrayValue: [JSONValue]? {
+    if case .array(let value) = self { return value }
+    return nil
+  }
+  public var objectValue: [String: JSONValue]? {
+    if case .object(let value) = self { return value }
+    return nil
+  }
+  public var isNull: Bool { self == .null }
+
+  /// The member `key` of an object; nil for other values or a missing key.
+  public subscript(key: String) -> JSONValue? {
+    objectValue?[key]
+  }
+
+  // MARK: Reading
+
+  /// Parses one JSON text (RFC 8259) with the streaming reader every Swath file goes through.
+  /// Duplicate keys keep their first value; `NaN`/`Infinity` tokens become strings.
+  public init(parsing data: Data) throws(JSONParseError) {
+    var parser = JSONStreamParser(data: data)
+    self = try Self.parseDocument(&parser)
+  }
+
+  public init(parsing text: String) throws(JSONParseError) {
+    try self.init(parsing: Data(text.utf8))
+  }
+
+  /// Parses a whole file, read in chunks.
+  public init(contentsOf url: URL) throws {
+    var parser = try JSONStreamParser(contentsOf: url)
+    self = try Self.parseDocument(&parser)
+  }
+
+  private static func parseDocument(_ parser: inout JSONStreamParser) throws(JSONParseError) -> JSONValue {
+    do {
+      _ = try parser.skipByteOrderMark()
+      let node = try parser.parseValue()
+      guard try parser.atEnd() else {
+        throw parser.syntaxError("unexpected text after the JSON value")
+      }
+      return node.value
+    } catch let error as JSONSyntaxError {
+      throw JSONParseError(error)
+    } catch {
+      // In-memory input cannot fail to read; a file read error is described as such.
+      throw JSONParseError(message: "\(error)", line: 0, column: 0, path: "$")
+    }
+  }
+
+  // MARK: Writing
+
+  /// The value as JSON text in `format` (compact by default), object keys sorted.
+  public func jsonData(format: JSONFormat = .compact) -> Data {
+    var writer = JSONWriter(format: format)
+    writer.value(self)
+    return writer.data
+  }
+
+  /// The value as JSON text in `format` (compact by default), object keys sorted.
+  public func jsonText(format: JSONFormat = .compact) -> String {
+    var writer = JSONWriter(format: format)
+    writer.value(self)
+    return writer.text
+  }
+}
+
+/// Why a JSON text could not be parsed, and where: 1-based line and byte column, and the JSON
+/// path of the value being read (`$` is the root).
+public struct JSONParseError: Error, CustomStringConvertible, Sendable {
+  public var message: String
+  public var line: Int
+  public var column: Int
+  public var path: String
+
+  public init(message: String, line: Int, column: Int, path: String) {
+    self.message = message
+    self.line = line
+    self.column = column
+    self.path = path
+  }
+
+  init(_ error: JSONSyntaxError) {
+    self.init(
+      message: error.message, line: error.line, column: error.column,
+      path: JSONPath.from(error.pathComponents))
+  }
+
+  public var description: String {
+    line > 0 ? "\(message) (line \(line), column \(column), at \(path))" : message
+  }
+}

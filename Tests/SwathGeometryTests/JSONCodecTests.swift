@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+@testable import SwathGeometry
+
+/// The one JSON value type, writer and Codable encoder.
+@Suite("JSON codec")
+struct JSONCodecTests {
+  struct Inner: Codable {
+    var name: String
+    var score: Double?
+    var count: Int
+    var tags: [String]
+  }
+
+  struct Record: Codable {
+    var method: String
+    var annotator_count: Int
+    var annotators: [Inner]
+    var matrix: [[Double]]
+    var conflicts: [String: Int]
+    var empty: [Int]
+    var emptyObject: [String: Int]
+    var path: String
+    var Upper: Bool
+    var f1: Double?
+    var falsePositive: Double?
+    var mean_iou: Double
+  }
+
+  static let record = Record(
+    method: "weighted", annotator_count: 3,
+    annotators: [
+      Inner(name: "a/b \"c\"\n", score: 0.1, count: 2, tags: ["x"]),
+      Inner(name: "ünï", score: nil, count: -5, tags: []),
+    ],
+    matrix: [[1, 0.686506], [1e-7, 123456.789], [1e20, -2.5e-12], [0.000001, 1.0 / 3]],
+    conflicts: ["label": 2015, "low_overlap": 3, "label_tie": 1, "Zeta": 0, "a10": 1, "a9": 2],
+    empty: [], emptyObject: [:], path: "/tmp/x.geojson", Upper: true, f1: nil, falsePositive: 0.25,
+    mean_iou: 0.5)
+
+  @Test func prettyMatchesJSONEncoder() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let expected = String(decoding: try encoder.encode(Self.record), as: UTF8.self)
+    let written = String(
+      decoding: try JSONValueEncoder().encodeData(Self.record, format: .pretty), as: UTF8.self)
+    #expect(written == expected)
+  }
+
+  @Test func compactMatchesJSONEncoder() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let expected = String(decoding: try encoder.encode(Self.record), as: UTF8.self)
+    let written = String(decoding: try JSONValueEncoder().encodeData(Self.record), as: UTF8.self)
+    #expect(written == expected)
+  }
+
+  @Test func encoderKeepsIntegersApartAndRejectsNonFinite() throws {
+    let value = try JSONValueEncoder().encode(Self.record)
+    #expect(value["annotator_count"] == .integer(3))
+    #expect(value["mean_iou"] == .number(0.5))
+    #expect(value["f1"] == nil)
+    #expect(throws: EncodingError.self) { try JSONValueEncoder().encode([Double.nan]) }
+  }
+
+  @Test func parsingKeepsIntegersApartFromReals() throws {
+    let value = try JSONValue(parsing: #"{"a":7,"b":7.0,"c":-3,"d":0.25,"e":1e3,"f":[true,null,"s"]}"#)
+    #expect(
+      value
+        == .object([
+          "a": .integer(7), "b": .number(7), "c": .integer(-3), "d": .number(0.25), "e": .integer(1000),
+          "f": .array([.bool(true), .null, .string("s")]),
+        ]))
+    #expect(value.jsonText() == #"{"a":7,"b":7,"c":-3,"d":0.25,"e":1000,"f":[true,null,"s"]}"#)
+  }
+
+  @Test func parseErrorsAreLocated() {
+    do {
+      _ = try JSONValue(parsing: "{\"a\": [1,\n 2 3]}")
+      Issue.record("parsed invalid JSON")
+    } catch {
+      #expect(error.line == 2)
+      #expect(error.column == 4)
+      #expect(error.path == "a")
+    }
+    #expect(throws: JSONParseError.self) { try JSONValue(parsing: "[1] 2") }
+  }
+
+  @Test func writerEscapesAndFormatsNumbersOneWay() {
+    var writer = JSONWriter()
+    writer.beginArray()
+    writer.string("q\"b\\s/\n\u{1}é")
+    writer.number(500000.0)
+    writer.number(-0.0)
+    writer.number(.nan)
+    writer.number(13.123456789123, decimals: 8)
+    writer.integer(Int64.max)
+    writer.endArray()
+    #expect(writer.text == "[\"q\\\"b\\\\s/\\n\\u0001é\",500000,0,null,13.12345679,9223372036854775807]")
+  }
+
+  @Test func indentedKeepsInlineContainersOnOneLine() {
+    var writer = JSONWriter(format: .indented)
+    writer.beginObject()
+    writer.key("a")
+    writer.beginArray(inline: true)
+    writer.integer(1)
+    writer.beginArray()
+    writer.integer(2)
+    writer.endArray()
+    writer.endArray()
+    writer.key("b")
+    writer.beginObject()
+    writer.endObject()
+    writer.endObject()
+    #expect(writer.text == "{\n  \"a\": [1, [2]],\n  \"b\": {}\n}")
+  }
+
+  @Test func geometriesRoundTrip() throws {
+    let square = Polygon(shell: [Point(0, 0), Point(1, 0), Point(1, 1), Point(0, 1), Point(0, 0)])
+    let hole = [Point(0.25, 0.25), Point(0.25, 0.5), Point(0.5, 0.5), Point(0.25, 0.25)]
+    let one = MultiPolygon(Polygon(shell: square.shell, holes: [hole]))
+    let text = GeoJSONGeometry.text(one)
+    #expect(
+      text
+        == #"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]],[[0.25,0.25],[0.25,0.5],[0.5,0.5],[0.25,0.25]]]}"#
+    )
+    #expect(GeoJSONGeometry.multiPolygon(text: text) == one)
+    let multi = GeoJSONGeometry.text(one, options: GeoJSONGeometryOptions(alwaysMultiPolygon: true))
+    #expect(multi.hasPrefix(#"{"type":"MultiPolygon","coordinates":[[[[0,0]"#))
+    #expect(GeoJSONGeometry.multiPolygon(text: multi) == one)
+    let two = MultiPolygon([square, Polygon(shell: square.shell.map { Point($0.x + 2, $0.y) })])
+    #expect(GeoJSONGeometry.multiPolygon(text: GeoJSONGeometry.text(two)) == two)
+    #expect(
+      GeoJSONGeometry.text(two) == String(decoding: GeoJSONWriter.geometry(two, decimals: 8), as: UTF8.self))
+    #expect(GeoJSONGeometry.multiPolygon(text: #"{"type":"Point","coordinates":[0,0]}"#) == nil)
+    #expect(GeoJSONGeometry.multiPolygon(text: #"{"type":"Polygon","coordinates":[[[0]]]}"#) == nil)
+    #expect(GeoJSONGeometry.multiPolygon(text: #"{"type":"Polygon","coordinates":[]}"#) == nil)
+  }
+}
