@@ -25,7 +25,7 @@ let package = Package(
     // Owning Swift wrappers of GDAL/OGR/OSR handles; GDAL errors as Swift errors.
     .target(name: "SwathGDAL", dependencies: ["CGDAL"]),
     // 1. Tiling engine: scenes into georeferenced chips.
-    .target(name: "SwathTiling", dependencies: ["SwathGDAL", "CGDAL", "CPNG"]),
+    .target(name: "SwathTiling", dependencies: ["SwathGDAL", "CGDAL", "CPNG", "SwathGeometry"]),
     // 2. Geometry core: GeoJSON, validation, GEOS topology, IoU, index, reprojection.
     .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGDAL", "CGEOS"]),
     // 3. Consensus engine: matching, voting, fusion, annotator scores.
