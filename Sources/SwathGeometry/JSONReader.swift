@@ -296,7 +296,7 @@ struct JSONStreamParser: ~Copyable {
       do {
         members.append(JSONMember(key: key, value: try parseValue(depth: depth + 1)))
       } catch var error as JSONSyntaxError {
-        error.pathComponents.insert(key, at: 0)
+        error.pathComponents.insert(JSONPath.key(key), at: 0)
         throw error
       }
       if try !parseObjectSeparator() { return members }
@@ -353,7 +353,7 @@ struct JSONStreamParser: ~Copyable {
       do {
         elements.append(try parseValue(depth: depth + 1))
       } catch var error as JSONSyntaxError {
-        error.pathComponents.insert("[\(elements.count)]", at: 0)
+        error.pathComponents.insert(JSONPath.index(elements.count), at: 0)
         throw error
       }
       if try !parseArraySeparator() { return elements }

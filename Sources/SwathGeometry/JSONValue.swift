@@ -126,3 +126,46 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     line > 0 ? "\(message) (line \(line), column \(column), at \(path))" : message
   }
 }
+
+/// JSON paths, as the validator and parse errors name values: `features[12]` + `geometry` =
+/// `features[12].geometry`; the root is `$`. A member name that is not a plain identifier is
+/// written `["name"]`, escaped as the writer escapes strings.
+enum JSONPath {
+  static func join(_ base: String, _ component: String) -> String {
+    if base.isEmpty || base == "$" {
+      if component.isEmpty { return "$" }
+      return component.hasPrefix("[") ? "$" + component : component
+    }
+    if component.isEmpty { return base }
+    return component.hasPrefix("[") ? base + component : base + "." + component
+  }
+
+  static func from(_ components: [String]) -> String {
+    components.reduce("$") { join($0, $1) }
+  }
+
+  /// The path component of the member `name` of an object.
+  static func key(_ name: String) -> String {
+    if isIdentifier(name) { return name }
+    var writer = JSONWriter()
+    writer.bytes.append(UInt8(ascii: "["))
+    writer.appendEscaped(name)
+    writer.bytes.append(UInt8(ascii: "]"))
+    return writer.text
+  }
+
+  /// The path component of element `index` of an array.
+  static func index(_ index: Int) -> String { "[\(index)]" }
+
+  private static func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+      return false
+    }
+    return name.utf8.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+        || byte == UInt8(ascii: "-")
+    }
+  }
+}

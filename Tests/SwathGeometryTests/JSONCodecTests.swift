@@ -139,3 +139,17 @@ struct JSONCodecTests {
     #expect(GeoJSONGeometry.multiPolygon(text: #"{"type":"Polygon","coordinates":[]}"#) == nil)
   }
 }
+
+@Suite("JSON paths")
+struct JSONPathTests {
+  @Test func memberNamesThatAreNotIdentifiersAreQuoted() {
+    #expect(JSONPath.join("properties", JSONPath.key("stroke-width")) == "properties.stroke-width")
+    #expect(JSONPath.join("properties", JSONPath.key("a.b \"c\"")) == #"properties["a.b \"c\""]"#)
+    #expect(JSONPath.from([JSONPath.key("1st"), JSONPath.index(2)]) == #"$["1st"][2]"#)
+    let document = GeoJSONReader.read(
+      data: Data(
+        #"{"type":"Feature","properties":{"a.b":1,"a.b":2},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}"#
+          .utf8), options: ValidationOptions(planar: true, minArea: 0, parallelism: 1))
+    #expect(document.issues.contains { $0.code == "duplicate-member" && $0.path == #"properties["a.b"]"# })
+  }
+}
