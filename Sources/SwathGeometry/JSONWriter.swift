@@ -116,6 +116,17 @@ public struct JSONWriter: Sendable {
     appendNumber(value, scale: pow(10, Double(decimals)))
   }
 
+  /// A number with exactly `fixedDecimals` places, trailing zeros kept (`0.150`): files whose
+  /// bytes must not depend on the shortest form, such as the simulated scene's truth.
+  public mutating func number(_ value: Double, fixedDecimals: Int) {
+    beforeValue()
+    guard value.isFinite else {
+      self += "null"
+      return
+    }
+    append(String(format: "%.\(fixedDecimals)f", value))
+  }
+
   public mutating func string(_ value: String) {
     beforeValue()
     appendEscaped(value)

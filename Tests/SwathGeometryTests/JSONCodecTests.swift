@@ -153,3 +153,49 @@ struct JSONPathTests {
     #expect(document.issues.contains { $0.code == "duplicate-member" && $0.path == #"properties["a.b"]"# })
   }
 }
+
+@Suite("JSON layouts")
+struct JSONLayoutTests {
+  /// The simulated truth's layout: members one a line without indentation, features inline.
+  @Test func unindentedLinesWithInlineObjects() {
+    var json = JSONWriter(format: JSONFormat(indent: 0, colon: ": ", inlineSeparator: ", "))
+    json.beginObject()
+    json.key("type")
+    json.string("FeatureCollection")
+    json.key("scene")
+    json.beginObject(inline: true)
+    json.key("gsd")
+    json.number(0.15, fixedDecimals: 3)
+    json.key("seed")
+    json.integer(7)
+    json.endObject()
+    json.key("features")
+    json.beginArray()
+    for id in ["b1", "b2"] {
+      json.beginObject(inline: true)
+      json.key("id")
+      json.string(id)
+      json.key("coordinates")
+      json.beginArray()
+      json.beginArray()
+      json.number(13.4, fixedDecimals: 9)
+      json.number(-52.5, fixedDecimals: 9)
+      json.endArray()
+      json.endArray()
+      json.endObject()
+    }
+    json.endArray()
+    json.endObject()
+    #expect(
+      json.text == """
+        {
+        "type": "FeatureCollection",
+        "scene": {"gsd": 0.150, "seed": 7},
+        "features": [
+        {"id": "b1", "coordinates": [[13.400000000, -52.500000000]]},
+        {"id": "b2", "coordinates": [[13.400000000, -52.500000000]]}
+        ]
+        }
+        """)
+  }
+}
