@@ -93,11 +93,51 @@ public enum JSONValue: Hashable, Sendable {
     return writer.data
   }
 
-  /// The value as JSON text in `format` (compact by default), object keys sorted.
-  public func jsonText(format: JSONFormat = .compact) -> String {
+  /// The value as compact JSON text, object keys sorted.
+  public var jsonText: String { jsonText(format: .compact) }
+
+  /// The value as JSON text in `format`, object keys sorted.
+  public func jsonText(format: JSONFormat) -> String {
     var writer = JSONWriter(format: format)
     writer.value(self)
     return writer.text
+  }
+}
+
+/// Codable, for fixed-shape records that hold a free-form value. Decoding (from any decoder)
+/// tries a boolean, an Int64, a Double, a string, an array, then an object: through JSONDecoder
+/// an integral number such as `5.0` is an integer, where `JSONValue(parsing:)` keeps it a real.
+extension JSONValue: Codable {
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if container.decodeNil() {
+      self = .null
+    } else if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Int64.self) {
+      self = .integer(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .number(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
+    } else if let value = try? container.decode([JSONValue].self) {
+      self = .array(value)
+    } else {
+      self = .object(try container.decode([String: JSONValue].self))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case .null: try container.encodeNil()
+    case .bool(let value): try container.encode(value)
+    case .integer(let value): try container.encode(value)
+    case .number(let value): try container.encode(value)
+    case .string(let value): try container.encode(value)
+    case .array(let value): try container.encode(value)
+    case .object(let value): try container.encode(value)
+    }
   }
 }
 

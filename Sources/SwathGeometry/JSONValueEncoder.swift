@@ -65,6 +65,7 @@ final class EncodingSlot {
   /// Values JSON writes directly, whatever their own `encode(to:)` does.
   static func scalar(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue? {
     switch value {
+    case let value as JSONValue: return value
     case let url as URL: return .string(url.absoluteString)
     case let value as Double: return try real(value, codingPath)
     case let value as Float: return try real(Double("\(value)") ?? Double(value), codingPath)

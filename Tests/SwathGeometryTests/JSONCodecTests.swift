@@ -72,7 +72,22 @@ struct JSONCodecTests {
           "a": .integer(7), "b": .number(7), "c": .integer(-3), "d": .number(0.25), "e": .integer(1000),
           "f": .array([.bool(true), .null, .string("s")]),
         ]))
-    #expect(value.jsonText() == #"{"a":7,"b":7,"c":-3,"d":0.25,"e":1000,"f":[true,null,"s"]}"#)
+    #expect(value.jsonText == #"{"a":7,"b":7,"c":-3,"d":0.25,"e":1000,"f":[true,null,"s"]}"#)
+  }
+
+  @Test func codableRoundTripsThroughTheEncoderAndJSONDecoder() throws {
+    struct Holder: Codable, Equatable {
+      var properties: [String: JSONValue]
+    }
+    let holder = Holder(properties: [
+      "n": .integer(3), "x": .number(0.5), "s": .string("a/b"), "l": .array([.null, .bool(false)]),
+      "o": .object(["k": .integer(-1)]),
+    ])
+    let encoded = try JSONValueEncoder().encode(holder)
+    #expect(encoded == .object(["properties": .object(holder.properties)]))
+    #expect(try JSONDecoder().decode(Holder.self, from: encoded.jsonData()) == holder)
+    #expect(
+      encoded.jsonText == #"{"properties":{"l":[null,false],"n":3,"o":{"k":-1},"s":"a/b","x":0.5}}"#)
   }
 
   @Test func parseErrorsAreLocated() {
