@@ -2,7 +2,8 @@ import Foundation
 import SwathSupport
 
 /// Writes annotator features as RFC 7946 GeoJSON: exterior rings counter-clockwise, holes
-/// clockwise, every ring closed, a one-part geometry as Polygon, longitude first.
+/// clockwise, every ring closed, a one-part geometry as Polygon, longitude first. Built on
+/// JSONWriter: its escaping, its number formatting, its geometry code (`.rfc7946` options).
 public enum GeoJSONWriter {
   /// A FeatureCollection of `features`, with `foreignMembers` (e.g. `annotator`) at its root.
   public static func featureCollection(
