@@ -33,14 +33,7 @@ struct IoUCommand: ParsableCommand {
   }
 
   func run() throws {
-    let url = URL(fileURLWithPath: file)
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw SwathFailure("\(file): cannot read: \(error.localizedDescription)", exitCode: 2)
-    }
-    let features = try IoUInput.features(from: data, file: file)
+    let features = try IoUInput.features(contentsOf: URL(fileURLWithPath: file), file: file)
     let labels = features.enumerated().map { index, feature in feature.id ?? "#\(index)" }
 
     var geometries = features.map(\.geometry)
@@ -96,18 +89,22 @@ struct IoUCommand: ParsableCommand {
     }
 
     if json {
-      let report: [String: Any] = [
-        "file": file, "workingCRS": crsName, "features": features.count,
-        "candidatePairs": pairs.count, "overlappingPairs": overlapping.count,
-        "failedPairs": failures.count, "indexSeconds": indexSeconds, "seconds": seconds,
-        "pairsPerSecond": rate,
-        "pairs": overlapping.map { i, j, value in
-          ["a": i, "b": j, "aId": labels[i], "bId": labels[j], "iou": value] as [String: Any]
-        },
-        "failures": failures,
-      ]
-      let encoded = try JSONSerialization.data(
-        withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])
+      let report: JSONValue = .object([
+        "file": .string(file), "workingCRS": .string(crsName), "features": .integer(Int64(features.count)),
+        "candidatePairs": .integer(Int64(pairs.count)),
+        "overlappingPairs": .integer(Int64(overlapping.count)),
+        "failedPairs": .integer(Int64(failures.count)), "indexSeconds": .number(indexSeconds),
+        "seconds": .number(seconds), "pairsPerSecond": .number(rate),
+        "pairs": .array(
+          overlapping.map { i, j, value in
+            .object([
+              "a": .integer(Int64(i)), "b": .integer(Int64(j)), "aId": .string(labels[i]),
+              "bId": .string(labels[j]), "iou": .number(value),
+            ])
+          }),
+        "failures": .array(failures.map { .string($0) }),
+      ])
+      let encoded = report.jsonData()
       FileHandle.standardOutput.write(encoded + Data("\n".utf8))
     } else {
       var text = ""
@@ -140,120 +137,69 @@ private struct SharedInput: Sendable {
   let pairs: [(Int, Int)]
 }
 
-/// The polygonal features of a GeoJSON FeatureCollection, decoded with full double precision.
+/// The polygonal features of a GeoJSON FeatureCollection, streamed through the validating
+/// reader: a file that is not JSON, not a FeatureCollection, or holds a geometry that cannot be
+/// read as polygons stops the command with the place of the first problem. Topology problems
+/// (self-intersections, unclosed rings, …) do not: GEOS reports the pairs it cannot measure.
 enum IoUInput {
   struct Feature {
     var id: String?
     var geometry: MultiPolygon
   }
 
-  static func features(from data: Data, file: String) throws -> [Feature] {
-    let collection: Collection
+  /// Problems that leave a file or feature without readable polygons.
+  static let fatalCodes: Set<String> = [
+    "invalid-json", "not-geojson", "missing-type", "invalid-type", "unknown-type", "missing-features",
+    "invalid-features", "invalid-feature", "missing-geometry", "null-geometry", "invalid-geometry",
+    "undrawable-geometry", "missing-coordinates", "invalid-coordinates", "coordinates-depth",
+    "invalid-position", "too-few-ordinates", "non-finite-number", "bare-geometry",
+  ]
+
+  static func features(contentsOf url: URL, file: String) throws -> [Feature] {
+    // Coordinates are checked as lon/lat by the command itself (with its own advice); every
+    // area counts.
+    let options = ValidationOptions(planar: true, geometry: .polygonal, minArea: 0)
+    var features: [Feature] = []
+    var firstProblem: String?
+    let summary: GeoJSONDocumentSummary
     do {
-      collection = try JSONDecoder().decode(Collection.self, from: data)
-    } catch let error as DecodingError {
-      throw SwathFailure("\(file): \(describe(error))")
+      summary = try GeoJSONReader.forEachFeature(contentsOf: url, options: options) { validated in
+        features.append(Feature(id: validated.feature.id, geometry: validated.feature.geometry))
+        guard firstProblem == nil else { return }
+        if let type = validated.geometryType, type != "Polygon", type != "MultiPolygon" {
+          firstProblem =
+            "\(validated.path).geometry: \(type) is not polygonal (Polygon or MultiPolygon expected)"
+        } else if let issue = validated.issues.first(where: {
+          $0.severity == .error && fatalCodes.contains($0.code)
+        }) {
+          firstProblem = describe(issue)
+        }
+      }
+    } catch {
+      throw SwathFailure("\(file): cannot read: \(error)", exitCode: 2)
     }
-    return collection.features.map { Feature(id: $0.id, geometry: $0.geometry) }
+    if let issue = summary.documentIssues.first(where: { $0.severity == .error }) {
+      if issue.code == "invalid-json" {
+        let message =
+          issue.message.hasPrefix("not valid JSON: ")
+          ? String(issue.message.dropFirst("not valid JSON: ".count)) : issue.message
+        throw SwathFailure("\(file): not JSON: \(message)")
+      }
+      throw SwathFailure("\(file): \(describe(issue))")
+    }
+    if let firstProblem { throw SwathFailure("\(file): \(firstProblem)") }
+    return features
+  }
+
+  private static func describe(_ issue: ValidationIssue) -> String {
+    let place = issue.line.map { " (line \($0), column \(issue.column ?? 0))" } ?? ""
+    return "\(issue.path): \(issue.message)\(place)"
   }
 
   /// The index of the first feature with a position outside lon/lat range.
   static func firstOutOfRange(_ geometries: [MultiPolygon]) -> Int? {
     geometries.firstIndex { geometry in
       geometry.allPoints.contains { abs($0.x) > 180 || abs($0.y) > 90 }
-    }
-  }
-
-  private static func describe(_ error: DecodingError) -> String {
-    func path(_ codingPath: [any CodingKey]) -> String {
-      var text = ""
-      for key in codingPath {
-        if let index = key.intValue {
-          text += "[\(index)]"
-        } else {
-          text += (text.isEmpty ? "" : ".") + key.stringValue
-        }
-      }
-      return text.isEmpty ? "top level" : text
-    }
-    switch error {
-    case .dataCorrupted(let context):
-      if context.codingPath.isEmpty {
-        let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey]
-        return "not JSON: \(detail ?? context.debugDescription)"
-      }
-      return "\(path(context.codingPath)): \(context.debugDescription)"
-    case .keyNotFound(let key, let context):
-      return "\(path(context.codingPath + [key])): missing"
-    case .typeMismatch(_, let context), .valueNotFound(_, let context):
-      return "\(path(context.codingPath)): \(context.debugDescription)"
-    @unknown default:
-      return "\(error)"
-    }
-  }
-
-  private struct Collection: Decodable {
-    var features: [DecodedFeature]
-    private enum Keys: String, CodingKey { case type, features }
-    init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      let type = try container.decode(String.self, forKey: .type)
-      guard type == "FeatureCollection" else {
-        throw DecodingError.dataCorruptedError(
-          forKey: .type, in: container, debugDescription: "a FeatureCollection is needed, not \(type)")
-      }
-      features = try container.decode([DecodedFeature].self, forKey: .features)
-    }
-  }
-
-  private struct DecodedFeature: Decodable {
-    var id: String?
-    var geometry: MultiPolygon
-    private enum Keys: String, CodingKey { case id, geometry }
-    init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      if let text = try? container.decodeIfPresent(String.self, forKey: .id) {
-        id = text
-      } else if let number = try? container.decodeIfPresent(Int.self, forKey: .id) {
-        id = String(number)
-      } else if let number = try? container.decodeIfPresent(Double.self, forKey: .id) {
-        id = String(number)
-      }
-      geometry = try container.decode(DecodedGeometry.self, forKey: .geometry).geometry
-    }
-  }
-
-  private struct DecodedGeometry: Decodable {
-    var geometry: MultiPolygon
-    private enum Keys: String, CodingKey { case type, coordinates }
-    init(from decoder: any Decoder) throws {
-      let container = try decoder.container(keyedBy: Keys.self)
-      let type = try container.decode(String.self, forKey: .type)
-      switch type {
-      case "Polygon":
-        geometry = MultiPolygon(
-          try polygon(container.decode([[[Double]]].self, forKey: .coordinates)))
-      case "MultiPolygon":
-        geometry = MultiPolygon(
-          try container.decode([[[[Double]]]].self, forKey: .coordinates).map(polygon))
-      default:
-        throw DecodingError.dataCorruptedError(
-          forKey: .type, in: container,
-          debugDescription: "\(type) is not polygonal (Polygon or MultiPolygon expected)")
-      }
-      func polygon(_ rings: [[[Double]]]) throws -> SwathGeometry.Polygon {
-        let parsed = try rings.map { ring in
-          try ring.map { position -> Point in
-            guard position.count >= 2 else {
-              throw DecodingError.dataCorruptedError(
-                forKey: .coordinates, in: container,
-                debugDescription: "a position needs at least 2 numbers")
-            }
-            return Point(position[0], position[1])
-          }
-        }
-        return SwathGeometry.Polygon(shell: parsed.first ?? [], holes: Array(parsed.dropFirst()))
-      }
     }
   }
 }

@@ -28,12 +28,12 @@ public struct ConsensusObject: Sendable, Hashable {
   /// The object as an output feature, with exactly the documented properties.
   public var feature: LabelFeature {
     var properties: [String: JSONValue] = [
-      "support": .number(Double(support)),
-      "assigned": .number(Double(assigned)),
+      "support": .integer(Int64(support)),
+      "assigned": .integer(Int64(assigned)),
       "iou_mean": .number(Self.rounded(iouMean)),
       "score": .number(Self.rounded(score)),
       "annotators": .array(annotators.map { .string($0) }),
-      "votes": .object(votes.mapValues { .number(Double($0)) }),
+      "votes": .object(votes.mapValues { .integer(Int64($0)) }),
       "status": .string(status.rawValue),
       "conflicts": .array(conflicts.map { .string($0) }),
     ]
@@ -128,11 +128,9 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     case invalidFeatures = "invalid_features"
   }
 
-  /// Pretty, key-sorted JSON: the same input gives the same bytes.
+  /// Pretty, key-sorted JSON through the one writer: the same input gives the same bytes.
   public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return try encoder.encode(self)
+    try JSONValueEncoder().encodeData(self, format: .pretty)
   }
 }
 

@@ -108,7 +108,7 @@ struct FeatureInterpreter {
           report(
             "duplicate-member", .error,
             "member \"\(key)\" appears more than once; readers disagree on which value wins",
-            at: JSONPath.join(relative, key), node: members[later].value)
+            at: JSONPath.join(relative, JSONPath.key(key)), node: members[later].value)
         }
       }
       return
@@ -119,7 +119,7 @@ struct FeatureInterpreter {
       report(
         "duplicate-member", .error,
         "member \"\(member.key)\" appears more than once; readers disagree on which value wins",
-        at: JSONPath.join(relative, member.key), node: member.value)
+        at: JSONPath.join(relative, JSONPath.key(member.key)), node: member.value)
     }
   }
 
@@ -180,7 +180,7 @@ struct FeatureInterpreter {
       case .null: break
       case .object(let propertyMembers):
         for member in propertyMembers {
-          let path = JSONPath.join("properties", member.key)
+          let path = JSONPath.join("properties", JSONPath.key(member.key))
           checkNestedDuplicates(member.value, at: path)
           switch member.key {
           case "label":
@@ -318,7 +318,9 @@ struct FeatureInterpreter {
     switch node.kind {
     case .object(let members):
       checkDuplicates(members, at: relative, node: node)
-      for member in members { checkNestedDuplicates(member.value, at: JSONPath.join(relative, member.key)) }
+      for member in members {
+        checkNestedDuplicates(member.value, at: JSONPath.join(relative, JSONPath.key(member.key)))
+      }
     case .array(let elements):
       for (offset, element) in elements.enumerated() {
         checkNestedDuplicates(element, at: relative + "[\(offset)]")

@@ -156,7 +156,7 @@ final class GeoJSONRootReader {
           do {
             value = try parser.parseValue(depth: 1)
           } catch var error as JSONSyntaxError {
-            error.pathComponents.insert(key, at: 0)
+            error.pathComponents.insert(JSONPath.key(key), at: 0)
             throw error
           }
           if key == "type" && rootType == nil { rootType = value.string }
@@ -181,7 +181,7 @@ final class GeoJSONRootReader {
       do {
         node = try parser.parseValue(depth: 2)
       } catch var error as JSONSyntaxError {
-        error.pathComponents.insert(contentsOf: ["features", "[\(count)]"], at: 0)
+        error.pathComponents.insert(contentsOf: ["features", JSONPath.index(count)], at: 0)
         throw error
       }
       try emit(FeatureWork(index: count, path: "features[\(count)]", node: node, isBareGeometry: false))

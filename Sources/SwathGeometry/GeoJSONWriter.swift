@@ -2,7 +2,8 @@ import Foundation
 import SwathSupport
 
 /// Writes annotator features as RFC 7946 GeoJSON: exterior rings counter-clockwise, holes
-/// clockwise, every ring closed, a one-part geometry as Polygon, longitude first.
+/// clockwise, every ring closed, a one-part geometry as Polygon, longitude first. Built on
+/// JSONWriter: its escaping, its number formatting, its geometry code (`.rfc7946` options).
 public enum GeoJSONWriter {
   /// A FeatureCollection of `features`, with `foreignMembers` (e.g. `annotator`) at its root.
   public static func featureCollection(
@@ -13,16 +14,16 @@ public enum GeoJSONWriter {
     let parts = features.count < 1024 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
     let partSize = (features.count + parts - 1) / parts
     let encoded = Parallel.map(0..<parts) { part -> [UInt8] in
-      var text = JSONText()
+      var text = JSONWriter()
       for offset in (part * partSize)..<min(features.count, (part + 1) * partSize) {
         text += offset > 0 ? ",\n" : "\n"
         appendFeature(features[offset], to: &text, decimals: decimals)
       }
       return text.bytes
     }
-    var head = JSONText()
+    var head = JSONWriter()
     head += "{\"type\":\"FeatureCollection\",\"features\":["
-    var end = JSONText()
+    var end = JSONWriter()
     end += "\n]"
     appendForeignMembers(foreignMembers, to: &end)
     end += "}\n"
@@ -34,193 +35,68 @@ public enum GeoJSONWriter {
 
   /// One Feature object.
   public static func feature(_ feature: LabelFeature, decimals: Int = 8) -> Data {
-    var text = JSONText()
+    var text = JSONWriter()
     appendFeature(feature, to: &text, decimals: decimals)
     return Data(text.bytes)
   }
 
   /// A geometry object (Polygon or MultiPolygon), oriented by the right-hand rule.
   public static func geometry(_ geometry: MultiPolygon, decimals: Int = 8) -> Data {
-    var text = JSONText()
+    var text = JSONWriter()
     appendGeometry(geometry, to: &text, decimals: decimals)
     return Data(text.bytes)
   }
 
-  static func appendForeignMembers(_ members: [String: JSONValue], to text: inout JSONText) {
+  static func appendForeignMembers(_ members: [String: JSONValue], to text: inout JSONWriter) {
     for key in members.keys.sorted()
     where !["type", "features", "bbox", "crs", "coordinates", "geometries", "geometry", "properties"]
       .contains(key)
     {
       text += ","
-      appendString(key, to: &text)
+      text.appendEscaped(key)
       text += ":"
-      appendValue(members[key]!, to: &text)
+      text.value(members[key]!)
     }
   }
 
-  static func appendFeature(_ feature: LabelFeature, to text: inout JSONText, decimals: Int) {
+  static func appendFeature(_ feature: LabelFeature, to text: inout JSONWriter, decimals: Int) {
     text += "{\"type\":\"Feature\""
     if let id = feature.id {
       text += ",\"id\":"
-      appendString(id, to: &text)
+      text.appendEscaped(id)
     }
     text += ",\"properties\":{"
     var first = true
     func key(_ name: String) {
       if !first { text += "," }
       first = false
-      appendString(name, to: &text)
+      text.appendEscaped(name)
       text += ":"
     }
     if let label = feature.label {
       key("label")
-      appendString(label, to: &text)
+      text.appendEscaped(label)
     }
     key("shape")
-    appendString(feature.shape.rawValue, to: &text)
+    text.appendEscaped(feature.shape.rawValue)
     for name in feature.properties.keys.sorted() where name != "label" && name != "shape" {
       key(name)
-      appendValue(feature.properties[name]!, to: &text)
+      text.value(feature.properties[name]!)
     }
     text += "},\"geometry\":"
     appendGeometry(feature.geometry, to: &text, decimals: decimals)
     text += "}"
   }
 
-  static func appendGeometry(_ geometry: MultiPolygon, to text: inout JSONText, decimals: Int) {
-    // Once a geometry, not once a coordinate.
-    let scale = pow(10, Double(decimals))
-    if geometry.polygons.count == 1 {
-      text += "{\"type\":\"Polygon\",\"coordinates\":"
-      appendPolygon(geometry.polygons[0], to: &text, scale: scale)
-    } else {
-      text += "{\"type\":\"MultiPolygon\",\"coordinates\":["
-      for (offset, polygon) in geometry.polygons.enumerated() {
-        if offset > 0 { text += "," }
-        appendPolygon(polygon, to: &text, scale: scale)
-      }
-      text += "]"
-    }
-    text += "}"
-  }
-
-  private static func appendPolygon(_ polygon: Polygon, to text: inout JSONText, scale: Double) {
-    text += "["
-    appendRing(polygon.shell, counterClockwise: true, to: &text, scale: scale)
-    for hole in polygon.holes {
-      text += ","
-      appendRing(hole, counterClockwise: false, to: &text, scale: scale)
-    }
-    text += "]"
-  }
-
-  private static func appendRing(_ ring: Ring, counterClockwise: Bool, to text: inout JSONText, scale: Double)
-  {
-    var points = ring
-    if let first = points.first, first != points.last { points.append(first) }
-    let area = Topology.ringSignedArea(points)
-    if (area > 0) != counterClockwise && area != 0 { points.reverse() }
-    text += "["
-    for (offset, point) in points.enumerated() {
-      if offset > 0 { text += "," }
-      text += "["
-      text.append(number(point.x, scale: scale))
-      text += ","
-      text.append(number(point.y, scale: scale))
-      text += "]"
-    }
-    text += "]"
+  static func appendGeometry(_ geometry: MultiPolygon, to text: inout JSONWriter, decimals: Int) {
+    text.appendGeometry(geometry, options: GeoJSONGeometryOptions(decimals: decimals, rightHandRule: true))
   }
 
   /// `value` rounded to `decimals` places, in its shortest round-trip form.
   static func number(_ value: Double, decimals: Int) -> String {
-    number(value, scale: pow(10, Double(decimals)))
+    JSONWriter.numberText(value, scale: pow(10, Double(decimals)))
   }
 
-  /// `value` rounded to multiples of 1 / `scale`, in its shortest round-trip form.
-  private static func number(_ value: Double, scale: Double) -> String {
-    var rounded = value
-    if abs(value) * scale < 9e15 { rounded = (value * scale).rounded() / scale }
-    if rounded == 0 { return "0" }
-    if rounded == rounded.rounded(), abs(rounded) < 1e15 { return String(Int64(rounded)) }
-    return rounded.description
-  }
-
-  static func appendValue(_ value: JSONValue, to text: inout JSONText) {
-    switch value {
-    case .null: text += "null"
-    case .bool(let flag): text += flag ? "true" : "false"
-    case .number(let number):
-      if !number.isFinite {
-        text += "null"
-      } else if number == number.rounded(), abs(number) < 1e15 {
-        text.append(String(Int64(number)))
-      } else {
-        text.append(number.description)
-      }
-    case .string(let string): appendString(string, to: &text)
-    case .array(let elements):
-      text += "["
-      for (offset, element) in elements.enumerated() {
-        if offset > 0 { text += "," }
-        appendValue(element, to: &text)
-      }
-      text += "]"
-    case .object(let members):
-      text += "{"
-      for (offset, key) in members.keys.sorted().enumerated() {
-        if offset > 0 { text += "," }
-        appendString(key, to: &text)
-        text += ":"
-        appendValue(members[key]!, to: &text)
-      }
-      text += "}"
-    }
-  }
-
-  static func appendString(_ string: String, to text: inout JSONText) {
-    // Most strings need no escape: one append rather than one per character.
-    let needsEscape = string.utf8.contains {
-      $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
-    }
-    if !needsEscape {
-      text += "\""
-      text.append(string)
-      text += "\""
-      return
-    }
-    text += "\""
-    for scalar in string.unicodeScalars {
-      switch scalar {
-      case "\"": text += "\\\""
-      case "\\": text += "\\\\"
-      case "\n": text += "\\n"
-      case "\r": text += "\\r"
-      case "\t": text += "\\t"
-      case _ where scalar.value < 0x20:
-        text.append(String(format: "\\u%04x", scalar.value))
-      default:
-        UTF8.encode(scalar) { text.bytes.append($0) }
-      }
-    }
-    text += "\""
-  }
-}
-
-/// GeoJSON text being built, as UTF-8 bytes: appending to a byte array costs a fraction of
-/// appending to a String, which checks its capacity, count and flags on every append.
-/// Literals are appended as bytes; other text through `append`.
-struct JSONText {
-  var bytes: [UInt8] = []
-
-  static func += (text: inout JSONText, literal: StaticString) {
-    literal.withUTF8Buffer { text.bytes.append(contentsOf: $0) }
-  }
-
-  mutating func append(_ string: String) {
-    var string = string
-    string.withUTF8 { bytes.append(contentsOf: $0) }
-  }
 }
 
 /// Writes a FeatureCollection one feature at a time to a temporary file beside `destination`,
@@ -229,7 +105,7 @@ public final class GeoJSONFeatureStreamWriter {
   public let destination: URL
   private let temporary: URL
   private let handle: FileHandle
-  private var pending = JSONText()
+  private var pending = JSONWriter()
   private var count = 0
   private let decimals: Int
   private var committed = false

@@ -63,7 +63,12 @@ struct JSONNode: Sendable {
     switch kind {
     case .null: return .null
     case .bool(let flag): return .bool(flag)
-    case .number(let number, _): return .number(number)
+    case .number(let number, let decimals):
+      // No decimal places and exactly held: an integer, as JSONValue keeps them apart from reals.
+      if decimals == 0, abs(number) <= 9_007_199_254_740_992, number == number.rounded() {
+        return .integer(Int64(number))
+      }
+      return .number(number)
     case .nonFinite(let token): return .string(token)
     case .string(let text): return .string(text)
     case .array(let elements): return .array(elements.map(\.value))
@@ -291,7 +296,7 @@ struct JSONStreamParser: ~Copyable {
       do {
         members.append(JSONMember(key: key, value: try parseValue(depth: depth + 1)))
       } catch var error as JSONSyntaxError {
-        error.pathComponents.insert(key, at: 0)
+        error.pathComponents.insert(JSONPath.key(key), at: 0)
         throw error
       }
       if try !parseObjectSeparator() { return members }
@@ -348,7 +353,7 @@ struct JSONStreamParser: ~Copyable {
       do {
         elements.append(try parseValue(depth: depth + 1))
       } catch var error as JSONSyntaxError {
-        error.pathComponents.insert("[\(elements.count)]", at: 0)
+        error.pathComponents.insert(JSONPath.index(elements.count), at: 0)
         throw error
       }
       if try !parseArraySeparator() { return elements }

@@ -126,25 +126,6 @@ public enum ShapeKind: String, Sendable, Codable, CaseIterable {
   case bbox
 }
 
-/// Any JSON value, to carry a feature's properties through untouched.
-public enum JSONValue: Hashable, Sendable {
-  case null
-  case bool(Bool)
-  case number(Double)
-  case string(String)
-  case array([JSONValue])
-  case object([String: JSONValue])
-
-  public var stringValue: String? {
-    if case .string(let value) = self { return value }
-    return nil
-  }
-  public var doubleValue: Double? {
-    if case .number(let value) = self { return value }
-    return nil
-  }
-}
-
 /// One annotator shape: geometry plus its label and the kind of tool that drew it.
 public struct LabelFeature: Hashable, Sendable {
   /// The GeoJSON Feature `id` when present (string or number, as text).

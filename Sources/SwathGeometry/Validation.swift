@@ -132,19 +132,3 @@ public struct GeoJSONDocumentSummary: Sendable {
   public var foreignMembers: [String: JSONValue]
   public var featureCount: Int
 }
-
-/// JSON paths: `features[12]` + `geometry` = `features[12].geometry`; the root is `$`.
-enum JSONPath {
-  static func join(_ base: String, _ component: String) -> String {
-    if base.isEmpty || base == "$" {
-      if component.isEmpty { return "$" }
-      return component.hasPrefix("[") ? "$" + component : component
-    }
-    if component.isEmpty { return base }
-    return component.hasPrefix("[") ? base + component : base + "." + component
-  }
-
-  static func from(_ components: [String]) -> String {
-    components.reduce("$") { join($0, $1) }
-  }
-}

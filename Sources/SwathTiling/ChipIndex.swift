@@ -1,5 +1,6 @@
 import Foundation
 import SwathGDAL
+import SwathGeometry
 
 /// One chip written to disk.
 public struct ChipRecord: Sendable, Hashable {
@@ -97,194 +98,161 @@ public struct ChipIndex: Sendable, Hashable {
 
   public static let fileName = "chips.geojson"
 
-  /// The RFC 7946 FeatureCollection text.
+  /// The RFC 7946 FeatureCollection text: members in a fixed order so the index reads top-down,
+  /// two-space indentation, short lists (positions, rings, transforms) on one line.
   public func geoJSON() -> String {
-    var root = JSONWriter.Object()
-    root["type"] = .string("FeatureCollection")
-    var sourceObject = JSONWriter.Object()
-    sourceObject["path"] = .string(source.path)
-    sourceObject["width"] = .int(source.width)
-    sourceObject["height"] = .int(source.height)
-    sourceObject["bands"] = .int(source.bandCount)
-    sourceObject["data_type"] = .string(source.dataType)
-    sourceObject["crs_wkt"] = source.crsWKT.map(JSONWriter.Value.string) ?? .null
-    sourceObject["epsg"] = source.epsg.map(JSONWriter.Value.int) ?? .null
-    sourceObject["geotransform"] = source.geoTransform.map(Self.transformValue) ?? .null
-    sourceObject["georeferenced"] = .bool(source.georeferenced)
-    sourceObject["mask_flags"] = .array(source.maskFlags.map(JSONWriter.Value.string))
-    root["source"] = .object(sourceObject)
-
-    var gridObject = JSONWriter.Object()
-    gridObject["size"] = .int(grid.size)
-    gridObject["stride"] = .int(grid.stride)
-    gridObject["overlap"] = .int(grid.size - grid.stride)
-    gridObject["edge"] = .string(grid.edge.rawValue)
-    gridObject["rows"] = .int(grid.rows)
-    gridObject["columns"] = .int(grid.columns)
-    root["grid"] = .object(gridObject)
-
-    var outputObject = JSONWriter.Object()
-    outputObject["format"] = .string(output.format.rawValue)
-    outputObject["bands"] = .array(output.bands.map(JSONWriter.Value.int))
-    outputObject["alpha"] = .bool(output.alpha)
-    outputObject["compression"] = .string(output.compression.rawValue)
-    root["output"] = .object(outputObject)
-
-    root["stretch"] = .array(
-      stretch.map { band in
-        var object = JSONWriter.Object()
-        object["band"] = .int(band.band)
-        object["method"] = .string(band.method.rawValue)
-        object["min"] = band.min.map(JSONWriter.Value.number) ?? .null
-        object["max"] = band.max.map(JSONWriter.Value.number) ?? .null
-        if band.method == .percentile {
-          object["percentiles"] = .array([.number(2), .number(98)])
-        }
-        return .object(object)
-      })
-    root["warnings"] = .array(warnings.map(JSONWriter.Value.string))
-
-    root["features"] = .array(
-      chips.map { chip in
-        var feature = JSONWriter.Object()
-        feature["type"] = .string("Feature")
-        feature["id"] = .string(chip.id)
-        if let ring = chip.footprint {
-          var geometry = JSONWriter.Object()
-          geometry["type"] = .string("Polygon")
-          geometry["coordinates"] = .array([
-            .array(ring.map { .array([.number($0[0]), .number($0[1])]) })
-          ])
-          feature["geometry"] = .object(geometry)
-        } else {
-          feature["geometry"] = .null
-        }
-        var properties = JSONWriter.Object()
-        properties["id"] = .string(chip.id)
-        properties["path"] = .string(chip.path)
-        properties["row"] = .int(chip.row)
-        properties["col"] = .int(chip.col)
-        properties["x"] = .int(chip.x)
-        properties["y"] = .int(chip.y)
-        properties["width"] = .int(chip.width)
-        properties["height"] = .int(chip.height)
-        properties["valid_fraction"] = .number(chip.validFraction)
-        properties["geotransform"] = chip.geoTransform.map(Self.transformValue) ?? .null
-        feature["properties"] = .object(properties)
-        return .object(feature)
-      })
-    return JSONWriter.render(.object(root))
-  }
-
-  private static func transformValue(_ transform: GeoTransform) -> JSONWriter.Value {
-    .array(transform.coefficients.map(JSONWriter.Value.number))
-  }
-}
-
-/// A JSON writer that keeps keys in insertion order, so the index reads top-down.
-enum JSONWriter {
-  indirect enum Value {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case number(Double)
-    case string(String)
-    case array([Value])
-    case object(Object)
-  }
-
-  struct Object {
-    var entries: [(String, Value)] = []
-    subscript(key: String) -> Value? {
-      get { entries.first { $0.0 == key }?.1 }
-      set {
-        entries.removeAll { $0.0 == key }
-        if let newValue { entries.append((key, newValue)) }
-      }
+    var json = JSONWriter(format: .indented)
+    func optional<T>(_ value: T?, _ write: (inout JSONWriter, T) -> Void) {
+      if let value { write(&json, value) } else { json.null() }
     }
-  }
-
-  static func render(_ value: Value) -> String {
-    var text = ""
-    write(value, into: &text, indent: 0)
-    text += "\n"
-    return text
-  }
-
-  private static func write(_ value: Value, into text: inout String, indent: Int) {
-    switch value {
-    case .null: text += "null"
-    case .bool(let flag): text += flag ? "true" : "false"
-    case .int(let number): text += String(number)
-    case .number(let number): text += format(number)
-    case .string(let string): text += quote(string)
-    case .array(let values):
-      // Coordinate pairs and short number lists stay on one line.
-      // So do the rings of a footprint, nested deep enough.
-      let scalars = values.allSatisfy {
-        if case .array = $0 { return false } else if case .object = $0 { return false }
-        return true
-      }
-      let deepArrays =
-        indent >= 8
-        && values.allSatisfy {
-          if case .array = $0 { return true }
-          return false
-        }
-      if scalars || deepArrays {
-        text += "["
-        for (index, element) in values.enumerated() {
-          if index > 0 { text += ", " }
-          write(element, into: &text, indent: indent)
-        }
-        text += "]"
-        return
-      }
-      text += "[\n"
-      for (index, element) in values.enumerated() {
-        text += String(repeating: " ", count: indent + 2)
-        write(element, into: &text, indent: indent + 2)
-        text += index + 1 < values.count ? ",\n" : "\n"
-      }
-      text += String(repeating: " ", count: indent) + "]"
-    case .object(let object):
-      if object.entries.isEmpty {
-        text += "{}"
-        return
-      }
-      text += "{\n"
-      for (index, (key, element)) in object.entries.enumerated() {
-        text += String(repeating: " ", count: indent + 2) + quote(key) + ": "
-        write(element, into: &text, indent: indent + 2)
-        text += index + 1 < object.entries.count ? ",\n" : "\n"
-      }
-      text += String(repeating: " ", count: indent) + "}"
+    func strings(_ values: [String]) {
+      json.beginArray(inline: true)
+      for value in values { json.string(value) }
+      json.endArray()
     }
-  }
+    json.beginObject()
+    json.key("type")
+    json.string("FeatureCollection")
 
-  static func format(_ number: Double) -> String {
-    guard number.isFinite else { return "null" }
-    if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-    return "\(number)"
-  }
+    json.key("source")
+    json.beginObject()
+    json.key("path")
+    json.string(source.path)
+    json.key("width")
+    json.integer(source.width)
+    json.key("height")
+    json.integer(source.height)
+    json.key("bands")
+    json.integer(source.bandCount)
+    json.key("data_type")
+    json.string(source.dataType)
+    json.key("crs_wkt")
+    optional(source.crsWKT) { $0.string($1) }
+    json.key("epsg")
+    optional(source.epsg) { $0.integer($1) }
+    json.key("geotransform")
+    optional(source.geoTransform, Self.write)
+    json.key("georeferenced")
+    json.bool(source.georeferenced)
+    json.key("mask_flags")
+    strings(source.maskFlags)
+    json.endObject()
 
-  static func quote(_ string: String) -> String {
-    var out = "\""
-    for scalar in string.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          out += String(format: "\\u%04x", scalar.value)
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
+    json.key("grid")
+    json.beginObject()
+    json.key("size")
+    json.integer(grid.size)
+    json.key("stride")
+    json.integer(grid.stride)
+    json.key("overlap")
+    json.integer(grid.size - grid.stride)
+    json.key("edge")
+    json.string(grid.edge.rawValue)
+    json.key("rows")
+    json.integer(grid.rows)
+    json.key("columns")
+    json.integer(grid.columns)
+    json.endObject()
+
+    json.key("output")
+    json.beginObject()
+    json.key("format")
+    json.string(output.format.rawValue)
+    json.key("bands")
+    json.beginArray(inline: true)
+    for band in output.bands { json.integer(band) }
+    json.endArray()
+    json.key("alpha")
+    json.bool(output.alpha)
+    json.key("compression")
+    json.string(output.compression.rawValue)
+    json.endObject()
+
+    json.key("stretch")
+    json.beginArray(inline: stretch.isEmpty)
+    for band in stretch {
+      json.beginObject()
+      json.key("band")
+      json.integer(band.band)
+      json.key("method")
+      json.string(band.method.rawValue)
+      json.key("min")
+      optional(band.min) { $0.number($1) }
+      json.key("max")
+      optional(band.max) { $0.number($1) }
+      if band.method == .percentile {
+        json.key("percentiles")
+        json.beginArray(inline: true)
+        json.integer(2)
+        json.integer(98)
+        json.endArray()
       }
+      json.endObject()
     }
-    return out + "\""
+    json.endArray()
+    json.key("warnings")
+    strings(warnings)
+
+    json.key("features")
+    json.beginArray(inline: chips.isEmpty)
+    for chip in chips {
+      json.beginObject()
+      json.key("type")
+      json.string("Feature")
+      json.key("id")
+      json.string(chip.id)
+      json.key("geometry")
+      if let ring = chip.footprint {
+        json.beginObject()
+        json.key("type")
+        json.string("Polygon")
+        json.key("coordinates")
+        json.beginArray(inline: true)
+        json.beginArray()
+        for position in ring {
+          json.beginArray()
+          for ordinate in position { json.number(ordinate) }
+          json.endArray()
+        }
+        json.endArray()
+        json.endArray()
+        json.endObject()
+      } else {
+        json.null()
+      }
+      json.key("properties")
+      json.beginObject()
+      json.key("id")
+      json.string(chip.id)
+      json.key("path")
+      json.string(chip.path)
+      json.key("row")
+      json.integer(chip.row)
+      json.key("col")
+      json.integer(chip.col)
+      json.key("x")
+      json.integer(chip.x)
+      json.key("y")
+      json.integer(chip.y)
+      json.key("width")
+      json.integer(chip.width)
+      json.key("height")
+      json.integer(chip.height)
+      json.key("valid_fraction")
+      json.number(chip.validFraction)
+      json.key("geotransform")
+      optional(chip.geoTransform, Self.write)
+      json.endObject()
+      json.endObject()
+    }
+    json.endArray()
+    json.endObject()
+    return json.text + "\n"
+  }
+
+  private static func write(_ json: inout JSONWriter, _ transform: GeoTransform) {
+    json.beginArray(inline: true)
+    for coefficient in transform.coefficients { json.number(coefficient) }
+    json.endArray()
   }
 }

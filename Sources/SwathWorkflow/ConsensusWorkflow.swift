@@ -174,6 +174,7 @@ enum JSONText {
     switch value {
     case .null: return "null"
     case .bool(let flag): return flag ? "true" : "false"
+    case .integer(let number): return String(number)
     case .number(let number):
       guard number.isFinite else { return "null" }
       return GeoJSONText.number(number)

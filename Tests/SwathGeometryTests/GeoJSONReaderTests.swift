@@ -201,7 +201,7 @@ struct GeoJSONReaderTests {
       Self.collection(features, extra: ",\"annotator\":\"ann-3\",\"meta\":{\"n\":[1,2]}"))
     #expect(
       document.foreignMembers == [
-        "annotator": .string("ann-3"), "meta": .object(["n": .array([.number(1), .number(2)])]),
+        "annotator": .string("ann-3"), "meta": .object(["n": .array([.integer(1), .integer(2)])]),
       ])
     #expect(document.features.map(\.feature.id) == ["a", "7"])
     #expect(document.features.map(\.path) == ["features[0]", "features[1]"])
