@@ -88,10 +88,11 @@ let package = Package(
         "swath", "swath-fault-runner", .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .testTarget(
+      name: "SwathSimulationTests",
+      dependencies: ["SwathSimulation", "SwathGeometry", "SwathGDAL", "SwathTestSupport", "swath"]),
+    .testTarget(
       name: "SwathCLITests",
-      dependencies: [
-        "SwathCLI", "SwathSimulation", "SwathGeometry", "SwathGDAL", "CGDAL", "SwathTestSupport", "swath",
-      ]),
+      dependencies: ["SwathCLI", "SwathSupport", "SwathGeometry", "SwathTestSupport", "swath"]),
   ],
   swiftLanguageModes: [.v6]
 )

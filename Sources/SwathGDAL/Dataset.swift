@@ -188,9 +188,8 @@ public final class RasterDataset: @unchecked Sendable {
     return SpatialReference.cloning(borrowed)
   }
 
-  /// The band's C handle. Package-only, for tests that still call GDAL directly; the handle
-  /// lives as long as this dataset.
-  package func band(_ index: Int) -> GDALRasterBandH? {
+  /// The band's C handle; it lives as long as this dataset.
+  private func band(_ index: Int) -> GDALRasterBandH? {
     guard index >= 1, index <= bandCount else { return nil }
     return GDALGetRasterBand(handle, Int32(index))
   }

@@ -6,7 +6,7 @@ import Foundation
 // @unchecked: the handle is never changed after init, and OSR's read-only queries are thread-safe.
 public final class SpatialReference: @unchecked Sendable {
   /// Package-only: for the store's exporter until it writes through VectorWriter.
-  package let handle: OGRSpatialReferenceH
+  let handle: OGRSpatialReferenceH
 
   private init(handle: OGRSpatialReferenceH) {
     OSRSetAxisMappingStrategy(handle, OAMS_TRADITIONAL_GIS_ORDER)

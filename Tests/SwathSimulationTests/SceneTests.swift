@@ -1,4 +1,3 @@
-import CGDAL
 import Foundation
 import SwathGDAL
 import SwathGeometry
@@ -42,23 +41,20 @@ struct RasterPixels {
     geoTransform = dataset.geoTransform ?? .identity
     bands = []
     masks = []
+    let window = PixelWindow(x: 0, y: 0, width: width, height: height)
+    let layout = BufferLayout(width: width, height: height, type: .byte)
     for index in 1...dataset.bandCount {
-      let band = dataset.band(index)!
-      bands.append(try Self.read(band, width, height))
-      masks.append(try Self.read(GDALGetMaskBand(band)!, width, height))
+      var values = [UInt8](repeating: 0, count: width * height)
+      try values.withUnsafeMutableBytes { buffer in
+        try dataset.read(band: index, window: window, into: buffer.baseAddress!, layout: layout)
+      }
+      var mask = [UInt8](repeating: 0, count: width * height)
+      try mask.withUnsafeMutableBufferPointer { buffer in
+        try dataset.readMask(band: index, window: window, into: buffer.baseAddress!, layout: layout)
+      }
+      bands.append(values)
+      masks.append(mask)
     }
-  }
-
-  static func read(_ band: GDALRasterBandH, _ width: Int, _ height: Int) throws -> [UInt8] {
-    var values = [UInt8](repeating: 0, count: width * height)
-    let status = values.withUnsafeMutableBytes { buffer in
-      GDALRasterIO(
-        band, GF_Read, 0, 0, Int32(width), Int32(height), buffer.baseAddress, Int32(width), Int32(height),
-        GDT_Byte,
-        0, 0)
-    }
-    guard status == CE_None else { throw GDALError.last("read failed") }
-    return values
   }
 
   func rgb(_ column: Int, _ row: Int) -> (Int, Int, Int) {
