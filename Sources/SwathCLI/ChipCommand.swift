@@ -60,14 +60,17 @@ struct ChipCommand: ParsableCommand {
       "PNG compression: default (zlib 6, adaptive filters) or fast (zlib 1, SUB, RLE).", valueName: "MODE"))
   var compression: String = "default"
 
-  @Flag(help: "Print nothing on success.")
+  @Flag(help: "Print nothing on success, and no progress bar.")
   var quiet = false
 
   func run() throws {
     do {
       let options = try makeOptions()
       let started = Date()
-      let index = try Chipper.run(imagePath: image, outputDirectory: out, options: options) { warning in
+      let index = try Chipper.run(
+        imagePath: image, outputDirectory: out, options: options,
+        progress: TerminalProgress.forStandardError(quiet: quiet)
+      ) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))
       }
       if !quiet {

@@ -200,6 +200,8 @@ struct TaskCreateCommand: ParsableCommand {
   @Option(help: "The task name (default: IMAGE-N).")
   var name: String?
 
+  @OptionGroup var progress: ProgressOption
+
   @Flag(help: "Print JSON instead of text.")
   var json = false
 
@@ -211,7 +213,7 @@ struct TaskCreateCommand: ParsableCommand {
       name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
       overlap: overlap, replicas: replicas, iou: iou, quorum: quorum)
     let outcome = try workflowCall {
-      try workspace.createTask(parameters, by: processCaller) { warning in
+      try workspace.createTask(parameters, by: processCaller, progress: progress.reporter) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))
       }
     }

@@ -23,8 +23,8 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
   static func forStandardError(quiet: Bool) -> any ProgressReporter {
     guard !quiet, isatty(STDERR_FILENO) == 1 else { return SilentProgress() }
     var size = winsize()
-    let columns = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 ? Int(size.ws_col) : 80
-    return TerminalProgress(width: max(40, min(columns, 120)))
+    let known = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
+    return TerminalProgress(width: known ? min(Int(size.ws_col), 120) : 80)
   }
 
   func begin(_ step: String, unit: String, total: Int?) {
@@ -70,7 +70,9 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
     let fraction = min(1, Double(done) / Double(total))
     let label = "\(step) "
     let percent = String(format: " %3.0f%% ", fraction * 100)
-    let barWidth = max(10, width - label.count - percent.count - tail.count - 3)
+    // The bar takes what the text leaves of the line, and is left out on a narrow terminal.
+    let barWidth = min(40, width - 1 - label.count - percent.count - tail.count)
+    guard barWidth >= 5 else { return label + percent.dropFirst() + tail }
     let filled = Int((fraction * Double(barWidth)).rounded(.down))
     let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
     return label + bar + percent + tail

@@ -62,8 +62,8 @@ public enum TaskCreation {
     do {
       try options.setOverlap(parameters.overlap)
       index = try Chipper.run(
-        imagePath: image.path, outputDirectory: temporary.path, options: options, warn: warn)
-      _ = progress
+        imagePath: image.path, outputDirectory: temporary.path, options: options, progress: progress,
+        warn: warn)
     } catch let error as ChipError {
       throw WorkflowError(error.message)
     }
