@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwathGeometry
 import SwathStore
 import SwathWorkflow
 
@@ -76,7 +77,7 @@ var commandLineForAudit: String {
 var processCaller: Caller { .processUser(command: commandLineForAudit) }
 
 func printJSON<T: Encodable>(_ value: T) throws {
-  let data = try JSONEncoder.swathOutput.encode(value)
+  let data = try JSONValueEncoder().encodeData(value, format: .pretty)
   FileHandle.standardOutput.write(data)
   FileHandle.standardOutput.write(Data("\n".utf8))
 }

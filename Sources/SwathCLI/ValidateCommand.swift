@@ -90,9 +90,8 @@ struct ValidateCommand: ParsableCommand {
     report.summary.files = inputs.count
     report.summary.valid = report.summary.errors == 0
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+      let data = try JSONValueEncoder().encodeData(report, format: .pretty)
+      output.write(String(decoding: data, as: UTF8.self) + "\n")
     } else {
       let summary = report.summary
       output.write(

@@ -136,28 +136,74 @@ extension SceneGenerator {
   public static func truthGeoJSON(_ truth: SceneTruth) throws -> String {
     let features = try truth.wgs84Features()
     let options = truth.options
-    let geoTransform = truth.geoTransform.coefficients.map { format($0, 3) }.joined(separator: ", ")
-    var text = "{\n\"type\": \"FeatureCollection\",\n"
-    text +=
-      "\"scene\": {\"image\": \"\(imageName)\", \"crs\": \"EPSG:\(options.epsg)\", \"width\": \(truth.width), "
-      + "\"height\": \(truth.height), \"gsd\": \(format(options.gsd, 3)), \"seed\": \(options.seed), "
-      + "\"geotransform\": [\(geoTransform)], \"buildings\": \(truth.buildings.count), "
-      + "\"vehicles\": \(truth.vehicles.count)},\n"
-    text += "\"features\": [\n"
-    let lines = zip(truth.objects, features).map { object, feature -> String in
-      let rings = feature.geometry.polygons[0].rings.map { ring in
-        "[" + ring.map { "[\(format($0.x, 9)), \(format($0.y, 9))]" }.joined(separator: ", ") + "]"
+    // One member per line at the top, one feature per line: diffable, and still plain GeoJSON.
+    var writer = JSONWriter(format: JSONFormat(indent: 0, colon: ": ", inlineSeparator: ", "))
+    writer.beginObject()
+    writer.key("type")
+    writer.string("FeatureCollection")
+    writer.key("scene")
+    writer.beginObject(inline: true)
+    writer.key("image")
+    writer.string(imageName)
+    writer.key("crs")
+    writer.string("EPSG:\(options.epsg)")
+    writer.key("width")
+    writer.integer(truth.width)
+    writer.key("height")
+    writer.integer(truth.height)
+    writer.key("gsd")
+    writer.number(options.gsd, fixedDecimals: 3)
+    writer.key("seed")
+    writer.integer(options.seed)
+    writer.key("geotransform")
+    writer.beginArray()
+    for coefficient in truth.geoTransform.coefficients { writer.number(coefficient, fixedDecimals: 3) }
+    writer.endArray()
+    writer.key("buildings")
+    writer.integer(truth.buildings.count)
+    writer.key("vehicles")
+    writer.integer(truth.vehicles.count)
+    writer.endObject()
+    writer.key("features")
+    writer.beginArray()
+    for (object, feature) in zip(truth.objects, features) {
+      writer.beginObject(inline: true)
+      writer.key("type")
+      writer.string("Feature")
+      writer.key("id")
+      writer.string(object.id)
+      writer.key("properties")
+      writer.beginObject()
+      for (key, value) in [
+        ("id", object.id), ("label", object.label), ("shape", object.shape.rawValue),
+        ("kind", "\(object.kind)"),
+      ] {
+        writer.key(key)
+        writer.string(value)
       }
-      return "{\"type\": \"Feature\", \"id\": \"\(object.id)\", \"properties\": {\"id\": \"\(object.id)\", "
-        + "\"label\": \"\(object.label)\", \"shape\": \"\(object.shape.rawValue)\", \"kind\": \"\(object.kind)\"}, "
-        + "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": [\(rings.joined(separator: ", "))]}}"
+      writer.endObject()
+      writer.key("geometry")
+      writer.beginObject()
+      writer.key("type")
+      writer.string("Polygon")
+      writer.key("coordinates")
+      writer.beginArray()
+      for ring in feature.geometry.polygons[0].rings {
+        writer.beginArray()
+        for point in ring {
+          writer.beginArray()
+          writer.number(point.x, fixedDecimals: 9)
+          writer.number(point.y, fixedDecimals: 9)
+          writer.endArray()
+        }
+        writer.endArray()
+      }
+      writer.endArray()
+      writer.endObject()
+      writer.endObject()
     }
-    text += lines.joined(separator: ",\n")
-    text += "\n]\n}\n"
-    return text
-  }
-
-  static func format(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
+    writer.endArray()
+    writer.endObject()
+    return writer.text + "\n"
   }
 }

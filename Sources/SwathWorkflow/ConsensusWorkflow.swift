@@ -92,7 +92,7 @@ public enum ConsensusWorkflow {
     }
     let chipKeys = Dictionary(uniqueKeysWithValues: snapshot.chips.map { ($0.id!, $0.chipKey) })
     options.chips = try snapshot.chips.map { chip in
-      guard let footprint = GeoJSONText.multiPolygon(chip.footprint) else {
+      guard let footprint = GeoJSONGeometry.multiPolygon(text: chip.footprint) else {
         throw WorkflowError("chip \(chip.chipKey) has an unreadable footprint")
       }
       return ChipFootprint(
@@ -104,7 +104,7 @@ public enum ConsensusWorkflow {
     }
     var featuresOf: [String: [LabelFeature]] = [:]
     for (annotator, record) in snapshot.features {
-      guard let geometry = GeoJSONText.multiPolygon(record.geometry) else {
+      guard let geometry = GeoJSONGeometry.multiPolygon(text: record.geometry) else {
         throw WorkflowError("submission #\(record.submissionId) has an unreadable geometry")
       }
       featuresOf[annotator, default: []].append(
@@ -130,9 +130,7 @@ public enum ConsensusWorkflow {
     let parameters = Parameters(
       iou: options.iouThreshold.value, quorum: options.quorum.description, method: options.method.rawValue,
       minConfidence: options.minConfidence, submissions: snapshot.submissionIds)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let parametersText = String(decoding: try encoder.encode(parameters), as: UTF8.self)
+    let parametersText = String(decoding: try JSONValueEncoder().encodeData(parameters), as: UTF8.self)
     let reportText = String(decoding: try result.report.jsonData(), as: UTF8.self)
     let layer = featureCollection(result.objects, task: snapshot.task.name)
     let accepted = result.objects.filter { $0.status == .accepted }.count
@@ -156,35 +154,31 @@ public enum ConsensusWorkflow {
 
   /// The run's layer: RFC 7946 FeatureCollection in WGS84, every object with its properties.
   static func featureCollection(_ objects: [ConsensusObject], task: String) -> String {
-    let features = objects.map { object -> String in
+    var writer = JSONWriter()
+    writer.beginObject()
+    writer.key("type")
+    writer.string("FeatureCollection")
+    writer.key("name")
+    writer.string(task)
+    writer.key("features")
+    writer.beginArray()
+    for object in objects {
       let feature = object.feature
       var properties = feature.properties
       properties["label"] = feature.label.map { .string($0) } ?? .null
       properties["shape"] = .string(feature.shape.rawValue)
-      return
-        "{\"type\":\"Feature\",\"properties\":\(JSONText.render(.object(properties))),\"geometry\":\(GeoJSONText.geometry(feature.geometry))}"
+      writer.beginObject()
+      writer.key("type")
+      writer.string("Feature")
+      writer.key("properties")
+      writer.value(.object(properties))
+      writer.key("geometry")
+      writer.geometry(feature.geometry)
+      writer.endObject()
     }
-    return
-      "{\"type\":\"FeatureCollection\",\"name\":\(JSONText.render(.string(task))),\"features\":[\(features.joined(separator: ","))]}"
-  }
-}
-
-enum JSONText {
-  static func render(_ value: JSONValue) -> String {
-    switch value {
-    case .null: return "null"
-    case .bool(let flag): return flag ? "true" : "false"
-    case .integer(let number): return String(number)
-    case .number(let number):
-      guard number.isFinite else { return "null" }
-      return GeoJSONText.number(number)
-    case .string(let text): return JSONAny.string(text).jsonText
-    case .array(let items): return "[" + items.map(render).joined(separator: ",") + "]"
-    case .object(let members):
-      return "{"
-        + members.keys.sorted().map { JSONAny.string($0).jsonText + ":" + render(members[$0]!) }
-        .joined(separator: ",") + "}"
-    }
+    writer.endArray()
+    writer.endObject()
+    return writer.text
   }
 }
 

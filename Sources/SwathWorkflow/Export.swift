@@ -54,7 +54,7 @@ public enum Export {
   /// A consensus object as stored in a run's result.
   struct Object {
     var geometry: MultiPolygon
-    var properties: [String: JSONAny]
+    var properties: [String: JSONValue]
   }
 
   static func run(
@@ -127,21 +127,16 @@ public enum Export {
   }
 
   static func parseResult(_ text: String) throws -> [Object] {
-    struct Collection: Decodable {
-      struct Feature: Decodable {
-        var geometry: JSONAny
-        var properties: [String: JSONAny]?
-      }
-      var features: [Feature]
+    guard let collection = try? JSONValue(parsing: text), let features = collection["features"]?.arrayValue
+    else {
+      throw WorkflowError(
+        "the stored consensus result is not a GeoJSON FeatureCollection", kind: .environment)
     }
-    guard let collection = try? JSONDecoder().decode(Collection.self, from: Data(text.utf8)) else {
-      throw WorkflowError("the stored consensus result is not a GeoJSON FeatureCollection")
-    }
-    return try collection.features.map { feature in
-      guard let geometry = GeoJSONText.multiPolygon(feature.geometry.jsonText) else {
-        throw WorkflowError("a stored consensus object has no polygonal geometry")
+    return try features.map { feature in
+      guard let geometry = feature["geometry"].flatMap(GeoJSONGeometry.multiPolygon) else {
+        throw WorkflowError("a stored consensus object has no polygonal geometry", kind: .environment)
       }
-      return Object(geometry: geometry, properties: feature.properties ?? [:])
+      return Object(geometry: geometry, properties: feature["properties"]?.objectValue ?? [:])
     }
   }
 
@@ -154,7 +149,7 @@ public enum Export {
         let type: VectorFieldType
         switch value {
         case .integer: type = .integer64
-        case .real: type = .real
+        case .number: type = .real
         case .null: continue
         // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
         case .array, .object: type = .json
@@ -183,10 +178,9 @@ public enum Export {
     case .geojson:
       if transform == nil { layerOptions.append("RFC7946=YES") }
       layerOptions.append("WRITE_NAME=YES")
-      let native = Dictionary(uniqueKeysWithValues: metadata.map { ($0.0.lowercased(), $0.1) })
-      let nativeData = try JSONSerialization.data(
-        withJSONObject: ["swath": native], options: [.sortedKeys])
-      layerOptions.append("NATIVE_DATA=\(String(decoding: nativeData, as: UTF8.self))")
+      let native = JSONValue.object(
+        Dictionary(uniqueKeysWithValues: metadata.map { ($0.0.lowercased(), .string($0.1)) }))
+      layerOptions.append("NATIVE_DATA=\(JSONValue.object(["swath": native]).jsonText)")
       layerOptions.append("NATIVE_MEDIA_TYPE=application/vnd.geo+json")
     case .gpkg:
       layerOptions.append("DESCRIPTION=Swath consensus of task \(layerName)")
@@ -211,7 +205,7 @@ public enum Export {
           case (_, .null): return .null
           case (.integer64, .integer(let number)): return .integer(number)
           case (.real, .integer(let number)): return .real(Double(number))
-          case (.real, .real(let number)): return .real(number)
+          case (.real, .number(let number)): return .real(number)
           case (_, .string(let text)): return .string(text)
           default: return .string(value.jsonText)
           }

@@ -82,7 +82,7 @@ extension Workspace {
         sizeBytes: inspection.sizeBytes, width: inspection.width, height: inspection.height,
         bands: inspection.bands, dataType: inspection.dataType, crsWkt: inspection.crsWkt,
         epsg: inspection.epsg, geotransform: inspection.geotransform,
-        footprint: inspection.footprint.map { GeoJSONText.polygon([$0]) }, addedAt: Timestamp.now())
+        footprint: inspection.footprint.map { GeoJSONGeometry.polygonText([$0]) }, addedAt: Timestamp.now())
       try store.insert(&record)
       try store.audit(
         actor: caller.name, command: caller.command, action: "image.add",
@@ -94,29 +94,5 @@ extension Workspace {
   /// Every registered image, by name.
   public func images() throws -> [ImageRecord] {
     try store.read { store in try store.images() }
-  }
-}
-
-/// GeoJSON text the store writes itself (closed rings of x/y pairs), shortest round-trip numbers.
-public enum GeoJSONText {
-  public static func polygon(_ rings: [[Point]]) -> String {
-    let body = rings.map { ring in
-      "[" + ring.map { "[\(number($0.x)),\(number($0.y))]" }.joined(separator: ",") + "]"
-    }.joined(separator: ",")
-    return "{\"type\":\"Polygon\",\"coordinates\":[\(body)]}"
-  }
-
-  static func number(_ value: Double) -> String {
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-    return "\(value)"
-  }
-
-  /// The outer ring of a stored GeoJSON Polygon.
-  public static func outerRing(ofPolygon text: String) -> [Point]? {
-    guard let data = text.data(using: .utf8),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let coordinates = object["coordinates"] as? [[[Double]]], let shell = coordinates.first
-    else { return nil }
-    return shell.compactMap { $0.count >= 2 ? Point($0[0], $0[1]) : nil }
   }
 }

@@ -55,8 +55,6 @@ public enum PanelFiles {
             foreignMembers: ["annotator": .string(profile.name)]), path("\(profile.name).geojson")
         ))
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     struct Manifest: Encodable {
       var seed: UInt64
       var epsg: Int
@@ -68,7 +66,7 @@ public enum PanelFiles {
     let manifest = Manifest(
       seed: seed, epsg: epsg, objects: scene.truth.count, chipSize: chipSize, annotators: profiles,
       shapes: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.name), drawn.map(\.count))))
-    files.append((try encoder.encode(manifest), path("panel.json")))
+    files.append((try JSONValueEncoder().encodeData(manifest, format: .pretty), path("panel.json")))
     do {
       try AtomicFile.writeAll(files)
     } catch let error as FileWriteError {

@@ -166,12 +166,3 @@ extension Workspace {
     }
   }
 }
-
-extension JSONEncoder {
-  /// Stable, readable JSON for command output.
-  public static var swathOutput: JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }
-}

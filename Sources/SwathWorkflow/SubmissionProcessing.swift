@@ -23,9 +23,7 @@ public enum SubmissionProcessing {
     }
 
     func json() -> String {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+      (try? String(decoding: JSONValueEncoder().encodeData(self), as: UTF8.self)) ?? "{}"
     }
   }
 
@@ -148,7 +146,7 @@ public enum SubmissionProcessing {
           AcceptedFeature(
             index: validated.index, label: validated.feature.label,
             shape: validated.feature.shape.rawValue,
-            geometry: GeoJSONText.geometry(inWGS84[index])))
+            geometry: GeoJSONGeometry.text(inWGS84[index])))
       }
       guard !order.isEmpty else {
         return reject("the file has no features; name the chip to report a chip with no objects")

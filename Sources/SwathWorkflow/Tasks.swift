@@ -124,7 +124,7 @@ enum TaskCatalog {
       var record = ChipRecord(
         taskId: task.id!, chipKey: chip.key, columnOffset: chip.columnOffset,
         rowOffset: chip.rowOffset, width: chip.width, height: chip.height,
-        geotransform: chip.geotransform, footprint: GeoJSONText.polygon([chip.footprint]),
+        geotransform: chip.geotransform, footprint: GeoJSONGeometry.polygonText([chip.footprint]),
         minLon: minX, minLat: minY, maxLon: maxX, maxLat: maxY,
         validFraction: chip.validFraction, path: chip.path)
       try store.insert(&record)

@@ -117,7 +117,7 @@ struct SubmissionTests {
       try SubmissionFeatureRecord.order(Column("submission_id")).fetchAll(db)
     }
     #expect(features.map(\.label) == ["building", "vehicle"])
-    let stored = try #require(GeoJSONText.multiPolygon(features[1].geometry))
+    let stored = try #require(GeoJSONGeometry.multiPolygon(text: features[1].geometry))
     // The pixel square lands where the test's own conversion puts it, to well under a millimetre.
     for (point, expected) in zip(stored.polygons[0].shell, ring) {
       #expect(abs(point.x - expected[0]) < 1e-9 && abs(point.y - expected[1]) < 1e-9)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SwathGeometry
 import SwathStore
 import SwathStoreSQLite
 import SwathTestSupport
@@ -76,7 +77,9 @@ struct WorkflowTests {
           """)
     }
     #expect(!benFeatures.isEmpty)
-    let lonLat = benFeatures.compactMap(GeoJSONText.multiPolygon).flatMap { Array($0.allPoints) }
+    let lonLat = benFeatures.compactMap { GeoJSONGeometry.multiPolygon(text: $0) }.flatMap {
+      Array($0.allPoints)
+    }
     #expect(lonLat.allSatisfy { abs($0.x) <= 180 && abs($0.y) <= 90 && abs($0.x) > 1 })
 
     let consensus = try run(["consensus", "town-roofs", "--truth", truth])
