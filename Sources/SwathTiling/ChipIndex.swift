@@ -3,7 +3,7 @@ import SwathGDAL
 import SwathGeometry
 
 /// One chip written to disk.
-public struct ChipRecord: Sendable, Hashable {
+public struct IndexedChip: Sendable, Hashable {
   /// Stable from the grid position: `r0003_c0007`.
   public var id: String
   /// The chip file, relative to the output directory.
@@ -92,7 +92,7 @@ public struct ChipIndex: Sendable, Hashable {
   public var grid: GridInfo
   public var output: OutputInfo
   public var stretch: [BandStretch]
-  public var chips: [ChipRecord]
+  public var chips: [IndexedChip]
   /// Things the user should know, such as a missing georeference.
   public var warnings: [String]
 

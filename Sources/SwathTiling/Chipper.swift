@@ -36,7 +36,7 @@ public enum Chipper {
     defer { progress.end() }
     do {
       let stretch = try plan.computeStretch()
-      let chips: [ChipRecord]
+      let chips: [IndexedChip]
       switch options.format {
       case .png:
         chips = try PNGChipWriter(

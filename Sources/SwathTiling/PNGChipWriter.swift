@@ -32,7 +32,7 @@ final class PNGChipWriter: @unchecked Sendable {
     auxSRS = plan.spatialReference.map(Self.srsElement)
   }
 
-  func run() throws -> [ChipRecord] {
+  func run() throws -> [IndexedChip] {
     let width = plan.dataset.width
     let rows = plan.cellRows.filter { !$0.isEmpty }
     let stripWidths = rows.map { cells in min(width, cells.last!.x + size) - cells.first!.x }
@@ -43,7 +43,7 @@ final class PNGChipWriter: @unchecked Sendable {
       Strip(capacity: size * widest, bands: bandCount, mask: needsMask)
     }
     try load(rows[0], into: strips[0])
-    var records: [ChipRecord] = []
+    var records: [IndexedChip] = []
     for (position, cells) in rows.enumerated() {
       let strip = strips[position % 2]
       var prefetch: Prefetch?
@@ -194,7 +194,7 @@ final class PNGChipWriter: @unchecked Sendable {
     }
   }
 
-  private func encode(_ cell: ChipCell, from strip: Strip) throws -> ChipRecord? {
+  private func encode(_ cell: ChipCell, from strip: Strip) throws -> IndexedChip? {
     let localX = cell.x - strip.x
     var valid = cell.width * cell.height
     if let mask = strip.mask {
@@ -269,7 +269,7 @@ final class PNGChipWriter: @unchecked Sendable {
       UnsafeRawBufferPointer(start: output.data, count: output.size),
       to: directory.appendingPathComponent(name), ledger: ledger)
 
-    return ChipRecord(
+    return IndexedChip(
       id: cell.id, path: name, row: cell.row, col: cell.col, x: cell.x, y: cell.y,
       width: cell.width, height: cell.height,
       validFraction: Double(valid) / Double(size * size), geoTransform: transform,

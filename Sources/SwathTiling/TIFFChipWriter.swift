@@ -17,7 +17,7 @@ final class TIFFChipWriter {
     self.progress = progress
   }
 
-  func run() throws -> [ChipRecord] {
+  func run() throws -> [IndexedChip] {
     let dataset = plan.dataset
     let size = plan.size
     let bands = plan.bands
@@ -43,7 +43,7 @@ final class TIFFChipWriter {
       width: size, height: size, type: type, pixelSpace: typeSize, lineSpace: size * typeSize,
       bandSpace: pixelCount * typeSize)
 
-    var records: [ChipRecord] = []
+    var records: [IndexedChip] = []
     for cell in plan.cellRows.joined() {
       type.fill(buffer, count: pixelCount * bands.count, with: nodata ?? 0)
       var valid = cell.width * cell.height
@@ -121,7 +121,7 @@ final class TIFFChipWriter {
       }
       try Chipper.commit(file, ledger: ledger)
       records.append(
-        ChipRecord(
+        IndexedChip(
           id: cell.id, path: name, row: cell.row, col: cell.col, x: cell.x, y: cell.y,
           width: cell.width, height: cell.height,
           validFraction: Double(valid) / Double(pixelCount), geoTransform: transform,
