@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwathGeometry
+import SwathWorkflow
 
 extension GeometryPolicy: ExpressibleByArgument {}
 
@@ -137,78 +138,38 @@ struct ValidateCommand: ParsableCommand {
     return targets
   }
 
+  /// Validates one file through the workflow, printing each problem and repair as it streams.
   private func validateFile(
     _ input: URL, displayName: String, options: ValidationOptions, fixOutput: URL?, output: ReportPrinter
   ) throws -> ValidationReport.File {
-    var file = ValidationReport.File(file: displayName)
-    var writer: GeoJSONFeatureStreamWriter?
-    var fixReport: ValidationReport.Fix?
-    if let fixOutput {
-      do {
-        writer = try GeoJSONFeatureStreamWriter(destination: fixOutput)
-      } catch {
-        throw SwathFailure("cannot write \(fixOutput.path): \(error)", exitCode: 2)
-      }
-      fixReport = ValidationReport.Fix(output: fixOutput.path)
-    }
-    func record(_ issue: ValidationIssue) {
-      if issue.severity == .error { file.errors += 1 } else { file.warnings += 1 }
-      if json {
-        file.issues.append(issue)
-      } else {
-        let id = issue.featureID.map { " (feature id \"\($0)\")" } ?? ""
-        output.write(
-          "\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\n")
-      }
-    }
-    let summary: GeoJSONDocumentSummary
+    let file: ValidationReport.File
     do {
-      summary = try GeoJSONReader.forEachFeature(contentsOf: input, options: options) { feature in
-        file.features += 1
-        if !feature.isValid { file.invalidFeatures += 1 }
-        for issue in feature.issues { record(issue) }
-        guard let writer else { return }
-        let repair = FeatureFixer.repair(feature, options: options)
-        if let repaired = repair.feature { try writer.write(repaired) }
-        fixReport!.count(repair)
-        if repair.action != .kept {
-          let entry = ValidationReport.FixEntry(repair)
-          if json {
-            fixReport!.features.append(entry)
-          } else {
-            let id = repair.featureID.map { " (feature id \"\($0)\")" } ?? ""
-            let what =
-              repair.action == .omitted
-              ? "left out: \(repair.reason ?? "")" : "repaired: \(repair.changes.joined(separator: "; "))"
-            output.write("\(displayName):\(repair.path): fix \(what)\(id)\n")
-          }
-        }
-      }
-    } catch let error as GeoJSONReadError {
-      writer?.discard()
+      file = try FileValidation.validate(
+        input, displayName: displayName, options: options, fixOutput: fixOutput, keepDetails: json,
+        issue: { issue in
+          guard !json else { return }
+          let id = issue.featureID.map { " (feature id \"\($0)\")" } ?? ""
+          output.write(
+            "\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\n")
+        },
+        repair: { repair in
+          guard !json else { return }
+          let id = repair.featureID.map { " (feature id \"\($0)\")" } ?? ""
+          let what =
+            repair.action == .omitted
+            ? "left out: \(repair.reason ?? "")" : "repaired: \(repair.changes.joined(separator: "; "))"
+          output.write("\(displayName):\(repair.path): fix \(what)\(id)\n")
+        })
+    } catch let error as WorkflowError {
       throw SwathFailure(error.message, exitCode: 2)
-    } catch {
-      writer?.discard()
-      throw SwathFailure("\(input.path): \(error)", exitCode: 2)
     }
-    for issue in summary.documentIssues { record(issue) }
-    if let writer, var fixReport {
-      if let syntax = summary.documentIssues.first(where: { $0.code == "invalid-json" }) {
-        fixReport.unreadable =
-          "everything from line \(syntax.line ?? 0), column \(syntax.column ?? 0) on is not valid JSON and is left out"
-        if !json { output.write("\(displayName):\(syntax.path): fix left out: \(fixReport.unreadable!)\n") }
+    if !json, let fix = file.fix {
+      if let unreadable = fix.unreadable, let path = fix.unreadablePath {
+        output.write("\(displayName):\(path): fix left out: \(unreadable)\n")
       }
-      do {
-        try writer.commit(foreignMembers: summary.foreignMembers)
-      } catch {
-        throw SwathFailure("\(error)", exitCode: 2)
-      }
-      if !json {
-        output.write(
-          "\(displayName): wrote \(writer.destination.path): \(fixReport.written) features (\(fixReport.repaired) repaired), \(fixReport.omitted) left out\n"
-        )
-      }
-      file.fix = fixReport
+      output.write(
+        "\(displayName): wrote \(fix.output): \(fix.written) features (\(fix.repaired) repaired), \(fix.omitted) left out\n"
+      )
     }
     if !json {
       output.write(
@@ -217,93 +178,6 @@ struct ValidateCommand: ParsableCommand {
     }
     return file
   }
-}
-
-/// The `--json` report (Schemas/validation-report.schema.json).
-struct ValidationReport: Encodable {
-  struct Options: Encodable {
-    var labels: [String]?
-    var planar: Bool
-    var geometry: String
-    var minArea: Double
-
-    func encode(to encoder: Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(labels, forKey: .labels)  // explicit null when not checked
-      try container.encode(planar, forKey: .planar)
-      try container.encode(geometry, forKey: .geometry)
-      try container.encode(minArea, forKey: .minArea)
-    }
-    enum CodingKeys: String, CodingKey { case labels, planar, geometry, minArea }
-  }
-
-  struct File: Encodable {
-    var file: String
-    var features = 0
-    var invalidFeatures = 0
-    var errors = 0
-    var warnings = 0
-    var issues: [ValidationIssue] = []
-    var fix: Fix?
-  }
-
-  struct Fix: Encodable {
-    var output: String
-    var written = 0
-    var repaired = 0
-    var omitted = 0
-    var unreadable: String?
-    var features: [FixEntry] = []
-
-    mutating func count(_ repair: FeatureRepair) {
-      switch repair.action {
-      case .kept: written += 1
-      case .repaired:
-        written += 1
-        repaired += 1
-      case .omitted: omitted += 1
-      }
-    }
-  }
-
-  struct FixEntry: Encodable {
-    var featureIndex: Int
-    var path: String
-    var featureID: String?
-    var action: String
-    var changes: [String]
-    var reason: String?
-
-    init(_ repair: FeatureRepair) {
-      featureIndex = repair.index
-      path = repair.path
-      featureID = repair.featureID
-      action = repair.action.rawValue
-      changes = repair.changes
-      reason = repair.reason
-    }
-  }
-
-  struct Summary: Encodable {
-    var files = 0
-    var features = 0
-    var invalidFeatures = 0
-    var errors = 0
-    var warnings = 0
-    var valid = true
-
-    mutating func add(_ file: File) {
-      features += file.features
-      invalidFeatures += file.invalidFeatures
-      errors += file.errors
-      warnings += file.warnings
-    }
-  }
-
-  var tool = "swath validate"
-  var options: Options
-  var files: [File]
-  var summary: Summary
 }
 
 /// Buffered stdout: a file with 500,000 problems must not make 500,000 write calls.

@@ -103,7 +103,7 @@ public enum GeoJSONWriter {
 /// and renames it into place only on `commit()`: no partial output on failure.
 public final class GeoJSONFeatureStreamWriter {
   public let destination: URL
-  private let temporary: URL
+  private let file: AtomicFile
   private let handle: FileHandle
   private var pending = JSONWriter()
   private var count = 0
@@ -113,19 +113,18 @@ public final class GeoJSONFeatureStreamWriter {
   public init(destination: URL, decimals: Int = 8) throws {
     self.destination = destination
     self.decimals = decimals
-    temporary = destination.deletingLastPathComponent()
-      .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-      throw GeoJSONReadError("cannot create \(temporary.path): \(String(cString: strerror(errno)))")
+    file = AtomicFile(destination: destination)
+    guard FileManager.default.createFile(atPath: file.temporary.path, contents: nil) else {
+      throw GeoJSONReadError("cannot create \(file.temporary.path): \(String(cString: strerror(errno)))")
     }
-    handle = try FileHandle(forWritingTo: temporary)
+    handle = try FileHandle(forWritingTo: file.temporary)
     pending += "{\"type\":\"FeatureCollection\",\"features\":["
   }
 
   deinit {
     if !committed {
       try? handle.close()
-      try? FileManager.default.removeItem(at: temporary)
+      file.discard()
     }
   }
 
@@ -149,20 +148,19 @@ public final class GeoJSONFeatureStreamWriter {
     try flush()
     try handle.synchronize()
     try handle.close()
-    if rename(temporary.path, destination.path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      committed = true
-      throw GeoJSONReadError("cannot move the output into \(destination.path): \(reason)")
-    }
     committed = true
+    do {
+      try file.commit()
+    } catch let error as FileWriteError {
+      throw GeoJSONReadError(error.message)
+    }
   }
 
   /// Removes the temporary file; nothing is written to `destination`.
   public func discard() {
     guard !committed else { return }
     try? handle.close()
-    try? FileManager.default.removeItem(at: temporary)
+    file.discard()
     committed = true
   }
 }
