@@ -34,7 +34,9 @@ struct SceneCommand: ParsableCommand {
     do {
       try options.validate()
     } catch let error as SceneError {
-      throw SwathFailure(error.message, exitCode: 2)
+      // Each scene setting is the flag of the same name.
+      throw SwathFailure(
+        error.setting.map { "--\($0.rawValue): \(error.message)" } ?? error.message, exitCode: 2)
     }
     do {
       let (truth, files) = try SceneGenerator.write(options, to: URL(fileURLWithPath: outDir))

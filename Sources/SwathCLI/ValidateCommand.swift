@@ -55,6 +55,13 @@ struct ValidateCommand: ParsableCommand {
     }
   }
 
+  /// What to do about a problem, in this command's flags: the validator itself names none.
+  static let hints: [String: String] = [
+    "area-below-minimum": "see --min-area",
+    "longitude-out-of-range": "see --planar",
+    "latitude-out-of-range": "see --planar",
+  ]
+
   private func parsedLabels(_ text: String) -> Set<String> {
     Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
   }
@@ -149,8 +156,10 @@ struct ValidateCommand: ParsableCommand {
         issue: { issue in
           guard !json else { return }
           let id = issue.featureID.map { " (feature id \"\($0)\")" } ?? ""
+          let hint = Self.hints[issue.code].map { " [\($0)]" } ?? ""
           output.write(
-            "\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\n")
+            "\(displayName):\(issue.path): \(issue.severity.rawValue) \(issue.code): \(issue.message)\(id)\(hint)\n"
+          )
         },
         repair: { repair in
           guard !json else { return }

@@ -221,13 +221,15 @@ extension FeatureInterpreter {
       if !(-180...180).contains(point.x) {
         reportPosition(
           "longitude-out-of-range",
-          "longitude \(point.x) is outside [-180, 180] (use --planar for projected coordinates)", at: path(),
+          "longitude \(point.x) is outside [-180, 180] (projected coordinates? validate them as planar)",
+          at: path(),
           node: node, location: point)
       }
       if !(-90...90).contains(point.y) {
         reportPosition(
           "latitude-out-of-range",
-          "latitude \(point.y) is outside [-90, 90] (use --planar for projected coordinates)", at: path(),
+          "latitude \(point.y) is outside [-90, 90] (projected coordinates? validate them as planar)",
+          at: path(),
           node: node, location: point)
       }
     }

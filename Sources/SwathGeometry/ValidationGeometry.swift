@@ -141,7 +141,7 @@ final class GeometryChecker {
       return [
         issue(
           feature, "area-below-minimum", .error,
-          "the polygon's area, \(Self.format(area)) \(unit), is below the minimum of \(Self.format(options.minArea)) \(unit) (a sliver; see --min-area)",
+          "the polygon's area, \(Self.format(area)) \(unit), is below the minimum of \(Self.format(options.minArea)) \(unit) (a sliver)",
           path: path, location: geometry.polygons[0].shell.first)
       ]
     }

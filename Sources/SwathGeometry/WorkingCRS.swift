@@ -1,6 +1,6 @@
 import Foundation
-import SwathSupport
 import SwathGDAL
+import SwathSupport
 
 /// A metric CRS to measure and compare shapes in, with transforms to and from WGS84.
 /// Longitude/latitude (x/y) axis order on both sides, whatever the authority says.

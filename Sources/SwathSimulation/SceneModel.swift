@@ -34,13 +34,13 @@ public struct SceneOptions: Sendable, Hashable {
   public func validate() throws {
     guard Self.sizeRange.contains(size) else {
       throw SceneError(
-        "--size must be between \(Self.sizeRange.lowerBound) and \(Self.sizeRange.upperBound) pixels (got \(size))"
-      )
+        "the size must be between \(Self.sizeRange.lowerBound) and \(Self.sizeRange.upperBound) pixels (got \(size))",
+        setting: .size)
     }
     guard gsd.isFinite, Self.gsdRange.contains(gsd) else {
       throw SceneError(
-        "--gsd must be between \(Self.gsdRange.lowerBound) and \(Self.gsdRange.upperBound) metres (got \(gsd))"
-      )
+        "the ground sample distance must be between \(Self.gsdRange.lowerBound) and \(Self.gsdRange.upperBound) metres (got \(gsd))",
+        setting: .gsd)
     }
   }
 
@@ -52,8 +52,18 @@ public struct SceneOptions: Sendable, Hashable {
 
 /// A scene generation or writing failure, as one line.
 public struct SceneError: Error, CustomStringConvertible, Sendable {
+  /// The scene option a message is about, so a front end can name it its own way.
+  public enum Setting: String, Sendable, CaseIterable {
+    case size
+    case gsd
+  }
+
   public let message: String
-  public init(_ message: String) { self.message = message }
+  public let setting: Setting?
+  public init(_ message: String, setting: Setting? = nil) {
+    self.message = message
+    self.setting = setting
+  }
   public var description: String { message }
 }
 

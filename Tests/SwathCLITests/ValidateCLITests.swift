@@ -62,6 +62,24 @@ struct ValidateCLITests {
     #expect(lines.last?.contains("INVALID") == true)
   }
 
+  /// The validator's messages name no flag; the command adds the flag that helps.
+  @Test func hintsNameTheFlags() throws {
+    let folder = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let projected = try Self.write(
+      """
+      {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"label":"building"},"geometry":{"type":"Polygon","coordinates":[[[500000,5800000],[500010,5800000],[500010,5800010],[500000,5800000]]]}}]}
+      """, in: folder)
+    let result = try TestSupport.swath(["validate", projected.path])
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("error longitude-out-of-range: "), "\(result.stdout)")
+    #expect(
+      result.stdout.contains("validate them as planar") && result.stdout.contains(" [see --planar]\n"),
+      "\(result.stdout)")
+    let json = try TestSupport.swath(["validate", projected.path, "--json"])
+    #expect(!json.stdout.contains("--planar"), "\(json.stdout)")
+  }
+
   @Test func usageAndIOErrorsExitTwo() throws {
     let folder = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }

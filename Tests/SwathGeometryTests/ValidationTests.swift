@@ -69,7 +69,7 @@ struct ValidationTests {
       ]))
     let geographic = Self.document(utm)
     #expect(Set(Self.codes(geographic)) == ["longitude-out-of-range", "latitude-out-of-range"])
-    #expect(Self.errors(geographic).first?.message.contains("--planar") == true)
+    #expect(Self.errors(geographic).first?.message.contains("validate them as planar") == true)
     let planar = Self.document(utm, options: ValidationOptions(planar: true, parallelism: 1))
     #expect(Self.codes(planar) == ["area-below-minimum"])  // 0.25 units²
     #expect(Self.errors(planar).first?.message.contains("CRS units²") == true)
