@@ -57,7 +57,8 @@ let package = Package(
 
     // Runs a use case with a fault point the tests install (stop the process at a named point).
     .executableTarget(
-      name: "swath-fault-runner", dependencies: ["SwathWorkflow"], path: "Tests/SwathFaultRunner"),
+      name: "swath-fault-runner", dependencies: ["SwathWorkflow", "SwathStore", "SwathSupport"],
+      path: "Tests/SwathFaultRunner"),
     // Shared paths and process helpers for the test targets.
     .target(name: "SwathTestSupport", path: "Tests/SwathTestSupport"),
     .testTarget(name: "SwathSupportTests", dependencies: ["SwathSupport", "SwathTestSupport"]),

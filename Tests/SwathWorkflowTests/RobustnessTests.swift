@@ -25,6 +25,20 @@ func runAndKill(_ arguments: [String], workspace: URL, after delay: Double) thro
   return process.terminationStatus
 }
 
+/// Runs the fault runner, waits until it has stopped itself at its fault point, and kills it
+/// there. Returns whether it was seen stopped (and so killed exactly at that point).
+func stopAndKill(_ arguments: [String]) throws -> Bool {
+  let process = Process()
+  process.executableURL = TestSupport.builtExecutable("swath-fault-runner")
+  process.arguments = arguments
+  process.standardOutput = FileHandle.nullDevice
+  try process.run()
+  let stopped = TestSupport.waitUntilStopped(process)
+  kill(process.processIdentifier, SIGKILL)
+  process.waitUntilExit()
+  return stopped && process.terminationStatus == SIGKILL
+}
+
 /// Invariants a store must keep whatever happened to the processes that wrote it.
 func checkConsistency(_ store: Workspace) throws {
   try store.sql { db in
@@ -114,14 +128,7 @@ struct RobustnessTests {
     // Kills exactly between storing the raw file and finalising it: the fault runner stops
     // itself there, and is killed once it is seen stopped.
     for chip in ["r0003_c0001", "r0003_c0002", "r0003_c0003"] {
-      let process = Process()
-      process.executableURL = TestSupport.builtExecutable("swath-fault-runner")
-      process.arguments = ["stop-after-receive", task.url.path, "roofs", "ana", file.path, chip]
-      try process.run()
-      #expect(TestSupport.waitUntilStopped(process))
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      #expect(process.terminationStatus == SIGKILL)
+      #expect(try stopAndKill(["stop-after-receive", task.url.path, "roofs", "ana", file.path, chip]))
       try checkConsistency(task.store)
       // Left `received`, bytes intact (the next submit finishes the previous one first).
       let waiting = try task.submissions().filter { $0.status == .received }
@@ -179,6 +186,45 @@ struct RobustnessTests {
       #expect(
         chips.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.path).path) })
     }
+  }
+
+  /// Killed with 5 chips cut: no task row, and the next task create removes the leftovers.
+  @Test func killingTaskCreateWhileTilingLeavesNoTask() throws {
+    let (url, store) = try Fixtures.workspace()
+    defer { try? FileManager.default.removeItem(at: url) }
+    _ = try TestSupport.swath([
+      "image", "add", TestSupport.image(AtlantaTask.image).path, "--name", "atlanta", "--workspace",
+      url.path,
+    ])
+    #expect(try stopAndKill(["stop-while-tiling", url.path, "atlanta", "half", "5"]))
+    try checkConsistency(store)
+    #expect(try store.taskSummaries().isEmpty)
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path)
+    #expect(leftovers.count == 1 && leftovers[0].hasPrefix(".tmp-"), "\(leftovers)")
+    let finished = try TestSupport.swath([
+      "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels", "building",
+      "--chip-size", "128", "--overlap", "16", "--name", "half", "--workspace", url.path,
+    ])
+    #expect(finished.status == 0, "\(finished.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path) == ["half"])
+    #expect(try store.taskSummary(named: "half").chips == 64)
+  }
+
+  /// Killed while the engine runs: no run row, no audit entry; the next run is whole.
+  @Test func killingConsensusWhileTheEngineRunsLeavesNoRun() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let file = try task.file(
+      "ana.geojson", GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(30, 30, 90, 80))]))
+    try task.run(["submit", "roofs", file.path, "--annotator", "ana", "--chip", "r0000_c0000", "--pixel"])
+    #expect(try stopAndKill(["stop-in-consensus", task.url.path, "roofs"]))
+    try checkConsistency(task.store)
+    #expect(try task.store.sql { db in try ConsensusRunRecord.fetchCount(db) } == 0)
+    #expect(
+      try task.store.sql { db in try AuditEntry.filter(Column("action") == "consensus.run").fetchCount(db) }
+        == 0)
+    let finished = try task.run(["consensus", "roofs"])
+    #expect(finished.stdout.contains("consensus run #1 "), "\(finished.stdout)")
   }
 
   @Test func killingConsensusLeavesOnlyWholeRuns() throws {
