@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
   ],
   targets: [
     // System C libraries, found through pkg-config.
@@ -44,6 +45,7 @@ let package = Package(
       dependencies: [
         "SwathSupport", "SwathGDAL", "CGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
         "SwathSimulation", "SwathStore", "SwathStoreSQLite",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     // 6. Front ends: the commands, kept in a library so tests can reach them.
     .target(
@@ -87,6 +89,7 @@ let package = Package(
       dependencies: [
         "SwathWorkflow", "SwathStore", "SwathStoreSQLite", "SwathGDAL", "SwathGeometry", "SwathTestSupport",
         "swath", "swath-fault-runner", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(
       name: "SwathSimulationTests",

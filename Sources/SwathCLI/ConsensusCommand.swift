@@ -63,7 +63,8 @@ struct ConsensusCommand: ParsableCommand {
     }
     let score = try truth.map { path in
       try workflowCall {
-        try workspace.score(run: outcome.run, truth: path, iou: outcome.report.iouThreshold)
+        try workspace.score(
+          run: outcome.run, truth: path, iou: outcome.report.iouThreshold, by: processCaller)
       }
     }
     if json {

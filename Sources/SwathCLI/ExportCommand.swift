@@ -51,7 +51,7 @@ struct ExportCommand: ParsableCommand {
     let outcome = try workflowCall {
       try workspace.export(
         task: task, out: out, format: chosenFormat, crs: target, includeRejected: includeRejected,
-        progress: progress.reporter)
+        by: processCaller, progress: progress.reporter)
     }
     print(
       "exported \(outcome.features) object(s) of task '\(task)' (consensus run #\(outcome.run), \(outcome.crs)) to \(outcome.path)"

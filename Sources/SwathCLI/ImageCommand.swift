@@ -74,7 +74,7 @@ struct ImageListCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
-    let images = try workflowCall { try workspace.images() }
+    let images = try workflowCall { try workspace.images(by: processCaller) }
     if json {
       try printJSON(
         images.map {

@@ -27,7 +27,7 @@ struct QueueCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
-    let report = try workflowCall { try workspace.queue(annotator: annotator, task: task) }
+    let report = try workflowCall { try workspace.queue(annotator: annotator, task: task, by: processCaller) }
     if json { return try printJSON(report) }
     if report.pending.isEmpty { return print("\(annotator) has no pending chips") }
     for item in report.pending {

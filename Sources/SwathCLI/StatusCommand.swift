@@ -24,7 +24,7 @@ struct StatusCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
-    let report = try workflowCall { try workspace.status(task: task) }
+    let report = try workflowCall { try workspace.status(task: task, by: processCaller) }
     if json { return try printJSON(report) }
     let counts = ["accepted", "rejected", "superseded", "received"].map {
       "\(report.submissions[$0] ?? 0) \($0)"

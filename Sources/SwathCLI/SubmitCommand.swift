@@ -44,7 +44,7 @@ struct SubmitCommand: ParsableCommand {
     let outcome = try workflowCall {
       try workspace.submit(
         task: task, annotator: annotator, fileName: file == "-" ? "<stdin>" : file, raw: raw,
-        chip: chip, pixel: pixel, command: commandLineForAudit)
+        chip: chip, pixel: pixel, by: processCaller)
     }
     for result in outcome.recovered {
       FileHandle.standardError.write(

@@ -87,7 +87,7 @@ struct TaskListCommand: ParsableCommand {
 
   func run() throws {
     let workspace = try self.workspace.open()
-    let tasks = try workflowCall { try workspace.taskSummaries() }
+    let tasks = try workflowCall { try workspace.taskSummaries(by: processCaller) }
     if json { return try printJSON(tasks) }
     if tasks.isEmpty { return print("no tasks (swath task create …)") }
     for task in tasks {
@@ -118,7 +118,7 @@ struct TaskShowCommand: ParsableCommand {
   func run() throws {
     let workspace = try self.workspace.open()
     let summary = try workflowCall {
-      try workspace.taskSummary(named: task)
+      try workspace.taskSummary(named: task, by: processCaller)
     }
     if json { return try printJSON(summary) }
     print(
@@ -208,7 +208,8 @@ struct TaskCreateCommand: ParsableCommand {
   func run() throws {
     let workspace = try self.workspace.open()
     let labelList = labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    let taskName = try name ?? workflowCall { try workspace.defaultTaskName(forImage: image) }
+    let taskName =
+      try name ?? workflowCall { try workspace.defaultTaskName(forImage: image, by: processCaller) }
     let parameters = TaskParameters(
       name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
       overlap: overlap, replicas: replicas, iou: iou, quorum: quorum)
@@ -219,7 +220,7 @@ struct TaskCreateCommand: ParsableCommand {
     }
     if json {
       let summary = try workflowCall {
-        try workspace.taskSummary(named: outcome.task.name)
+        try workspace.taskSummary(named: outcome.task.name, by: processCaller)
       }
       return try printJSON(summary)
     }
@@ -280,7 +281,7 @@ struct TaskSimulateCommand: ParsableCommand {
       try workspace.simulatePanel(
         task: task, truth: truth, out: out, profiles: skills,
         pixelAnnotators: Set(pixelAnnotators.split(separator: ",").map(String.init)),
-        invalidAnnotator: invalidAnnotator, seed: seed)
+        invalidAnnotator: invalidAnnotator, seed: seed, by: processCaller)
     }
     print(
       "simulated \(outcome.files) file(s) for \(outcome.annotators.count) annotator(s) (\(outcome.annotators.joined(separator: ", "))) from \(outcome.truthObjects) true object(s); manifest \(outcome.manifest)"

@@ -88,6 +88,12 @@ public protocol StoreReader {
 
   /// The audit log, oldest first.
   func auditLog() throws -> [AuditEntry]
+
+  /// All users, by name.
+  func users() throws -> [UserRecord]
+  func user(named name: String) throws -> UserRecord?
+  /// The user whose current token has this SHA-256 (lower-case hex).
+  func user(tokenHash: String) throws -> UserRecord?
 }
 
 /// What a write transaction can do besides reading. Inserts set the record's `id`.
@@ -103,6 +109,8 @@ public protocol StoreWriter: StoreReader {
   func update(_ submission: SubmissionRecord) throws
   func insert(_ feature: inout SubmissionFeatureRecord) throws
   func insert(_ run: inout ConsensusRunRecord) throws
+  func insert(_ user: inout UserRecord) throws
+  func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
 }

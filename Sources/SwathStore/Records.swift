@@ -265,3 +265,42 @@ public struct AuditEntry: StoreRecord, Identifiable {
     self.detail = detail
   }
 }
+
+/// What a user may do: the workflow enforces it for every front end.
+public enum Role: String, Codable, Sendable, CaseIterable {
+  /// Sees and submits only their own work.
+  case annotator
+  /// Reviews what annotators disagreed on (the review workflow comes next).
+  case reviewer
+  /// Manages images, tasks, assignments, consensus runs and exports.
+  case analyst
+  /// Manages users, and may do what analysts do.
+  case admin
+}
+
+/// A user of the service. The token is never stored, only its SHA-256.
+public struct UserRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var name: String
+  public var role: Role
+  /// Lower-case hex SHA-256 of the user's current token.
+  public var tokenHash: String
+  public var disabled: Bool
+  public var createdAt: String
+  public var tokenIssuedAt: String
+  public var disabledAt: String?
+
+  public init(
+    id: Int64? = nil, name: String, role: Role, tokenHash: String, disabled: Bool = false,
+    createdAt: String, tokenIssuedAt: String, disabledAt: String? = nil
+  ) {
+    self.id = id
+    self.name = name
+    self.role = role
+    self.tokenHash = tokenHash
+    self.disabled = disabled
+    self.createdAt = createdAt
+    self.tokenIssuedAt = tokenIssuedAt
+    self.disabledAt = disabledAt
+  }
+}

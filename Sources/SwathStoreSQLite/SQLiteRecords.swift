@@ -25,3 +25,4 @@ extension SubmissionFeatureRecord: SQLiteRecord {
 }
 extension ConsensusRunRecord: SQLiteRecord { public static let databaseTableName = "consensus_runs" }
 extension AuditEntry: SQLiteRecord { public static let databaseTableName = "audit_log" }
+extension UserRecord: SQLiteRecord { public static let databaseTableName = "users" }

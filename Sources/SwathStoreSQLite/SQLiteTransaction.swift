@@ -140,6 +140,22 @@ struct SQLiteTransaction: StoreWriter {
 
   func insert(_ run: inout ConsensusRunRecord) throws { try run.insert(db) }
 
+  // MARK: Users
+
+  func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }
+
+  func user(named name: String) throws -> UserRecord? {
+    try UserRecord.filter(Column("name") == name).fetchOne(db)
+  }
+
+  func user(tokenHash: String) throws -> UserRecord? {
+    try UserRecord.filter(Column("token_hash") == tokenHash).fetchOne(db)
+  }
+
+  func insert(_ user: inout UserRecord) throws { try user.insert(db) }
+
+  func update(_ user: UserRecord) throws { try user.update(db) }
+
   // MARK: Audit log
 
   func auditLog() throws -> [AuditEntry] { try AuditEntry.order(Column("id")).fetchAll(db) }

@@ -4,7 +4,7 @@ import GRDB
 /// a workspace made by any older Swath opens with the current code and keeps its data.
 enum Schema {
   /// Migration identifiers, oldest first.
-  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes"]
+  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes", "v4-users"]
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -131,6 +131,21 @@ enum Schema {
           CREATE INDEX submissions_by_status ON submissions(status);
           CREATE INDEX features_by_submission ON submission_features(submission_id);
           CREATE INDEX consensus_by_task ON consensus_runs(task_id, id);
+          """)
+    }
+    migrator.registerMigration("v4-users") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('annotator', 'reviewer', 'analyst', 'admin')),
+            token_hash TEXT NOT NULL UNIQUE,  -- SHA-256 of the token; the token is never stored
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            token_issued_at TEXT NOT NULL,
+            disabled_at TEXT
+          );
           """)
     }
     return migrator

@@ -31,6 +31,7 @@ extension Workspace {
   public func assign(task name: String, annotators given: [String], by caller: Caller) throws
     -> AssignmentOutcome
   {
+    try caller.require(.manageTasks)
     var annotators: [String] = []
     for annotator in given {
       try Assignments.validateAnnotator(annotator)
@@ -42,6 +43,7 @@ extension Workspace {
       guard task.state == .open else {
         throw WorkflowError("task '\(name)' is closed; it takes no new assignments", kind: .conflict)
       }
+      for annotator in annotators { _ = try Users.requireAnnotator(annotator, in: store) }
       let chips = try store.chips(ofTask: task.id!).map { $0.id! }
       guard !chips.isEmpty else { throw WorkflowError("task '\(name)' has no chips to assign") }
       var assigned: [Int64: Set<String>] = [:]

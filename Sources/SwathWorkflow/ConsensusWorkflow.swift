@@ -222,13 +222,17 @@ extension Workspace {
     minConfidence: Double? = nil, by caller: Caller,
     progress: any ProgressReporter = SilentProgress()
   ) throws -> ConsensusWorkflow.Outcome {
-    try ConsensusWorkflow.run(
+    try caller.require(.runConsensus)
+    return try ConsensusWorkflow.run(
       task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence, in: self,
       by: caller, progress: progress)
   }
 
   /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.
-  public func score(run: ConsensusRunRecord, truth path: String, iou: Double) throws -> LayerScore {
-    try ConsensusWorkflow.score(run: run, truth: path, iou: iou, in: store)
+  public func score(run: ConsensusRunRecord, truth path: String, iou: Double, by caller: Caller) throws
+    -> LayerScore
+  {
+    try caller.require(.runConsensus)
+    return try ConsensusWorkflow.score(run: run, truth: path, iou: iou, in: store)
   }
 }

@@ -235,8 +235,9 @@ extension Workspace {
   /// Writes a task's latest consensus layer through GDAL's vector drivers, atomically.
   public func export(
     task: String, out: String, format: Export.Format? = nil, crs: Export.TargetCRS = .wgs84,
-    includeRejected: Bool = false, progress: any ProgressReporter = SilentProgress()
+    includeRejected: Bool = false, by caller: Caller, progress: any ProgressReporter = SilentProgress()
   ) throws -> Export.Outcome {
+    try caller.require(.exportLayers)
     let format = format ?? Export.Format(forPath: out)
     return try Export.run(
       task: task, out: out, format: format, crs: crs, includeRejected: includeRejected,

@@ -67,6 +67,7 @@ extension Workspace {
   public func registerImage(_ inspection: ImageInspection, name: String, by caller: Caller) throws
     -> ImageRecord
   {
+    try caller.require(.manageImages)
     let trimmed = name.trimmingCharacters(in: .whitespaces)
     guard !trimmed.isEmpty, !trimmed.contains("/") else {
       throw WorkflowError("image name '\(name)' must be non-empty and contain no '/'")
@@ -92,7 +93,8 @@ extension Workspace {
   }
 
   /// Every registered image, by name.
-  public func images() throws -> [ImageRecord] {
-    try store.read { store in try store.images() }
+  public func images(by caller: Caller) throws -> [ImageRecord] {
+    try caller.require(.manageImages)
+    return try store.read { store in try store.images() }
   }
 }

@@ -166,9 +166,10 @@ extension Workspace {
   public func simulatePanel(
     task: String, truth: String, out: String, profiles: [SimulatedSkill]?,
     pixelAnnotators: Set<String>,
-    invalidAnnotator: String?, seed: UInt64
+    invalidAnnotator: String?, seed: UInt64, by caller: Caller
   ) throws -> TaskSimulation.Outcome {
-    try TaskSimulation.run(
+    try caller.require(.manageTasks)
+    return try TaskSimulation.run(
       task: task, truth: truth, out: out, profiles: profiles, pixelAnnotators: pixelAnnotators,
       invalidAnnotator: invalidAnnotator, seed: seed, in: store)
   }

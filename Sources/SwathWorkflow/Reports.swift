@@ -84,8 +84,12 @@ public struct StatusReport: Codable, Sendable {
 
 extension Workspace {
   /// An annotator's pending chips in open tasks (optionally one task).
-  public func queue(annotator: String, task: String?) throws -> QueueReport {
+  public func queue(annotator: String, task: String?, by caller: Caller) throws -> QueueReport {
     try Assignments.validateAnnotator(annotator)
+    // Another annotator's queue does not exist for this caller.
+    guard caller.mayActAs(annotator: annotator) || caller.role.may(.viewTaskStatus) else {
+      throw WorkflowError("no annotator named '\(annotator)'", kind: .notFound)
+    }
     return try store.read { store in
       let taskId = try task.map { try store.requireTask(named: $0).id! }
       let items = try store.queue(annotator: annotator, taskId: taskId).map { entry -> QueueItem in
@@ -105,8 +109,9 @@ extension Workspace {
   }
 
   /// A task's progress per chip and per annotator.
-  public func status(task name: String) throws -> StatusReport {
-    try store.read { store in
+  public func status(task name: String, by caller: Caller) throws -> StatusReport {
+    try caller.require(.viewTaskStatus)
+    return try store.read { store in
       let task = try store.requireTask(named: name)
       let taskId = task.id!
       let chips = try store.chips(ofTask: taskId)

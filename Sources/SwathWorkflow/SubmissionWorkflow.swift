@@ -15,10 +15,19 @@ extension Workspace {
   /// validated, and the outcome stored (a second transaction). `received` is called between the
   /// two with the stored row's id: a front end can acknowledge receipt, a test can stop the
   /// process there.
+  ///
+  /// Only a registered, enabled annotator's work is taken, sent by that annotator (or by an
+  /// admin acting for them, as the local CLI does).
   public func submit(
     task: String, annotator: String, fileName: String, raw: Data, chip: String?, pixel: Bool,
-    command: String, received: (Int64) -> Void = { _ in }
+    by caller: Caller, received: (Int64) -> Void = { _ in }
   ) throws -> SubmissionOutcomeReport {
+    let command = caller.command
+    try Assignments.validateAnnotator(annotator)
+    guard caller.mayActAs(annotator: annotator) else {
+      throw WorkflowError("\(caller.name) may not submit for '\(annotator)'", kind: .forbidden)
+    }
+    _ = try store.read { store in try Users.requireAnnotator(annotator, in: store) }
     let recovered = try recoverStaleSubmissions()
     let id = try Submissions.receive(
       task: task, annotator: annotator, fileName: fileName, raw: raw, requestedChip: chip,

@@ -130,6 +130,7 @@ extension Workspace {
     _ parameters: TaskParameters, by caller: Caller,
     progress: any ProgressReporter = SilentProgress(), warn: (String) -> Void = { _ in }
   ) throws -> TaskCreation.Outcome {
-    try TaskCreation.create(parameters, in: self, by: caller, progress: progress, warn: warn)
+    try caller.require(.manageTasks)
+    return try TaskCreation.create(parameters, in: self, by: caller, progress: progress, warn: warn)
   }
 }

@@ -159,7 +159,8 @@ enum TaskCatalog {
 extension Workspace {
   /// Closes a task: it refuses further submissions and assignments.
   public func closeTask(_ name: String, by caller: Caller) throws -> TaskRecord {
-    try store.write { store in
+    try caller.require(.manageTasks)
+    return try store.write { store in
       var task = try store.requireTask(named: name)
       guard task.state == .open else {
         throw WorkflowError("task '\(name)' is already closed", kind: .conflict)
@@ -174,19 +175,22 @@ extension Workspace {
   }
 
   /// Every task with its image name and counts, by name.
-  public func taskSummaries() throws -> [TaskSummary] {
-    try store.read { store in
+  public func taskSummaries(by caller: Caller) throws -> [TaskSummary] {
+    try caller.require(.viewTaskStatus)
+    return try store.read { store in
       try store.tasks().map { try TaskCatalog.summary(of: $0, in: store) }
     }
   }
 
   /// One task's parameters and progress.
-  public func taskSummary(named name: String) throws -> TaskSummary {
-    try store.read { store in try TaskCatalog.summary(of: store.requireTask(named: name), in: store) }
+  public func taskSummary(named name: String, by caller: Caller) throws -> TaskSummary {
+    try caller.require(.viewTaskStatus)
+    return try store.read { store in try TaskCatalog.summary(of: store.requireTask(named: name), in: store) }
   }
 
   /// The first free name IMAGE-N for a new task on an image.
-  public func defaultTaskName(forImage image: String) throws -> String {
+  public func defaultTaskName(forImage image: String, by caller: Caller) throws -> String {
+    try caller.require(.manageTasks)
     let existing = Set(try store.read { store in try store.tasks().map(\.name) })
     var number = 1
     while existing.contains("\(image)-\(number)") { number += 1 }

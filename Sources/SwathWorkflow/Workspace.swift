@@ -57,22 +57,25 @@ public final class Workspace: Sendable {
   }
 }
 
-/// Who asks for a use case and how: the name goes into the audit log with the command (the
-/// command line, or later the API route).
+/// Who asks for a use case, with what role, and how: the name goes into the audit log with the
+/// command (the command line, or the API route), and the role decides what the caller may do.
 public struct Caller: Sendable, Hashable {
   public var name: String
+  public var role: Role
   public var command: String
 
-  public init(name: String, command: String) {
+  public init(name: String, role: Role, command: String) {
     self.name = name
+    self.role = role
     self.command = command
   }
 
-  /// The login name of the process, for commands run on the workspace's own machine.
+  /// Someone with the workspace on disk, running a command on its machine: a local admin,
+  /// audited under the operating-system login name.
   public static func processUser(command: String) -> Caller {
     let environment = ProcessInfo.processInfo.environment
     return Caller(
-      name: environment["USER"] ?? environment["LOGNAME"] ?? "unknown", command: command)
+      name: environment["USER"] ?? environment["LOGNAME"] ?? "unknown", role: .admin, command: command)
   }
 }
 
@@ -87,6 +90,11 @@ public struct WorkflowError: Error, CustomStringConvertible, Sendable {
     case invalid
     /// The workspace or its files cannot be used.
     case environment
+    /// No valid credentials: a missing, wrong or disabled token.
+    case unauthenticated
+    /// The caller's role may not do this. (Another user's resources are `notFound` instead,
+    /// so that nobody learns they exist.)
+    case forbidden
   }
 
   public let message: String

@@ -44,7 +44,7 @@ final class StopAt: ProgressReporter, @unchecked Sendable {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let caller = Caller(name: "fault-runner", command: "fault-runner")
+let caller = Caller(name: "fault-runner", role: .admin, command: "fault-runner")
 do {
   switch (arguments.first, arguments.count) {
   case ("stop-after-receive", 6):
@@ -52,7 +52,7 @@ do {
     let raw = try Data(contentsOf: URL(fileURLWithPath: arguments[4]))
     _ = try workspace.submit(
       task: arguments[2], annotator: arguments[3], fileName: arguments[4], raw: raw,
-      chip: arguments[5], pixel: true, command: caller.command
+      chip: arguments[5], pixel: true, by: caller
     ) { _ in raise(SIGSTOP) }
   case ("stop-while-tiling", 5):
     let workspace = try Workspace.open(URL(fileURLWithPath: arguments[1]))

@@ -10,11 +10,14 @@ import SwathTestSupport
 /// Workspaces for store tests, built through the store's own API.
 enum Fixtures {
   static let landsat = "landsat7_rgb_uint8_utm18n_nodata0.tif"
+  /// The annotators every fixture workspace registers.
+  static let annotators = ["ana", "ben", "chloe", "dan"] + (1...8).map { "annotator\($0)" }
 
   static func workspace() throws -> (url: URL, store: Workspace) {
     let url = try TestSupport.temporaryDirectory("swath-store")
     let (store, created) = try Workspace.initialize(at: url, by: .test)
     precondition(created)
+    for name in annotators { _ = try store.addUser(name, role: .annotator, by: .test) }
     return (url, store)
   }
 
@@ -68,7 +71,7 @@ enum Fixtures {
 }
 
 extension Caller {
-  static let test = Caller(name: "test", command: "test")
+  static let test = Caller(name: "test", role: .admin, command: "test")
 }
 
 extension Workspace {

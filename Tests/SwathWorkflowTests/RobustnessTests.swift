@@ -198,7 +198,7 @@ struct RobustnessTests {
     ])
     #expect(try stopAndKill(["stop-while-tiling", url.path, "atlanta", "half", "5"]))
     try checkConsistency(store)
-    #expect(try store.taskSummaries().isEmpty)
+    #expect(try store.taskSummaries(by: .test).isEmpty)
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path)
     #expect(leftovers.count == 1 && leftovers[0].hasPrefix(".tmp-"), "\(leftovers)")
     let finished = try TestSupport.swath([
@@ -207,7 +207,7 @@ struct RobustnessTests {
     ])
     #expect(finished.status == 0, "\(finished.stderr)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: store.chipsDirectory.path) == ["half"])
-    #expect(try store.taskSummary(named: "half").chips == 64)
+    #expect(try store.taskSummary(named: "half", by: .test).chips == 64)
   }
 
   /// Killed while the engine runs: no run row, no audit entry; the next run is whole.

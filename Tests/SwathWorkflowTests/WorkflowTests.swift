@@ -34,6 +34,10 @@ struct WorkflowTests {
       "task", "create", "--image", "town", "--region", "px:0,0,768,768", "--labels", "building,vehicle",
       "--chip-size", "384", "--overlap", "32", "--replicas", "3", "--name", "town-roofs",
     ])
+    for annotator in ["ana", "ben", "chloe"] {
+      let token = try run(["user", "add", annotator, "--role", "annotator"])
+      #expect(token.hasPrefix("swath_") && token.count > 40)
+    }
     _ = try run(["task", "assign", "town-roofs", "--annotators", "ana,ben,chloe"])
     let panel = root.appendingPathComponent("panel")
     _ = try run([
@@ -86,7 +90,7 @@ struct WorkflowTests {
     #expect(consensus.contains("consensus run #1"), "\(consensus)")
     let stored = try #require(try store.sql { db in try ConsensusRunRecord.fetchOne(db) })
     #expect(stored.objectCount > 10)
-    let score = try store.score(run: stored, truth: truth, iou: 0.5)
+    let score = try store.score(run: stored, truth: truth, iou: 0.5, by: .test)
     // Two careful annotators and an average one agree on most real objects.
     #expect(score.f1 > 0.8, "\(score)")
     let report = try #require(
