@@ -88,8 +88,11 @@ public struct ValidatedFeature: Sendable {
   /// The GeoJSON geometry type (`Polygon`, `LineString`, …); nil for null or unreadable geometry.
   public var geometryType: String?
   public var issues: [ValidationIssue]
-  /// Envelope of every finite position read, whatever the geometry type.
+  /// Envelope of every finite position read, whatever the geometry type (in WGS84 when a legacy
+  /// `crs` member was honoured).
   public var envelope: BoundingBox?
+  /// The same before reprojection from a legacy `crs` (nil without one).
+  var sourceEnvelope: BoundingBox?
 
   public var isValid: Bool { !issues.contains { $0.severity == .error } }
 
