@@ -149,6 +149,16 @@ public final class SpatialReference: @unchecked Sendable {
 
   public func isSame(as other: SpatialReference) -> Bool { OSRIsSame(handle, other.handle) != 0 }
 
+  /// The same CRS up to the axis order of a geographic CRS (OGC:CRS84 and EPSG:4326): with the
+  /// longitude/latitude data order of every `SpatialReference`, coordinates mean the same.
+  public func isEquivalent(to other: SpatialReference) -> Bool {
+    withConstCStringArray([
+      "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", "IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+    ]) {
+      OSRIsSameEx(handle, other.handle, $0) != 0
+    }
+  }
+
   /// WGS84 UTM zone (EPSG:326xx north, 327xx south) containing a lon/lat point.
   public static func utmEPSG(longitude: Double, latitude: Double) -> Int {
     let normalized = ((longitude + 180).truncatingRemainder(dividingBy: 360) + 360)

@@ -52,7 +52,8 @@ final class LegacyCRS: Sendable {
     do {
       reference = try SpatialReference(crsName: name)
       let wgs84 = SpatialReference.wgs84()
-      toWGS84 = reference.isSame(as: wgs84) ? nil : try CoordinateTransform(from: reference, to: wgs84)
+      toWGS84 =
+        reference.isEquivalent(to: wgs84) ? nil : try CoordinateTransform(from: reference, to: wgs84)
     } catch {
       let reason = "\(error)".replacingOccurrences(of: "\n", with: " ")
       return .rejected(
@@ -61,13 +62,15 @@ final class LegacyCRS: Sendable {
           "the \"crs\" member names a CRS that cannot be read (\(reason)); coordinates cannot be reprojected to WGS84"
         ))
     }
-    var label = reference.epsg.map { "EPSG:\($0)" } ?? name
-    if let title = reference.name { label += " (\(title))" }
+    // `urn:ogc:def:crs:EPSG::32616 (EPSG:32616, WGS 84 / UTM zone 16N)`, `EPSG:4326 (WGS 84)`
+    let details = [reference.epsg.map { "EPSG:\($0)" }.flatMap { $0 == name ? nil : $0 }, reference.name]
+      .compactMap { $0 }
+    let label = details.isEmpty ? name : "\(name) (\(details.joined(separator: ", ")))"
     let crs = LegacyCRS(name: name, label: label, isProjected: reference.isProjected, toWGS84: toWGS84)
     let message =
       toWGS84 == nil
-      ? "the \"crs\" member (removed in RFC 7946) names \(name), \(label): coordinates are already WGS84 longitude/latitude"
-      : "the \"crs\" member (removed in RFC 7946) names \(name), \(label): coordinates were reprojected from it to WGS84 longitude/latitude"
+      ? "the \"crs\" member (removed in RFC 7946) names \(label): coordinates are already WGS84 longitude/latitude"
+      : "the \"crs\" member (removed in RFC 7946) names \(label): coordinates were reprojected from it to WGS84 longitude/latitude"
     return .honoured(crs, issue("legacy-crs", .warning, message))
   }
 }
