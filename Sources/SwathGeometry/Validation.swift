@@ -57,7 +57,8 @@ public struct ValidationIssue: Sendable, Codable, Hashable {
   /// 1-based line and byte column where the offending value starts, when known.
   public var line: Int?
   public var column: Int?
-  /// Where on the map, in the file's coordinates (GEOS's point for topology problems).
+  /// Where on the map, in the file's coordinates (GEOS's point for topology problems); in WGS84
+  /// when a legacy `crs` member was honoured, except for a position that could not be reprojected.
   public var location: Point?
 
   public init(
