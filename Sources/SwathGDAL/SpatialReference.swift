@@ -33,6 +33,46 @@ public final class SpatialReference: @unchecked Sendable {
     try self.init(definition: "EPSG:\(epsg)")
   }
 
+  /// A CRS named as GeoJSON 2008 `crs` members (solaris, SpaceNet, GDAL's own writer before
+  /// RFC 7946) and OGC services name one: `urn:ogc:def:crs:EPSG::32616` (any version, also
+  /// `urn:x-ogc:`), `EPSG:32616`, `http://www.opengis.net/def/crs/EPSG/0/32616`, and OGC's
+  /// `CRS84`, `CRS83`, `CRS27` in the same forms (`urn:ogc:def:crs:OGC:1.3:CRS84` is WGS84
+  /// longitude/latitude). Only names: unlike `init(definition:)` it never opens a file or a URL.
+  public convenience init(crsName: String) throws {
+    let text = crsName.trimmingCharacters(in: .whitespaces)
+    let lower = text.lowercased()
+    var parts: [Substring]
+    if let prefix = ["urn:ogc:def:crs:", "urn:x-ogc:def:crs:"].first(where: { lower.hasPrefix($0) }) {
+      parts = text.dropFirst(prefix.count).split(separator: ":", omittingEmptySubsequences: false)
+    } else if let prefix = ["http://www.opengis.net/def/crs/", "https://www.opengis.net/def/crs/"]
+      .first(where: { lower.hasPrefix($0) })
+    {
+      parts = text.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+    } else {
+      parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    }
+    // authority[, version], code
+    guard (2...3).contains(parts.count), let authority = parts.first?.uppercased(), let code = parts.last
+    else { throw Self.unknownName(text) }
+    if authority == "EPSG", !code.isEmpty, code.count <= 9, code.allSatisfy({ $0.isASCII && $0.isNumber }) {
+      do {
+        try self.init(definition: "EPSG:\(code)")
+      } catch let error as GDALError {
+        throw error.context("unknown CRS \"\(text)\": EPSG has no CRS \(code)")
+      }
+    } else if authority == "OGC", ["CRS84", "CRS83", "CRS27"].contains(code.uppercased()) {
+      try self.init(definition: "OGC:\(code.uppercased())")
+    } else {
+      throw Self.unknownName(text)
+    }
+  }
+
+  private static func unknownName(_ text: String) -> GDALError {
+    GDALError(
+      "unknown CRS name \"\(text)\": expected urn:ogc:def:crs:EPSG::CODE, EPSG:CODE or urn:ogc:def:crs:OGC:1.3:CRS84"
+    )
+  }
+
   public static func wgs84() -> SpatialReference {
     // EPSG:4326 is always in PROJ's database; failing here means a broken install.
     // swiftlint:disable:next force_try
@@ -91,6 +131,13 @@ public final class SpatialReference: @unchecked Sendable {
     return (0..<Int(count)).map { Int(axes[$0]) }
   }
 
+  /// The CRS's own name (`WGS 84 / UTM zone 16N`), when it has one.
+  public var name: String? {
+    guard let name = OSRGetName(handle) else { return nil }
+    let text = String(cString: name)
+    return text.isEmpty ? nil : text
+  }
+
   public var isGeographic: Bool { OSRIsGeographic(handle) != 0 }
   public var isProjected: Bool { OSRIsProjected(handle) != 0 }
 
@@ -101,6 +148,16 @@ public final class SpatialReference: @unchecked Sendable {
   }
 
   public func isSame(as other: SpatialReference) -> Bool { OSRIsSame(handle, other.handle) != 0 }
+
+  /// The same CRS up to the axis order of a geographic CRS (OGC:CRS84 and EPSG:4326): with the
+  /// longitude/latitude data order of every `SpatialReference`, coordinates mean the same.
+  public func isEquivalent(to other: SpatialReference) -> Bool {
+    withConstCStringArray([
+      "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", "IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+    ]) {
+      OSRIsSameEx(handle, other.handle, $0) != 0
+    }
+  }
 
   /// WGS84 UTM zone (EPSG:326xx north, 327xx south) containing a lon/lat point.
   public static func utmEPSG(longitude: Double, latitude: Double) -> Int {

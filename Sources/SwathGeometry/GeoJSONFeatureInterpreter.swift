@@ -1,4 +1,5 @@
 import Foundation
+import SwathGDAL
 
 /// A ring as read, with the path it came from so later checks can point at it.
 struct RingRecord: Sendable {
@@ -37,10 +38,26 @@ struct FeatureInterpreter {
   var precisionPath: String?
   var precisionNode: JSONNode?
 
-  init(options: ValidationOptions, index: Int, basePath: String) {
+  /// The CRS a legacy root `crs` member names; positions are reprojected from it to WGS84.
+  let legacyCRS: LegacyCRS?
+  /// Its transformation to WGS84 (this thread's copy); nil when there is nothing to reproject.
+  let toWGS84: CoordinateTransform?
+  /// The file's numbers are planar units (metres…), not degrees: `--planar`, or a projected
+  /// legacy CRS. Decides the precision limit and how a `bbox` member is compared.
+  var planarUnits: Bool { options.planar || (legacyCRS?.isProjected ?? false) }
+  /// Envelope of the positions as written in the file, before reprojection (legacy CRS only):
+  /// the collection's `bbox` member is in those coordinates.
+  var sourceEnvelope: BoundingBox?
+
+  init(
+    options: ValidationOptions, index: Int, basePath: String, legacyCRS: LegacyCRS? = nil,
+    toWGS84: CoordinateTransform? = nil
+  ) {
     self.options = options
     self.index = index
     self.basePath = basePath
+    self.legacyCRS = legacyCRS
+    self.toWGS84 = toWGS84
   }
 
   static let geometryTypes: Set<String> = [
@@ -85,9 +102,9 @@ struct FeatureInterpreter {
       issues.append(issue)
     }
     positionProblems.removeAll()
-    let limit = options.planar ? 3 : 8
+    let limit = planarUnits ? 3 : 8
     if maxDecimals > limit, let precisionPath {
-      let unit = options.planar ? "CRS units (taken as metres)" : "degrees"
+      let unit = planarUnits ? "CRS units (taken as metres)" : "degrees"
       report(
         "excessive-precision", .warning,
         "coordinates carry \(maxDecimals) decimal places; in \(unit) more than \(limit) is below a millimetre",
@@ -137,7 +154,9 @@ struct FeatureInterpreter {
     }
   }
 
+  /// A `crs` member below the root (the root's is `LegacyCRS`'s, read by `GeoJSONRootReader`).
   mutating func checkCRSMember(_ node: JSONNode, at relative: String) {
+    if fullPath(relative) == "$" { return }
     if let crs = node.member("crs") {
       report(
         "crs-member", .warning,
@@ -282,6 +301,7 @@ struct FeatureInterpreter {
     var validated = ValidatedFeature(
       index: index, path: basePath, feature: feature, geometryType: geometryType, issues: issues)
     validated.envelope = envelope
+    validated.sourceEnvelope = sourceEnvelope
     return validated
   }
 
@@ -360,7 +380,7 @@ struct FeatureInterpreter {
     }
     let dimensions = values.count / 2
     let (west, south, east, north) = (values[0], values[1], values[dimensions], values[dimensions + 1])
-    if south > north || (options.planar && west > east) {
+    if south > north || (planarUnits && west > east) {
       report(
         "invalid-bbox", .error,
         "\"bbox\" minimum exceeds its maximum (\(values)); the order is [west, south, east, north]",
@@ -369,7 +389,7 @@ struct FeatureInterpreter {
     }
     guard let geometryEnvelope = Self.envelope(of: node) else { return }
     let slack = 1e-9 * max(1, abs(west), abs(east), abs(south), abs(north))
-    let crossesAntimeridian = !options.planar && west > east
+    let crossesAntimeridian = !planarUnits && west > east
     func containsX(_ x: Double) -> Bool {
       crossesAntimeridian
         ? (x >= west - slack || x <= east + slack) : (x >= west - slack && x <= east + slack)

@@ -148,9 +148,13 @@ extension FeatureInterpreter {
     return nil
   }
 
-  /// Reads one position; returns its x/y when both are finite numbers.
+  /// Reads one position; returns its x/y when both are finite numbers, in WGS84 when a legacy
+  /// `crs` is honoured (unless `deferringProjection`: then as written, and the caller reprojects
+  /// a whole line or ring at once and calls `accept`).
   /// `path` is built only when there is something to report: most positions have nothing.
-  mutating func readPosition(_ node: JSONNode, at path: @autoclosure () -> String) -> Point? {
+  mutating func readPosition(
+    _ node: JSONNode, at path: @autoclosure () -> String, deferringProjection: Bool = false
+  ) -> Point? {
     guard case .array(let ordinates) = node.kind else {
       switch node.kind {
       case .number, .nonFinite:
@@ -216,7 +220,39 @@ extension FeatureInterpreter {
       }
     }
     guard usable else { return nil }
-    let point = Point(values.x, values.y)
+    var point = Point(values.x, values.y)
+    if let toWGS84 {
+      if deferringProjection { return point }
+      guard let projected = reprojected([point], with: toWGS84)[0] else {
+        reportUnprojectable(point, at: path(), node: node)
+        return nil
+      }
+      includeSource(point)
+      point = projected
+    }
+    accept(point, at: path(), node: node)
+    return point
+  }
+
+  /// A position PROJ could not take from the legacy CRS to WGS84.
+  mutating func reportUnprojectable(_ point: Point, at path: @autoclosure () -> String, node: JSONNode) {
+    let label = legacyCRS?.label ?? "the file's CRS"
+    reportPosition(
+      "projection-failed",
+      "position (\(point.x), \(point.y)) cannot be reprojected from \(label) to WGS84",
+      at: path(), node: node, location: point)
+  }
+
+  mutating func includeSource(_ point: Point) {
+    if sourceEnvelope == nil {
+      sourceEnvelope = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
+    } else {
+      sourceEnvelope!.include(point)
+    }
+  }
+
+  /// Range checks (lon/lat) and the envelope, for a position in the coordinates validated.
+  mutating func accept(_ point: Point, at path: @autoclosure () -> String, node: JSONNode) {
     if !options.planar {
       if !(-180...180).contains(point.x) {
         reportPosition(
@@ -238,7 +274,6 @@ extension FeatureInterpreter {
     } else {
       envelope!.include(point)
     }
-    return point
   }
 
   /// Positions of a line or ring; nil elements for unreadable positions.
@@ -249,14 +284,42 @@ extension FeatureInterpreter {
     var points: [Point] = []
     points.reserveCapacity(elements.count)
     var complete = true
+    guard let toWGS84 else {
+      for (offset, element) in elements.enumerated() {
+        if let point = readPosition(element, at: path + "[\(offset)]") {
+          points.append(point)
+        } else {
+          complete = false
+        }
+      }
+      return (points, complete, elements)
+    }
+    // Legacy CRS: read as written, reproject the whole line or ring in one PROJ call, then check.
+    var offsets: [Int] = []
+    offsets.reserveCapacity(elements.count)
     for (offset, element) in elements.enumerated() {
-      if let point = readPosition(element, at: path + "[\(offset)]") {
+      if let point = readPosition(element, at: path + "[\(offset)]", deferringProjection: true) {
         points.append(point)
+        offsets.append(offset)
       } else {
         complete = false
       }
     }
-    return (points, complete, elements)
+    let projected = reprojected(points, with: toWGS84)
+    var kept: [Point] = []
+    kept.reserveCapacity(points.count)
+    for (slot, point) in projected.enumerated() {
+      let offset = offsets[slot]
+      guard let point else {
+        reportUnprojectable(points[slot], at: path + "[\(offset)]", node: elements[offset])
+        complete = false
+        continue
+      }
+      includeSource(points[slot])
+      accept(point, at: path + "[\(offset)]", node: elements[offset])
+      kept.append(point)
+    }
+    return (kept, complete, elements)
   }
 
   mutating func readLine(_ node: JSONNode, at path: String) {

@@ -46,12 +46,17 @@ public enum GeoJSONReader {
   ) throws -> GeoJSONDocumentSummary {
     var envelope: BoundingBox?
     var count = 0
+    // The collection's bbox is in the file's own coordinates: before any legacy-crs reprojection.
+    var sourceEnvelope: BoundingBox?
     let stream = GeoJSONRootReader(parser: parser, options: options)
     // The pipeline calls `body` only on this thread, before this function returns.
     try withoutActuallyEscaping(body) { body in
       let pipeline = ValidationPipeline(options: options) { feature in
         count += 1
         if let box = feature.envelope { envelope = envelope.map { $0.union(box) } ?? box }
+        if let box = feature.sourceEnvelope ?? feature.envelope {
+          sourceEnvelope = sourceEnvelope.map { $0.union(box) } ?? box
+        }
         try body(feature)
       }
       do {
@@ -62,7 +67,7 @@ public enum GeoJSONReader {
         throw error
       }
     }
-    stream.checkCollectionBBox(featuresEnvelope: envelope)
+    stream.checkCollectionBBox(featuresEnvelope: sourceEnvelope)
     return GeoJSONDocumentSummary(
       documentIssues: stream.documentIssues, foreignMembers: stream.foreignMembers, featureCount: count)
   }
@@ -74,15 +79,30 @@ struct FeatureWork: Sendable {
   var path: String
   var node: JSONNode
   var isBareGeometry: Bool
+  /// The CRS of the root's legacy `crs` member, when one is honoured.
+  var legacyCRS: LegacyCRS?
 }
 
 /// Walks the root object, streaming the elements of `features` one at a time.
+///
+/// A legacy root `crs` member (GeoJSON 2008) is read where it stands: files carry it before
+/// `features` (GDAL, solaris and SpaceNet write it there), and every feature after it is
+/// reprojected from its CRS to WGS84. One that follows features already streamed cannot be
+/// applied to them without holding the whole file, so it is an error (`crs-after-features`)
+/// naming where it must go; a `features` array read before the root's `type` is not streamed
+/// and gets the CRS wherever it stands.
 final class GeoJSONRootReader {
   var parser: JSONStreamParser
   let options: ValidationOptions
   private(set) var documentIssues: [ValidationIssue] = []
   private(set) var foreignMembers: [String: JSONValue] = [:]
   private var collectionBBox: JSONNode?
+  /// The root `crs` member's CRS, once read and when honoured.
+  private(set) var legacyCRS: LegacyCRS?
+  /// What the root `crs` member gave: the `legacy-crs` warning or an error, reported with the
+  /// other root issues once the root is known to be GeoJSON.
+  private var crsIssue: ValidationIssue?
+  private var crsRead = false
 
   init(parser: consuming JSONStreamParser, options: ValidationOptions) {
     self.parser = parser
@@ -160,6 +180,10 @@ final class GeoJSONRootReader {
             throw error
           }
           if key == "type" && rootType == nil { rootType = value.string }
+          if key == "crs" && !crsRead {
+            crsRead = true
+            readCRS(value, afterStreamedFeatures: featureCount > 0)
+          }
           members.append(JSONMember(key: key, value: value))
         }
       } while try parser.parseObjectSeparator()
@@ -184,7 +208,9 @@ final class GeoJSONRootReader {
         error.pathComponents.insert(contentsOf: ["features", JSONPath.index(count)], at: 0)
         throw error
       }
-      try emit(FeatureWork(index: count, path: "features[\(count)]", node: node, isBareGeometry: false))
+      try emit(
+        FeatureWork(
+          index: count, path: "features[\(count)]", node: node, isBareGeometry: false, legacyCRS: legacyCRS))
       count += 1
     } while try parser.parseArraySeparator()
   }
@@ -214,8 +240,8 @@ final class GeoJSONRootReader {
       checker.checkForbiddenMembers(
         root, forbidden: ["coordinates", "geometries", "geometry", "properties"], kind: "FeatureCollection",
         at: "")
-      checker.checkCRSMember(root, at: "")
       documentIssues += checker.issues.map(Self.documentLevel)
+      reportCRS()
       collectionBBox = root.member("bbox")
       for member in root.members ?? []
       where !["type", "features", "bbox", "crs", "coordinates", "geometries", "geometry", "properties"]
@@ -236,15 +262,19 @@ final class GeoJSONRootReader {
       }
       for (offset, element) in elements.enumerated() {
         try emit(
-          FeatureWork(index: offset, path: "features[\(offset)]", node: element, isBareGeometry: false))
+          FeatureWork(
+            index: offset, path: "features[\(offset)]", node: element, isBareGeometry: false,
+            legacyCRS: legacyCRS))
       }
     case "Feature":
       documentIssues += checker.issues.map(Self.documentLevel)
-      try emit(FeatureWork(index: 0, path: "$", node: root, isBareGeometry: false))
+      reportCRS()
+      try emit(FeatureWork(index: 0, path: "$", node: root, isBareGeometry: false, legacyCRS: legacyCRS))
     default:
       documentIssues += checker.issues.map(Self.documentLevel)
       if FeatureInterpreter.geometryTypes.contains(type) {
-        try emit(FeatureWork(index: 0, path: "$", node: root, isBareGeometry: true))
+        reportCRS()
+        try emit(FeatureWork(index: 0, path: "$", node: root, isBareGeometry: true, legacyCRS: legacyCRS))
       } else {
         report(
           "unknown-type",
@@ -254,10 +284,45 @@ final class GeoJSONRootReader {
     }
   }
 
+  /// Reads the root `crs` member as soon as it is parsed, so the features after it are reprojected.
+  /// With planar coordinates (`options.planar`: chip pixels, the scene's CRS) it is ignored.
+  private func readCRS(_ node: JSONNode, afterStreamedFeatures: Bool) {
+    func located(_ code: String, _ severity: Severity, _ message: String) -> ValidationIssue {
+      ValidationIssue(
+        code: code, severity: severity, message: message, path: "crs", line: Int(node.line),
+        column: Int(node.column))
+    }
+    if options.planar {
+      crsIssue = located(
+        "crs-member", .warning,
+        "the \"crs\" member was removed in RFC 7946; the coordinates are validated as planar, so it is ignored"
+      )
+      return
+    }
+    switch LegacyCRS.read(node) {
+    case .honoured(let crs, let issue):
+      if afterStreamedFeatures && crs.toWGS84 != nil {
+        crsIssue = located(
+          "crs-after-features", .error,
+          "the \"crs\" member names \(crs.label) but follows \"features\", which were read as WGS84 longitude/latitude: move it before \"features\" (features are read as they stream)"
+        )
+      } else {
+        legacyCRS = crs
+        crsIssue = issue
+      }
+    case .rejected(let issue), .ignored(let issue):
+      crsIssue = issue
+    }
+  }
+
+  private func reportCRS() {
+    if let crsIssue { documentIssues.append(crsIssue) }
+  }
+
   /// The collection's `bbox` member, once every feature's extent is known.
   func checkCollectionBBox(featuresEnvelope: BoundingBox?) {
     guard let bbox = collectionBBox else { return }
-    var checker = FeatureInterpreter(options: options, index: 0, basePath: "$")
+    var checker = FeatureInterpreter(options: options, index: 0, basePath: "$", legacyCRS: legacyCRS)
     var holder: [JSONMember] = [JSONMember(key: "bbox", value: bbox)]
     if let box = featuresEnvelope {
       // Stand-in geometry with the features' extent, so one containment rule serves both levels.

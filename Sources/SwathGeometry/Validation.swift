@@ -57,7 +57,8 @@ public struct ValidationIssue: Sendable, Codable, Hashable {
   /// 1-based line and byte column where the offending value starts, when known.
   public var line: Int?
   public var column: Int?
-  /// Where on the map, in the file's coordinates (GEOS's point for topology problems).
+  /// Where on the map, in the file's coordinates (GEOS's point for topology problems); in WGS84
+  /// when a legacy `crs` member was honoured, except for a position that could not be reprojected.
   public var location: Point?
 
   public init(
@@ -88,8 +89,11 @@ public struct ValidatedFeature: Sendable {
   /// The GeoJSON geometry type (`Polygon`, `LineString`, …); nil for null or unreadable geometry.
   public var geometryType: String?
   public var issues: [ValidationIssue]
-  /// Envelope of every finite position read, whatever the geometry type.
+  /// Envelope of every finite position read, whatever the geometry type (in WGS84 when a legacy
+  /// `crs` member was honoured).
   public var envelope: BoundingBox?
+  /// The same before reprojection from a legacy `crs` (nil without one).
+  var sourceEnvelope: BoundingBox?
 
   public var isValid: Bool { !issues.contains { $0.severity == .error } }
 

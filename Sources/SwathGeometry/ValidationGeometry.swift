@@ -1,4 +1,5 @@
 import Foundation
+import SwathGDAL
 
 /// The geometric half of validation: winding, OGC validity (GEOS), area, bbox shape, antimeridian.
 /// One checker per thread at a time: it caches CRS transforms, which are not thread-safe.
@@ -8,8 +9,22 @@ final class GeometryChecker {
 
   init(options: ValidationOptions) { self.options = options }
 
+  /// This checker's own copy of the legacy CRS's transformation, so threads do not queue for one.
+  private var legacyTransform: (crs: LegacyCRS, transform: CoordinateTransform)?
+
   func validate(_ work: FeatureWork) -> ValidatedFeature {
-    var interpreter = FeatureInterpreter(options: options, index: work.index, basePath: work.path)
+    var toWGS84: CoordinateTransform?
+    if let crs = work.legacyCRS, let shared = crs.toWGS84 {
+      if let cached = legacyTransform, cached.crs === crs {
+        toWGS84 = cached.transform
+      } else {
+        let copy = (try? shared.clone()) ?? shared
+        legacyTransform = (crs, copy)
+        toWGS84 = copy
+      }
+    }
+    var interpreter = FeatureInterpreter(
+      options: options, index: work.index, basePath: work.path, legacyCRS: work.legacyCRS, toWGS84: toWGS84)
     var feature =
       work.isBareGeometry
       ? interpreter.interpretBareGeometry(work.node) : interpreter.interpretFeature(work.node)

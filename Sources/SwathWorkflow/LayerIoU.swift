@@ -45,7 +45,8 @@ public enum LayerIoU {
   }
 
   public static func measure(file: String, frame: Frame) throws -> Outcome {
-    let features = try IoUInput.features(contentsOf: URL(fileURLWithPath: file), file: file)
+    let features = try IoUInput.features(
+      contentsOf: URL(fileURLWithPath: file), file: file, planar: frame == .planar)
     let labels = features.enumerated().map { index, feature in feature.id ?? "#\(index)" }
     var geometries = features.map(\.geometry)
     var crsName = "planar"
@@ -128,10 +129,12 @@ enum IoUInput {
     "invalid-position", "too-few-ordinates", "non-finite-number", "bare-geometry",
   ]
 
-  static func features(contentsOf url: URL, file: String) throws -> [Feature] {
-    // Coordinates are checked as lon/lat by the command itself (with its own advice); every
-    // area counts.
-    let options = ValidationOptions(planar: true, geometry: .polygonal, minArea: 0)
+  /// `planar`: the layer is measured as it is; otherwise it is read as lon/lat, so a legacy
+  /// `crs` member (SpaceNet's UTM labels) is honoured and its coordinates come back in WGS84.
+  static func features(contentsOf url: URL, file: String, planar: Bool) throws -> [Feature] {
+    // Coordinates are checked as lon/lat by the command itself (with its own advice), not as
+    // issues; every area counts.
+    let options = ValidationOptions(planar: planar, geometry: .polygonal, minArea: 0)
     var features: [Feature] = []
     var firstProblem: String?
     let summary: GeoJSONDocumentSummary

@@ -1,4 +1,5 @@
 import Foundation
+import SwathGeometry
 import SwathTestSupport
 import Testing
 
@@ -203,5 +204,71 @@ struct ValidateCLITests {
     #expect(
       polygonal.stdout.contains(
         "error undrawable-geometry: a GeometryCollection cannot be an annotator shape"))
+  }
+}
+
+/// A SpaceNet/solaris label file: UTM 16N coordinates under a legacy (GeoJSON 2008) `crs` member.
+@Suite("legacy crs member", .enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct LegacyCRSCLITests {
+  static let spaceNet = TestSupport.image("spacenet4_atlanta_buildings_utm16n.geojson")
+
+  @Test func validateHonoursTheCRSWithAWarningAndFixWritesWGS84() throws {
+    let folder = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = Self.spaceNet.path
+    let result = try TestSupport.swath(["validate", input])
+    // Valid: the file's only problems are warnings (clockwise rings, 15-decimal metres).
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    #expect(!result.stdout.contains("out-of-range"))
+    #expect(
+      lines.contains(
+        "\(input):crs: warning legacy-crs: the \"crs\" member (removed in RFC 7946) names urn:ogc:def:crs:EPSG::32616 (EPSG:32616, WGS 84 / UTM zone 16N): coordinates were reprojected from it to WGS84 longitude/latitude"
+      ), "\(result.stdout)")
+    #expect(result.stdout.contains("43 features, 0 errors"))
+    #expect(!lines.contains { $0.contains(": error ") }, "\(result.stdout)")
+
+    // --fix writes RFC 7946: WGS84 longitude/latitude and no crs member, as GDAL reads it back.
+    let output = folder.appendingPathComponent("fixed.geojson")
+    let fix = try TestSupport.swath(["validate", input, "--fix", output.path])
+    #expect(fix.status == 0, "\(fix.stdout)\(fix.stderr)")
+    let written = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+    #expect(written["crs"] == nil)
+    #expect((written["features"] as? [Any])?.count == 43)
+    let info = try TestSupport.tool("ogrinfo", ["-al", "-so", output.path])
+    #expect(info.status == 0, "\(info.stderr)")
+    // The labels' extent is the raster's, 733601–734051 E, 3724689–3725139 N: 84.48°W 33.64°N.
+    let extent = try #require(info.stdout.split(separator: "\n").first { $0.hasPrefix("Extent: ") })
+    let numbers = extent.split(whereSeparator: { "(), ".contains($0) }).compactMap { Double($0) }
+    #expect(numbers.count == 4, "\(extent)")
+    if numbers.count == 4 {
+      #expect(numbers[0] > -84.49 && numbers[2] < -84.47, "\(extent)")
+      #expect(numbers[1] > 33.63 && numbers[3] < 33.65, "\(extent)")
+    }
+    // And it validates clean as plain lon/lat, without the member.
+    let recheck = try TestSupport.swath(["validate", output.path])
+    #expect(recheck.status == 0 && !recheck.stdout.contains("crs"), "\(recheck.stdout)")
+  }
+
+  @Test func mergeAndIoUReadTheLayerInWGS84() throws {
+    let folder = try TestSupport.temporaryDirectory("merge")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let a = folder.appendingPathComponent("ana.geojson")
+    let b = folder.appendingPathComponent("ben.geojson")
+    try FileManager.default.copyItem(at: Self.spaceNet, to: a)
+    try FileManager.default.copyItem(at: Self.spaceNet, to: b)
+    let out = folder.appendingPathComponent("consensus.geojson")
+    let merge = try TestSupport.swath(["merge", a.path, b.path, "--out", out.path])
+    #expect(merge.status == 0, "\(merge.stderr)")
+    #expect(merge.stdout.contains("86 shapes, 0 invalid") && merge.stdout.contains("43 accepted"))
+    let layer = try GeoJSONReader.read(contentsOf: out, options: ValidationOptions(minArea: 0))
+    #expect(layer.errorCount == 0 && layer.features.count == 43)
+    let box = try #require(layer.features.compactMap(\.envelope).reduce(nil) { $0?.union($1) ?? $1 })
+    #expect(box.minX > -84.49 && box.maxX < -84.47 && box.minY > 33.63 && box.maxY < 33.65)
+
+    let iou = try TestSupport.swath(["iou", a.path])
+    #expect(iou.status == 0, "\(iou.stderr)")
+    #expect(iou.stdout.contains("43 features") && iou.stdout.contains("working CRS EPSG:32616"))
   }
 }

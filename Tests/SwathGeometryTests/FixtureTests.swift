@@ -146,12 +146,13 @@ struct FixtureTests {
     ),
     // With --geometry any a bare geometry is plain GeoJSON (polygonal mode warns: it carries no label).
     "warn/gjinvalidgeom__problematic_structure__problematic_geometry_not_wrapped.geojson": ([], []),
-    // crs is a warning; these files' coordinates are UTM, so without --planar they are out of range.
+    // A legacy crs naming UTM 32N is honoured with a warning: the coordinates are reprojected to
+    // WGS84 (in range), and their 6 decimals are judged as metres.
     "warn/gjvalidator__invalid_structure__invalid_featurecollection_crs_defined.geojson": (
-      ["latitude-out-of-range", "longitude-out-of-range"], ["crs-member"]
+      [], ["legacy-crs", "excessive-precision"]
     ),
     "warn/gjvalidator__problematic_structure__invalid_crs_defined.geojson": (
-      ["latitude-out-of-range", "longitude-out-of-range"], ["crs-member"]
+      [], ["legacy-crs", "excessive-precision"]
     ),
     // The same bytes are in geojsonhint's bad/: nested and single-member collections are errors.
     "warn/gjvalidator__invalid_structure__invalid_geometry_geometrycollection_nested.geojson": (

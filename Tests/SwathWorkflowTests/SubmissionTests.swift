@@ -132,6 +132,45 @@ struct SubmissionTests {
     #expect(queue.pending.count == 15 && !queue.pending.contains { $0.chip == "r0001_c0001" })
   }
 
+  /// SpaceNet-style labels: the scene's own UTM coordinates under a legacy `crs` member.
+  @Test func aSubmissionInTheSceneCRSWithALegacyCRSMemberIsStoredInWGS84() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let transform = GeoTransform(try task.chip("r0001_c0001").geotransform)
+    let utm = GeoJSONFixture.pixelSquare(40, 40, 120, 100).map { corner in
+      let mapped = transform.apply(column: corner[0], row: corner[1])
+      return [mapped.x, mapped.y]
+    }
+    #expect(utm[0][0] > 733_000 && utm[0][1] > 3_724_000)
+    let collection = GeoJSONFixture.collection([("building", utm)])
+    let text = collection.replacingOccurrences(
+      of: #"{"type":"FeatureCollection","#,
+      with:
+        #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32616"}},"#
+    )
+    let file = try task.file("ana.geojson", text)
+    let result = try task.swath(["submit", "roofs", "--annotator", "ana", file.path, "--chip", "r0001_c0001"])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+
+    let rows = try task.submissions()
+    #expect(rows.map(\.status) == [.accepted])
+    #expect(rows[0].raw == Data(text.utf8))
+    let report = try JSONDecoder().decode(
+      SubmissionProcessing.Report.self, from: Data(try #require(rows[0].report).utf8))
+    #expect(report.valid && report.errors == 0 && report.chips == ["r0001_c0001"])
+    let warning = try #require(report.issues.first { $0.code == "legacy-crs" })
+    #expect(warning.severity == .warning && warning.path == "crs" && warning.message.contains("EPSG:32616"))
+    let stored = try task.store.sql { db in try SubmissionFeatureRecord.fetchAll(db) }
+    #expect(stored.count == 1)
+    let row = try #require(stored.first)
+    let geometry = try #require(GeoJSONGeometry.multiPolygon(text: row.geometry))
+    let expected = try task.lonLatRing(chip: "r0001_c0001", 40, 40, 120, 100)
+    #expect(geometry.polygons[0].shell.count == expected.count)
+    for (point, want) in zip(geometry.polygons[0].shell, expected) {
+      #expect(abs(point.x - want[0]) < 1e-9 && abs(point.y - want[1]) < 1e-9)
+    }
+  }
+
   @Test func refusalsGiveTheReasonAndKeepTheRawFile() throws {
     let task = try AtlantaTask(annotators: "ana,ben,chloe,dan")
     defer { task.remove() }
