@@ -200,6 +200,15 @@ struct TaskCreateCommand: ParsableCommand {
   @Option(help: "The task name (default: IMAGE-N).")
   var name: String?
 
+  @Option(
+    help:
+      "assigned (chips assigned up front with `task assign`) or leased (annotators lease one chip at a time)."
+  )
+  var distribution: ChipDistribution = .assigned
+
+  @Option(help: "How long a lease lasts: seconds, or a number with s, m or h (e.g. 90m, 2h).")
+  var leaseTime: LeaseTime = LeaseTime(seconds: 7200)
+
   @OptionGroup var progress: ProgressOption
 
   @Flag(help: "Print JSON instead of text.")
@@ -212,7 +221,8 @@ struct TaskCreateCommand: ParsableCommand {
       try name ?? workflowCall { try workspace.defaultTaskName(forImage: image, by: processCaller) }
     let parameters = TaskParameters(
       name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
-      overlap: overlap, replicas: replicas, iou: iou, quorum: quorum)
+      overlap: overlap, replicas: replicas, iou: iou, quorum: quorum, distribution: distribution,
+      leaseSeconds: leaseTime.seconds)
     let outcome = try workflowCall {
       try workspace.createTask(parameters, by: processCaller, progress: progress.reporter) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))

@@ -89,6 +89,10 @@ public protocol StoreReader {
   /// The audit log, oldest first.
   func auditLog() throws -> [AuditEntry]
 
+  /// A task's leases (all, running or not), by id.
+  func leases(ofTask taskId: Int64) throws -> [LeaseRecord]
+  func lease(id: Int64) throws -> LeaseRecord?
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -109,6 +113,8 @@ public protocol StoreWriter: StoreReader {
   func update(_ submission: SubmissionRecord) throws
   func insert(_ feature: inout SubmissionFeatureRecord) throws
   func insert(_ run: inout ConsensusRunRecord) throws
+  func insert(_ lease: inout LeaseRecord) throws
+  func update(_ lease: LeaseRecord) throws
   func insert(_ user: inout UserRecord) throws
   func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
@@ -117,10 +123,12 @@ public protocol StoreWriter: StoreReader {
 
 /// Timestamps as the store keeps them: UTC, millisecond precision, ISO 8601, sortable as text.
 public enum Timestamp {
-  public static func now() -> String {
+  public static func now() -> String { string(from: Date()) }
+
+  public static func string(from date: Date) -> String {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: Date())
+    return formatter.string(from: date)
   }
 }

@@ -64,12 +64,19 @@ public struct TaskRecord: StoreRecord, Identifiable {
   public var chipDirectory: String
   public var createdAt: String
   public var closedAt: String?
+  /// How annotators get chips: assigned up front, or leased one at a time.
+  public var distribution: ChipDistribution
+  /// How long a lease lasts, in seconds (leased tasks).
+  public var leaseSeconds: Int
 
   public init(
     id: Int64? = nil, name: String, imageId: Int64, region: String, labels: [String], chipSize: Int,
     overlap: Int, replicas: Int, iou: Double, quorum: Double, state: TaskState, chipDirectory: String,
-    createdAt: String, closedAt: String?
+    createdAt: String, closedAt: String?, distribution: ChipDistribution = .assigned,
+    leaseSeconds: Int = 7200
   ) {
+    self.distribution = distribution
+    self.leaseSeconds = leaseSeconds
     self.id = id
     self.name = name
     self.imageId = imageId
@@ -125,6 +132,44 @@ public struct ChipRecord: StoreRecord, Identifiable {
     self.validFraction = validFraction
     self.path = path
   }
+}
+
+/// How a task's chips reach annotators.
+public enum ChipDistribution: String, Codable, Sendable, CaseIterable {
+  /// `task assign`: each chip gets its annotators up front.
+  case assigned
+  /// Annotators lease the next chip that still needs an answer, one at a time.
+  case leased
+}
+
+/// A chip leased to an annotator until it expires, is released, or is answered.
+public struct LeaseRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var chipId: Int64
+  public var annotator: String
+  public var leasedAt: String
+  public var expiresAt: String
+  /// When the lease ended early (released or answered); nil while it runs or once it expired.
+  public var endedAt: String?
+  public var endReason: String?
+
+  public init(
+    id: Int64? = nil, taskId: Int64, chipId: Int64, annotator: String, leasedAt: String,
+    expiresAt: String, endedAt: String? = nil, endReason: String? = nil
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.annotator = annotator
+    self.leasedAt = leasedAt
+    self.expiresAt = expiresAt
+    self.endedAt = endedAt
+    self.endReason = endReason
+  }
+
+  /// Running at `now` (timestamps compare as text).
+  public func isActive(at now: String) -> Bool { endedAt == nil && expiresAt > now }
 }
 
 public enum AssignmentState: String, Codable, Sendable, CaseIterable {

@@ -26,3 +26,4 @@ extension SubmissionFeatureRecord: SQLiteRecord {
 extension ConsensusRunRecord: SQLiteRecord { public static let databaseTableName = "consensus_runs" }
 extension AuditEntry: SQLiteRecord { public static let databaseTableName = "audit_log" }
 extension UserRecord: SQLiteRecord { public static let databaseTableName = "users" }
+extension LeaseRecord: SQLiteRecord { public static let databaseTableName = "leases" }

@@ -140,6 +140,18 @@ struct SQLiteTransaction: StoreWriter {
 
   func insert(_ run: inout ConsensusRunRecord) throws { try run.insert(db) }
 
+  // MARK: Leases
+
+  func leases(ofTask taskId: Int64) throws -> [LeaseRecord] {
+    try LeaseRecord.filter(Column("task_id") == taskId).order(Column("id")).fetchAll(db)
+  }
+
+  func lease(id: Int64) throws -> LeaseRecord? { try LeaseRecord.fetchOne(db, key: id) }
+
+  func insert(_ lease: inout LeaseRecord) throws { try lease.insert(db) }
+
+  func update(_ lease: LeaseRecord) throws { try lease.update(db) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -4,7 +4,7 @@ import GRDB
 /// a workspace made by any older Swath opens with the current code and keeps its data.
 enum Schema {
   /// Migration identifiers, oldest first.
-  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes", "v4-users"]
+  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases"]
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -146,6 +146,26 @@ enum Schema {
             token_issued_at TEXT NOT NULL,
             disabled_at TEXT
           );
+          """)
+    }
+    migrator.registerMigration("v5-leases") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE tasks ADD COLUMN distribution TEXT NOT NULL DEFAULT 'assigned'
+            CHECK (distribution IN ('assigned', 'leased'));
+          ALTER TABLE tasks ADD COLUMN lease_seconds INTEGER NOT NULL DEFAULT 7200
+            CHECK (lease_seconds > 0);
+          CREATE TABLE leases (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            leased_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT,                -- released or answered before expiry
+            end_reason TEXT
+          );
+          CREATE INDEX leases_by_task ON leases(task_id, chip_id);
           """)
     }
     return migrator

@@ -43,6 +43,10 @@ extension Workspace {
       guard task.state == .open else {
         throw WorkflowError("task '\(name)' is closed; it takes no new assignments", kind: .conflict)
       }
+      guard task.distribution == .assigned else {
+        throw WorkflowError(
+          "task '\(name)' gives out chips by lease; it takes no static assignments", kind: .conflict)
+      }
       for annotator in annotators { _ = try Users.requireAnnotator(annotator, in: store) }
       let chips = try store.chips(ofTask: task.id!).map { $0.id! }
       guard !chips.isEmpty else { throw WorkflowError("task '\(name)' has no chips to assign") }

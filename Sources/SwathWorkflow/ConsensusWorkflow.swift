@@ -61,6 +61,12 @@ public enum ConsensusWorkflow {
         if assignment.state != .submitted { unsubmitted += 1 }
       }
       let accepted = try store.submissionSummaries(ofTask: task.id!).filter { $0.status == .accepted }
+      // Leased chips were asked of the annotators who answered them.
+      if task.distribution == .leased {
+        for submission in accepted {
+          if let chip = submission.chipId { assigned[chip, default: []].insert(submission.annotator) }
+        }
+      }
       let annotatorOf = Dictionary(uniqueKeysWithValues: accepted.map { ($0.id, $0.annotator) })
       let features = try store.features(ofSubmissions: accepted.map(\.id)).map {
         (annotator: annotatorOf[$0.submissionId]!, feature: $0)

@@ -50,8 +50,12 @@ public enum SubmissionProcessing {
         }
         let image = try store.requireImage(of: task)
         let allChips = try store.chips(ofTask: row.taskId)
-        let assignedIds = Set(
-          try store.assignments(ofTask: row.taskId).filter { $0.annotator == row.annotator }.map(\.chipId))
+        // Leased tasks take a file for the chips the annotator held a lease on when it arrived.
+        let assignedIds =
+          task.distribution == .leased
+          ? try Leases.chipsLeased(to: row.annotator, in: task, at: row.receivedAt, store: store)
+          : Set(
+            try store.assignments(ofTask: row.taskId).filter { $0.annotator == row.annotator }.map(\.chipId))
         let requested = row.requestedChip.flatMap { key in allChips.first { $0.chipKey == key } }
         return Context(
           task: task, image: image, assigned: allChips.filter { assignedIds.contains($0.id!) },
@@ -64,9 +68,9 @@ public enum SubmissionProcessing {
           return reject("task '\(task.name)' has no chip '\(key)'")
         }
         guard context.assigned.contains(where: { $0.id == chip.id }) else {
+          let relation = task.distribution == .leased ? "holds no running lease on" : "is not assigned to"
           return reject(
-            "annotator '\(row.annotator)' is not assigned to chip '\(key)' of task '\(task.name)'",
-            chip: chip.id)
+            "annotator '\(row.annotator)' \(relation) chip '\(key)' of task '\(task.name)'", chip: chip.id)
         }
       } else if row.pixelCoordinates {
         return reject("pixel coordinates belong to one chip: name the chip they are in")

@@ -141,6 +141,15 @@ enum Submissions {
           partRow.supersedes = supersedes
           try store.update(partRow)
           try store.markSubmitted(chipId: part.chipId, annotator: row.annotator)
+          // An answer ends the annotator's lease on the chip: it is no longer theirs to hold.
+          if task.distribution == .leased {
+            for var lease in try store.leases(ofTask: task.id!)
+            where lease.chipId == part.chipId && lease.annotator == row.annotator && lease.isActive(at: now) {
+              lease.endedAt = now
+              lease.endReason = "answered"
+              try store.update(lease)
+            }
+          }
           let key = try chipKey(part.chipId, store)
           try store.audit(
             actor: row.annotator, command: command, action: "submission.accept",

@@ -14,11 +14,18 @@ public struct TaskParameters: Sendable, Hashable {
   public var replicas: Int
   public var iou: Double
   public var quorum: Double
+  /// Chips assigned up front (`assign`), or leased one at a time (`lease`).
+  public var distribution: ChipDistribution
+  /// How long a lease lasts, in seconds.
+  public var leaseSeconds: Int
 
   public init(
     name: String, imageName: String, region: String, labels: [String], chipSize: Int = 512,
-    overlap: Int = 64, replicas: Int = 3, iou: Double = 0.5, quorum: Double = 0.5
+    overlap: Int = 64, replicas: Int = 3, iou: Double = 0.5, quorum: Double = 0.5,
+    distribution: ChipDistribution = .assigned, leaseSeconds: Int = 7200
   ) {
+    self.distribution = distribution
+    self.leaseSeconds = leaseSeconds
     self.name = name
     self.imageName = imageName
     self.region = region
@@ -54,6 +61,9 @@ public struct TaskParameters: Sendable, Hashable {
     }
     guard quorum.isFinite, quorum > 0, quorum <= 1 else {
       throw WorkflowError("quorum \(quorum) is outside (0, 1]")
+    }
+    guard leaseSeconds >= 60, leaseSeconds <= 7 * 86_400 else {
+      throw WorkflowError("lease time \(leaseSeconds) s is outside 1 minute…7 days")
     }
   }
 }
@@ -114,7 +124,8 @@ enum TaskCatalog {
       name: parameters.name, imageId: image.id!, region: parameters.region,
       labels: parameters.labels, chipSize: parameters.chipSize, overlap: parameters.overlap,
       replicas: parameters.replicas, iou: parameters.iou, quorum: parameters.quorum,
-      state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil)
+      state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil,
+      distribution: parameters.distribution, leaseSeconds: parameters.leaseSeconds)
     try store.insert(&task)
     for chip in chips {
       let xs = chip.footprint.map(\.x)

@@ -1,0 +1,151 @@
+import Foundation
+import SwathStore
+
+/// Leased tasks: an annotator asks for the next chip that still needs an answer and works on it
+/// alone until they answer, release it, or the lease runs out and the chip returns to the pool.
+extension Workspace {
+  /// Leases `annotator` the next chip of `task` that still needs an answer and that they have not
+  /// answered: fewest answers first, then chip order. An annotator holds at most one lease per
+  /// task: asking again returns the running one. Nil when no chip needs this annotator.
+  ///
+  /// One write transaction reads the answers and running leases and records the lease, so two
+  /// annotators asking at once never take the same slot.
+  public func lease(task name: String, annotator: String, by caller: Caller) throws -> LeaseRecord? {
+    try Assignments.validateAnnotator(annotator)
+    guard caller.mayActAs(annotator: annotator) else {
+      throw WorkflowError("\(caller.name) may not lease chips for '\(annotator)'", kind: .forbidden)
+    }
+    return try store.write { store -> LeaseRecord? in
+      _ = try Users.requireAnnotator(annotator, in: store)
+      let task = try store.requireTask(named: name)
+      try Leases.requireLeasedAndOpen(task)
+      let now = Date()
+      let nowText = Timestamp.string(from: now)
+      let leases = try store.leases(ofTask: task.id!)
+      if let running = leases.first(where: { $0.annotator == annotator && $0.isActive(at: nowText) }) {
+        return running
+      }
+      let answered = try Leases.answered(task, in: store)
+      var leasedNow: [Int64: Int] = [:]
+      for lease in leases where lease.isActive(at: nowText) { leasedNow[lease.chipId, default: 0] += 1 }
+      let chips = try store.chips(ofTask: task.id!)
+      let open = chips.enumerated().filter { _, chip in
+        let answers = answered[chip.id!] ?? []
+        return !answers.contains(annotator) && answers.count + (leasedNow[chip.id!] ?? 0) < task.replicas
+      }
+      guard
+        let (_, chip) = open.min(by: { a, b in
+          ((answered[a.element.id!]?.count ?? 0), a.offset) < (
+            (answered[b.element.id!]?.count ?? 0), b.offset
+          )
+        })
+      else { return nil }
+      var lease = LeaseRecord(
+        taskId: task.id!, chipId: chip.id!, annotator: annotator, leasedAt: nowText,
+        expiresAt: Timestamp.string(from: now.addingTimeInterval(TimeInterval(task.leaseSeconds))))
+      try store.insert(&lease)
+      try store.audit(
+        actor: annotator, command: caller.command, action: "lease.take",
+        detail: "#\(lease.id!) task=\(task.name) chip=\(chip.chipKey) until=\(lease.expiresAt)")
+      return lease
+    }
+  }
+
+  /// Extends a running lease by the task's lease time from now.
+  public func extendLease(_ id: Int64, by caller: Caller) throws -> LeaseRecord {
+    try changeLease(id, by: caller, action: "lease.extend") { lease, task, now in
+      lease.expiresAt = Timestamp.string(from: now.addingTimeInterval(TimeInterval(task.leaseSeconds)))
+    }
+  }
+
+  /// Gives a running lease back: the chip returns to the pool at once.
+  public func releaseLease(_ id: Int64, by caller: Caller) throws -> LeaseRecord {
+    try changeLease(id, by: caller, action: "lease.release") { lease, _, now in
+      lease.endedAt = Timestamp.string(from: now)
+      lease.endReason = "released"
+    }
+  }
+
+  /// The chip id (`r0003_c0007`) a lease is on.
+  public func chipKey(of lease: LeaseRecord) throws -> String {
+    try store.read { store in
+      guard let chip = try store.chip(id: lease.chipId) else {
+        throw WorkflowError("lease #\(lease.id ?? 0) refers to a missing chip", kind: .environment)
+      }
+      return chip.chipKey
+    }
+  }
+
+  /// An annotator's running leases, in every open task.
+  public func runningLeases(of annotator: String, by caller: Caller) throws -> [LeaseRecord] {
+    guard caller.mayActAs(annotator: annotator) else {
+      throw WorkflowError("no annotator named '\(annotator)'", kind: .notFound)
+    }
+    let now = Timestamp.now()
+    return try store.read { store in
+      try store.tasks().filter { $0.state == .open && $0.distribution == .leased }.flatMap { task in
+        try store.leases(ofTask: task.id!).filter { $0.annotator == annotator && $0.isActive(at: now) }
+      }
+    }
+  }
+
+  /// Changes a running lease of the caller's in one transaction. A lease that is not the
+  /// caller's does not exist for them.
+  private func changeLease(
+    _ id: Int64, by caller: Caller, action: String,
+    _ change: (inout LeaseRecord, TaskRecord, Date) -> Void
+  ) throws -> LeaseRecord {
+    try store.write { store in
+      guard var lease = try store.lease(id: id), caller.mayActAs(annotator: lease.annotator) else {
+        throw WorkflowError("no lease #\(id)", kind: .notFound)
+      }
+      guard let task = try store.task(id: lease.taskId) else {
+        throw WorkflowError("lease #\(id) refers to a missing task", kind: .environment)
+      }
+      try Leases.requireLeasedAndOpen(task)
+      let now = Date()
+      guard lease.isActive(at: Timestamp.string(from: now)) else {
+        throw WorkflowError(
+          "lease #\(id) has \(lease.endedAt == nil ? "expired" : "ended"); lease a chip again",
+          kind: .conflict)
+      }
+      change(&lease, task, now)
+      try store.update(lease)
+      try store.audit(
+        actor: lease.annotator, command: caller.command, action: action,
+        detail: "#\(id) task=\(task.name) until=\(lease.expiresAt)")
+      return lease
+    }
+  }
+}
+
+enum Leases {
+  static func requireLeasedAndOpen(_ task: TaskRecord) throws {
+    guard task.distribution == .leased else {
+      throw WorkflowError(
+        "task '\(task.name)' assigns its chips up front; it gives out no leases", kind: .conflict)
+    }
+    guard task.state == .open else { throw WorkflowError("task '\(task.name)' is closed", kind: .conflict) }
+  }
+
+  /// The annotators who answered each chip (an accepted submission, current or superseded).
+  static func answered(_ task: TaskRecord, in store: any StoreReader) throws -> [Int64: Set<String>] {
+    var answered: [Int64: Set<String>] = [:]
+    for submission in try store.submissionSummaries(ofTask: task.id!)
+    where submission.status == .accepted || submission.status == .superseded {
+      if let chip = submission.chipId { answered[chip, default: []].insert(submission.annotator) }
+    }
+    return answered
+  }
+
+  /// The chips `annotator` held a lease on at `time`: where their file of that time may go.
+  static func chipsLeased(
+    to annotator: String, in task: TaskRecord, at time: String, store: any StoreReader
+  ) throws -> Set<Int64> {
+    Set(
+      try store.leases(ofTask: task.id!).filter { lease in
+        lease.annotator == annotator && lease.leasedAt <= time
+          && lease.expiresAt > time && (lease.endedAt.map { $0 > time } ?? true)
+      }.map(\.chipId))
+  }
+}
