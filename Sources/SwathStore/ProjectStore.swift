@@ -93,6 +93,9 @@ public protocol StoreReader {
   func leases(ofTask taskId: Int64) throws -> [LeaseRecord]
   func lease(id: Int64) throws -> LeaseRecord?
 
+  /// A task's chip flags (bad imagery, skip), by id.
+  func chipFlags(ofTask taskId: Int64) throws -> [ChipFlagRecord]
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -115,6 +118,7 @@ public protocol StoreWriter: StoreReader {
   func insert(_ run: inout ConsensusRunRecord) throws
   func insert(_ lease: inout LeaseRecord) throws
   func update(_ lease: LeaseRecord) throws
+  func insert(_ flag: inout ChipFlagRecord) throws
   func insert(_ user: inout UserRecord) throws
   func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.

@@ -349,3 +349,35 @@ public struct UserRecord: StoreRecord, Identifiable {
     self.disabledAt = disabledAt
   }
 }
+
+/// Why an annotator gave a chip back without shapes.
+public enum ChipFlagKind: String, Codable, Sendable, CaseIterable {
+  /// The imagery is unusable (cloud, blur, nodata): no vote; two such reports take the chip out.
+  case badImagery = "bad_imagery"
+  /// The annotator passes: no vote; the chip goes to someone else.
+  case skip
+}
+
+/// An annotator's report that a chip could not be labelled, with an optional comment.
+public struct ChipFlagRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var chipId: Int64
+  public var annotator: String
+  public var kind: ChipFlagKind
+  public var comment: String?
+  public var flaggedAt: String
+
+  public init(
+    id: Int64? = nil, taskId: Int64, chipId: Int64, annotator: String, kind: ChipFlagKind,
+    comment: String?, flaggedAt: String
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.annotator = annotator
+    self.kind = kind
+    self.comment = comment
+    self.flaggedAt = flaggedAt
+  }
+}

@@ -27,3 +27,4 @@ extension ConsensusRunRecord: SQLiteRecord { public static let databaseTableName
 extension AuditEntry: SQLiteRecord { public static let databaseTableName = "audit_log" }
 extension UserRecord: SQLiteRecord { public static let databaseTableName = "users" }
 extension LeaseRecord: SQLiteRecord { public static let databaseTableName = "leases" }
+extension ChipFlagRecord: SQLiteRecord { public static let databaseTableName = "chip_flags" }

@@ -152,6 +152,14 @@ struct SQLiteTransaction: StoreWriter {
 
   func update(_ lease: LeaseRecord) throws { try lease.update(db) }
 
+  // MARK: Chip flags
+
+  func chipFlags(ofTask taskId: Int64) throws -> [ChipFlagRecord] {
+    try ChipFlagRecord.filter(Column("task_id") == taskId).order(Column("id")).fetchAll(db)
+  }
+
+  func insert(_ flag: inout ChipFlagRecord) throws { try flag.insert(db) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -4,7 +4,9 @@ import GRDB
 /// a workspace made by any older Swath opens with the current code and keeps its data.
 enum Schema {
   /// Migration identifiers, oldest first.
-  static let migrations = ["v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases"]
+  static let migrations = [
+    "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
+  ]
 
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
@@ -166,6 +168,21 @@ enum Schema {
             end_reason TEXT
           );
           CREATE INDEX leases_by_task ON leases(task_id, chip_id);
+          """)
+    }
+    migrator.registerMigration("v6-chip-flags") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE chip_flags (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('bad_imagery', 'skip')),
+            comment TEXT,
+            flagged_at TEXT NOT NULL
+          );
+          CREATE INDEX chip_flags_by_task ON chip_flags(task_id, chip_id);
           """)
     }
     return migrator

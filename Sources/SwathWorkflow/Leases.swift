@@ -29,9 +29,12 @@ extension Workspace {
       var leasedNow: [Int64: Int] = [:]
       for lease in leases where lease.isActive(at: nowText) { leasedNow[lease.chipId, default: 0] += 1 }
       let chips = try store.chips(ofTask: task.id!)
+      let closedToThem = try ChipFlags.withdrawn(task, in: store)
+        .union(ChipFlags.givenBack(by: annotator, task, in: store))
       let open = chips.enumerated().filter { _, chip in
         let answers = answered[chip.id!] ?? []
-        return !answers.contains(annotator) && answers.count + (leasedNow[chip.id!] ?? 0) < task.replicas
+        return !answers.contains(annotator) && !closedToThem.contains(chip.id!)
+          && answers.count + (leasedNow[chip.id!] ?? 0) < task.replicas
       }
       guard
         let (_, chip) = open.min(by: { a, b in

@@ -7,7 +7,7 @@ import Testing
 
 @testable import SwathWorkflow
 
-/// A leased task over the Atlanta scene: 900 px square, 256 px chips with 32 px overlap (25 chips).
+/// A leased task over the Atlanta scene: 900 px square, 256 px chips with 32 px overlap.
 struct LeasedTask {
   let url: URL
   let store: Workspace
@@ -155,5 +155,63 @@ struct LeaseTests {
     }
     let run = try task.store.runConsensus(task: "roofs", by: .test)
     #expect(run.accepted == 1 && run.annotators == 2 && run.unsubmitted == 0)
+  }
+}
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct ChipFlagTests {
+  static func annotator(_ name: String) -> Caller { Caller(name: name, role: .annotator, command: "test") }
+
+  @Test func flagsAreNoVotesAndTwoBadImageryReportsWithdrawAChip() throws {
+    let task = try LeasedTask(replicas: 3)
+    defer { task.remove() }
+    let store = task.store
+    for name in ["ana", "ben", "chloe"] {
+      #expect(
+        try task.chipKey(store.lease(task: "roofs", annotator: name, by: Self.annotator(name)))
+          == "r0000_c0000")
+    }
+    _ = try store.flagChip(
+      task: "roofs", chip: "r0000_c0000", annotator: "ana", kind: .badImagery, comment: "cloud",
+      by: Self.annotator("ana"))
+    // The flag ended ana's lease, and the chip is not offered to her again.
+    #expect(try store.runningLeases(of: "ana", by: Self.annotator("ana")).isEmpty)
+    #expect(
+      try task.chipKey(store.lease(task: "roofs", annotator: "ana", by: Self.annotator("ana")))
+        == "r0000_c0001")
+    #expect(try store.withdrawnChips(task: "roofs", by: .test).isEmpty)
+    // A skip is no report of bad imagery.
+    _ = try store.flagChip(
+      task: "roofs", chip: "r0000_c0000", annotator: "chloe", kind: .skip, comment: nil,
+      by: Self.annotator("chloe"))
+    #expect(try store.withdrawnChips(task: "roofs", by: .test).isEmpty)
+    _ = try store.flagChip(
+      task: "roofs", chip: "r0000_c0000", annotator: "ben", kind: .badImagery, comment: nil,
+      by: Self.annotator("ben"))
+    #expect(try store.withdrawnChips(task: "roofs", by: .test) == ["r0000_c0000"])
+    // Withdrawn: dan, who never saw it, is not offered it either.
+    #expect(
+      try task.chipKey(store.lease(task: "roofs", annotator: "dan", by: Self.annotator("dan")))
+        == "r0000_c0001")
+    // No votes were cast: nothing to run consensus on.
+    #expect(throws: WorkflowError.self) { try store.runConsensus(task: "roofs", by: .test) }
+    // Only a chip one holds can be flagged; flags are in the audit log with their comment stored.
+    let stray = #expect(throws: WorkflowError.self) {
+      try store.flagChip(
+        task: "roofs", chip: "r0000_c0002", annotator: "ana", kind: .skip, comment: nil,
+        by: Self.annotator("ana"))
+    }
+    #expect(stray?.kind == .conflict)
+    let flags = try store.store.read { store in try store.chipFlags(ofTask: store.task(named: "roofs")!.id!) }
+    #expect(flags.map(\.kind) == [.badImagery, .skip, .badImagery] && flags.first?.comment == "cloud")
+    let status = try TestSupport.swath(["status", "roofs", "--workspace", task.url.path])
+    #expect(
+      status.stdout.contains("withdrawn as bad imagery (look at them): r0000_c0000"), "\(status.stdout)")
+    let cli = try TestSupport.swath([
+      "flag", "roofs", "r0000_c0001", "skip", "--annotator", "ana", "--workspace", task.url.path,
+    ])
+    #expect(
+      cli.status == 0 && cli.stdout == "chip r0000_c0001 of task 'roofs' flagged skip by ana\n",
+      "\(cli.stderr)")
   }
 }
