@@ -44,3 +44,5 @@ struct LeaseTime: ExpressibleByArgument, Sendable {
 
   var defaultValueDescription: String { "\(seconds)s" }
 }
+
+extension CoordinateFrame: ExpressibleByArgument {}

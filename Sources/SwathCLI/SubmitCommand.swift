@@ -8,7 +8,7 @@ struct SubmitCommand: ParsableCommand {
     commandName: "submit",
     abstract: "Submit an annotator's shapes (GeoJSON) for a task's chips.",
     discussion: """
-      The file is stored exactly as received before anything else happens, then validated with the geometry core against the task's labels. Features are in WGS84 longitude/latitude, or with --pixel in pixel column/row of the --chip image, converted through the chip's geotransform. Without --chip, each feature goes to the assigned chip it overlaps most. A submission is refused, with the reason, when the annotator is not assigned to the chip, a label is not one of the task's, a feature lies wholly outside the chip, the task is closed, or the file is invalid (the whole validation report is printed); a refused file is still kept as a rejected submission. A new submission by the same annotator for the same chip supersedes the previous one, which stays in the history.
+      The file is stored exactly as received before anything else happens, then validated with the geometry core against the task's labels. Features are in WGS84 longitude/latitude (a legacy crs member is honoured), with --pixel in pixel column/row of the --chip image (converted through the chip's geotransform), or with --coordinates crs in the scene's own CRS, as GIS tools export in a project CRS. Without --chip, each feature goes to the assigned chip it overlaps most. A submission is refused, with the reason, when the annotator is not assigned to the chip, a label is not one of the task's, a feature lies wholly outside the chip, the task is closed, or the file is invalid (the whole validation report is printed); a refused file is still kept as a rejected submission. A new submission by the same annotator for the same chip supersedes the previous one, which stays in the history.
 
       Examples:
         swath submit roofs --annotator ana ana-r0000_c0001.geojson --chip r0000_c0001
@@ -29,8 +29,18 @@ struct SubmitCommand: ParsableCommand {
   @Option(help: "The chip the shapes belong to (swath queue lists chip ids).")
   var chip: String?
 
-  @Flag(help: "Coordinates are pixel column/row in the --chip image.")
+  @Flag(help: "Coordinates are pixel column/row in the --chip image (--coordinates pixel).")
   var pixel = false
+
+  @Option(
+    help: "lonlat (WGS84, the default), pixel (column/row of the --chip image) or crs (the scene's own CRS).")
+  var coordinates: CoordinateFrame?
+
+  func validate() throws {
+    if pixel, let coordinates, coordinates != .chipPixels {
+      throw ValidationError("--pixel and --coordinates \(coordinates.rawValue) contradict each other")
+    }
+  }
 
   @Flag(help: "Print JSON instead of text.")
   var json = false
@@ -44,7 +54,7 @@ struct SubmitCommand: ParsableCommand {
     let outcome = try workflowCall {
       try workspace.submit(
         task: task, annotator: annotator, fileName: file == "-" ? "<stdin>" : file, raw: raw,
-        chip: chip, pixel: pixel, by: processCaller)
+        chip: chip, coordinates: coordinates ?? (pixel ? .chipPixels : .lonLat), by: processCaller)
     }
     for result in outcome.recovered {
       FileHandle.standardError.write(

@@ -203,6 +203,16 @@ public enum SubmissionStatus: String, Codable, Sendable, CaseIterable {
   case superseded
 }
 
+/// The coordinates a submission's file is written in.
+public enum CoordinateFrame: String, Codable, Sendable, CaseIterable {
+  /// Longitude/latitude, RFC 7946 (a legacy `crs` member is honoured).
+  case lonLat = "lonlat"
+  /// The chip's pixel column/row (one chip per file).
+  case chipPixels = "pixel"
+  /// The scene's own CRS, as GIS tools export in a project CRS.
+  case imageCRS = "crs"
+}
+
 public struct SubmissionRecord: StoreRecord, Identifiable {
   public var id: Int64?
   public var taskId: Int64
@@ -210,7 +220,10 @@ public struct SubmissionRecord: StoreRecord, Identifiable {
   public var requestedChip: String?
   public var annotator: String
   public var fileName: String
+  /// Kept beside `coordinates` for stores written before coordinate frames (same meaning as
+  /// `coordinates == .chipPixels`).
   public var pixelCoordinates: Bool
+  public var coordinates: CoordinateFrame
   public var raw: Data
   public var receivedAt: String
   public var receiverPid: Int32?
@@ -225,8 +238,9 @@ public struct SubmissionRecord: StoreRecord, Identifiable {
     id: Int64? = nil, taskId: Int64, chipId: Int64?, requestedChip: String?, annotator: String,
     fileName: String, pixelCoordinates: Bool, raw: Data, receivedAt: String, receiverPid: Int32?,
     status: SubmissionStatus, report: String?, reason: String?, supersedes: Int64?, sourceId: Int64?,
-    finalisedAt: String?
+    finalisedAt: String?, coordinates: CoordinateFrame? = nil
   ) {
+    self.coordinates = coordinates ?? (pixelCoordinates ? .chipPixels : .lonLat)
     self.id = id
     self.taskId = taskId
     self.chipId = chipId

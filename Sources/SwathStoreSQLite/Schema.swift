@@ -6,6 +6,7 @@ enum Schema {
   /// Migration identifiers, oldest first.
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
+    "v7-coordinate-frames",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -183,6 +184,14 @@ enum Schema {
             flagged_at TEXT NOT NULL
           );
           CREATE INDEX chip_flags_by_task ON chip_flags(task_id, chip_id);
+          """)
+    }
+    migrator.registerMigration("v7-coordinate-frames") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE submissions ADD COLUMN coordinates TEXT NOT NULL DEFAULT 'lonlat'
+            CHECK (coordinates IN ('lonlat', 'pixel', 'crs'));
+          UPDATE submissions SET coordinates = 'pixel' WHERE pixel_coordinates = 1;
           """)
     }
     return migrator

@@ -13,6 +13,7 @@ public enum SubmissionProcessing {
     public var warnings: Int
     public var features: Int
     public var pixelCoordinates: Bool
+    public var coordinates: CoordinateFrame
     public var chips: [String]
     public var reason: String?
     public var issues: [ValidationIssue]
@@ -20,6 +21,7 @@ public enum SubmissionProcessing {
     enum CodingKeys: String, CodingKey {
       case valid, errors, warnings, features, chips, reason, issues
       case pixelCoordinates = "pixel_coordinates"
+      case coordinates
     }
 
     func json() -> String {
@@ -38,6 +40,7 @@ public enum SubmissionProcessing {
   static func process(_ row: SubmissionRecord, in store: any ProjectStore) -> SubmissionOutcome {
     var report = Report(
       valid: false, errors: 0, warnings: 0, features: 0, pixelCoordinates: row.pixelCoordinates,
+      coordinates: row.coordinates,
       chips: [], reason: nil, issues: [])
     func reject(_ reason: String, chip: Int64? = nil) -> SubmissionOutcome {
       report.reason = reason
@@ -72,7 +75,7 @@ public enum SubmissionProcessing {
           return reject(
             "annotator '\(row.annotator)' \(relation) chip '\(key)' of task '\(task.name)'", chip: chip.id)
         }
-      } else if row.pixelCoordinates {
+      } else if row.coordinates == .chipPixels {
         return reject("pixel coordinates belong to one chip: name the chip they are in")
       }
       guard !context.assigned.isEmpty else {
@@ -80,7 +83,7 @@ public enum SubmissionProcessing {
       }
 
       let options = ValidationOptions(
-        labels: Set(task.labels), planar: row.pixelCoordinates, workingEPSG: context.image.epsg,
+        labels: Set(task.labels), planar: row.coordinates != .lonLat, workingEPSG: context.image.epsg,
         parallelism: 1)
       let document = GeoJSONReader.read(data: row.raw, options: options)
       report.issues = document.issues
@@ -104,7 +107,9 @@ public enum SubmissionProcessing {
       var inWGS84: [MultiPolygon] = []
       for validated in document.features {
         let geometry = validated.feature.geometry
-        if row.pixelCoordinates, let chip = context.requested {
+        switch row.coordinates {
+        case .chipPixels:
+          guard let chip = context.requested else { return reject("pixel coordinates need a chip") }
           let chipTransform = GeoTransform(chip.geotransform)
           let projected = geometry.mapPoints { point in
             let mapped = chipTransform.apply(column: point.x, row: point.y)
@@ -112,7 +117,10 @@ public enum SubmissionProcessing {
           }
           inImage.append(projected)
           inWGS84.append(try Reprojection.apply(projected, toWGS84))
-        } else {
+        case .imageCRS:
+          inImage.append(geometry)
+          inWGS84.append(try Reprojection.apply(geometry, toWGS84))
+        case .lonLat:
           inWGS84.append(geometry)
           inImage.append(try Reprojection.apply(geometry, fromWGS84))
         }

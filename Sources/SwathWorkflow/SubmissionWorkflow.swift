@@ -22,6 +22,17 @@ extension Workspace {
     task: String, annotator: String, fileName: String, raw: Data, chip: String?, pixel: Bool,
     by caller: Caller, received: (Int64) -> Void = { _ in }
   ) throws -> SubmissionOutcomeReport {
+    try submit(
+      task: task, annotator: annotator, fileName: fileName, raw: raw, chip: chip,
+      coordinates: pixel ? .chipPixels : .lonLat, by: caller, received: received)
+  }
+
+  /// As `submit(…pixel:…)`, for a file in any coordinate frame: lon/lat, chip pixels (one chip
+  /// per file) or the scene's own CRS.
+  public func submit(
+    task: String, annotator: String, fileName: String, raw: Data, chip: String?,
+    coordinates: CoordinateFrame, by caller: Caller, received: (Int64) -> Void = { _ in }
+  ) throws -> SubmissionOutcomeReport {
     let command = caller.command
     try Assignments.validateAnnotator(annotator)
     guard caller.mayActAs(annotator: annotator) else {
@@ -31,7 +42,7 @@ extension Workspace {
     let recovered = try recoverStaleSubmissions()
     let id = try Submissions.receive(
       task: task, annotator: annotator, fileName: fileName, raw: raw, requestedChip: chip,
-      pixelCoordinates: pixel, in: store, command: command)
+      coordinates: coordinates, in: store, command: command)
     received(id)
     var outcome = try finishSubmission(id: id, command: command)
     outcome.recovered = recovered

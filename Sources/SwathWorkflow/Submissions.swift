@@ -46,17 +46,17 @@ enum Submissions {
   /// Stores the file exactly as received; returns the new row's id.
   static func receive(
     task name: String, annotator: String, fileName: String, raw: Data, requestedChip: String?,
-    pixelCoordinates: Bool, in store: any ProjectStore, command: String
+    coordinates: CoordinateFrame, in store: any ProjectStore, command: String
   ) throws -> Int64 {
     try Assignments.validateAnnotator(annotator)
     return try store.write { store in
       let task = try store.requireTask(named: name)
       var row = SubmissionRecord(
         taskId: task.id!, chipId: nil, requestedChip: requestedChip,
-        annotator: annotator, fileName: fileName, pixelCoordinates: pixelCoordinates, raw: raw,
+        annotator: annotator, fileName: fileName, pixelCoordinates: coordinates == .chipPixels, raw: raw,
         receivedAt: Timestamp.now(), receiverPid: ProcessInfo.processInfo.processIdentifier,
         status: .received, report: nil, reason: nil, supersedes: nil, sourceId: nil,
-        finalisedAt: nil)
+        finalisedAt: nil, coordinates: coordinates)
       try store.insert(&row)
       try store.audit(
         actor: annotator, command: command, action: "submission.receive",

@@ -40,4 +40,34 @@ import Testing
     let foreignKeys = try store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
     #expect(foreignKeys == 1)
   }
+
+  /// Submissions stored before coordinate frames keep their meaning: pixel files stay pixel.
+  @Test func coordinateFramesComeFromThePixelFlag() throws {
+    let folder = try TestSupport.temporaryDirectory("swath-store")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("swath.sqlite").path
+    do {
+      let old = try SQLiteStore(path: path, migrateUpTo: "v6-chip-flags")
+      try old.pool.write { db in
+        try db.execute(
+          sql: """
+            INSERT INTO images (name, path, sha256, size_bytes, width, height, bands, data_type, added_at)
+            VALUES ('scene', '/data/scene.tif', 'abc', 10, 100, 80, 3, 'Byte', '2026-01-01T00:00:00Z');
+            INSERT INTO tasks (name, image_id, region, labels, chip_size, overlap, replicas, iou, quorum,
+              state, chip_directory, created_at)
+            VALUES ('roofs', 1, 'all', '["building"]', 512, 64, 3, 0.5, 0.5, 'open', 'chips/roofs',
+              '2026-01-01T00:00:00Z');
+            INSERT INTO submissions (task_id, annotator, file_name, pixel_coordinates, raw, received_at, status)
+            VALUES (1, 'ana', 'a.geojson', 0, x'7b7d', '2026-01-01T00:00:00Z', 'received'),
+                   (1, 'ben', 'b.geojson', 1, x'7b7d', '2026-01-01T00:00:00Z', 'received');
+            """)
+      }
+    }
+    let store = try SQLiteStore(path: path)
+    let rows = try store.read { store in try store.submissions(withStatus: .received) }
+    #expect(rows.map(\.coordinates) == [.lonLat, .chipPixels])
+    #expect(rows.map(\.pixelCoordinates) == [false, true])
+    let task = try #require(try store.read { store in try store.task(named: "roofs") })
+    #expect(task.distribution == .assigned && task.leaseSeconds == 7200)
+  }
 }

@@ -132,6 +132,42 @@ struct SubmissionTests {
     #expect(queue.pending.count == 15 && !queue.pending.contains { $0.chip == "r0001_c0001" })
   }
 
+  /// A file in the scene's own CRS (as QGIS exports in a project CRS, no crs member) is taken
+  /// with `--coordinates crs` and stored in WGS84 where the test's own conversion puts it.
+  @Test func sceneCRSSubmissionsAreStoredInWGS84() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let chip = try task.chip("r0001_c0001")
+    let transform = GeoTransform(chip.geotransform)
+    let utm = [(40.0, 40.0), (40, 100), (120, 100), (120, 40), (40, 40)].map { corner -> [Double] in
+      let point = transform.apply(column: corner.0, row: corner.1)
+      return [point.x, point.y]
+    }
+    let file = try task.file("chloe-utm.geojson", GeoJSONFixture.collection([("building", utm)]))
+    // Read as lon/lat, the same file is refused: its numbers are far out of range.
+    let asLonLat = try task.swath([
+      "submit", "roofs", "--annotator", "chloe", file.path, "--chip", "r0001_c0001",
+    ])
+    #expect(asLonLat.status == 1 && asLonLat.stdout.contains("longitude-out-of-range"), "\(asLonLat.stdout)")
+    let result = try task.swath([
+      "submit", "roofs", "--annotator", "chloe", file.path, "--chip", "r0001_c0001", "--coordinates", "crs",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let rows = try task.submissions()
+    #expect(rows.map(\.status) == [.rejected, .accepted] && rows[1].coordinates == .imageCRS)
+    let stored = try task.store.sql { db in try SubmissionFeatureRecord.fetchAll(db) }
+    let shape = try #require(GeoJSONGeometry.multiPolygon(text: stored[0].geometry))
+    for (point, expected) in zip(
+      shape.polygons[0].shell, try task.lonLatRing(chip: "r0001_c0001", 40, 40, 120, 100))
+    {
+      #expect(abs(point.x - expected[0]) < 1e-9 && abs(point.y - expected[1]) < 1e-9)
+    }
+    let contradiction = try task.swath([
+      "submit", "roofs", "--annotator", "chloe", file.path, "--pixel", "--coordinates", "crs",
+    ])
+    #expect(contradiction.status == 2)
+  }
+
   /// SpaceNet-style labels: the scene's own UTM coordinates under a legacy `crs` member.
   @Test func aSubmissionInTheSceneCRSWithALegacyCRSMemberIsStoredInWGS84() throws {
     let task = try AtlantaTask()
