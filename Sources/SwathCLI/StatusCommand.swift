@@ -33,9 +33,8 @@ struct StatusCommand: ParsableCommand {
       "task '\(report.task)' (\(report.state)): \(report.chips) chips, \(report.assignmentsSubmitted)/\(report.assignments) assignments submitted"
     )
     print("submissions: \(counts); consensus runs: \(report.consensusRuns)")
-    let withdrawn = try workflowCall { try workspace.withdrawnChips(task: task, by: processCaller) }
-    if !withdrawn.isEmpty {
-      print("withdrawn as bad imagery (look at them): \(withdrawn.joined(separator: ", "))")
+    if !report.withdrawnChips.isEmpty {
+      print("withdrawn as bad imagery (look at them): \(report.withdrawnChips.joined(separator: ", "))")
     }
     print("per annotator:")
     for entry in report.perAnnotator {

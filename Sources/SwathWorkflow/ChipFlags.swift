@@ -62,17 +62,6 @@ extension Workspace {
       return flag
     }
   }
-
-  /// Chips of a task that enough annotators reported as bad imagery: out of the queue, for the
-  /// analyst to look at.
-  public func withdrawnChips(task name: String, by caller: Caller) throws -> [String] {
-    try caller.require(.viewTaskStatus)
-    return try store.read { store in
-      let task = try store.requireTask(named: name)
-      let withdrawn = try ChipFlags.withdrawn(task, in: store)
-      return try store.chips(ofTask: task.id!).filter { withdrawn.contains($0.id!) }.map(\.chipKey)
-    }
-  }
 }
 
 enum ChipFlags {

@@ -49,9 +49,14 @@ public struct StatusReport: Codable, Sendable {
     public var assigned: [String]
     public var submitted: [String]
     public var acceptedSubmissions: Int
+    /// Annotators holding a running lease on the chip (leased tasks).
+    public var leasedBy: [String]
+    /// bad_imagery / skip reports, one per annotator's flag.
+    public var flags: [String]
     enum CodingKeys: String, CodingKey {
-      case chip, assigned, submitted
+      case chip, assigned, submitted, flags
       case acceptedSubmissions = "accepted_submissions"
+      case leasedBy = "leased_by"
     }
   }
   public struct AnnotatorProgress: Codable, Sendable {
@@ -65,6 +70,8 @@ public struct StatusReport: Codable, Sendable {
   }
   public var task: String
   public var state: String
+  /// `assigned` or `leased`.
+  public var distribution: String
   public var chips: Int
   public var assignments: Int
   public var assignmentsSubmitted: Int
@@ -72,9 +79,12 @@ public struct StatusReport: Codable, Sendable {
   public var consensusRuns: Int
   public var perChip: [ChipProgress]
   public var perAnnotator: [AnnotatorProgress]
+  /// Chips enough annotators reported as bad imagery: out of the queue, for the analyst.
+  public var withdrawnChips: [String]
 
   enum CodingKeys: String, CodingKey {
-    case task, state, chips, assignments, submissions
+    case task, state, distribution, chips, assignments, submissions
+    case withdrawnChips = "withdrawn_chips"
     case assignmentsSubmitted = "assignments_submitted"
     case consensusRuns = "consensus_runs"
     case perChip = "per_chip"
@@ -155,19 +165,32 @@ extension Workspace {
         }
         annotators[submission.annotator] = entry
       }
+      let now = Timestamp.now()
+      var leasedOn: [Int64: [String]] = [:]
+      for lease in try store.leases(ofTask: taskId) where lease.isActive(at: now) {
+        leasedOn[lease.chipId, default: []].append(lease.annotator)
+      }
+      var flagsOn: [Int64: [String]] = [:]
+      for flag in try store.chipFlags(ofTask: taskId) {
+        flagsOn[flag.chipId, default: []].append(flag.kind.rawValue)
+      }
+      let withdrawn = try ChipFlags.withdrawn(task, in: store)
       let perChip = chips.map { chip -> StatusReport.ChipProgress in
         let id = chip.id!
         return .init(
           chip: chip.chipKey, assigned: assignedOn[id] ?? [], submitted: submittedOn[id] ?? [],
-          acceptedSubmissions: acceptedOn[id] ?? 0)
+          acceptedSubmissions: acceptedOn[id] ?? 0, leasedBy: (leasedOn[id] ?? []).sorted(),
+          flags: flagsOn[id] ?? [])
       }
       return StatusReport(
-        task: task.name, state: task.state.rawValue, chips: chips.count,
+        task: task.name, state: task.state.rawValue, distribution: task.distribution.rawValue,
+        chips: chips.count,
         assignments: assignments.count,
         assignmentsSubmitted: assignments.filter { $0.state == .submitted }.count,
         submissions: byStatus, consensusRuns: try store.consensusRunCount(ofTask: taskId),
         perChip: perChip,
-        perAnnotator: annotators.values.sorted { $0.annotator < $1.annotator })
+        perAnnotator: annotators.values.sorted { $0.annotator < $1.annotator },
+        withdrawnChips: chips.filter { withdrawn.contains($0.id!) }.map(\.chipKey))
     }
   }
 }

@@ -179,16 +179,16 @@ struct ChipFlagTests {
     #expect(
       try task.chipKey(store.lease(task: "roofs", annotator: "ana", by: Self.annotator("ana")))
         == "r0000_c0001")
-    #expect(try store.withdrawnChips(task: "roofs", by: .test).isEmpty)
+    #expect(try store.status(task: "roofs", by: .test).withdrawnChips.isEmpty)
     // A skip is no report of bad imagery.
     _ = try store.flagChip(
       task: "roofs", chip: "r0000_c0000", annotator: "chloe", kind: .skip, comment: nil,
       by: Self.annotator("chloe"))
-    #expect(try store.withdrawnChips(task: "roofs", by: .test).isEmpty)
+    #expect(try store.status(task: "roofs", by: .test).withdrawnChips.isEmpty)
     _ = try store.flagChip(
       task: "roofs", chip: "r0000_c0000", annotator: "ben", kind: .badImagery, comment: nil,
       by: Self.annotator("ben"))
-    #expect(try store.withdrawnChips(task: "roofs", by: .test) == ["r0000_c0000"])
+    #expect(try store.status(task: "roofs", by: .test).withdrawnChips == ["r0000_c0000"])
     // Withdrawn: dan, who never saw it, is not offered it either.
     #expect(
       try task.chipKey(store.lease(task: "roofs", annotator: "dan", by: Self.annotator("dan")))
