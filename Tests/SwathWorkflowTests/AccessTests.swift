@@ -146,3 +146,44 @@ struct AccessTests {
       notAnnotator.stderr.contains("user 'rita' is a reviewer, not an annotator"), "\(notAnnotator.stderr)")
   }
 }
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct HistoryTests {
+  @Test func annotatorsSeeOnlyTheirOwnSubmissionsAndAnalystsFilterTheAuditLog() throws {
+    let task = try AtlantaTask(annotators: "ana,ben")
+    defer { task.remove() }
+    let good = try task.file(
+      "good.geojson", GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(30, 30, 90, 80))]))
+    let bad = try task.file(
+      "bad.geojson", GeoJSONFixture.collection([("tree", GeoJSONFixture.pixelSquare(30, 30, 90, 80))]))
+    try task.run(["submit", "roofs", good.path, "--annotator", "ana", "--chip", "r0000_c0000", "--pixel"])
+    _ = try task.swath([
+      "submit", "roofs", bad.path, "--annotator", "ana", "--chip", "r0000_c0000", "--pixel",
+    ])
+    try task.run(["submit", "roofs", good.path, "--annotator", "ben", "--chip", "r0000_c0000", "--pixel"])
+    let ana = Caller(name: "ana", role: .annotator, command: "test")
+    let mine = try task.store.submissions(of: "ana", task: "roofs", by: ana)
+    #expect(mine.map(\.status) == ["accepted", "rejected"])
+    #expect(mine.allSatisfy { $0.chip == "r0000_c0000" && $0.coordinates == "pixel" })
+    #expect(mine[1].reason?.contains("label outside the task's labels") == true)
+    #expect(mine[1].report?["issues"]?.arrayValue?.first?["code"]?.stringValue == "unknown-label")
+    let hidden = #expect(throws: WorkflowError.self) {
+      try task.store.submissions(of: "ben", task: "roofs", by: ana)
+    }
+    #expect(hidden?.kind == .notFound)
+    #expect(throws: WorkflowError.self) { try task.store.auditLog(by: ana) }
+
+    let analyst = Caller(name: "eve", role: .analyst, command: "test")
+    let bens = try task.store.auditLog(user: "ben", task: "roofs", by: analyst)
+    #expect(bens.map(\.action) == ["submission.receive", "submission.accept"])
+    let all = try task.store.auditLog(task: "roofs", by: analyst)
+    #expect(all.first?.action == "task.create" && all.contains { $0.action == "task.assign" })
+    #expect(all.filter { $0.action == "submission.reject" }.count == 1)
+    let later = try task.store.auditLog(since: "2999-01-01T00:00:00Z", by: analyst)
+    #expect(later.isEmpty)
+    let cli = try task.swath(["audit", "--user", "ben", "--json"])
+    #expect(cli.status == 0 && cli.stdout.contains("\"action\" : \"submission.accept\""), "\(cli.stdout)")
+    let listed = try task.swath(["submissions", "roofs", "--annotator", "ana"])
+    #expect(listed.stdout.split(separator: "\n").count == 2, "\(listed.stdout)")
+  }
+}
