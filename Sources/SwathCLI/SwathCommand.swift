@@ -10,7 +10,7 @@ public struct SwathCommand: ParsableCommand {
       SceneCommand.self, ChipCommand.self, ValidateCommand.self, MergeCommand.self,
       SimulatePanelCommand.self, InitCommand.self, ImageCommand.self, TaskCommand.self,
       QueueCommand.self, SubmitCommand.self, StatusCommand.self, ConsensusCommand.self,
-      ExportCommand.self, IoUCommand.self, UserCommand.self,
+      ExportCommand.self, IoUCommand.self, UserCommand.self, ServeCommand.self,
     ]
   )
 
