@@ -39,14 +39,19 @@ struct OpenAPITests {
     let registered = Set(SwathAPI.endpoints.map { "\($0.method.rawValue) \($0.path)" })
     let documented = try Self.documentedOperations()
     #expect(registered.count == SwathAPI.endpoints.count, "a route is registered twice")
-    #expect(registered.subtracting(documented).isEmpty, "not in openapi.yaml: \(registered.subtracting(documented).sorted())")
-    #expect(documented.subtracting(registered).isEmpty, "documented, not served: \(documented.subtracting(registered).sorted())")
+    #expect(
+      registered.subtracting(documented).isEmpty,
+      "not in openapi.yaml: \(registered.subtracting(documented).sorted())")
+    #expect(
+      documented.subtracting(registered).isEmpty,
+      "documented, not served: \(documented.subtracting(registered).sorted())")
   }
 
   @Test func theServerServesTheCommittedDocument() async throws {
     let folder = try TestSupport.temporaryDirectory("swath-openapi")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let (workspace, _) = try Workspace.initialize(at: folder, by: Caller(name: "test", role: .admin, command: "test"))
+    let (workspace, _) = try Workspace.initialize(
+      at: folder, by: Caller(name: "test", role: .admin, command: "test"))
     let api = SwathAPI(workspace: workspace, options: ServerOptions(threads: 1))
     let expected = try Data(contentsOf: Self.document)
     try await Application(router: api.router()).test(.router) { client in

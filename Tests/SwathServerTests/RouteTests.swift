@@ -28,13 +28,21 @@ struct RouteTests {
   }
 
   static let cases: [Case] = [
-    Case(method: .get, uri: "/healthz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200), isPublic: true),
-    Case(method: .get, uri: "/readyz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200), isPublic: true),
+    Case(
+      method: .get, uri: "/healthz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200),
+      isPublic: true),
+    Case(
+      method: .get, uri: "/readyz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200),
+      isPublic: true),
     Case(
       method: .get, uri: "/api/v1/openapi.yaml",
       expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200), isPublic: true),
-    Case(method: .get, uri: "/api/v1/me", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200)),
-    Case(method: .get, uri: "/api/v1/queue", expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/me",
+      expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/queue",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001",
       expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
@@ -47,14 +55,19 @@ struct RouteTests {
       method: .post, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", body: "{}",
       contentType: "application/geo+json",
       expected: roles(annotator: 422, reviewer: 403, analyst: 403, admin: 404)),
-    Case(method: .get, uri: "/api/v1/tasks", expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
-    Case(method: .get, uri: "/api/v1/tasks/roofs", expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/status",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/assignments", body: #"{"annotators": ["ana"]}"#,
-      contentType: "application/json", expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     // No accepted submission yet: the analyst's request is well-formed but cannot run (400).
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/consensus",
@@ -63,10 +76,13 @@ struct RouteTests {
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/export?format=gpkg",
       expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
-    Case(method: .get, uri: "/api/v1/users", expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/users",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
     Case(
       method: .post, uri: "/api/v1/users", body: #"{"name": "newbie", "role": "annotator"}"#,
-      contentType: "application/json", expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 201)),
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 201)),
     Case(
       method: .post, uri: "/api/v1/users/temp1/disable",
       expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
@@ -89,7 +105,8 @@ struct RouteTests {
             body: testCase.body?.buffer)
           #expect(
             Int(response.status.code) == expected,
-            "\(testCase.method) \(testCase.uri) as \(caller ?? "no token"): \(response.status) \(response.body.text)")
+            "\(testCase.method) \(testCase.uri) as \(caller ?? "no token"): \(response.status) \(response.body.text)"
+          )
           if response.status.code >= 400 {
             #expect(response.headers[.contentType] == "application/problem+json")
             let problem = response.body.json
@@ -126,11 +143,13 @@ struct RouteTests {
         #expect(theirs.status == .notFound, "\(method) \(ana) as ben: \(theirs.status)")
         #expect(none.status == .notFound)
         // Word for word what a task that does not exist answers, but for the name asked for.
-        let theirDetail = theirs.body.json?["detail"]?.stringValue?.replacingOccurrences(of: "roofs", with: "nosuch")
+        let theirDetail = theirs.body.json?["detail"]?.stringValue?.replacingOccurrences(
+          of: "roofs", with: "nosuch")
         #expect(theirDetail == none.body.json?["detail"]?.stringValue)
       }
       // ben's own queue is there, and empty.
-      let queue = try await client.execute(uri: "/api/v1/queue", method: .get, headers: fixture.headers("ben"))
+      let queue = try await client.execute(
+        uri: "/api/v1/queue", method: .get, headers: fixture.headers("ben"))
       #expect(queue.status == .ok && queue.body.json?["pending"]?.arrayValue?.isEmpty == true)
     }
     // Nothing of ben's was stored.
@@ -148,19 +167,22 @@ struct RouteTests {
       ) async throws -> (Int, JSONValue?) {
         var headers = fixture.headers(user, contentType: contentType)
         headers.append(contentsOf: extra)
-        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body?.buffer)
+        let response = try await client.execute(
+          uri: uri, method: method, headers: headers, body: body?.buffer)
         #expect(response.headers[.contentType] == "application/problem+json", "\(uri)")
         return (Int(response.status.code), response.body.json)
       }
       // Bad JSON: 400, located.
-      let (badJSON, badJSONProblem) = try await problem(.post, "/api/v1/users", body: #"{"name": "x", "role": }"#)
+      let (badJSON, badJSONProblem) = try await problem(
+        .post, "/api/v1/users", body: #"{"name": "x", "role": }"#)
       #expect(badJSON == 400)
       #expect(badJSONProblem?["type"]?.stringValue == "https://swath.dev/problems/invalid-request")
       #expect(badJSONProblem?["line"]?.integerValue == 1 && badJSONProblem?["column"] != nil)
       // A JSON body that is not an object, an unknown member, a wrong type, an unknown role.
-      for body in ["[1]", #"{"name": "x", "role": "annotator", "admin": true}"#, #"{"name": 3, "role": "annotator"}"#,
-        #"{"name": "x", "role": "king"}"#]
-      {
+      for body in [
+        "[1]", #"{"name": "x", "role": "annotator", "admin": true}"#, #"{"name": 3, "role": "annotator"}"#,
+        #"{"name": "x", "role": "king"}"#,
+      ] {
         #expect(try await problem(.post, "/api/v1/users", body: body).0 == 400, "\(body)")
       }
       // The wrong content type: 415.
@@ -170,7 +192,8 @@ struct RouteTests {
       #expect(wrongTypeProblem?["type"]?.stringValue == "https://swath.dev/problems/unsupported-media-type")
       #expect(
         try await problem(
-          .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", "ana", body: "{}", contentType: "text/csv"
+          .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", "ana", body: "{}",
+          contentType: "text/csv"
         ).0 == 415)
       // Over the cap: 413, whether declared or not.
       let big = String(repeating: " ", count: 100 << 10) + "{}"
@@ -192,9 +215,13 @@ struct RouteTests {
       #expect(nanProblem?["type"]?.stringValue == "https://swath.dev/problems/rejected-submission")
       let issues = nanProblem?["issues"]?.arrayValue ?? []
       #expect(!issues.isEmpty, "\(String(describing: nanProblem))")
-      #expect(issues.contains { $0["line"]?.integerValue == 3 && $0["code"]?.stringValue != nil && $0["path"] != nil })
+      #expect(
+        issues.contains {
+          $0["line"]?.integerValue == 3 && $0["code"]?.stringValue != nil && $0["path"] != nil
+        })
       // Chip ids that are paths: 404, never a file.
-      for chip in ["..%2F..%2Fswath.sqlite", "..%2Fswath", "r0001_c0001%00", "%2Fetc%2Fpasswd", "..", "...."] {
+      for chip in ["..%2F..%2Fswath.sqlite", "..%2Fswath", "r0001_c0001%00", "%2Fetc%2Fpasswd", "..", "...."]
+      {
         #expect(try await problem(.get, "/api/v1/tasks/roofs/chips/\(chip).png", "ana").0 == 404, "\(chip)")
         #expect(try await problem(.get, "/api/v1/tasks/roofs/chips/\(chip)", "alice").0 == 404, "\(chip)")
       }
@@ -205,7 +232,9 @@ struct RouteTests {
           .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=utm", "ana", body: "{}",
           contentType: "application/geo+json"
         ).0 == 400)
-      #expect(try await problem(.post, "/api/v1/tasks/roofs/consensus", "alice", body: #"{"quorum": "most"}"#).0 == 400)
+      #expect(
+        try await problem(.post, "/api/v1/tasks/roofs/consensus", "alice", body: #"{"quorum": "most"}"#).0
+          == 400)
       // An unknown route, and a malformed Authorization header.
       #expect(try await problem(.get, "/api/v1/nothing").0 == 404)
       var basic: HTTPFields = [:]
@@ -228,7 +257,8 @@ struct RouteTests {
       #expect(firstResult["chip"]?.stringValue == "r0001_c0001")
 
       let second = GeoJSONText.collection([
-        ("building", GeoJSONText.pixelSquare(40, 40, 120, 100)), ("vehicle", GeoJSONText.pixelSquare(150, 150, 170, 160)),
+        ("building", GeoJSONText.pixelSquare(40, 40, 120, 100)),
+        ("vehicle", GeoJSONText.pixelSquare(150, 150, 170, 160)),
       ])
       let two = try await client.execute(uri: uri, method: .post, headers: headers, body: second.buffer)
       #expect(two.status == .created, "\(two.body.text)")
@@ -238,10 +268,15 @@ struct RouteTests {
       // The analyst sees it in the status, runs consensus, exports.
       let analyst = fixture.headers("alice", contentType: "application/json")
       let status = try await client.execute(uri: "/api/v1/tasks/roofs/status", method: .get, headers: analyst)
-      let ana = status.body.json?["per_annotator"]?.arrayValue?.first { $0["annotator"]?.stringValue == "ana" }
+      let ana = status.body.json?["per_annotator"]?.arrayValue?.first {
+        $0["annotator"]?.stringValue == "ana"
+      }
       #expect(ana?["accepted"]?.integerValue == 1 && ana?["superseded"]?.integerValue == 1)
-      let queue = try await client.execute(uri: "/api/v1/queue", method: .get, headers: fixture.headers("ana"))
-      #expect(queue.body.json?["pending"]?.arrayValue?.contains { $0["chip"]?.stringValue == "r0001_c0001" } == false)
+      let queue = try await client.execute(
+        uri: "/api/v1/queue", method: .get, headers: fixture.headers("ana"))
+      #expect(
+        queue.body.json?["pending"]?.arrayValue?.contains { $0["chip"]?.stringValue == "r0001_c0001" }
+          == false)
 
       let consensus = try await client.execute(
         uri: "/api/v1/tasks/roofs/consensus", method: .post, headers: analyst, body: #"{"quorum": 1}"#.buffer)
@@ -252,7 +287,8 @@ struct RouteTests {
       #expect(geojson.status == .ok)
       #expect(geojson.headers[.contentType] == "application/geo+json")
       #expect(geojson.body.json?["features"]?.arrayValue?.count == 2)
-      let gpkg = try await client.execute(uri: "/api/v1/tasks/roofs/export?format=gpkg", method: .get, headers: analyst)
+      let gpkg = try await client.execute(
+        uri: "/api/v1/tasks/roofs/export?format=gpkg", method: .get, headers: analyst)
       #expect(gpkg.status == .ok && gpkg.body.text.hasPrefix("SQLite format 3"))
     }
     // Stored through the workflow: one accepted, one superseded; no export file left behind.

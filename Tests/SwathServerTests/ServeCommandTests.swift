@@ -8,7 +8,9 @@ struct ServeCommandTests {
     let folder = try TestSupport.temporaryDirectory("swath-serve-e2e")
     defer { try? FileManager.default.removeItem(at: folder) }
     #expect(try TestSupport.swath(["init", folder.path]).status == 0)
-    let added = try TestSupport.swath(["user", "add", "ana", "--role", "annotator", "--workspace", folder.path])
+    let added = try TestSupport.swath([
+      "user", "add", "ana", "--role", "annotator", "--workspace", folder.path,
+    ])
     let token = try #require(
       added.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("swath_") }.map(String.init))
 
