@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
   name: "Swath",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS(.v14)],
   products: [
     .executable(name: "swath", targets: ["swath"])
   ],
@@ -11,6 +11,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    // Both come with Hummingbird; named for NIOThreadPool (blocking use cases) and the logger.
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
   ],
   targets: [
     // System C libraries, found through pkg-config.
@@ -47,12 +51,32 @@ let package = Package(
         "SwathSimulation", "SwathStore", "SwathStoreSQLite",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
-    // 6. Front ends: the commands, kept in a library so tests can reach them.
+    // Schemas/ as a module: its files are the single source, bundled for the API to serve.
+    .target(
+      name: "SwathSchemas", path: "Schemas", sources: ["SwathSchemas.swift"],
+      resources: [
+        .copy("openapi.yaml"), .copy("annotator-report.schema.json"), .copy("chips.schema.json"),
+        .copy("consensus.schema.json"), .copy("queue.schema.json"), .copy("status.schema.json"),
+        .copy("submission.schema.json"), .copy("task.schema.json"),
+        .copy("validation-report.schema.json"),
+      ]),
+    // 6. Front ends: the HTTP API (a Hummingbird application over a workspace) ...
+    .target(
+      name: "SwathServer",
+      dependencies: [
+        "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathConsensus", "SwathSchemas",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+    ),
+    // ... and the commands, kept in a library so tests can reach them.
     .target(
       name: "SwathCLI",
       dependencies: [
         "SwathSupport", "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
-        "SwathSimulation", "SwathWorkflow",
+        "SwathSimulation", "SwathWorkflow", "SwathServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "swath", dependencies: ["SwathCLI"]),
@@ -94,6 +118,13 @@ let package = Package(
     .testTarget(
       name: "SwathSimulationTests",
       dependencies: ["SwathSimulation", "SwathGeometry", "SwathGDAL", "SwathTestSupport", "swath"]),
+    .testTarget(
+      name: "SwathServerTests",
+      dependencies: [
+        "SwathServer", "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathTestSupport", "swath",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
     .testTarget(
       name: "SwathCLITests",
       dependencies: ["SwathCLI", "SwathSupport", "SwathGeometry", "SwathTestSupport", "swath"]),

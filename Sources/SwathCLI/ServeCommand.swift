@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SwathServer
+import SwathWorkflow
+
+struct ServeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve the workspace over HTTP: the JSON API under /api/v1 (bearer tokens).",
+    discussion: """
+      Listens on loopback by default; put a TLS-terminating reverse proxy in front of it to serve other machines (README, "HTTP API"). Every request but /healthz, /readyz and /api/v1/openapi.yaml needs 'Authorization: Bearer TOKEN' (swath user add|token issue them). SIGTERM or SIGINT stops it after the requests in flight.
+
+      Example:
+        swath serve --workspace work --port 8080
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Option(help: "The address to listen on.")
+  var host = "127.0.0.1"
+
+  @Option(help: "The port to listen on (0: any free port, printed on start).")
+  var port = 8080
+
+  @Option(help: "The largest request body taken, in MiB; larger ones get 413.")
+  var maxBodyMb = 64
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0…65535") }
+    guard (1...4096).contains(maxBodyMb) else {
+      throw ValidationError("--max-body-mb \(maxBodyMb) is outside 1…4096")
+    }
+  }
+
+  func run() throws {
+    let workspace = try self.workspace.open()
+    let api = SwathAPI(
+      workspace: workspace,
+      options: ServerOptions(host: host, port: port, maxBodyBytes: maxBodyMb << 20))
+    let host = self.host
+    try api.runUntilSignalled { port in
+      // Unbuffered, so a supervisor (or the end-to-end test) sees the port at once.
+      FileHandle.standardOutput.write(
+        Data(
+          "swath serve: listening on http://\(host):\(port.map(String.init) ?? "?") (workspace \(workspace.folder.path))\n"
+            .utf8))
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+import SwathWorkflow
+
+/// The request context of every route: Hummingbird's core storage and, once the authentication
+/// middleware has run, who is asking.
+public struct APIRequestContext: RequestContext {
+  public var coreContext: CoreRequestContextStorage
+  /// Set by `BearerAuthentication` on every authenticated route; nil on the public ones.
+  public var caller: Caller?
+
+  public init(source: ApplicationRequestContextSource) {
+    self.coreContext = .init(source: source)
+    self.caller = nil
+  }
+
+  /// The authenticated caller; a route outside the authenticated group asking is a bug.
+  func requireCaller() throws -> Caller {
+    guard let caller else {
+      throw WorkflowError("authentication required", kind: .unauthenticated)
+    }
+    return caller
+  }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import SwathWorkflow
+
+/// `Authorization: Bearer TOKEN` → the workflow's `authenticate` → a `Caller` in the context.
+/// A missing, malformed, unknown, rotated or disabled user's token is one answer: 401 with the
+/// Bearer challenge (the workflow gives the same message for each, so a guess learns nothing).
+struct BearerAuthentication: RouterMiddleware {
+  typealias Context = APIRequestContext
+
+  static let challenge = #"Bearer realm="swath""#
+
+  let workspace: Workspace
+  let work: BlockingWork
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    guard let token = Self.token(in: request.headers[.authorization]) else {
+      throw Problem(.unauthenticated, "send 'Authorization: Bearer TOKEN' (swath user token NAME issues one)")
+    }
+    // The command in the audit log is the route, as the CLI's is its command line.
+    let command = "\(request.method) \(request.uri.path)"
+    let workspace = self.workspace
+    let caller = try await work.run { try workspace.authenticate(token: token, command: command) }
+    var context = context
+    context.caller = caller
+    return try await next(request, context)
+  }
+
+  /// The token of a `Bearer` credential (scheme case-insensitive, RFC 7235); nil otherwise.
+  static func token(in header: String?) -> String? {
+    guard let header else { return nil }
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    let token = parts[1].trimmingCharacters(in: .whitespaces)
+    return token.isEmpty ? nil : token
+  }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SwathGeometry
+
+/// Request bodies in, JSON out: every JSON goes through Swath's own codec (`JSONValue`,
+/// `JSONValueEncoder`), never Foundation's.
+enum Bodies {
+  /// Reads the whole body, at most `limit` bytes: a declared `Content-Length` over it is refused
+  /// before a byte is read, and a streamed body stops at the limit (Hummingbird's
+  /// `collect(upTo:)` throws `NIOTooManyBytesError`, a 413).
+  static func collect(_ request: Request, limit: Int) async throws -> Data {
+    if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+      throw tooLarge(declared, limit: limit)
+    }
+    let buffer = try await request.body.collect(upTo: limit)
+    return Data(buffer.readableBytesView)
+  }
+
+  static func tooLarge(_ size: Int, limit: Int) -> Problem {
+    Problem(
+      .payloadTooLarge,
+      "the request body (\(size) bytes) is over the \(limit) bytes this server takes (--max-body-mb)")
+  }
+
+  /// Refuses a body whose media type is not one of `accepted` (parameters such as charset aside).
+  static func requireMediaType(_ request: Request, _ accepted: [String]) throws {
+    let declared = request.headers[.contentType]?.split(separator: ";").first
+      .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    guard let declared, accepted.contains(declared) else {
+      throw Problem(
+        .unsupportedMediaType,
+        "send the body as \(accepted.joined(separator: " or "))"
+          + (declared.map { ", not \($0)" } ?? " (no Content-Type given)"))
+    }
+  }
+
+  /// A JSON object body; an empty body is an empty object when `optional`.
+  static func jsonObject(_ request: Request, limit: Int, optional: Bool = false) async throws
+    -> [String: JSONValue]
+  {
+    let data = try await collect(request, limit: limit)
+    if optional, data.isEmpty { return [:] }
+    try requireMediaType(request, ["application/json"])
+    let value = try JSONValue(parsing: data)
+    guard let object = value.objectValue else {
+      throw Problem(.invalidRequest, "the request body must be a JSON object")
+    }
+    return object
+  }
+
+  static func json(
+    _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+  ) throws -> Response {
+    try json(JSONValueEncoder().encode(value), status: status, headers: headers)
+  }
+
+  static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+    -> Response
+  {
+    var headers = headers
+    headers[.contentType] = "application/json"
+    return Response(
+      status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.jsonData())))
+  }
+}
+
+/// Typed members of a JSON request body, each refusal naming the member.
+struct JSONMembers {
+  let object: [String: JSONValue]
+
+  func string(_ key: String) throws -> String? {
+    guard let value = object[key], !value.isNull else { return nil }
+    guard let text = value.stringValue else { throw Problem(.invalidRequest, "'\(key)' must be a string") }
+    return text
+  }
+
+  func requiredString(_ key: String) throws -> String {
+    guard let text = try string(key) else { throw Problem(.invalidRequest, "'\(key)' is required") }
+    return text
+  }
+
+  func number(_ key: String) throws -> Double? {
+    guard let value = object[key], !value.isNull else { return nil }
+    guard let number = value.doubleValue, number.isFinite else {
+      throw Problem(.invalidRequest, "'\(key)' must be a finite number")
+    }
+    return number
+  }
+
+  func strings(_ key: String) throws -> [String] {
+    guard let array = object[key]?.arrayValue else {
+      throw Problem(.invalidRequest, "'\(key)' must be an array of strings")
+    }
+    return try array.map { element in
+      guard let text = element.stringValue else {
+        throw Problem(.invalidRequest, "'\(key)' must be an array of strings")
+      }
+      return text
+    }
+  }
+
+  /// Refuses members the endpoint does not know: a typo is an error, not a silent default.
+  func allowOnly(_ keys: Set<String>) throws {
+    if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
+      throw Problem(
+        .invalidRequest,
+        "unknown member '\(unknown)' (expected \(keys.sorted().joined(separator: ", ")))")
+    }
+  }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SwathConsensus
+import SwathGeometry
+import SwathStore
+import SwathWorkflow
+
+// The routes that do more than call one use case and encode its report.
+extension SwathAPI {
+  /// Ready when the store answers a read.
+  func ready() async throws -> Response {
+    let workspace = self.workspace
+    do {
+      _ = try await work.run { try workspace.store.read { store in try store.tasks().count } }
+    } catch {
+      throw Problem(.unavailable, "the workspace's store cannot be read: \(error)")
+    }
+    return Bodies.json(.object(["status": .string("ready")]))
+  }
+
+  /// The chip's PNG. Chips never change once a task is created, so the ETag (size and
+  /// modification time) lets a client keep it; `private`, since it is only for the signed-in.
+  func chipImage(task: String, chip: String, request: Request, context: APIRequestContext)
+    async throws -> Response
+  {
+    let (data, etag) = try await call(context) { workspace, caller -> (Data, String) in
+      let url = try workspace.chipImage(task: task, chip: chip, by: caller)
+      let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+      let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+      let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+      let etag = "\"\(String(size, radix: 16))-\(String(Int64(modified * 1000), radix: 16))\""
+      do {
+        return (try Data(contentsOf: url), etag)
+      } catch {
+        throw WorkflowError("chip \(chip): cannot read its file", kind: .environment)
+      }
+    }
+    var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
+    if let match = request.headers[.ifNoneMatch],
+      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
+    {
+      return Response(status: .notModified, headers: headers)
+    }
+    headers[.contentType] = "image/png"
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// `POST …/chips/{chip}/submissions`: the body is the annotator's GeoJSON, stored as received
+  /// before anything else, then validated. 201 with the stored rows, or 422 with the issues.
+  func submit(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let (task, chip) = try context.taskAndChip()
+    let pixel: Bool
+    switch request.uri.queryParameters["coordinates"].map(String.init) {
+    case nil, "lonlat": pixel = false
+    case "pixel": pixel = true
+    case let other?:
+      throw Problem(.invalidRequest, "coordinates '\(other)': expected lonlat (default) or pixel")
+    }
+    let raw = try await Bodies.collect(request, limit: options.maxBodyBytes)
+    try Bodies.requireMediaType(request, ["application/geo+json", "application/json"])
+    let outcome = try await call(context) { workspace, caller in
+      try workspace.submitOwn(
+        task: task, chip: chip, fileName: "api:\(chip).geojson", raw: raw, pixel: pixel, by: caller)
+    }
+    let results = try JSONValueEncoder().encode(outcome.results)
+    if let rejected = outcome.results.first(where: { $0.status == "rejected" }) {
+      let issues = try (outcome.report?.issues ?? []).map { issue -> JSONValue in
+        var entry = try JSONValueEncoder().encode(issue).objectValue ?? [:]
+        // The issue as the validator located it: code, severity, path, line, column, message.
+        entry = entry.filter { ["code", "severity", "path", "line", "column", "message"].contains($0.key) }
+        return .object(entry)
+      }
+      throw Problem(
+        .rejectedSubmission,
+        "submission #\(rejected.id) rejected: \(rejected.reason ?? "invalid")",
+        extensions: [
+          "submission": .integer(rejected.id), "issues": .array(issues), "results": results,
+        ])
+    }
+    return Bodies.json(.object(["results": results]), status: .created)
+  }
+
+  /// `POST …/assignments` with `{"annotators": [...]}`.
+  func assign(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["annotators"])
+    let annotators = try body.strings("annotators")
+    let outcome = try await call(context) { try $0.assign(task: task, annotators: annotators, by: $1) }
+    return Bodies.json(
+      .object([
+        "task": .string(task),
+        "added": .object(outcome.added.mapValues { .integer(Int64($0)) }),
+        "total_added": .integer(Int64(outcome.totalAdded)),
+        "chips_short": .integer(Int64(outcome.chipsShort)),
+        "missing": .integer(Int64(outcome.missing)),
+      ]))
+  }
+
+  /// `POST …/consensus`, the body optional: `{"iou", "quorum", "method", "min_confidence"}`.
+  func consensus(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let body = JSONMembers(
+      object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes, optional: true))
+    try body.allowOnly(["iou", "quorum", "method", "min_confidence"])
+    let iou = try body.number("iou").map { value throws -> IoUThreshold in
+      do { return try IoUThreshold(value) } catch {
+        throw Problem(.invalidRequest, "iou \(value): \(error)")
+      }
+    }
+    let quorum: Quorum?
+    switch body.object["quorum"] {
+    case nil, .null?: quorum = nil
+    case .integer(let votes)?: quorum = Quorum("\(votes)")
+    case .number(let fraction)?: quorum = Quorum("\(fraction)")
+    case .string(let text)?: quorum = Quorum(text)
+    default: quorum = nil
+    }
+    if body.object["quorum"].map({ !$0.isNull }) ?? false, quorum == nil {
+      throw Problem(.invalidRequest, "quorum: expected a fraction in (0, 1] or a whole number of votes")
+    }
+    let method = try body.string("method").map { text in
+      guard let method = ConsensusMethod(rawValue: text) else {
+        throw Problem(
+          .invalidRequest,
+          "method '\(text)': expected \(ConsensusMethod.allCases.map(\.rawValue).joined(separator: " or "))")
+      }
+      return method
+    }
+    let minConfidence = try body.number("min_confidence")
+    let outcome = try await call(context) { workspace, caller in
+      try workspace.runConsensus(
+        task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence, by: caller)
+    }
+    var members: [String: JSONValue] = [:]
+    members["task"] = .string(task)
+    members["run"] = .integer(outcome.run.id ?? 0)
+    members["run_at"] = .string(outcome.run.runAt)
+    members["submissions"] = .integer(Int64(outcome.run.submissionCount))
+    members["accepted"] = .integer(Int64(outcome.accepted))
+    members["rejected"] = .integer(Int64(outcome.rejected))
+    members["annotators"] = .integer(Int64(outcome.annotators))
+    members["unsubmitted"] = .integer(Int64(outcome.unsubmitted))
+    // The annotator report as stored (Schemas/annotator-report.schema.json).
+    let report: JSONValue? = try? JSONValue(parsing: outcome.run.report)
+    members["report"] = report ?? .null
+    return Bodies.json(.object(members), status: .created)
+  }
+
+  /// `GET …/export?format=geojson|gpkg|fgb[&crs=wgs84|image]`: written by the workflow to a
+  /// temporary file in the workspace, then streamed. The file is unlinked as soon as it is
+  /// open, so nothing is left behind whether the client reads it all or goes away.
+  func export(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let formatText = request.uri.queryParameters["format"].map(String.init) ?? "geojson"
+    guard let format = Export.Format(rawValue: formatText.lowercased()) else {
+      throw Problem(.invalidRequest, "format '\(formatText)': expected geojson, gpkg or fgb")
+    }
+    let crs: Export.TargetCRS
+    switch request.uri.queryParameters["crs"].map({ String($0).lowercased() }) {
+    case nil, "wgs84", "epsg:4326": crs = .wgs84
+    case "image": crs = .image
+    case let other?: throw Problem(.invalidRequest, "crs '\(other)': expected wgs84 or image")
+    }
+    let handle = try await call(context) { workspace, caller -> FileHandle in
+      let folder = workspace.folder.appendingPathComponent(".exports", isDirectory: true)
+      do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      } catch {
+        throw WorkflowError("cannot create \(folder.path): \(error.localizedDescription)", kind: .environment)
+      }
+      let file = folder.appendingPathComponent("\(UUID().uuidString).\(format.rawValue)")
+      defer { try? FileManager.default.removeItem(at: file) }
+      _ = try workspace.export(task: task, out: file.path, format: format, crs: crs, by: caller)
+      do {
+        return try FileHandle(forReadingFrom: file)
+      } catch {
+        throw WorkflowError("cannot read the export: \(error.localizedDescription)", kind: .environment)
+      }
+    }
+    let size = (try? handle.seekToEnd()).map(Int.init)
+    try? handle.seek(toOffset: 0)
+    let work = self.work
+    let body = ResponseBody(contentLength: size) { writer in
+      defer { try? handle.close() }
+      while true {
+        let chunk = try await work.run { try handle.read(upToCount: 1 << 16) ?? Data() }
+        if chunk.isEmpty { break }
+        try await writer.write(ByteBuffer(bytes: chunk))
+      }
+      try await writer.finish(nil)
+    }
+    let headers: HTTPFields = [
+      .contentType: format.mediaType,
+      .contentDisposition: "attachment; filename=\"\(task).\(format.rawValue)\"",
+    ]
+    return Response(status: .ok, headers: headers, body: body)
+  }
+
+  /// `POST /api/v1/users` with `{"name", "role"}`: 201 with the token, shown this once.
+  func addUser(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["name", "role"])
+    let name = try body.requiredString("name")
+    let roleText = try body.requiredString("role")
+    guard let role = Role(rawValue: roleText) else {
+      throw Problem(
+        .invalidRequest,
+        "role '\(roleText)': expected \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    let issued = try await call(context) { try $0.addUser(name, role: role, by: $1) }
+    return try Bodies.json(IssuedTokenView(issued), status: .created)
+  }
+}
+
+extension Export.Format {
+  var mediaType: String {
+    switch self {
+    case .geojson: "application/geo+json"
+    case .gpkg: "application/geopackage+sqlite3"
+    case .fgb: "application/vnd.flatgeobuf"
+    }
+  }
+}

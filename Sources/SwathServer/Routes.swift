@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import SwathConsensus
+import SwathGeometry
+import SwathStore
+import SwathWorkflow
+
+extension SwathAPI {
+  /// Every route of the API, in the order of Schemas/openapi.yaml.
+  public static let endpoints: [Endpoint] = [
+    Endpoint(method: .get, path: "/healthz", authenticated: false) { _, _, _ in
+      Bodies.json(.object(["status": .string("ok")]))
+    },
+    Endpoint(method: .get, path: "/readyz", authenticated: false) { _, _, api in
+      try await api.ready()
+    },
+    Endpoint(method: .get, path: "/api/v1/openapi.yaml", authenticated: false) { _, _, _ in
+      try OpenAPIDocument.response()
+    },
+    Endpoint(method: .get, path: "/api/v1/me", authenticated: true) { _, context, _ in
+      let caller = try context.requireCaller()
+      return Bodies.json(.object(["name": .string(caller.name), "role": .string(caller.role.rawValue)]))
+    },
+
+    // Annotators.
+    Endpoint(method: .get, path: "/api/v1/queue", authenticated: true) { request, context, api in
+      let task = request.uri.queryParameters["task"].map(String.init)
+      return try Bodies.json(try await api.call(context) { try $0.ownQueue(task: task, by: $1) })
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/chips/{chip}", authenticated: true) {
+      _, context, api in
+      let (task, chip) = try context.taskAndChip()
+      return try Bodies.json(
+        try await api.call(context) { try $0.chipDetails(task: task, chip: chip, by: $1) })
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/chips/{chip}.png", authenticated: true) {
+      request, context, api in
+      let (task, chip) = try context.taskAndChip()
+      return try await api.chipImage(task: task, chip: chip, request: request, context: context)
+    },
+    Endpoint(
+      method: .post, path: "/api/v1/tasks/{task}/chips/{chip}/submissions", authenticated: true
+    ) { request, context, api in
+      try await api.submit(request, context)
+    },
+
+    // Analysts.
+    Endpoint(method: .get, path: "/api/v1/tasks", authenticated: true) { _, context, api in
+      try Bodies.json(try await api.call(context) { try $0.taskSummaries(by: $1) })
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}", authenticated: true) { _, context, api in
+      let task = try context.parameters.require("task")
+      return try Bodies.json(try await api.call(context) { try $0.taskSummary(named: task, by: $1) })
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/status", authenticated: true) {
+      _, context, api in
+      let task = try context.parameters.require("task")
+      return try Bodies.json(try await api.call(context) { try $0.status(task: task, by: $1) })
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/assignments", authenticated: true) {
+      request, context, api in
+      try await api.assign(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/consensus", authenticated: true) {
+      request, context, api in
+      try await api.consensus(request, context)
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/export", authenticated: true) {
+      request, context, api in
+      try await api.export(request, context)
+    },
+
+    // Admins.
+    Endpoint(method: .get, path: "/api/v1/users", authenticated: true) { _, context, api in
+      let users = try await api.call(context) { try $0.users(by: $1) }
+      return try Bodies.json(users.map(UserView.init))
+    },
+    Endpoint(method: .post, path: "/api/v1/users", authenticated: true) { request, context, api in
+      try await api.addUser(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/users/{name}/disable", authenticated: true) {
+      _, context, api in
+      let name = try context.parameters.require("name")
+      let user = try await api.call(context) { try $0.disableUser(name, by: $1) }
+      return try Bodies.json(UserView(user))
+    },
+    Endpoint(method: .post, path: "/api/v1/users/{name}/token", authenticated: true) {
+      _, context, api in
+      let name = try context.parameters.require("name")
+      let issued = try await api.call(context) { try $0.rotateToken(of: name, by: $1) }
+      return try Bodies.json(IssuedTokenView(issued))
+    },
+  ]
+}
+
+extension APIRequestContext {
+  func taskAndChip() throws -> (task: String, chip: String) {
+    (try parameters.require("task"), try parameters.require("chip"))
+  }
+}
+
+/// A user as the API shows one: never the token's hash.
+struct UserView: Codable, Sendable {
+  var name: String
+  var role: String
+  var disabled: Bool
+  var createdAt: String
+  var tokenIssuedAt: String
+  var disabledAt: String?
+
+  init(_ user: UserRecord) {
+    name = user.name
+    role = user.role.rawValue
+    disabled = user.disabled
+    createdAt = user.createdAt
+    tokenIssuedAt = user.tokenIssuedAt
+    disabledAt = user.disabledAt
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, role, disabled
+    case createdAt = "created_at"
+    case tokenIssuedAt = "token_issued_at"
+    case disabledAt = "disabled_at"
+  }
+}
+
+/// A user and their new token, shown once.
+struct IssuedTokenView: Codable, Sendable {
+  var user: UserView
+  var token: String
+  init(_ issued: IssuedToken) {
+    user = UserView(issued.user)
+    token = issued.token
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SwathWorkflow
+
+/// How `swath serve` listens and what it takes.
+public struct ServerOptions: Sendable {
+  public var host: String
+  public var port: Int
+  /// The largest request body read, in bytes; larger ones get 413 before they are read.
+  public var maxBodyBytes: Int
+  /// Threads that run the blocking use cases (see `BlockingWork`).
+  public var threads: Int
+
+  public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8) {
+    self.host = host
+    self.port = port
+    self.maxBodyBytes = maxBodyBytes
+    self.threads = threads
+  }
+}
+
+/// One route of the API: the single table the router is built from and the test compares with
+/// Schemas/openapi.yaml, so the document and the server cannot drift apart.
+public struct Endpoint: Sendable {
+  public let method: HTTPRequest.Method
+  /// In OpenAPI's form, which is also Hummingbird's: `/api/v1/tasks/{task}`.
+  public let path: String
+  /// Whether the route needs a bearer token (all but health, readiness and the document).
+  public let authenticated: Bool
+  let handler: @Sendable (Request, APIRequestContext, SwathAPI) async throws -> Response
+}
+
+/// The HTTP API of a workspace: a front end that only calls the workflow's use cases.
+public final class SwathAPI: Sendable {
+  public let workspace: Workspace
+  public let options: ServerOptions
+  let work: BlockingWork
+
+  public init(workspace: Workspace, options: ServerOptions = ServerOptions()) {
+    self.workspace = workspace
+    self.options = options
+    self.work = BlockingWork(threads: options.threads)
+  }
+
+  /// Stops the threads of the blocking use cases.
+  public func shutdown() async throws { try await work.shutdown() }
+
+  /// The router: problem documents around everything, bearer authentication around all but the
+  /// public routes.
+  public func router() -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    let open = router.group()
+    let authenticated = router.group().add(
+      middleware: BearerAuthentication(workspace: workspace, work: work))
+    for endpoint in Self.endpoints {
+      let group = endpoint.authenticated ? authenticated : open
+      group.on(RouterPath(endpoint.path), method: endpoint.method) { [self] request, context in
+        try await endpoint.handler(request, context, self)
+      }
+    }
+    return router
+  }
+
+  /// The application `swath serve` runs; `onServerRunning` learns the bound port.
+  public func application(
+    logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+  ) -> some ApplicationProtocol {
+    Application(
+      router: router(),
+      configuration: ApplicationConfiguration(
+        address: .hostname(options.host, port: options.port), serverName: "swath"),
+      onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
+      logger: logger)
+  }
+
+  /// Runs the server until SIGTERM or SIGINT, then finishes the requests in flight and returns
+  /// (swift-service-lifecycle's graceful shutdown). Blocks the calling thread: for a command.
+  public func runUntilSignalled(
+    logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+  ) throws {
+    let application = application(logger: logger, onServerRunning: onServerRunning)
+    let failure = NIOLockedValueBox<(any Error)?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task { [self] in
+      do {
+        try await application.runService()
+      } catch {
+        failure.withLockedValue { $0 = error }
+      }
+      try? await shutdown()
+      done.signal()
+    }
+    done.wait()
+    if let error = failure.withLockedValue({ $0 }) { throw error }
+  }
+
+  /// Runs a use case on the blocking threads, as the authenticated caller.
+  func call<T: Sendable>(
+    _ context: APIRequestContext, _ body: @escaping @Sendable (Workspace, Caller) throws -> T
+  ) async throws -> T {
+    let caller = try context.requireCaller()
+    let workspace = self.workspace
+    return try await work.run { try body(workspace, caller) }
+  }
+}

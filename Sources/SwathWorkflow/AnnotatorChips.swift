@@ -1,0 +1,138 @@
+import Foundation
+import SwathStore
+
+/// One chip as an annotator (or an analyst) sees it: where it lies in the image and on the map,
+/// and what to label. The JSON of `GET /api/v1/tasks/{task}/chips/{chip}`.
+public struct ChipDetails: Codable, Sendable {
+  public var task: String
+  public var chip: String
+  public var window: PixelWindow
+  /// GDAL order: origin x, pixel width, row rotation, origin y, column rotation, pixel height,
+  /// in the image's CRS.
+  public var geotransform: [Double]
+  public var footprint: PolygonGeometry
+  public var validFraction: Double
+  public var labels: [String]
+  /// Whether the caller still has to answer it (nil for a caller with no assignment on it).
+  public var assignment: String?
+
+  enum CodingKeys: String, CodingKey {
+    case task, chip, window, geotransform, footprint, labels, assignment
+    case validFraction = "valid_fraction"
+  }
+}
+
+// Use cases for a front end that acts for the signed-in annotator (the HTTP API): the caller is
+// the annotator, and a chip or task they have no assignment in does not exist for them.
+extension Workspace {
+  /// The caller's own pending chips: annotators (and admins, for themselves) only.
+  public func ownQueue(task: String? = nil, by caller: Caller) throws -> QueueReport {
+    try caller.require(.annotate)
+    if let task, caller.role == .annotator {
+      // A task they have no assignment in answers as an unknown one.
+      _ = try store.read { store in try Self.assignedChips(caller, task: task, in: store) }
+    }
+    return try queue(annotator: caller.name, task: task, by: caller)
+  }
+
+  /// One chip's window, geotransform, footprint and labels. Annotators see only chips they are
+  /// assigned to; analysts and admins see every chip.
+  public func chipDetails(task: String, chip: String, by caller: Caller) throws -> ChipDetails {
+    try store.read { store in
+      let (taskRecord, chipRecord, assignment) = try Self.visibleChip(
+        task: task, chip: chip, caller: caller, in: store)
+      return ChipDetails(
+        task: taskRecord.name, chip: chipRecord.chipKey,
+        window: PixelWindow(
+          column: chipRecord.columnOffset, row: chipRecord.rowOffset, width: chipRecord.width,
+          height: chipRecord.height),
+        geotransform: chipRecord.geotransform,
+        footprint: PolygonGeometry.decode(chipRecord.footprint)
+          ?? PolygonGeometry(type: "Polygon", coordinates: []),
+        validFraction: chipRecord.validFraction, labels: taskRecord.labels,
+        assignment: assignment?.state.rawValue)
+    }
+  }
+
+  /// The chip's image file (PNG), inside the workspace, under the same rules as `chipDetails`.
+  public func chipImage(task: String, chip: String, by caller: Caller) throws -> URL {
+    let record = try store.read { store in
+      try Self.visibleChip(task: task, chip: chip, caller: caller, in: store).chip
+    }
+    let root = folder.standardizedFileURL.resolvingSymlinksInPath()
+    let file = folder.appendingPathComponent(record.path).standardizedFileURL.resolvingSymlinksInPath()
+    // The stored path is relative and written by the tiling engine; refuse anything that would
+    // leave the workspace all the same.
+    guard file.path.hasPrefix(root.path + "/") else {
+      throw WorkflowError("chip \(record.chipKey) points outside the workspace", kind: .environment)
+    }
+    guard FileManager.default.isReadableFile(atPath: file.path) else {
+      throw WorkflowError("chip \(record.chipKey): file \(record.path) is missing", kind: .environment)
+    }
+    return file
+  }
+
+  /// Submits the caller's own answer for one chip: the caller must be assigned to it (else the
+  /// chip does not exist for them), then the usual `submit`.
+  public func submitOwn(
+    task: String, chip: String, fileName: String, raw: Data, pixel: Bool, by caller: Caller
+  ) throws -> SubmissionOutcomeReport {
+    try caller.require(.annotate)
+    let assigned = try store.read { store in
+      try Self.visibleChip(task: task, chip: chip, caller: caller, in: store).assignment
+    }
+    guard assigned != nil else { throw Self.noChip(chip, task: task) }
+    return try submit(
+      task: task, annotator: caller.name, fileName: fileName, raw: raw, chip: chip, pixel: pixel,
+      by: caller)
+  }
+
+  /// The task, chip and the caller's assignment on it; `notFound` with one message whether the
+  /// task or chip is missing or the annotator is not assigned there.
+  static func visibleChip(task: String, chip: String, caller: Caller, in store: any StoreReader)
+    throws -> (task: TaskRecord, chip: ChipRecord, assignment: AssignmentRecord?)
+  {
+    let seesAll = caller.role.may(.viewTaskStatus)
+    guard seesAll || caller.role.may(.annotate) else {
+      throw WorkflowError(
+        "\(caller.name) (\(caller.role.rawValue)) may not see chips", kind: .forbidden)
+    }
+    guard ChipKeys.isPlausible(chip), let taskRecord = try store.task(named: task),
+      let chipRecord = try store.chips(ofTask: taskRecord.id!).first(where: { $0.chipKey == chip })
+    else { throw noChip(chip, task: task) }
+    let assignment = try store.assignments(ofTask: taskRecord.id!).first {
+      $0.chipId == chipRecord.id && $0.annotator == caller.name
+    }
+    guard seesAll || assignment != nil else { throw noChip(chip, task: task) }
+    return (taskRecord, chipRecord, assignment)
+  }
+
+  /// The chips of `task` assigned to the caller; `notFound` when there are none (or no task).
+  static func assignedChips(_ caller: Caller, task: String, in store: any StoreReader) throws
+    -> [AssignmentRecord]
+  {
+    guard let taskRecord = try store.task(named: task) else {
+      throw WorkflowError("no task named '\(task)'", kind: .notFound)
+    }
+    let chipIds = Set(try store.chips(ofTask: taskRecord.id!).compactMap(\.id))
+    let mine = try store.assignments(ofTask: taskRecord.id!).filter {
+      $0.annotator == caller.name && chipIds.contains($0.chipId)
+    }
+    guard !mine.isEmpty else { throw WorkflowError("no task named '\(task)'", kind: .notFound) }
+    return mine
+  }
+
+  static func noChip(_ chip: String, task: String) -> WorkflowError {
+    WorkflowError("no chip '\(chip)' in task '\(task)'", kind: .notFound)
+  }
+}
+
+enum ChipKeys {
+  /// Chip ids are the tiling engine's `rNNNN_cNNNN` (or a fixture's `rN_cN`): letters, digits
+  /// and `_`, `-`, `.` only, never a path. Anything else is unknown without a look-up.
+  static func isPlausible(_ key: String) -> Bool {
+    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_-."))
+    return !key.isEmpty && key.count <= 200 && !key.contains("..")
+      && key.unicodeScalars.allSatisfy { allowed.contains($0) && $0.isASCII }
+  }
+}

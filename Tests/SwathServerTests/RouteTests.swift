@@ -1,0 +1,328 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SwathGeometry
+import SwathServer
+import SwathStore
+import SwathTestSupport
+import SwathWorkflow
+import Testing
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
+struct RouteTests {
+  /// Who asks: the fixture's users, no token, a token nobody has, a disabled user's token.
+  static let callers: [String?] = ["ana", "rev", "alice", "adm", nil, "swath_not-a-token", "gone"]
+
+  struct Case: Sendable {
+    var method: HTTPRequest.Method
+    var uri: String
+    var body: String? = nil
+    var contentType: String? = nil
+    /// Expected status for ana, rev, alice, adm; no token, bad token and disabled give 401.
+    var expected: [String: Int]
+    var isPublic = false
+  }
+
+  static func roles(annotator: Int, reviewer: Int, analyst: Int, admin: Int) -> [String: Int] {
+    ["ana": annotator, "rev": reviewer, "alice": analyst, "adm": admin]
+  }
+
+  static let cases: [Case] = [
+    Case(
+      method: .get, uri: "/healthz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200),
+      isPublic: true),
+    Case(
+      method: .get, uri: "/readyz", expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200),
+      isPublic: true),
+    Case(
+      method: .get, uri: "/api/v1/openapi.yaml",
+      expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200), isPublic: true),
+    Case(
+      method: .get, uri: "/api/v1/me",
+      expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/queue",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001.png",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
+    // `{}` is no FeatureCollection: ana's is stored and rejected (422); the admin is assigned
+    // nowhere, so the chip does not exist for them.
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", body: "{}",
+      contentType: "application/geo+json",
+      expected: roles(annotator: 422, reviewer: 403, analyst: 403, admin: 404)),
+    Case(
+      method: .get, uri: "/api/v1/tasks",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/status",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/assignments", body: #"{"annotators": ["ana"]}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    // No accepted submission yet: the analyst's request is well-formed but cannot run (400).
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/consensus",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 400, admin: 400)),
+    // No consensus run yet: a conflict with the task's state.
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/export?format=gpkg",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
+    Case(
+      method: .get, uri: "/api/v1/users",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .post, uri: "/api/v1/users", body: #"{"name": "newbie", "role": "annotator"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 201)),
+    Case(
+      method: .post, uri: "/api/v1/users/temp1/disable",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .post, uri: "/api/v1/users/temp2/token",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
+  ]
+
+  @Test func everyRoleGetsItsStatusOnEveryEndpoint() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      for testCase in Self.cases {
+        for caller in Self.callers {
+          let expected =
+            caller.flatMap { testCase.expected[$0] } ?? (testCase.isPublic ? 200 : 401)
+          let response = try await client.execute(
+            uri: testCase.uri, method: testCase.method,
+            headers: fixture.headers(caller, contentType: testCase.contentType),
+            body: testCase.body?.buffer)
+          #expect(
+            Int(response.status.code) == expected,
+            "\(testCase.method) \(testCase.uri) as \(caller ?? "no token"): \(response.status) \(response.body.text)"
+          )
+          if response.status.code >= 400 {
+            #expect(response.headers[.contentType] == "application/problem+json")
+            let problem = response.body.json
+            #expect(problem?["type"]?.stringValue?.hasPrefix("https://swath.dev/problems/") == true)
+            #expect(problem?["status"]?.integerValue == Int64(response.status.code))
+            #expect(problem?["title"]?.stringValue != nil && problem?["detail"]?.stringValue != nil)
+          }
+          if response.status == .unauthorized {
+            #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="swath""#)
+          }
+        }
+      }
+    }
+  }
+
+  @Test func anotherAnnotatorsChipsAndTasksDoNotExist() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      let pairs: [(HTTPRequest.Method, String, String)] = [
+        (.get, "/api/v1/tasks/roofs/chips/r0001_c0001", "/api/v1/tasks/nosuch/chips/r0001_c0001"),
+        (.get, "/api/v1/tasks/roofs/chips/r0001_c0001.png", "/api/v1/tasks/nosuch/chips/r0001_c0001.png"),
+        (
+          .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions",
+          "/api/v1/tasks/nosuch/chips/r0001_c0001/submissions"
+        ),
+        (.get, "/api/v1/queue?task=roofs", "/api/v1/queue?task=nosuch"),
+      ]
+      let body = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(10, 10, 60, 60))])
+      for (method, ana, missing) in pairs {
+        let headers = fixture.headers("ben", contentType: "application/geo+json")
+        let theirs = try await client.execute(uri: ana, method: method, headers: headers, body: body.buffer)
+        let none = try await client.execute(uri: missing, method: method, headers: headers, body: body.buffer)
+        #expect(theirs.status == .notFound, "\(method) \(ana) as ben: \(theirs.status)")
+        #expect(none.status == .notFound)
+        // Word for word what a task that does not exist answers, but for the name asked for.
+        let theirDetail = theirs.body.json?["detail"]?.stringValue?.replacingOccurrences(
+          of: "roofs", with: "nosuch")
+        #expect(theirDetail == none.body.json?["detail"]?.stringValue)
+      }
+      // ben's own queue is there, and empty.
+      let queue = try await client.execute(
+        uri: "/api/v1/queue", method: .get, headers: fixture.headers("ben"))
+      #expect(queue.status == .ok && queue.body.json?["pending"]?.arrayValue?.isEmpty == true)
+    }
+    // Nothing of ben's was stored.
+    let status = try fixture.workspace.status(task: "roofs", by: ServerFixture.admin)
+    #expect(status.perAnnotator.allSatisfy { $0.annotator != "ben" })
+  }
+
+  @Test func malformedRequestsAreProblemsNeverServerErrors() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient(maxBodyBytes: 64 << 10) { client in
+      func problem(
+        _ method: HTTPRequest.Method, _ uri: String, _ user: String = "adm", body: String? = nil,
+        contentType: String? = "application/json", headers extra: HTTPFields = [:]
+      ) async throws -> (Int, JSONValue?) {
+        var headers = fixture.headers(user, contentType: contentType)
+        headers.append(contentsOf: extra)
+        let response = try await client.execute(
+          uri: uri, method: method, headers: headers, body: body?.buffer)
+        #expect(response.headers[.contentType] == "application/problem+json", "\(uri)")
+        return (Int(response.status.code), response.body.json)
+      }
+      // Bad JSON: 400, located.
+      let (badJSON, badJSONProblem) = try await problem(
+        .post, "/api/v1/users", body: #"{"name": "x", "role": }"#)
+      #expect(badJSON == 400)
+      #expect(badJSONProblem?["type"]?.stringValue == "https://swath.dev/problems/invalid-request")
+      #expect(badJSONProblem?["line"]?.integerValue == 1 && badJSONProblem?["column"] != nil)
+      // A JSON body that is not an object, an unknown member, a wrong type, an unknown role.
+      for body in [
+        "[1]", #"{"name": "x", "role": "annotator", "admin": true}"#, #"{"name": 3, "role": "annotator"}"#,
+        #"{"name": "x", "role": "king"}"#,
+      ] {
+        #expect(try await problem(.post, "/api/v1/users", body: body).0 == 400, "\(body)")
+      }
+      // The wrong content type: 415.
+      let (wrongType, wrongTypeProblem) = try await problem(
+        .post, "/api/v1/users", body: #"{"name": "x", "role": "annotator"}"#, contentType: "text/plain")
+      #expect(wrongType == 415)
+      #expect(wrongTypeProblem?["type"]?.stringValue == "https://swath.dev/problems/unsupported-media-type")
+      #expect(
+        try await problem(
+          .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", "ana", body: "{}",
+          contentType: "text/csv"
+        ).0 == 415)
+      // Over the cap: 413, whether declared or not.
+      let big = String(repeating: " ", count: 100 << 10) + "{}"
+      let (tooBig, tooBigProblem) = try await problem(
+        .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", "ana", body: big,
+        contentType: "application/geo+json")
+      #expect(tooBig == 413)
+      #expect(tooBigProblem?["type"]?.stringValue == "https://swath.dev/problems/payload-too-large")
+      // NaN is not JSON: the submission is kept as rejected, and the problem says where.
+      let nan = #"""
+        {"type": "FeatureCollection", "features": [
+          {"type": "Feature", "properties": {"label": "building"},
+           "geometry": {"type": "Polygon", "coordinates": [[[10, 10], [10, NaN], [60, 60], [60, 10], [10, 10]]]}}]}
+        """#
+      let (nanStatus, nanProblem) = try await problem(
+        .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=pixel", "ana", body: nan,
+        contentType: "application/geo+json")
+      #expect(nanStatus == 422)
+      #expect(nanProblem?["type"]?.stringValue == "https://swath.dev/problems/rejected-submission")
+      let issues = nanProblem?["issues"]?.arrayValue ?? []
+      #expect(!issues.isEmpty, "\(String(describing: nanProblem))")
+      #expect(
+        issues.contains {
+          $0["line"]?.integerValue == 3 && $0["code"]?.stringValue != nil && $0["path"] != nil
+        })
+      // Chip ids that are paths: 404, never a file.
+      for chip in ["..%2F..%2Fswath.sqlite", "..%2Fswath", "r0001_c0001%00", "%2Fetc%2Fpasswd", "..", "...."]
+      {
+        #expect(try await problem(.get, "/api/v1/tasks/roofs/chips/\(chip).png", "ana").0 == 404, "\(chip)")
+        #expect(try await problem(.get, "/api/v1/tasks/roofs/chips/\(chip)", "alice").0 == 404, "\(chip)")
+      }
+      // Bad query values.
+      #expect(try await problem(.get, "/api/v1/tasks/roofs/export?format=shp", "alice").0 == 400)
+      #expect(
+        try await problem(
+          .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=utm", "ana", body: "{}",
+          contentType: "application/geo+json"
+        ).0 == 400)
+      #expect(
+        try await problem(.post, "/api/v1/tasks/roofs/consensus", "alice", body: #"{"quorum": "most"}"#).0
+          == 400)
+      // An unknown route, and a malformed Authorization header.
+      #expect(try await problem(.get, "/api/v1/nothing").0 == 404)
+      var basic: HTTPFields = [:]
+      basic[.authorization] = "Basic YWRtOnB3"
+      #expect(try await problem(.get, "/api/v1/me", "adm", headers: basic).0 == 401)
+    }
+  }
+
+  @Test func pixelSubmissionIsStoredAndTheNextSupersedesIt() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      let headers = fixture.headers("ana", contentType: "application/geo+json")
+      let uri = "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=pixel"
+      let first = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let one = try await client.execute(uri: uri, method: .post, headers: headers, body: first.buffer)
+      #expect(one.status == .created, "\(one.body.text)")
+      let firstResult = try #require(one.body.json?["results"]?.arrayValue?.first)
+      #expect(firstResult["status"]?.stringValue == "accepted" && firstResult["features"]?.integerValue == 1)
+      #expect(firstResult["chip"]?.stringValue == "r0001_c0001")
+
+      let second = GeoJSONText.collection([
+        ("building", GeoJSONText.pixelSquare(40, 40, 120, 100)),
+        ("vehicle", GeoJSONText.pixelSquare(150, 150, 170, 160)),
+      ])
+      let two = try await client.execute(uri: uri, method: .post, headers: headers, body: second.buffer)
+      #expect(two.status == .created, "\(two.body.text)")
+      let secondResult = try #require(two.body.json?["results"]?.arrayValue?.first)
+      #expect(secondResult["supersedes"]?.integerValue == firstResult["id"]?.integerValue)
+
+      // The analyst sees it in the status, runs consensus, exports.
+      let analyst = fixture.headers("alice", contentType: "application/json")
+      let status = try await client.execute(uri: "/api/v1/tasks/roofs/status", method: .get, headers: analyst)
+      let ana = status.body.json?["per_annotator"]?.arrayValue?.first {
+        $0["annotator"]?.stringValue == "ana"
+      }
+      #expect(ana?["accepted"]?.integerValue == 1 && ana?["superseded"]?.integerValue == 1)
+      let queue = try await client.execute(
+        uri: "/api/v1/queue", method: .get, headers: fixture.headers("ana"))
+      #expect(
+        queue.body.json?["pending"]?.arrayValue?.contains { $0["chip"]?.stringValue == "r0001_c0001" }
+          == false)
+
+      let consensus = try await client.execute(
+        uri: "/api/v1/tasks/roofs/consensus", method: .post, headers: analyst, body: #"{"quorum": 1}"#.buffer)
+      #expect(consensus.status == .created, "\(consensus.body.text)")
+      #expect(consensus.body.json?["accepted"]?.integerValue == 2)
+      let geojson = try await client.execute(
+        uri: "/api/v1/tasks/roofs/export?format=geojson", method: .get, headers: analyst)
+      #expect(geojson.status == .ok)
+      #expect(geojson.headers[.contentType] == "application/geo+json")
+      #expect(geojson.body.json?["features"]?.arrayValue?.count == 2)
+      let gpkg = try await client.execute(
+        uri: "/api/v1/tasks/roofs/export?format=gpkg", method: .get, headers: analyst)
+      #expect(gpkg.status == .ok && gpkg.body.text.hasPrefix("SQLite format 3"))
+    }
+    // Stored through the workflow: one accepted, one superseded; no export file left behind.
+    let status = try fixture.workspace.status(task: "roofs", by: ServerFixture.admin)
+    #expect(status.submissions["accepted"] == 1 && status.submissions["superseded"] == 1)
+    let leftovers = try FileManager.default.contentsOfDirectory(
+      atPath: fixture.url.appendingPathComponent(".exports").path)
+    #expect(leftovers.isEmpty)
+  }
+
+  @Test func chipMetadataAndImage() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      let chip = try await client.execute(
+        uri: "/api/v1/tasks/roofs/chips/r0001_c0001", method: .get, headers: fixture.headers("ana"))
+      let details = try #require(chip.body.json)
+      #expect(details["window"]?["column"]?.integerValue == 224)
+      #expect(details["geotransform"]?.arrayValue?.count == 6)
+      #expect(details["footprint"]?["type"]?.stringValue == "Polygon")
+      #expect(details["labels"]?.arrayValue == [.string("building"), .string("vehicle")])
+      #expect(details["assignment"]?.stringValue == "pending")
+
+      let png = try await client.execute(
+        uri: "/api/v1/tasks/roofs/chips/r0001_c0001.png", method: .get, headers: fixture.headers("ana"))
+      #expect(png.status == .ok && png.headers[.contentType] == "image/png")
+      #expect(Array(png.body.readableBytesView.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+      let etag = try #require(png.headers[.eTag])
+      #expect(png.headers[.cacheControl]?.contains("private") == true)
+      var again = fixture.headers("ana")
+      again[.ifNoneMatch] = etag
+      let cached = try await client.execute(
+        uri: "/api/v1/tasks/roofs/chips/r0001_c0001.png", method: .get, headers: again)
+      #expect(cached.status == .notModified)
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import SwathTestSupport
+import Testing
+
+/// The real `swath serve` binary: starts on a free loopback port, answers, stops on SIGTERM.
+struct ServeCommandTests {
+  @Test func serveAnswersAndStopsCleanlyOnSIGTERM() throws {
+    let folder = try TestSupport.temporaryDirectory("swath-serve-e2e")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    #expect(try TestSupport.swath(["init", folder.path]).status == 0)
+    let added = try TestSupport.swath([
+      "user", "add", "ana", "--role", "annotator", "--workspace", folder.path,
+    ])
+    let token = try #require(
+      added.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("swath_") }.map(String.init))
+
+    // --port 0: the kernel picks a free port, and the server prints the one it bound.
+    let output = folder.appendingPathComponent("serve.out")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    let process = Process()
+    process.executableURL = TestSupport.swathBinary
+    process.arguments = ["serve", "--workspace", folder.path, "--port", "0"]
+    process.standardOutput = try FileHandle(forWritingTo: output)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+
+    // Poll the state (the printed address, then /healthz) until a deadline; no fixed sleeps.
+    let deadline = Date().addingTimeInterval(60)
+    var port: String?
+    while port == nil, Date() < deadline, process.isRunning {
+      let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+      if let range = text.range(of: #"127\.0\.0\.1:\d+"#, options: .regularExpression) {
+        port = String(text[range].split(separator: ":")[1])
+      } else {
+        usleep(20_000)
+      }
+    }
+    let bound = try #require(port, "swath serve printed no address")
+    var healthy = false
+    while !healthy, Date() < deadline {
+      healthy = try curl(["http://127.0.0.1:\(bound)/healthz"]).stdout.contains("\"ok\"")
+      if !healthy { usleep(20_000) }
+    }
+    #expect(healthy)
+
+    let me = try curl(["-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(bound)/api/v1/me"])
+    #expect(me.stdout.contains("\"name\":\"ana\"") && me.stdout.contains("\"role\":\"annotator\""))
+    let anonymous = try curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(bound)/api/v1/me"])
+    #expect(anonymous.stdout == "401")
+
+    process.terminate()  // SIGTERM
+    process.waitUntilExit()
+    #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+  }
+
+  private func curl(_ arguments: [String]) throws -> TestSupport.ProcessResult {
+    try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "--max-time", "10"] + arguments)
+  }
+}
