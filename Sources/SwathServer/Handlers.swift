@@ -50,18 +50,21 @@ extension SwathAPI {
   /// before anything else, then validated. 201 with the stored rows, or 422 with the issues.
   func submit(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let (task, chip) = try context.taskAndChip()
-    let pixel: Bool
+    let coordinates: CoordinateFrame
     switch request.uri.queryParameters["coordinates"].map(String.init) {
-    case nil, "lonlat": pixel = false
-    case "pixel": pixel = true
-    case let other?:
-      throw Problem(.invalidRequest, "coordinates '\(other)': expected lonlat (default) or pixel")
+    case nil: coordinates = .lonLat
+    case let text?:
+      guard let frame = CoordinateFrame(rawValue: text) else {
+        throw Problem(.invalidRequest, "coordinates '\(text)': expected lonlat (default), pixel or crs")
+      }
+      coordinates = frame
     }
     let raw = try await Bodies.collect(request, limit: options.maxBodyBytes)
     try Bodies.requireMediaType(request, ["application/geo+json", "application/json"])
     let outcome = try await call(context) { workspace, caller in
       try workspace.submitOwn(
-        task: task, chip: chip, fileName: "api:\(chip).geojson", raw: raw, pixel: pixel, by: caller)
+        task: task, chip: chip, fileName: "api:\(chip).geojson", raw: raw, coordinates: coordinates,
+        by: caller)
     }
     let results = try JSONValueEncoder().encode(outcome.results)
     if let rejected = outcome.results.first(where: { $0.status == "rejected" }) {
@@ -221,5 +224,74 @@ extension Export.Format {
     case .gpkg: "application/geopackage+sqlite3"
     case .fgb: "application/vnd.flatgeobuf"
     }
+  }
+}
+
+// Leases and flags: an annotator takes, extends and gives back chips.
+extension SwathAPI {
+  /// `POST /api/v1/tasks/{task}/leases`: the caller's next chip, or their running lease in the
+  /// task (200); 204 when no chip needs them now.
+  func takeLease(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let lease = try await call(context) { workspace, caller in
+      try workspace.lease(task: task, annotator: caller.name, by: caller).map {
+        ($0, try workspace.chipKey(of: $0))
+      }
+    }
+    guard let (record, chip) = lease else { return Response(status: .noContent) }
+    return Bodies.json(LeaseView.json(record, task: task, chip: chip))
+  }
+
+  /// `POST /api/v1/leases/{lease}/extend` and `…/release`.
+  func changeLease(_ context: APIRequestContext, release: Bool) async throws -> Response {
+    let text = try context.parameters.require("lease")
+    guard let id = Int64(text) else { throw Problem(.notFound, "no lease #\(text)") }
+    let (record, task, chip) = try await call(context) { workspace, caller in
+      let lease =
+        release ? try workspace.releaseLease(id, by: caller) : try workspace.extendLease(id, by: caller)
+      return (lease, try workspace.taskName(of: lease), try workspace.chipKey(of: lease))
+    }
+    return Bodies.json(LeaseView.json(record, task: task, chip: chip))
+  }
+
+  /// `GET /api/v1/leases`: the caller's running leases.
+  func ownLeases(_ context: APIRequestContext) async throws -> Response {
+    let views = try await call(context) { workspace, caller in
+      try workspace.runningLeases(of: caller.name, by: caller).map {
+        LeaseView.json($0, task: try workspace.taskName(of: $0), chip: try workspace.chipKey(of: $0))
+      }
+    }
+    return Bodies.json(.array(views))
+  }
+
+  /// `POST …/chips/{chip}/flags` with `{"kind": "bad_imagery"|"skip", "comment"?}`.
+  func flag(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let (task, chip) = try context.taskAndChip()
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["kind", "comment"])
+    guard let kindText = try body.string("kind"), let kind = ChipFlagKind(rawValue: kindText) else {
+      throw Problem(.invalidRequest, "'kind' must be bad_imagery or skip")
+    }
+    let comment = try body.string("comment")
+    let flag = try await call(context) { workspace, caller in
+      try workspace.flagChip(
+        task: task, chip: chip, annotator: caller.name, kind: kind, comment: comment, by: caller)
+    }
+    return Bodies.json(
+      .object([
+        "task": .string(task), "chip": .string(chip), "kind": .string(flag.kind.rawValue),
+        "comment": flag.comment.map { .string($0) } ?? .null, "flagged_at": .string(flag.flaggedAt),
+      ]), status: .created)
+  }
+}
+
+/// A lease as the API shows it.
+enum LeaseView {
+  static func json(_ lease: LeaseRecord, task: String, chip: String) -> JSONValue {
+    .object([
+      "id": .integer(lease.id ?? 0), "task": .string(task), "chip": .string(chip),
+      "leased_at": .string(lease.leasedAt), "expires_at": .string(lease.expiresAt),
+      "ended_at": lease.endedAt.map { .string($0) } ?? .null,
+    ])
   }
 }

@@ -44,6 +44,26 @@ extension SwathAPI {
       try await api.submit(request, context)
     },
 
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/chips/{chip}/flags", authenticated: true) {
+      request, context, api in
+      try await api.flag(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/leases", authenticated: true) {
+      request, context, api in
+      try await api.takeLease(request, context)
+    },
+    Endpoint(method: .get, path: "/api/v1/leases", authenticated: true) { _, context, api in
+      try await api.ownLeases(context)
+    },
+    Endpoint(method: .post, path: "/api/v1/leases/{lease}/extend", authenticated: true) {
+      _, context, api in
+      try await api.changeLease(context, release: false)
+    },
+    Endpoint(method: .post, path: "/api/v1/leases/{lease}/release", authenticated: true) {
+      _, context, api in
+      try await api.changeLease(context, release: true)
+    },
+
     // Analysts.
     Endpoint(method: .get, path: "/api/v1/tasks", authenticated: true) { _, context, api in
       try Bodies.json(try await api.call(context) { try $0.taskSummaries(by: $1) })

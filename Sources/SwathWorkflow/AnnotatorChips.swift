@@ -13,7 +13,9 @@ public struct ChipDetails: Codable, Sendable {
   public var footprint: PolygonGeometry
   public var validFraction: Double
   public var labels: [String]
-  /// Whether the caller still has to answer it (nil for a caller with no assignment on it).
+  /// The caller's relation to the chip: `pending` or `submitted` (an assignment), `leased` (a
+  /// running lease) or `answered` (a leased chip they answered); nil for analysts and admins
+  /// who have none.
   public var assignment: String?
 
   enum CodingKeys: String, CodingKey {
@@ -39,7 +41,7 @@ extension Workspace {
   /// assigned to; analysts and admins see every chip.
   public func chipDetails(task: String, chip: String, by caller: Caller) throws -> ChipDetails {
     try store.read { store in
-      let (taskRecord, chipRecord, assignment) = try Self.visibleChip(
+      let (taskRecord, chipRecord, relation) = try Self.visibleChip(
         task: task, chip: chip, caller: caller, in: store)
       return ChipDetails(
         task: taskRecord.name, chip: chipRecord.chipKey,
@@ -50,7 +52,7 @@ extension Workspace {
         footprint: PolygonGeometry.decode(chipRecord.footprint)
           ?? PolygonGeometry(type: "Polygon", coordinates: []),
         validFraction: chipRecord.validFraction, labels: taskRecord.labels,
-        assignment: assignment?.state.rawValue)
+        assignment: relation)
     }
   }
 
@@ -75,22 +77,23 @@ extension Workspace {
   /// Submits the caller's own answer for one chip: the caller must be assigned to it (else the
   /// chip does not exist for them), then the usual `submit`.
   public func submitOwn(
-    task: String, chip: String, fileName: String, raw: Data, pixel: Bool, by caller: Caller
+    task: String, chip: String, fileName: String, raw: Data, coordinates: CoordinateFrame,
+    by caller: Caller
   ) throws -> SubmissionOutcomeReport {
     try caller.require(.annotate)
-    let assigned = try store.read { store in
-      try Self.visibleChip(task: task, chip: chip, caller: caller, in: store).assignment
+    let relation = try store.read { store in
+      try Self.visibleChip(task: task, chip: chip, caller: caller, in: store).relation
     }
-    guard assigned != nil else { throw Self.noChip(chip, task: task) }
+    guard relation != nil else { throw Self.noChip(chip, task: task) }
     return try submit(
-      task: task, annotator: caller.name, fileName: fileName, raw: raw, chip: chip, pixel: pixel,
-      by: caller)
+      task: task, annotator: caller.name, fileName: fileName, raw: raw, chip: chip,
+      coordinates: coordinates, by: caller)
   }
 
-  /// The task, chip and the caller's assignment on it; `notFound` with one message whether the
-  /// task or chip is missing or the annotator is not assigned there.
+  /// The task, chip and the caller's relation to it (see `ChipDetails.assignment`); `notFound`
+  /// with one message whether the task or chip is missing or the chip is not the annotator's.
   static func visibleChip(task: String, chip: String, caller: Caller, in store: any StoreReader)
-    throws -> (task: TaskRecord, chip: ChipRecord, assignment: AssignmentRecord?)
+    throws -> (task: TaskRecord, chip: ChipRecord, relation: String?)
   {
     let seesAll = caller.role.may(.viewTaskStatus)
     guard seesAll || caller.role.may(.annotate) else {
@@ -100,11 +103,21 @@ extension Workspace {
     guard ChipKeys.isPlausible(chip), let taskRecord = try store.task(named: task),
       let chipRecord = try store.chips(ofTask: taskRecord.id!).first(where: { $0.chipKey == chip })
     else { throw noChip(chip, task: task) }
-    let assignment = try store.assignments(ofTask: taskRecord.id!).first {
+    var relation = try store.assignments(ofTask: taskRecord.id!).first {
       $0.chipId == chipRecord.id && $0.annotator == caller.name
+    }?.state.rawValue
+    if relation == nil, taskRecord.distribution == .leased {
+      let now = Timestamp.now()
+      if try store.leases(ofTask: taskRecord.id!).contains(where: {
+        $0.chipId == chipRecord.id && $0.annotator == caller.name && $0.isActive(at: now)
+      }) {
+        relation = "leased"
+      } else if try Leases.answered(taskRecord, in: store)[chipRecord.id!]?.contains(caller.name) == true {
+        relation = "answered"
+      }
     }
-    guard seesAll || assignment != nil else { throw noChip(chip, task: task) }
-    return (taskRecord, chipRecord, assignment)
+    guard seesAll || relation != nil else { throw noChip(chip, task: task) }
+    return (taskRecord, chipRecord, relation)
   }
 
   /// The chips of `task` assigned to the caller; `notFound` when there are none (or no task).

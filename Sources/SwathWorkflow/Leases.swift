@@ -69,6 +69,16 @@ extension Workspace {
     }
   }
 
+  /// The name of the task a lease belongs to.
+  public func taskName(of lease: LeaseRecord) throws -> String {
+    try store.read { store in
+      guard let task = try store.task(id: lease.taskId) else {
+        throw WorkflowError("lease #\(lease.id ?? 0) refers to a missing task", kind: .environment)
+      }
+      return task.name
+    }
+  }
+
   /// The chip id (`r0003_c0007`) a lease is on.
   public func chipKey(of lease: LeaseRecord) throws -> String {
     try store.read { store in
@@ -81,6 +91,7 @@ extension Workspace {
 
   /// An annotator's running leases, in every open task.
   public func runningLeases(of annotator: String, by caller: Caller) throws -> [LeaseRecord] {
+    try Leases.requireLeasingRole(caller)
     guard caller.mayActAs(annotator: annotator) else {
       throw WorkflowError("no annotator named '\(annotator)'", kind: .notFound)
     }
@@ -98,7 +109,8 @@ extension Workspace {
     _ id: Int64, by caller: Caller, action: String,
     _ change: (inout LeaseRecord, TaskRecord, Date) -> Void
   ) throws -> LeaseRecord {
-    try store.write { store in
+    try Leases.requireLeasingRole(caller)
+    return try store.write { store in
       guard var lease = try store.lease(id: id), caller.mayActAs(annotator: lease.annotator) else {
         throw WorkflowError("no lease #\(id)", kind: .notFound)
       }
@@ -123,6 +135,13 @@ extension Workspace {
 }
 
 enum Leases {
+  /// Leases are for annotators (and admins acting for them).
+  static func requireLeasingRole(_ caller: Caller) throws {
+    guard caller.role.may(.annotate) || caller.role.may(.actForOthers) else {
+      throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) may not hold leases", kind: .forbidden)
+    }
+  }
+
   static func requireLeasedAndOpen(_ task: TaskRecord) throws {
     guard task.distribution == .leased else {
       throw WorkflowError(

@@ -55,6 +55,24 @@ struct RouteTests {
       method: .post, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/submissions", body: "{}",
       contentType: "application/geo+json",
       expected: roles(annotator: 422, reviewer: 403, analyst: 403, admin: 404)),
+    // ana is assigned r0001_c0001: she may give it back; the admin is no annotator (400).
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/flags", body: #"{"kind": "skip"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 201, reviewer: 403, analyst: 403, admin: 400)),
+    // roofs assigns its chips: it gives out no leases (409).
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/leases",
+      expected: roles(annotator: 409, reviewer: 403, analyst: 403, admin: 400)),
+    Case(
+      method: .get, uri: "/api/v1/leases",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .post, uri: "/api/v1/leases/1/extend",
+      expected: roles(annotator: 404, reviewer: 403, analyst: 403, admin: 404)),
+    Case(
+      method: .post, uri: "/api/v1/leases/1/release",
+      expected: roles(annotator: 404, reviewer: 403, analyst: 403, admin: 404)),
     Case(
       method: .get, uri: "/api/v1/tasks",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
@@ -297,6 +315,66 @@ struct RouteTests {
     let leftovers = try FileManager.default.contentsOfDirectory(
       atPath: fixture.url.appendingPathComponent(".exports").path)
     #expect(leftovers.isEmpty)
+  }
+
+  /// A leased task over HTTP: take, see, answer, take the next, release; a chip that is not the
+  /// caller's stays invisible.
+  @Test func leasesTakeAnswerAndRelease() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    _ = try fixture.workspace.createTask(
+      TaskParameters(
+        name: "walls", imageName: "atlanta", region: "px:0,0,900,900", labels: ["building"], chipSize: 256,
+        overlap: 32, replicas: 1, distribution: .leased, leaseSeconds: 600),
+      by: ServerFixture.admin)
+    try await fixture.withClient { client in
+      let ben = fixture.headers("ben")
+      let taken = try await client.execute(uri: "/api/v1/tasks/walls/leases", method: .post, headers: ben)
+      #expect(taken.status == .ok, "\(taken.body.text)")
+      let lease = try #require(taken.body.json)
+      #expect(lease["chip"]?.stringValue == "r0000_c0000" && lease["ended_at"]?.isNull == true)
+      let id = try #require(lease["id"]?.integerValue)
+      let again = try await client.execute(uri: "/api/v1/tasks/walls/leases", method: .post, headers: ben)
+      #expect(again.body.json?["id"]?.integerValue == id)
+      let mine = try await client.execute(uri: "/api/v1/leases", method: .get, headers: ben)
+      #expect(mine.body.json?.arrayValue?.map { $0["id"]?.integerValue } == [id])
+      let details = try await client.execute(
+        uri: "/api/v1/tasks/walls/chips/r0000_c0000", method: .get, headers: ben)
+      #expect(details.status == .ok && details.body.json?["assignment"]?.stringValue == "leased")
+      // Not ben's chip, and not ana's lease to touch.
+      let other = try await client.execute(
+        uri: "/api/v1/tasks/walls/chips/r0000_c0001", method: .get, headers: ben)
+      #expect(other.status == .notFound)
+      let foreign = try await client.execute(
+        uri: "/api/v1/leases/\(id)/release", method: .post, headers: fixture.headers("ana"))
+      #expect(foreign.status == .notFound)
+
+      let file = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let answer = try await client.execute(
+        uri: "/api/v1/tasks/walls/chips/r0000_c0000/submissions?coordinates=pixel", method: .post,
+        headers: fixture.headers("ben", contentType: "application/geo+json"), body: file.buffer)
+      #expect(answer.status == .created, "\(answer.body.text)")
+      let after = try await client.execute(uri: "/api/v1/leases", method: .get, headers: ben)
+      #expect(after.body.json?.arrayValue?.isEmpty == true)
+      let answered = try await client.execute(
+        uri: "/api/v1/tasks/walls/chips/r0000_c0000", method: .get, headers: ben)
+      #expect(answered.body.json?["assignment"]?.stringValue == "answered")
+
+      let next = try await client.execute(uri: "/api/v1/tasks/walls/leases", method: .post, headers: ben)
+      #expect(next.body.json?["chip"]?.stringValue == "r0000_c0001")
+      let nextId = try #require(next.body.json?["id"]?.integerValue)
+      let extended = try await client.execute(
+        uri: "/api/v1/leases/\(nextId)/extend", method: .post, headers: ben)
+      #expect(extended.status == .ok)
+      let released = try await client.execute(
+        uri: "/api/v1/leases/\(nextId)/release", method: .post, headers: ben)
+      #expect(released.status == .ok && released.body.json?["ended_at"]?.stringValue != nil)
+      let twice = try await client.execute(
+        uri: "/api/v1/leases/\(nextId)/release", method: .post, headers: ben)
+      #expect(twice.status == .conflict && twice.headers[.contentType] == "application/problem+json")
+      let bad = try await client.execute(uri: "/api/v1/leases/abc/release", method: .post, headers: ben)
+      #expect(bad.status == .notFound)
+    }
   }
 
   @Test func chipMetadataAndImage() async throws {
