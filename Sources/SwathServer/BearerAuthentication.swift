@@ -11,17 +11,32 @@ struct BearerAuthentication: RouterMiddleware {
 
   let workspace: Workspace
   let work: BlockingWork
+  let failedLogins: FailedLogins
 
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
+    let address = context.clientAddress
+    if let retryAfter = failedLogins.refusal(for: address) {
+      throw Problem(
+        .tooManyRequests, "too many failed authentications from this address; try again later",
+        retryAfter: retryAfter)
+    }
     guard let token = Self.token(in: request.headers[.authorization]) else {
       throw Problem(.unauthenticated, "send 'Authorization: Bearer TOKEN' (swath user token NAME issues one)")
     }
     // The command in the audit log is the route, as the CLI's is its command line.
     let command = "\(request.method) \(request.uri.path)"
     let workspace = self.workspace
-    let caller = try await work.run { try workspace.authenticate(token: token, command: command) }
+    let caller: Caller
+    do {
+      caller = try await work.run { try workspace.authenticate(token: token, command: command) }
+    } catch let error as WorkflowError where error.kind == .unauthenticated {
+      let delay = failedLogins.recordFailure(for: address)
+      if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+      throw error
+    }
+    failedLogins.recordSuccess(for: address)
     var context = context
     context.caller = caller
     return try await next(request, context)

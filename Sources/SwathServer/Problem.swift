@@ -20,6 +20,7 @@ public struct Problem: Error, Sendable {
     case payloadTooLarge = "payload-too-large"
     case unsupportedMediaType = "unsupported-media-type"
     case methodNotAllowed = "method-not-allowed"
+    case tooManyRequests = "too-many-requests"
     case unavailable = "unavailable"
     case internalError = "internal-error"
 
@@ -36,6 +37,7 @@ public struct Problem: Error, Sendable {
       case .payloadTooLarge: .contentTooLarge
       case .unsupportedMediaType: .unsupportedMediaType
       case .methodNotAllowed: .methodNotAllowed
+      case .tooManyRequests: .tooManyRequests
       case .unavailable: .serviceUnavailable
       case .internalError: .internalServerError
       }
@@ -52,6 +54,7 @@ public struct Problem: Error, Sendable {
       case .payloadTooLarge: "Request body too large"
       case .unsupportedMediaType: "Unsupported media type"
       case .methodNotAllowed: "Method not allowed"
+      case .tooManyRequests: "Too many failed attempts"
       case .unavailable: "Service unavailable"
       case .internalError: "Internal server error"
       }
@@ -62,11 +65,16 @@ public struct Problem: Error, Sendable {
   public var detail: String
   /// Members beyond the standard four (e.g. `issues` of a rejected submission).
   public var extensions: [String: JSONValue]
+  /// Whole seconds after which to try again (429), sent as `Retry-After`.
+  public var retryAfter: Int?
 
-  public init(_ kind: Kind, _ detail: String, extensions: [String: JSONValue] = [:]) {
+  public init(
+    _ kind: Kind, _ detail: String, extensions: [String: JSONValue] = [:], retryAfter: Int? = nil
+  ) {
     self.kind = kind
     self.detail = detail
     self.extensions = extensions
+    self.retryAfter = retryAfter
   }
 
   public static let mediaType = "application/problem+json"
@@ -84,6 +92,7 @@ public struct Problem: Error, Sendable {
   func response() -> Response {
     var headers: HTTPFields = [.contentType: Self.mediaType]
     if kind == .unauthenticated { headers[.wwwAuthenticate] = BearerAuthentication.challenge }
+    if let retryAfter { headers[.retryAfter] = String(retryAfter) }
     return Response(
       status: kind.status, headers: headers,
       body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.jsonData())))

@@ -13,12 +13,23 @@ public struct ServerOptions: Sendable {
   public var maxBodyBytes: Int
   /// Threads that run the blocking use cases (see `BlockingWork`).
   public var threads: Int
+  /// Failed authentications from one address within `failedLoginWindow` seconds after which
+  /// answers are slowed, and after which the address is refused (429).
+  public var slowLoginsAfter: Int
+  public var refuseLoginsAfter: Int
+  public var failedLoginWindow: TimeInterval
 
-  public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8) {
+  public init(
+    host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8,
+    slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300
+  ) {
     self.host = host
     self.port = port
     self.maxBodyBytes = maxBodyBytes
     self.threads = threads
+    self.slowLoginsAfter = slowLoginsAfter
+    self.refuseLoginsAfter = refuseLoginsAfter
+    self.failedLoginWindow = failedLoginWindow
   }
 }
 
@@ -38,11 +49,16 @@ public final class SwathAPI: Sendable {
   public let workspace: Workspace
   public let options: ServerOptions
   let work: BlockingWork
+  let failedLogins: FailedLogins
 
   public init(workspace: Workspace, options: ServerOptions = ServerOptions()) {
     self.workspace = workspace
     self.options = options
     self.work = BlockingWork(threads: options.threads)
+    self.failedLogins = FailedLogins(
+      policy: FailedLogins.Policy(
+        slowAfter: options.slowLoginsAfter, refuseAfter: options.refuseLoginsAfter,
+        window: options.failedLoginWindow))
   }
 
   /// Stops the threads of the blocking use cases.
@@ -55,7 +71,7 @@ public final class SwathAPI: Sendable {
     router.add(middleware: ProblemMiddleware())
     let open = router.group()
     let authenticated = router.group().add(
-      middleware: BearerAuthentication(workspace: workspace, work: work))
+      middleware: BearerAuthentication(workspace: workspace, work: work, failedLogins: failedLogins))
     for endpoint in Self.endpoints {
       let group = endpoint.authenticated ? authenticated : open
       group.on(RouterPath(endpoint.path), method: endpoint.method) { [self] request, context in

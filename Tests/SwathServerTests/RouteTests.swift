@@ -377,6 +377,31 @@ struct RouteTests {
     }
   }
 
+  /// Guessing tokens gets slower, then refused with 429 and Retry-After; a valid token from the
+  /// same address clears the count before it is refused.
+  @Test func repeatedFailedLoginsAreSlowedThenRefused() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient(slowLoginsAfter: 2, refuseLoginsAfter: 4) { client in
+      func me(_ user: String) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/api/v1/me", method: .get, headers: fixture.headers(user)).status
+      }
+      #expect(try await me("swath_guess1") == .unauthorized)
+      #expect(try await me("swath_guess2") == .unauthorized)
+      // A success clears the address's count.
+      #expect(try await me("ana") == .ok)
+      var statuses: [HTTPResponse.Status] = []
+      for guess in 1...4 { statuses.append(try await me("swath_wrong\(guess)")) }
+      #expect(statuses == Array(repeating: .unauthorized, count: 4))
+      let refused = try await client.execute(uri: "/api/v1/me", method: .get, headers: fixture.headers("ana"))
+      #expect(refused.status == .tooManyRequests)
+      #expect(refused.headers[.retryAfter].flatMap(Int.init).map { $0 > 0 && $0 <= 300 } == true)
+      #expect(refused.body.json?["type"]?.stringValue == "https://swath.dev/problems/too-many-requests")
+      // Public routes stay open.
+      #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+    }
+  }
+
   @Test func chipMetadataAndImage() async throws {
     let fixture = try ServerFixture()
     defer { fixture.remove() }

@@ -44,11 +44,17 @@ final class ServerFixture: Sendable {
 
   func remove() { try? FileManager.default.removeItem(at: url) }
 
-  /// The API in process, with a small body cap so the 413 test stays small.
+  /// The API in process, with a small body cap so the 413 test stays small. Failed logins are
+  /// not throttled unless a test asks (the role matrix sends many bad tokens on purpose).
   func withClient(
-    maxBodyBytes: Int = 1 << 20, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    maxBodyBytes: Int = 1 << 20, slowLoginsAfter: Int = .max, refuseLoginsAfter: Int = .max,
+    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
   ) async throws {
-    let api = SwathAPI(workspace: workspace, options: ServerOptions(maxBodyBytes: maxBodyBytes, threads: 4))
+    let api = SwathAPI(
+      workspace: workspace,
+      options: ServerOptions(
+        maxBodyBytes: maxBodyBytes, threads: 4, slowLoginsAfter: slowLoginsAfter,
+        refuseLoginsAfter: refuseLoginsAfter))
     let app = Application(router: api.router())
     try await app.test(.router) { client in try await body(client) }
     try await api.shutdown()
