@@ -37,6 +37,7 @@ struct BearerAuthentication: RouterMiddleware {
       throw error
     }
     failedLogins.recordSuccess(for: address)
+    context.record.userName = caller.name
     var context = context
     context.caller = caller
     return try await next(request, context)

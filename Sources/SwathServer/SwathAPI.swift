@@ -68,6 +68,7 @@ public final class SwathAPI: Sendable {
   /// public routes.
   public func router() -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    router.add(middleware: AccessLog())
     router.add(middleware: ProblemMiddleware())
     let open = router.group()
     let authenticated = router.group().add(

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SwathGeometry
@@ -397,8 +398,11 @@ struct RouteTests {
       #expect(refused.status == .tooManyRequests)
       #expect(refused.headers[.retryAfter].flatMap(Int.init).map { $0 > 0 && $0 <= 300 } == true)
       #expect(refused.body.json?["type"]?.stringValue == "https://swath.dev/problems/too-many-requests")
-      // Public routes stay open.
-      #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+      // Public routes stay open; every answer carries its request id for the access log.
+      let health = try await client.execute(uri: "/healthz", method: .get)
+      #expect(health.status == .ok)
+      let id = health.headers[HTTPField.Name("X-Request-Id")!]
+      #expect(id != nil && id != refused.headers[HTTPField.Name("X-Request-Id")!])
     }
   }
 

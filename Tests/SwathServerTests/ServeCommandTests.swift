@@ -21,7 +21,9 @@ struct ServeCommandTests {
     process.executableURL = TestSupport.swathBinary
     process.arguments = ["serve", "--workspace", folder.path, "--port", "0"]
     process.standardOutput = try FileHandle(forWritingTo: output)
-    process.standardError = FileHandle.nullDevice
+    let log = folder.appendingPathComponent("serve.err")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    process.standardError = try FileHandle(forWritingTo: log)
     try process.run()
     defer { if process.isRunning { process.terminate() } }
 
@@ -52,6 +54,13 @@ struct ServeCommandTests {
     process.terminate()  // SIGTERM
     process.waitUntilExit()
     #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    // The access log: one structured line per request, with the user once authenticated.
+    let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+    let meLine = lines.first { $0.contains("path=/api/v1/me") && $0.contains("status=200") }
+    #expect(meLine?.contains("user=ana") == true && meLine?.contains("method=GET") == true, "\(lines)")
+    #expect(meLine?.contains("request_id=") == true && meLine?.contains("duration_ms=") == true)
+    #expect(
+      lines.contains { $0.contains("path=/api/v1/me") && $0.contains("status=401") && $0.contains("user=-") })
   }
 
   private func curl(_ arguments: [String]) throws -> TestSupport.ProcessResult {
