@@ -72,7 +72,8 @@ public final class SwathAPI: Sendable {
     router.add(middleware: ProblemMiddleware())
     let open = router.group()
     let authenticated = router.group().add(
-      middleware: BearerAuthentication(workspace: workspace, work: work, failedLogins: failedLogins))
+      middleware: BearerAuthentication(workspace: workspace, work: work, failedLogins: failedLogins)
+    ).add(middleware: IdempotencyKeys(api: self))
     for endpoint in Self.endpoints {
       let group = endpoint.authenticated ? authenticated : open
       group.on(RouterPath(endpoint.path), method: endpoint.method) { [self] request, context in

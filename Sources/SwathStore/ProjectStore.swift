@@ -96,6 +96,10 @@ public protocol StoreReader {
   /// A task's chip flags (bad imagery, skip), by id.
   func chipFlags(ofTask taskId: Int64) throws -> [ChipFlagRecord]
 
+  /// The request a user sent with an idempotency key, if any.
+  func idempotencyRecord(user: String, key: String) throws -> IdempotencyRecord?
+  func idempotencyRecord(id: Int64) throws -> IdempotencyRecord?
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -119,6 +123,9 @@ public protocol StoreWriter: StoreReader {
   func insert(_ lease: inout LeaseRecord) throws
   func update(_ lease: LeaseRecord) throws
   func insert(_ flag: inout ChipFlagRecord) throws
+  func insert(_ record: inout IdempotencyRecord) throws
+  func update(_ record: IdempotencyRecord) throws
+  func deleteIdempotencyRecord(id: Int64) throws
   func insert(_ user: inout UserRecord) throws
   func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.

@@ -395,3 +395,39 @@ public struct ChipFlagRecord: StoreRecord, Identifiable {
     self.flaggedAt = flaggedAt
   }
 }
+
+/// A request sent with an `Idempotency-Key`: claimed before it runs, and its response kept, so a
+/// retry with the same key gets the first answer and changes nothing.
+public struct IdempotencyRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var user: String
+  public var key: String
+  public var method: String
+  public var path: String
+  /// SHA-256 of the request body: the same key with another body is another request.
+  public var requestSha256: String
+  /// The response, once the request has finished.
+  public var status: Int?
+  public var contentType: String?
+  public var body: Data?
+  public var createdAt: String
+  public var completedAt: String?
+
+  public init(
+    id: Int64? = nil, user: String, key: String, method: String, path: String, requestSha256: String,
+    status: Int? = nil, contentType: String? = nil, body: Data? = nil, createdAt: String,
+    completedAt: String? = nil
+  ) {
+    self.id = id
+    self.user = user
+    self.key = key
+    self.method = method
+    self.path = path
+    self.requestSha256 = requestSha256
+    self.status = status
+    self.contentType = contentType
+    self.body = body
+    self.createdAt = createdAt
+    self.completedAt = completedAt
+  }
+}

@@ -28,3 +28,4 @@ extension AuditEntry: SQLiteRecord { public static let databaseTableName = "audi
 extension UserRecord: SQLiteRecord { public static let databaseTableName = "users" }
 extension LeaseRecord: SQLiteRecord { public static let databaseTableName = "leases" }
 extension ChipFlagRecord: SQLiteRecord { public static let databaseTableName = "chip_flags" }
+extension IdempotencyRecord: SQLiteRecord { public static let databaseTableName = "idempotency_keys" }

@@ -160,6 +160,22 @@ struct SQLiteTransaction: StoreWriter {
 
   func insert(_ flag: inout ChipFlagRecord) throws { try flag.insert(db) }
 
+  // MARK: Idempotency keys
+
+  func idempotencyRecord(user: String, key: String) throws -> IdempotencyRecord? {
+    try IdempotencyRecord.filter(Column("user") == user && Column("key") == key).fetchOne(db)
+  }
+
+  func idempotencyRecord(id: Int64) throws -> IdempotencyRecord? {
+    try IdempotencyRecord.fetchOne(db, key: id)
+  }
+
+  func insert(_ record: inout IdempotencyRecord) throws { try record.insert(db) }
+
+  func update(_ record: IdempotencyRecord) throws { try record.update(db) }
+
+  func deleteIdempotencyRecord(id: Int64) throws { _ = try IdempotencyRecord.deleteOne(db, key: id) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -6,7 +6,7 @@ enum Schema {
   /// Migration identifiers, oldest first.
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
-    "v7-coordinate-frames",
+    "v7-coordinate-frames", "v8-idempotency-keys",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -192,6 +192,25 @@ enum Schema {
           ALTER TABLE submissions ADD COLUMN coordinates TEXT NOT NULL DEFAULT 'lonlat'
             CHECK (coordinates IN ('lonlat', 'pixel', 'crs'));
           UPDATE submissions SET coordinates = 'pixel' WHERE pixel_coordinates = 1;
+          """)
+    }
+    migrator.registerMigration("v8-idempotency-keys") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE idempotency_keys (
+            id INTEGER PRIMARY KEY,
+            user TEXT NOT NULL,
+            key TEXT NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            request_sha256 TEXT NOT NULL,
+            status INTEGER,               -- NULL while the first request runs
+            content_type TEXT,
+            body BLOB,
+            created_at TEXT NOT NULL,
+            completed_at TEXT,
+            UNIQUE (user, key)
+          );
           """)
     }
     return migrator

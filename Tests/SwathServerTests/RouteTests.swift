@@ -406,6 +406,39 @@ struct RouteTests {
     }
   }
 
+  /// A retried POST with the same Idempotency-Key gets the first answer and stores nothing new,
+  /// whether the first was accepted or rejected; the key with another body is refused.
+  @Test func idempotencyKeysReplayTheFirstAnswer() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      var headers = fixture.headers("ana", contentType: "application/geo+json")
+      headers[HTTPField.Name("Idempotency-Key")!] = "retry-1"
+      let uri = "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=pixel"
+      let file = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let first = try await client.execute(uri: uri, method: .post, headers: headers, body: file.buffer)
+      #expect(first.status == .created)
+      let retry = try await client.execute(uri: uri, method: .post, headers: headers, body: file.buffer)
+      #expect(retry.status == .created && retry.body.text == first.body.text)
+      #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+      let other = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(10, 10, 60, 60))])
+      let reused = try await client.execute(uri: uri, method: .post, headers: headers, body: other.buffer)
+      #expect(
+        reused.status == .badRequest && reused.body.text.contains("Idempotency-Key"), "\(reused.body.text)")
+
+      headers[HTTPField.Name("Idempotency-Key")!] = "retry-2"
+      let rejected = try await client.execute(uri: uri, method: .post, headers: headers, body: "{}".buffer)
+      #expect(rejected.status == .unprocessableContent)
+      let rejectedAgain = try await client.execute(
+        uri: uri, method: .post, headers: headers, body: "{}".buffer)
+      #expect(rejectedAgain.status == .unprocessableContent && rejectedAgain.body.text == rejected.body.text)
+    }
+    // One accepted and one rejected row: the retries stored nothing.
+    let status = try fixture.workspace.status(task: "roofs", by: ServerFixture.admin)
+    #expect(status.submissions["accepted"] == 1 && status.submissions["rejected"] == 1)
+    #expect(status.submissions["superseded"] == 0)
+  }
+
   @Test func chipMetadataAndImage() async throws {
     let fixture = try ServerFixture()
     defer { fixture.remove() }
