@@ -249,3 +249,100 @@ enum StoreContract {
     }
   }
 }
+
+@Suite struct StoreContractAccessTests {
+  @Test func usersByNameAndByTokenHash() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let now = Timestamp.now()
+    let ana = try store.write { store throws -> UserRecord in
+      var ana = UserRecord(name: "ana", role: .annotator, tokenHash: "aa", createdAt: now, tokenIssuedAt: now)
+      try store.insert(&ana)
+      var bob = UserRecord(name: "bob", role: .admin, tokenHash: "bb", createdAt: now, tokenIssuedAt: now)
+      try store.insert(&bob)
+      return ana
+    }
+    try store.read { store throws in
+      #expect(try store.users().map(\.name) == ["ana", "bob"])
+      #expect(try store.user(named: "ana") == ana)
+      #expect(try store.user(tokenHash: "bb")?.name == "bob")
+      #expect(try store.user(tokenHash: "cc") == nil)
+    }
+    var disabled = ana
+    disabled.disabled = true
+    disabled.tokenHash = "dd"
+    try store.write { store throws in try store.update(disabled) }
+    #expect(try store.read { try $0.user(tokenHash: "dd") } == disabled)
+    #expect(try store.read { try $0.user(tokenHash: "aa") } == nil)
+    // Names and token hashes are unique.
+    #expect(throws: StoreError.self) {
+      try store.write { store throws in
+        var twin = UserRecord(
+          name: "ana", role: .analyst, tokenHash: "ee", createdAt: now, tokenIssuedAt: now)
+        try store.insert(&twin)
+      }
+    }
+  }
+
+  @Test func leasesFlagsAndIdempotencyRecords() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let (task, chip) = try store.write { store throws -> (TaskRecord, ChipRecord) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      task.distribution = .leased
+      task.leaseSeconds = 600
+      try store.insert(&task)
+      var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
+      try store.insert(&chip)
+      return (task, chip)
+    }
+    #expect(try store.read { try $0.task(id: task.id!) }?.distribution == .leased)
+    let lease = try store.write { store throws -> LeaseRecord in
+      var lease = LeaseRecord(
+        taskId: task.id!, chipId: chip.id!, annotator: "ana", leasedAt: "2026-01-01T00:00:00.000Z",
+        expiresAt: "2026-01-01T00:10:00.000Z")
+      try store.insert(&lease)
+      var flag = ChipFlagRecord(
+        taskId: task.id!, chipId: chip.id!, annotator: "ben", kind: .badImagery, comment: "cloud",
+        flaggedAt: "2026-01-01T00:05:00.000Z")
+      try store.insert(&flag)
+      return lease
+    }
+    #expect(lease.isActive(at: "2026-01-01T00:09:59.999Z") && !lease.isActive(at: "2026-01-01T00:10:00.000Z"))
+    var ended = lease
+    ended.endedAt = "2026-01-01T00:01:00.000Z"
+    ended.endReason = "released"
+    try store.write { store throws in try store.update(ended) }
+    try store.read { store throws in
+      #expect(try store.leases(ofTask: task.id!) == [ended])
+      #expect(try store.lease(id: lease.id!)?.endReason == "released")
+      #expect(try store.chipFlags(ofTask: task.id!).map(\.comment) == ["cloud"])
+    }
+
+    let claim = try store.write { store throws -> IdempotencyRecord in
+      var record = IdempotencyRecord(
+        user: "ana", key: "k1", method: "POST", path: "/x", requestSha256: "abc", createdAt: Timestamp.now())
+      try store.insert(&record)
+      return record
+    }
+    var done = claim
+    done.status = 201
+    done.body = Data([0, 1, 2])
+    done.contentType = "application/json"
+    try store.write { store throws in try store.update(done) }
+    #expect(try store.read { try $0.idempotencyRecord(user: "ana", key: "k1") } == done)
+    #expect(try store.read { try $0.idempotencyRecord(user: "ben", key: "k1") } == nil)
+    #expect(throws: StoreError.self) {
+      try store.write { store throws in
+        var twin = IdempotencyRecord(
+          user: "ana", key: "k1", method: "POST", path: "/y", requestSha256: "def", createdAt: Timestamp.now()
+        )
+        try store.insert(&twin)
+      }
+    }
+    try store.write { store throws in try store.deleteIdempotencyRecord(id: claim.id!) }
+    #expect(try store.read { try $0.idempotencyRecord(id: claim.id!) } == nil)
+  }
+}
