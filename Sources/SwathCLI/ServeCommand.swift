@@ -25,8 +25,14 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "The largest request body taken, in MiB; larger ones get 413.")
   var maxBodyMb = 64
 
+  @Option(help: "Seconds a connection may stay silent before it is closed.")
+  var idleTimeout = 30
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0…65535") }
+    guard (1...3600).contains(idleTimeout) else {
+      throw ValidationError("--idle-timeout \(idleTimeout) is outside 1…3600 seconds")
+    }
     guard (1...4096).contains(maxBodyMb) else {
       throw ValidationError("--max-body-mb \(maxBodyMb) is outside 1…4096")
     }
@@ -36,7 +42,8 @@ struct ServeCommand: ParsableCommand {
     let workspace = try self.workspace.open()
     let api = SwathAPI(
       workspace: workspace,
-      options: ServerOptions(host: host, port: port, maxBodyBytes: maxBodyMb << 20))
+      options: ServerOptions(
+        host: host, port: port, maxBodyBytes: maxBodyMb << 20, idleTimeout: idleTimeout))
     let host = self.host
     try api.runUntilSignalled { port in
       // Unbuffered, so a supervisor (or the end-to-end test) sees the port at once.

@@ -18,11 +18,16 @@ public struct ServerOptions: Sendable {
   public var slowLoginsAfter: Int
   public var refuseLoginsAfter: Int
   public var failedLoginWindow: TimeInterval
+  /// Seconds a connection may stay silent before the server closes it, so idle or stalled
+  /// clients cannot hold connections open.
+  public var idleTimeout: Int
 
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8,
-    slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300
+    slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300,
+    idleTimeout: Int = 30
   ) {
+    self.idleTimeout = idleTimeout
     self.host = host
     self.port = port
     self.maxBodyBytes = maxBodyBytes
@@ -89,6 +94,7 @@ public final class SwathAPI: Sendable {
   ) -> some ApplicationProtocol {
     Application(
       router: router(),
+      server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
       configuration: ApplicationConfiguration(
         address: .hostname(options.host, port: options.port), serverName: "swath"),
       onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },

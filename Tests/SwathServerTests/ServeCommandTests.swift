@@ -19,7 +19,7 @@ struct ServeCommandTests {
     _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     let process = Process()
     process.executableURL = TestSupport.swathBinary
-    process.arguments = ["serve", "--workspace", folder.path, "--port", "0"]
+    process.arguments = ["serve", "--workspace", folder.path, "--port", "0", "--idle-timeout", "1"]
     process.standardOutput = try FileHandle(forWritingTo: output)
     let log = folder.appendingPathComponent("serve.err")
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -50,6 +50,13 @@ struct ServeCommandTests {
     #expect(me.stdout.contains("\"name\":\"ana\"") && me.stdout.contains("\"role\":\"annotator\""))
     let anonymous = try curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(bound)/api/v1/me"])
     #expect(anonymous.stdout == "401")
+
+    // A client that connects and says nothing is disconnected by the server (idle timeout 1 s),
+    // well before the 20 s this test would wait.
+    let silent = try TestSupport.run(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      ["timeout", "20", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(bound); cat <&3 >/dev/null"])
+    #expect(silent.status == 0, "the silent connection was not closed: \(silent.status)")
 
     process.terminate()  // SIGTERM
     process.waitUntilExit()
