@@ -10,6 +10,8 @@ struct AccessLog: RouterMiddleware {
 
   static let requestIDHeader = HTTPField.Name("X-Request-Id")!
 
+  let metrics: ServerMetrics
+
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
@@ -24,6 +26,9 @@ struct AccessLog: RouterMiddleware {
     }
     response.headers[Self.requestIDHeader] = record.id
     let elapsed = ContinuousClock.now - started
+    metrics.request(
+      method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
+      status: Int(response.status.code), duration: elapsed)
     let milliseconds =
       Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     context.logger.info(

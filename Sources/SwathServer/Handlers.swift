@@ -66,6 +66,7 @@ extension SwathAPI {
         task: task, chip: chip, fileName: "api:\(chip).geojson", raw: raw, coordinates: coordinates,
         by: caller)
     }
+    for result in outcome.results { metrics.submission(outcome: result.status) }
     let results = try JSONValueEncoder().encode(outcome.results)
     if let rejected = outcome.results.first(where: { $0.status == "rejected" }) {
       let issues = try (outcome.report?.issues ?? []).map { issue -> JSONValue in

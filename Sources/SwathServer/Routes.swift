@@ -17,6 +17,16 @@ extension SwathAPI {
     Endpoint(method: .get, path: "/api/v1/openapi.yaml", authenticated: false) { _, _, _ in
       try OpenAPIDocument.response()
     },
+    Endpoint(method: .get, path: "/metrics", authenticated: true) { _, context, api in
+      // Counts of submissions are no annotator's business: analysts and admins only.
+      let caller = try context.requireCaller()
+      guard caller.role.may(.viewTaskStatus) else {
+        throw Problem(.forbidden, "\(caller.name) (\(caller.role.rawValue)) may not see the server's metrics")
+      }
+      return Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+        body: ResponseBody(byteBuffer: ByteBuffer(string: api.metrics.text)))
+    },
     Endpoint(method: .get, path: "/api/v1/me", authenticated: true) { _, context, _ in
       let caller = try context.requireCaller()
       return Bodies.json(.object(["name": .string(caller.name), "role": .string(caller.role.rawValue)]))

@@ -55,6 +55,7 @@ public final class SwathAPI: Sendable {
   public let options: ServerOptions
   let work: BlockingWork
   let failedLogins: FailedLogins
+  let metrics = ServerMetrics()
 
   public init(workspace: Workspace, options: ServerOptions = ServerOptions()) {
     self.workspace = workspace
@@ -73,7 +74,7 @@ public final class SwathAPI: Sendable {
   /// public routes.
   public func router() -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
-    router.add(middleware: AccessLog())
+    router.add(middleware: AccessLog(metrics: metrics))
     router.add(middleware: ProblemMiddleware())
     let open = router.group()
     let authenticated = router.group().add(

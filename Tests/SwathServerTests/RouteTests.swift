@@ -42,6 +42,8 @@ struct RouteTests {
       method: .get, uri: "/api/v1/me",
       expected: roles(annotator: 200, reviewer: 200, analyst: 200, admin: 200)),
     Case(
+      method: .get, uri: "/metrics", expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/queue",
       expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
     Case(
@@ -309,6 +311,17 @@ struct RouteTests {
       let gpkg = try await client.execute(
         uri: "/api/v1/tasks/roofs/export?format=gpkg", method: .get, headers: analyst)
       #expect(gpkg.status == .ok && gpkg.body.text.hasPrefix("SQLite format 3"))
+
+      // The metrics count both submissions and the requests by route.
+      let metrics = try await client.execute(uri: "/metrics", method: .get, headers: fixture.headers("alice"))
+      #expect(metrics.status == .ok && metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+      #expect(
+        metrics.body.text.contains(#"swath_submissions_total{outcome="accepted"} 2"#), "\(metrics.body.text)")
+      #expect(
+        metrics.body.text.contains(
+          #"swath_http_requests_total{route="/api/v1/tasks/{task}/chips/{chip}/submissions",method="POST",status="201"} 2"#
+        ))
+      #expect(metrics.body.text.contains("swath_http_request_duration_seconds_bucket{"))
     }
     // Stored through the workflow: one accepted, one superseded; no export file left behind.
     let status = try fixture.workspace.status(task: "roofs", by: ServerFixture.admin)
