@@ -88,6 +88,14 @@ struct JSONMembers {
     return number
   }
 
+  func integer(_ key: String) throws -> Int? {
+    guard let value = object[key], !value.isNull else { return nil }
+    guard let number = value.integerValue, let integer = Int(exactly: number) else {
+      throw Problem(.invalidRequest, "'\(key)' must be a whole number")
+    }
+    return integer
+  }
+
   func strings(_ key: String) throws -> [String] {
     guard let array = object[key]?.arrayValue else {
       throw Problem(.invalidRequest, "'\(key)' must be an array of strings")

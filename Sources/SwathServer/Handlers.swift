@@ -296,3 +296,60 @@ enum LeaseView {
     ])
   }
 }
+
+// Analysts: images and tasks; everyone: their own history.
+extension SwathAPI {
+  /// `POST /api/v1/images` with `{"path", "name"?}`: a scene the server can read, registered.
+  func registerImage(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["path", "name"])
+    let path = try body.requiredString("path")
+    let name = try body.string("name") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    let image = try await call(context) { workspace, caller in
+      try workspace.registerImage(path: path, name: name, by: caller)
+    }
+    return Bodies.json(ImageView.json(image), status: .created)
+  }
+
+  /// `POST /api/v1/tasks`: the chips are cut, then the task is recorded (one transaction).
+  func createTask(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly([
+      "name", "image", "region", "labels", "chip_size", "overlap", "replicas", "iou", "quorum",
+      "distribution", "lease_seconds",
+    ])
+    var parameters = TaskParameters(
+      name: try body.requiredString("name"), imageName: try body.requiredString("image"),
+      region: try body.string("region") ?? "all", labels: try body.strings("labels"))
+    if let size = try body.integer("chip_size") { parameters.chipSize = size }
+    if let overlap = try body.integer("overlap") { parameters.overlap = overlap }
+    if let replicas = try body.integer("replicas") { parameters.replicas = replicas }
+    if let iou = try body.number("iou") { parameters.iou = iou }
+    if let quorum = try body.number("quorum") { parameters.quorum = quorum }
+    if let seconds = try body.integer("lease_seconds") { parameters.leaseSeconds = seconds }
+    if let text = try body.string("distribution") {
+      guard let distribution = ChipDistribution(rawValue: text) else {
+        throw Problem(.invalidRequest, "distribution '\(text)': expected assigned or leased")
+      }
+      parameters.distribution = distribution
+    }
+    let chosen = parameters
+    let summary = try await call(context) { workspace, caller in
+      let outcome = try workspace.createTask(chosen, by: caller)
+      return try workspace.taskSummary(named: outcome.task.name, by: caller)
+    }
+    return try Bodies.json(summary, status: .created)
+  }
+}
+
+/// An image as the API shows one.
+enum ImageView {
+  static func json(_ image: ImageRecord) -> JSONValue {
+    .object([
+      "name": .string(image.name), "path": .string(image.path), "sha256": .string(image.sha256),
+      "width": .integer(Int64(image.width)), "height": .integer(Int64(image.height)),
+      "bands": .integer(Int64(image.bands)), "data_type": .string(image.dataType),
+      "epsg": image.epsg.map { .integer(Int64($0)) } ?? .null, "added_at": .string(image.addedAt),
+    ])
+  }
+}

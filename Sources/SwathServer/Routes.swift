@@ -74,7 +74,44 @@ extension SwathAPI {
       try await api.changeLease(context, release: true)
     },
 
+    Endpoint(method: .get, path: "/api/v1/submissions", authenticated: true) { request, context, api in
+      guard let task = request.uri.queryParameters["task"].map(String.init) else {
+        throw Problem(.invalidRequest, "name the task: /api/v1/submissions?task=NAME")
+      }
+      return try Bodies.json(
+        try await api.call(context) { try $0.submissions(of: $1.name, task: task, by: $1) })
+    },
+
     // Analysts.
+    Endpoint(method: .get, path: "/api/v1/images", authenticated: true) { _, context, api in
+      let images = try await api.call(context) { try $0.images(by: $1) }
+      return Bodies.json(.array(images.map(ImageView.json)))
+    },
+    Endpoint(method: .post, path: "/api/v1/images", authenticated: true) { request, context, api in
+      try await api.registerImage(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks", authenticated: true) { request, context, api in
+      try await api.createTask(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/close", authenticated: true) { _, context, api in
+      let task = try context.parameters.require("task")
+      let summary = try await api.call(context) { workspace, caller in
+        _ = try workspace.closeTask(task, by: caller)
+        return try workspace.taskSummary(named: task, by: caller)
+      }
+      return try Bodies.json(summary)
+    },
+    Endpoint(method: .get, path: "/api/v1/audit", authenticated: true) { request, context, api in
+      let query = request.uri.queryParameters
+      let user = query["user"].map(String.init)
+      let task = query["task"].map(String.init)
+      let since = query["since"].map(String.init)
+      let until = query["until"].map(String.init)
+      return try Bodies.json(
+        try await api.call(context) {
+          try $0.auditLog(user: user, task: task, since: since, until: until, by: $1)
+        })
+    },
     Endpoint(method: .get, path: "/api/v1/tasks", authenticated: true) { _, context, api in
       try Bodies.json(try await api.call(context) { try $0.taskSummaries(by: $1) })
     },

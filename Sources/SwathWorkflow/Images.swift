@@ -92,6 +92,14 @@ extension Workspace {
     }
   }
 
+  /// Opens the scene at `path` (a file the server can read) and registers it. The role is checked
+  /// before the file is opened, so no one else can make the server read a path.
+  @discardableResult
+  public func registerImage(path: String, name: String, by caller: Caller) throws -> ImageRecord {
+    try caller.require(.manageImages)
+    return try registerImage(ImageCatalog.inspect(path: path), name: name, by: caller)
+  }
+
   /// Every registered image, by name.
   public func images(by caller: Caller) throws -> [ImageRecord] {
     try caller.require(.manageImages)

@@ -77,6 +77,27 @@ struct RouteTests {
       method: .post, uri: "/api/v1/leases/1/release",
       expected: roles(annotator: 404, reviewer: 403, analyst: 403, admin: 404)),
     Case(
+      method: .get, uri: "/api/v1/submissions?task=roofs",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/images",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    // A path GDAL cannot read: refused with its reason (400), only once the role allows reading.
+    Case(
+      method: .post, uri: "/api/v1/images", body: #"{"path": "/nonexistent/scene.tif"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 400, admin: 400)),
+    Case(
+      method: .post, uri: "/api/v1/tasks", body: #"{"name": "t2", "image": "nope", "labels": ["building"]}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 404, admin: 404)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/nope/close",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 404, admin: 404)),
+    Case(
+      method: .get, uri: "/api/v1/audit?user=ana",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/tasks",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
@@ -450,6 +471,49 @@ struct RouteTests {
     let status = try fixture.workspace.status(task: "roofs", by: ServerFixture.admin)
     #expect(status.submissions["accepted"] == 1 && status.submissions["rejected"] == 1)
     #expect(status.submissions["superseded"] == 0)
+  }
+
+  /// An analyst's day over HTTP: register a scene, cut a task, read the audit log, close it.
+  @Test func analystRegistersAnImageCreatesAndClosesATask() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      let analyst = fixture.headers("alice", contentType: "application/json")
+      let path = TestSupport.image(ServerFixture.image).path
+      let image = try await client.execute(
+        uri: "/api/v1/images", method: .post, headers: analyst,
+        body: #"{"path": "\#(path)", "name": "atlanta-2"}"#.buffer)
+      #expect(image.status == .created, "\(image.body.text)")
+      #expect(
+        image.body.json?["epsg"]?.integerValue == 32616
+          && image.body.json?["name"]?.stringValue == "atlanta-2")
+      let twice = try await client.execute(
+        uri: "/api/v1/images", method: .post, headers: analyst,
+        body: #"{"path": "\#(path)", "name": "atlanta-2"}"#.buffer)
+      #expect(twice.status == .conflict)
+      let task = try await client.execute(
+        uri: "/api/v1/tasks", method: .post, headers: analyst,
+        body:
+          #"{"name": "small", "image": "atlanta-2", "region": "px:0,0,300,300", "labels": ["building"], "chip_size": 256, "overlap": 0, "replicas": 1, "distribution": "leased", "lease_seconds": 900}"#
+          .buffer)
+      #expect(task.status == .created, "\(task.body.text)")
+      #expect(task.body.json?["chips"]?.integerValue == 4 && task.body.json?["state"]?.stringValue == "open")
+      let bad = try await client.execute(
+        uri: "/api/v1/tasks", method: .post, headers: analyst,
+        body: #"{"name": "bad", "image": "atlanta-2", "labels": ["building"], "chip_size": "big"}"#.buffer)
+      #expect(bad.status == .badRequest && bad.body.text.contains("chip_size"))
+      let closed = try await client.execute(uri: "/api/v1/tasks/small/close", method: .post, headers: analyst)
+      #expect(closed.status == .ok && closed.body.json?["state"]?.stringValue == "closed")
+      let again = try await client.execute(uri: "/api/v1/tasks/small/close", method: .post, headers: analyst)
+      #expect(again.status == .conflict)
+      let audit = try await client.execute(uri: "/api/v1/audit?task=small", method: .get, headers: analyst)
+      let actions = audit.body.json?.arrayValue?.compactMap { $0["action"]?.stringValue }
+      #expect(actions == ["task.create", "task.close"], "\(audit.body.text)")
+      #expect(audit.body.json?.arrayValue?.first?["actor"]?.stringValue == "alice")
+      let images = try await client.execute(uri: "/api/v1/images", method: .get, headers: analyst)
+      #expect(
+        images.body.json?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["atlanta", "atlanta-2"])
+    }
   }
 
   @Test func chipMetadataAndImage() async throws {
