@@ -28,8 +28,12 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Seconds a connection may stay silent before it is closed.")
   var idleTimeout = 30
 
+  @Option(help: "Failed authentications from one address within 5 minutes before it is refused (429).")
+  var maxFailedLogins = 20
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0…65535") }
+    guard maxFailedLogins >= 1 else { throw ValidationError("--max-failed-logins must be at least 1") }
     guard (1...3600).contains(idleTimeout) else {
       throw ValidationError("--idle-timeout \(idleTimeout) is outside 1…3600 seconds")
     }
@@ -43,7 +47,9 @@ struct ServeCommand: ParsableCommand {
     let api = SwathAPI(
       workspace: workspace,
       options: ServerOptions(
-        host: host, port: port, maxBodyBytes: maxBodyMb << 20, idleTimeout: idleTimeout))
+        host: host, port: port, maxBodyBytes: maxBodyMb << 20,
+        slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
+        idleTimeout: idleTimeout))
     let host = self.host
     try api.runUntilSignalled { port in
       // Unbuffered, so a supervisor (or the end-to-end test) sees the port at once.

@@ -2,10 +2,26 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SwathGeometry
+import SwathStore
 
 /// Request bodies in, JSON out: every JSON goes through Swath's own codec (`JSONValue`,
 /// `JSONValueEncoder`), never Foundation's.
 enum Bodies {
+  /// An RFC 3339 date-time from a query, as the store's sortable UTC text.
+  static func timestamp(_ text: String, _ name: String) throws -> String {
+    let formatter = ISO8601DateFormatter()
+    var date = formatter.date(from: text)
+    if date == nil {
+      formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+      date = formatter.date(from: text)
+    }
+    guard let date else {
+      throw Problem(
+        .invalidRequest, "\(name) '\(text)': expected an RFC 3339 date-time, e.g. 2026-12-01T00:00:00Z")
+    }
+    return Timestamp.string(from: date)
+  }
+
   /// Reads the whole body, at most `limit` bytes: a declared `Content-Length` over it is refused
   /// before a byte is read, and a streamed body stops at the limit (Hummingbird's
   /// `collect(upTo:)` throws `NIOTooManyBytesError`, a 413).

@@ -67,14 +67,18 @@ public struct Problem: Error, Sendable {
   public var extensions: [String: JSONValue]
   /// Whole seconds after which to try again (429), sent as `Retry-After`.
   public var retryAfter: Int?
+  /// The methods a path takes (405), sent as `Allow`.
+  public var allow: String?
 
   public init(
-    _ kind: Kind, _ detail: String, extensions: [String: JSONValue] = [:], retryAfter: Int? = nil
+    _ kind: Kind, _ detail: String, extensions: [String: JSONValue] = [:], retryAfter: Int? = nil,
+    allow: String? = nil
   ) {
     self.kind = kind
     self.detail = detail
     self.extensions = extensions
     self.retryAfter = retryAfter
+    self.allow = allow
   }
 
   public static let mediaType = "application/problem+json"
@@ -93,6 +97,7 @@ public struct Problem: Error, Sendable {
     var headers: HTTPFields = [.contentType: Self.mediaType]
     if kind == .unauthenticated { headers[.wwwAuthenticate] = BearerAuthentication.challenge }
     if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+    if let allow { headers[.allow] = allow }
     return Response(
       status: kind.status, headers: headers,
       body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.jsonData())))

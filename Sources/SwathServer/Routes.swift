@@ -105,8 +105,8 @@ extension SwathAPI {
       let query = request.uri.queryParameters
       let user = query["user"].map(String.init)
       let task = query["task"].map(String.init)
-      let since = query["since"].map(String.init)
-      let until = query["until"].map(String.init)
+      let since = try query["since"].map { try Bodies.timestamp(String($0), "since") }
+      let until = try query["until"].map { try Bodies.timestamp(String($0), "until") }
       return try Bodies.json(
         try await api.call(context) {
           try $0.auditLog(user: user, task: task, since: since, until: until, by: $1)

@@ -86,6 +86,19 @@ public final class SwathAPI: Sendable {
         try await endpoint.handler(request, context, self)
       }
     }
+    // A known path with a method it does not take is 405 with `Allow`, not 404.
+    let methods = Dictionary(grouping: Self.endpoints, by: \.path).mapValues { Set($0.map(\.method)) }
+    let others: [HTTPRequest.Method] = [
+      .get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!,
+    ]
+    for (path, allowed) in methods {
+      let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+      for method in others where !allowed.contains(method) {
+        open.on(RouterPath(path), method: method) { _, _ -> Response in
+          throw Problem(.methodNotAllowed, "\(path) takes \(allow)", allow: allow)
+        }
+      }
+    }
     return router
   }
 

@@ -24,6 +24,9 @@ public enum ImageCatalog {
   /// measures what the store keeps about it.
   public static func inspect(path: String) throws -> ImageInspection {
     let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    guard FileManager.default.fileExists(atPath: absolute) else {
+      throw WorkflowError("\(absolute): no such file", kind: .notFound)
+    }
     let dataset: RasterDataset
     do {
       dataset = try RasterDataset(path: absolute)
