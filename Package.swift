@@ -89,6 +89,11 @@ let package = Package(
     .executableTarget(
       name: "swath-fault-runner", dependencies: ["SwathWorkflow", "SwathStore", "SwathSupport"],
       path: "Tests/SwathFaultRunner"),
+    // The GeoJSON reader's fuzz target: tools/fuzz-geojson builds it with libFuzzer; a plain build
+    // makes a command that replays inputs (reproducers) through the same checks.
+    .executableTarget(
+      name: "swath-fuzz-geojson", dependencies: ["SwathGeometry"], path: "tools/fuzz",
+      exclude: ["seeds", "geojson.dict"]),
     // Shared paths and process helpers for the test targets.
     .target(name: "SwathTestSupport", path: "Tests/SwathTestSupport"),
     .testTarget(name: "SwathSupportTests", dependencies: ["SwathSupport", "SwathTestSupport"]),

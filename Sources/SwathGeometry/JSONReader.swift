@@ -384,33 +384,38 @@ struct JSONStreamParser: ~Copyable {
 
   /// Reads a string token, starting at its opening quote.
   mutating func parseString() throws -> String {
+    // Invalid UTF-8 is reported at the opening quote, however the string was read (a string holds
+    // no raw newline, so `line` and `lineStart` stay the same to its end).
+    let quote = offset
     position += 1  // opening quote
     // Fast path: the whole string, without escapes, inside the current buffer.
     var index = position
     while index < limit {
       let byte = buffer[index]
       if byte == UInt8(ascii: "\"") {
-        let text = try makeString(UnsafeBufferPointer(start: buffer + position, count: index - position))
+        let text = try makeString(
+          UnsafeBufferPointer(start: buffer + position, count: index - position), quote: quote)
         position = index + 1
         return text
       }
       if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
       index += 1
     }
-    return try parseStringSlowly()
+    return try parseStringSlowly(quote: quote)
   }
 
-  private func makeString(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
+  private func makeString(_ bytes: UnsafeBufferPointer<UInt8>, quote: Int) throws -> String {
     // ASCII is valid UTF-8 as it stands. `String(validating:as:)` is not specialised for us and
     // looks up generic metadata at run time on every call: a tenth of a large file's reading.
     if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
     guard let text = String(validating: bytes, as: UTF8.self) else {
-      throw syntaxError("a string is not valid UTF-8")
+      throw JSONSyntaxError(
+        message: "a string is not valid UTF-8", line: line, column: quote - lineStart + 1, offset: quote)
     }
     return text
   }
 
-  private mutating func parseStringSlowly() throws -> String {
+  private mutating func parseStringSlowly(quote: Int) throws -> String {
     scratch.removeAll(keepingCapacity: true)
     while true {
       guard let byte = try peekByte() else {
@@ -419,7 +424,7 @@ struct JSONStreamParser: ~Copyable {
       position += 1
       switch byte {
       case UInt8(ascii: "\""):
-        return try scratch.withUnsafeBufferPointer { try makeString($0) }
+        return try scratch.withUnsafeBufferPointer { try makeString($0, quote: quote) }
       case UInt8(ascii: "\\"):
         try parseEscape()
       case 0..<0x20:

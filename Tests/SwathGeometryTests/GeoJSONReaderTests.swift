@@ -173,6 +173,35 @@ struct GeoJSONReaderTests {
     }
   }
 
+  /// Found by tools/fuzz-geojson: invalid UTF-8 in a string that crossed a read-buffer boundary
+  /// was located after the closing quote, and at the first byte inside it otherwise. Both now
+  /// point at the opening quote, whatever the chunk size.
+  @Test func invalidUTF8IsLocatedAtTheStringWhateverTheChunkSize() throws {
+    // The fuzzer's reproducer: `"caf\xC3( \xFF\xFE"` as a property value; the quote is byte 39.
+    var bytes = Array(#"{"type":"Feature","properties":{"name":"caf"#.utf8)
+    bytes += [0xC3, 0x28, 0x20, 0xFF, 0xFE]
+    bytes += Array(#""},"geometry":null}"#.utf8)
+    let data = Data(bytes)
+    let document = GeoJSONReader.read(data: data, options: Self.polygonal)
+    let issue = try #require(document.documentIssues.first)
+    #expect(issue.code == "invalid-json")
+    #expect(issue.path == "properties.name")
+    #expect(issue.line == 1)
+    #expect(issue.column == 40)
+    #expect(issue.message.contains("not valid UTF-8") && issue.message.contains("byte 39"))
+
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swath-utf8-\(UUID().uuidString).geojson")
+    try data.write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    for chunk in 1...data.count {
+      let stream = GeoJSONRootReader(
+        parser: try JSONStreamParser(contentsOf: url, chunkSize: chunk), options: Self.polygonal)
+      try stream.read { _ in }
+      #expect(stream.documentIssues == [issue], "chunk \(chunk)")
+    }
+  }
+
   @Test func deepNestingIsAnErrorNotACrash() {
     let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
     let document = Self.read(deep, Self.any)
