@@ -82,11 +82,11 @@ struct RouteTests {
     Case(
       method: .get, uri: "/api/v1/images",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
-    // A path GDAL cannot read: refused with its reason (400), only once the role allows reading.
+    // A path that is not there: 404, and only once the role allows the server to look.
     Case(
       method: .post, uri: "/api/v1/images", body: #"{"path": "/nonexistent/scene.tif"}"#,
       contentType: "application/json",
-      expected: roles(annotator: 403, reviewer: 403, analyst: 400, admin: 400)),
+      expected: roles(annotator: 403, reviewer: 403, analyst: 404, admin: 404)),
     Case(
       method: .post, uri: "/api/v1/tasks", body: #"{"name": "t2", "image": "nope", "labels": ["building"]}"#,
       contentType: "application/json",
