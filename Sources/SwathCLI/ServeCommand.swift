@@ -31,6 +31,9 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Failed authentications from one address within 5 minutes before it is refused (429).")
   var maxFailedLogins = 20
 
+  @Flag(help: "Behind a reverse proxy on this machine: count failed logins by the X-Forwarded-For client.")
+  var trustForwardedFor = false
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0…65535") }
     guard maxFailedLogins >= 1 else { throw ValidationError("--max-failed-logins must be at least 1") }
@@ -49,7 +52,7 @@ struct ServeCommand: ParsableCommand {
       options: ServerOptions(
         host: host, port: port, maxBodyBytes: maxBodyMb << 20,
         slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
-        idleTimeout: idleTimeout))
+        idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor))
     let host = self.host
     try api.runUntilSignalled { port in
       // Unbuffered, so a supervisor (or the end-to-end test) sees the port at once.

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import SwathWorkflow
 
@@ -12,11 +13,12 @@ struct BearerAuthentication: RouterMiddleware {
   let workspace: Workspace
   let work: BlockingWork
   let failedLogins: FailedLogins
+  let trustForwardedFor: Bool
 
   func handle(
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    let address = context.clientAddress
+    let address = clientAddress(request, context)
     if let retryAfter = failedLogins.refusal(for: address) {
       throw Problem(
         .tooManyRequests, "too many failed authentications from this address; try again later",
@@ -41,6 +43,17 @@ struct BearerAuthentication: RouterMiddleware {
     var context = context
     context.caller = caller
     return try await next(request, context)
+  }
+
+  /// Who is asking, for the throttle: the connection's address, or behind a trusted proxy on
+  /// this machine the first `X-Forwarded-For` entry.
+  func clientAddress(_ request: Request, _ context: Context) -> String {
+    let direct = context.clientAddress
+    guard trustForwardedFor, ["127.0.0.1", "::1", "local"].contains(direct),
+      let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first
+    else { return direct }
+    let client = forwarded.trimmingCharacters(in: .whitespaces)
+    return client.isEmpty ? direct : client
   }
 
   /// The token of a `Bearer` credential (scheme case-insensitive, RFC 7235); nil otherwise.

@@ -21,13 +21,18 @@ public struct ServerOptions: Sendable {
   /// Seconds a connection may stay silent before the server closes it, so idle or stalled
   /// clients cannot hold connections open.
   public var idleTimeout: Int
+  /// Behind a reverse proxy on this machine, the client is the first `X-Forwarded-For` address
+  /// of a request from loopback (for the failed-login throttle); otherwise every client would
+  /// share the proxy's address.
+  public var trustForwardedFor: Bool
 
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8,
     slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300,
-    idleTimeout: Int = 30
+    idleTimeout: Int = 30, trustForwardedFor: Bool = false
   ) {
     self.idleTimeout = idleTimeout
+    self.trustForwardedFor = trustForwardedFor
     self.host = host
     self.port = port
     self.maxBodyBytes = maxBodyBytes
@@ -78,7 +83,9 @@ public final class SwathAPI: Sendable {
     router.add(middleware: ProblemMiddleware())
     let open = router.group()
     let authenticated = router.group().add(
-      middleware: BearerAuthentication(workspace: workspace, work: work, failedLogins: failedLogins)
+      middleware: BearerAuthentication(
+        workspace: workspace, work: work, failedLogins: failedLogins,
+        trustForwardedFor: options.trustForwardedFor)
     ).add(middleware: IdempotencyKeys(api: self))
     for endpoint in Self.endpoints {
       let group = endpoint.authenticated ? authenticated : open

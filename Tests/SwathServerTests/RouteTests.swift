@@ -516,6 +516,26 @@ struct RouteTests {
     }
   }
 
+  /// Behind a trusted proxy, one client's guesses do not lock out another behind the same proxy.
+  @Test func forwardedClientsAreThrottledApart() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient(slowLoginsAfter: 1, refuseLoginsAfter: 2, trustForwardedFor: true) {
+      client in
+      func me(_ user: String, from address: String) async throws -> HTTPResponse.Status {
+        var headers = fixture.headers(user)
+        headers[HTTPField.Name("X-Forwarded-For")!] = "\(address), 10.0.0.1"
+        return try await client.execute(uri: "/api/v1/me", method: .get, headers: headers).status
+      }
+      var statuses: [HTTPResponse.Status] = []
+      statuses.append(try await me("swath_guess1", from: "203.0.113.7"))
+      statuses.append(try await me("swath_guess2", from: "203.0.113.7"))
+      statuses.append(try await me("ana", from: "203.0.113.7"))
+      statuses.append(try await me("ana", from: "198.51.100.4"))
+      #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests, .ok])
+    }
+  }
+
   @Test func chipMetadataAndImage() async throws {
     let fixture = try ServerFixture()
     defer { fixture.remove() }

@@ -8,7 +8,8 @@ import Testing
 /// headers). Its check that schema-valid requests are accepted is left out: a path that is not
 /// a raster or a region that does not parse is valid to the schema and still refused (404 or 400).
 struct SchemathesisTests {
-  static let binary = TestSupport.packageRoot.appendingPathComponent("tools/.venv-schemathesis/bin/schemathesis")
+  static let binary = TestSupport.packageRoot.appendingPathComponent(
+    "tools/.venv-schemathesis/bin/schemathesis")
 
   @Test(.enabled(if: TestSupport.isCI || FileManager.default.isExecutableFile(atPath: binary.path)))
   func liveServerConformsToItsDocument() throws {
@@ -23,10 +24,12 @@ struct SchemathesisTests {
     let analyst = try swath(["user", "add", "lena", "--role", "analyst"])
     let annotator = try swath(["user", "add", "ana", "--role", "annotator"])
     _ = try swath([
-      "image", "add", TestSupport.image("spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif").path, "--name", "atlanta",
+      "image", "add", TestSupport.image("spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif").path, "--name",
+      "atlanta",
     ])
     _ = try swath([
-      "task", "create", "--image", "atlanta", "--region", "px:0,0,512,512", "--labels", "building", "--chip-size",
+      "task", "create", "--image", "atlanta", "--region", "px:0,0,512,512", "--labels", "building",
+      "--chip-size",
       "256", "--overlap", "0", "--name", "roofs",
     ])
     _ = try swath(["task", "assign", "roofs", "--annotators", "ana"])

@@ -48,13 +48,14 @@ final class ServerFixture: Sendable {
   /// not throttled unless a test asks (the role matrix sends many bad tokens on purpose).
   func withClient(
     maxBodyBytes: Int = 1 << 20, slowLoginsAfter: Int = .max, refuseLoginsAfter: Int = .max,
+    trustForwardedFor: Bool = false,
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
   ) async throws {
     let api = SwathAPI(
       workspace: workspace,
       options: ServerOptions(
         maxBodyBytes: maxBodyBytes, threads: 4, slowLoginsAfter: slowLoginsAfter,
-        refuseLoginsAfter: refuseLoginsAfter))
+        refuseLoginsAfter: refuseLoginsAfter, trustForwardedFor: trustForwardedFor))
     let app = Application(router: api.router())
     try await app.test(.router) { client in try await body(client) }
     try await api.shutdown()
