@@ -177,7 +177,7 @@ struct RouteTests {
         ),
         (.get, "/api/v1/queue?task=roofs", "/api/v1/queue?task=nosuch"),
       ]
-      let body = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(10, 10, 60, 60))])
+      let body = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(10, 10, 60, 60))])
       for (method, ana, missing) in pairs {
         let headers = fixture.headers("ben", contentType: "application/geo+json")
         let theirs = try await client.execute(uri: ana, method: method, headers: headers, body: body.buffer)
@@ -291,16 +291,16 @@ struct RouteTests {
     try await fixture.withClient { client in
       let headers = fixture.headers("ana", contentType: "application/geo+json")
       let uri = "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=pixel"
-      let first = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let first = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(40, 40, 120, 100))])
       let one = try await client.execute(uri: uri, method: .post, headers: headers, body: first.buffer)
       #expect(one.status == .created, "\(one.body.text)")
       let firstResult = try #require(one.body.json?["results"]?.arrayValue?.first)
       #expect(firstResult["status"]?.stringValue == "accepted" && firstResult["features"]?.integerValue == 1)
       #expect(firstResult["chip"]?.stringValue == "r0001_c0001")
 
-      let second = GeoJSONText.collection([
-        ("building", GeoJSONText.pixelSquare(40, 40, 120, 100)),
-        ("vehicle", GeoJSONText.pixelSquare(150, 150, 170, 160)),
+      let second = GeoJSONFixture.collection([
+        ("building", GeoJSONFixture.pixelSquare(40, 40, 120, 100)),
+        ("vehicle", GeoJSONFixture.pixelSquare(150, 150, 170, 160)),
       ])
       let two = try await client.execute(uri: uri, method: .post, headers: headers, body: second.buffer)
       #expect(two.status == .created, "\(two.body.text)")
@@ -384,7 +384,7 @@ struct RouteTests {
         uri: "/api/v1/leases/\(id)/release", method: .post, headers: fixture.headers("ana"))
       #expect(foreign.status == .notFound)
 
-      let file = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let file = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(40, 40, 120, 100))])
       let answer = try await client.execute(
         uri: "/api/v1/tasks/walls/chips/r0000_c0000/submissions?coordinates=pixel", method: .post,
         headers: fixture.headers("ben", contentType: "application/geo+json"), body: file.buffer)
@@ -449,13 +449,13 @@ struct RouteTests {
       var headers = fixture.headers("ana", contentType: "application/geo+json")
       headers[HTTPField.Name("Idempotency-Key")!] = "retry-1"
       let uri = "/api/v1/tasks/roofs/chips/r0001_c0001/submissions?coordinates=pixel"
-      let file = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(40, 40, 120, 100))])
+      let file = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(40, 40, 120, 100))])
       let first = try await client.execute(uri: uri, method: .post, headers: headers, body: file.buffer)
       #expect(first.status == .created)
       let retry = try await client.execute(uri: uri, method: .post, headers: headers, body: file.buffer)
       #expect(retry.status == .created && retry.body.text == first.body.text)
       #expect(retry.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
-      let other = GeoJSONText.collection([("building", GeoJSONText.pixelSquare(10, 10, 60, 60))])
+      let other = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(10, 10, 60, 60))])
       let reused = try await client.execute(uri: uri, method: .post, headers: headers, body: other.buffer)
       #expect(
         reused.status == .badRequest && reused.body.text.contains("Idempotency-Key"), "\(reused.body.text)")

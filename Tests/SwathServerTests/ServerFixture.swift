@@ -77,19 +77,3 @@ extension ByteBuffer {
 extension String {
   var buffer: ByteBuffer { ByteBuffer(string: self) }
 }
-
-enum GeoJSONText {
-  static func collection(_ features: [(label: String, ring: [[Double]])]) -> String {
-    let items = features.map { feature in
-      let ring = feature.ring.map { "[\($0[0]),\($0[1])]" }.joined(separator: ",")
-      return
-        "{\"type\":\"Feature\",\"properties\":{\"label\":\"\(feature.label)\",\"shape\":\"polygon\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[\(ring)]]}}"
-    }
-    return "{\"type\":\"FeatureCollection\",\"features\":[\(items.joined(separator: ","))]}"
-  }
-
-  /// Counter-clockwise on the ground: rows grow southwards, so go down the left side first.
-  static func pixelSquare(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> [[Double]] {
-    [[x0, y0], [x0, y1], [x1, y1], [x1, y0], [x0, y0]]
-  }
-}

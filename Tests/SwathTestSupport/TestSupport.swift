@@ -159,3 +159,22 @@ extension TestSupport {
     return result.status == 0 ? [] : lines
   }
 }
+
+/// Small GeoJSON submissions for tests, written as text so they are independent of Swath's own
+/// writer.
+public enum GeoJSONFixture {
+  public static func collection(_ features: [(label: String, ring: [[Double]])]) -> String {
+    let items = features.map { feature in
+      let ring = feature.ring.map { "[\($0[0]),\($0[1])]" }.joined(separator: ",")
+      return
+        "{\"type\":\"Feature\",\"properties\":{\"label\":\"\(feature.label)\",\"shape\":\"polygon\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[\(ring)]]}}"
+    }
+    return "{\"type\":\"FeatureCollection\",\"features\":[\(items.joined(separator: ","))]}"
+  }
+
+  /// A pixel rectangle as a ring, counter-clockwise on the ground: rows grow southwards, so the
+  /// walk goes down the left side first.
+  public static func pixelSquare(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> [[Double]] {
+    [[x0, y0], [x0, y1], [x1, y1], [x1, y0], [x0, y0]]
+  }
+}
