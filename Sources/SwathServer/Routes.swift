@@ -74,6 +74,9 @@ extension SwathAPI {
       try await api.changeLease(context, release: true)
     },
 
+    Endpoint(method: .get, path: "/api/v1/me/statistics", authenticated: true) { _, context, api in
+      try Bodies.json(try await api.call(context) { try $0.ownStatistics(by: $1) })
+    },
     Endpoint(method: .get, path: "/api/v1/submissions", authenticated: true) { request, context, api in
       guard let task = request.uri.queryParameters["task"].map(String.init) else {
         throw Problem(.invalidRequest, "name the task: /api/v1/submissions?task=NAME")

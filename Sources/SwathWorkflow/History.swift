@@ -86,3 +86,38 @@ enum History {
       || (entry.action.hasPrefix("task.") && (entry.detail == task || entry.detail.hasPrefix("\(task) ")))
   }
 }
+
+/// An annotator's own progress in one task: nothing about anyone else.
+public struct OwnStatistics: Codable, Sendable, Hashable {
+  public var task: String
+  public var assigned: Int
+  public var pending: Int
+  public var accepted: Int
+  public var rejected: Int
+  public var superseded: Int
+  public var flagged: Int
+}
+
+extension Workspace {
+  /// The caller's own counts in every task they have work in (assignments, submissions, flags).
+  public func ownStatistics(by caller: Caller) throws -> [OwnStatistics] {
+    guard caller.role.may(.annotate) else {
+      throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) has no annotation work", kind: .forbidden)
+    }
+    let me = caller.name
+    return try store.read { store in
+      try store.tasks().compactMap { task -> OwnStatistics? in
+        let assignments = try store.assignments(ofTask: task.id!).filter { $0.annotator == me }
+        let submissions = try store.submissionSummaries(ofTask: task.id!).filter { $0.annotator == me }
+        let flags = try store.chipFlags(ofTask: task.id!).filter { $0.annotator == me }
+        guard !assignments.isEmpty || !submissions.isEmpty || !flags.isEmpty else { return nil }
+        return OwnStatistics(
+          task: task.name, assigned: assignments.count,
+          pending: assignments.filter { $0.state == .pending }.count,
+          accepted: submissions.filter { $0.status == .accepted }.count,
+          rejected: submissions.filter { $0.status == .rejected }.count,
+          superseded: submissions.filter { $0.status == .superseded }.count, flagged: flags.count)
+      }
+    }
+  }
+}

@@ -76,6 +76,10 @@ struct RouteTests {
     Case(
       method: .post, uri: "/api/v1/leases/1/release",
       expected: roles(annotator: 404, reviewer: 403, analyst: 403, admin: 404)),
+    // ana is assigned 16 chips; admins may annotate too (their own work: none here).
+    Case(
+      method: .get, uri: "/api/v1/me/statistics",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
     Case(
       method: .get, uri: "/api/v1/submissions?task=roofs",
       expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
@@ -391,6 +395,12 @@ struct RouteTests {
       #expect(answer.status == .created, "\(answer.body.text)")
       let after = try await client.execute(uri: "/api/v1/leases", method: .get, headers: ben)
       #expect(after.body.json?.arrayValue?.isEmpty == true)
+      let statistics = try await client.execute(uri: "/api/v1/me/statistics", method: .get, headers: ben)
+      let walls = statistics.body.json?.arrayValue?.first { $0["task"]?.stringValue == "walls" }
+      #expect(
+        walls?["accepted"]?.integerValue == 1 && walls?["assigned"]?.integerValue == 0,
+        "\(statistics.body.text)")
+      #expect(statistics.body.json?.arrayValue?.contains { $0["task"]?.stringValue == "roofs" } == false)
       let answered = try await client.execute(
         uri: "/api/v1/tasks/walls/chips/r0000_c0000", method: .get, headers: ben)
       #expect(answered.body.json?["assignment"]?.stringValue == "answered")
