@@ -412,12 +412,16 @@ public struct IdempotencyRecord: StoreRecord, Identifiable {
   public var body: Data?
   public var createdAt: String
   public var completedAt: String?
+  /// The process running the first request, as `pid@host`: a claim whose process is gone is
+  /// taken over at once by a retry on the same host.
+  public var owner: String?
 
   public init(
     id: Int64? = nil, user: String, key: String, method: String, path: String, requestSha256: String,
     status: Int? = nil, contentType: String? = nil, body: Data? = nil, createdAt: String,
-    completedAt: String? = nil
+    completedAt: String? = nil, owner: String? = nil
   ) {
+    self.owner = owner
     self.id = id
     self.user = user
     self.key = key

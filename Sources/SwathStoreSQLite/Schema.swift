@@ -209,6 +209,7 @@ enum Schema {
             body BLOB,
             created_at TEXT NOT NULL,
             completed_at TEXT,
+            owner TEXT,                   -- pid@host of the process running the first request
             UNIQUE (user, key)
           );
           """)

@@ -39,14 +39,17 @@ extension Workspace {
           return .replay(status: status, contentType: existing.contentType, body: existing.body ?? Data())
         }
         let takeover = Timestamp.string(from: now.addingTimeInterval(-Self.idempotencyTakeover))
-        guard existing.createdAt < takeover else { return .inProgress }
+        guard existing.createdAt < takeover || Idempotency.ownerIsGone(existing.owner) else {
+          return .inProgress
+        }
         existing.createdAt = Timestamp.string(from: now)
+        existing.owner = Idempotency.thisProcess
         try store.update(existing)
         return .proceed(existing.id!)
       }
       var record = IdempotencyRecord(
         user: caller.name, key: key, method: method, path: path, requestSha256: digest,
-        createdAt: Timestamp.string(from: now))
+        createdAt: Timestamp.string(from: now), owner: Idempotency.thisProcess)
       try store.insert(&record)
       return .proceed(record.id!)
     }
@@ -67,5 +70,19 @@ extension Workspace {
   /// Forgets a claim whose request failed on the server's side, so a retry runs it again.
   public func abandonIdempotentRequest(_ id: Int64) throws {
     try store.write { store in try store.deleteIdempotencyRecord(id: id) }
+  }
+}
+
+enum Idempotency {
+  static let host = ProcessInfo.processInfo.hostName
+  static var thisProcess: String { "\(ProcessInfo.processInfo.processIdentifier)@\(host)" }
+
+  /// Whether the process that claimed a request is known to be gone: it ran on this host and no
+  /// process has its id any more (a server killed mid-request, then restarted).
+  static func ownerIsGone(_ owner: String?) -> Bool {
+    guard let owner, let at = owner.firstIndex(of: "@"), owner[owner.index(after: at)...] == host,
+      let pid = Int32(owner[..<at]), pid != ProcessInfo.processInfo.processIdentifier
+    else { return false }
+    return kill(pid, 0) != 0 && errno == ESRCH
   }
 }
