@@ -15,12 +15,7 @@ public struct AssignmentOutcome: Sendable, Hashable {
 enum Assignments {
   /// Annotator names are identifiers in files and queues: keep them plain.
   static func validateAnnotator(_ name: String) throws {
-    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@"))
-    guard !name.isEmpty, name.count <= 100, name.unicodeScalars.allSatisfy({ allowed.contains($0) })
-    else {
-      throw WorkflowError(
-        "annotator name '\(name)' must be 1–100 letters, digits, '-', '_', '.' or '@'")
-    }
+    try Users.validateName(name, as: "annotator")
   }
 }
 

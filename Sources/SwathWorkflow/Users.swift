@@ -111,11 +111,11 @@ extension Workspace {
 
 enum Users {
   /// User names are identifiers in files, queues and the audit log: keep them plain.
-  static func validateName(_ name: String) throws {
+  static func validateName(_ name: String, as what: String = "user") throws {
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@"))
     guard !name.isEmpty, name.count <= 100, name.unicodeScalars.allSatisfy({ allowed.contains($0) })
     else {
-      throw WorkflowError("user name '\(name)' must be 1–100 letters, digits, '-', '_', '.' or '@'")
+      throw WorkflowError("\(what) name '\(name)' must be 1–100 letters, digits, '-', '_', '.' or '@'")
     }
   }
 
