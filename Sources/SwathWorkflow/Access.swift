@@ -43,6 +43,14 @@ extension Caller {
     }
   }
 
+  /// Throws `forbidden` unless the caller does annotation work (annotators, and admins acting
+  /// for them): leases, submissions and statistics are theirs only.
+  func requireAnnotationWork(_ what: String) throws {
+    guard role.may(.annotate) || role.may(.actForOthers) else {
+      throw WorkflowError("\(name) (\(role.rawValue)) has no \(what)", kind: .forbidden)
+    }
+  }
+
   /// Whether the caller may act as `annotator`: they are that annotator, or may act for others.
   func mayActAs(annotator: String) -> Bool {
     (name == annotator && role.may(.annotate)) || role.may(.actForOthers)

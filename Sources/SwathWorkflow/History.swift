@@ -57,9 +57,7 @@ extension Workspace {
   public func submissions(of annotator: String, task name: String, by caller: Caller) throws
     -> [OwnSubmission]
   {
-    guard caller.role.may(.annotate) || caller.role.may(.actForOthers) else {
-      throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) has no submissions", kind: .forbidden)
-    }
+    try caller.requireAnnotationWork("submissions")
     guard caller.mayActAs(annotator: annotator) else {
       throw WorkflowError("no annotator named '\(annotator)'", kind: .notFound)
     }

@@ -91,7 +91,7 @@ extension Workspace {
 
   /// An annotator's running leases, in every open task.
   public func runningLeases(of annotator: String, by caller: Caller) throws -> [LeaseRecord] {
-    try Leases.requireLeasingRole(caller)
+    try caller.requireAnnotationWork("leases")
     guard caller.mayActAs(annotator: annotator) else {
       throw WorkflowError("no annotator named '\(annotator)'", kind: .notFound)
     }
@@ -109,7 +109,7 @@ extension Workspace {
     _ id: Int64, by caller: Caller, action: String,
     _ change: (inout LeaseRecord, TaskRecord, Date) -> Void
   ) throws -> LeaseRecord {
-    try Leases.requireLeasingRole(caller)
+    try caller.requireAnnotationWork("leases")
     return try store.write { store in
       guard var lease = try store.lease(id: id), caller.mayActAs(annotator: lease.annotator) else {
         throw WorkflowError("no lease #\(id)", kind: .notFound)
@@ -135,13 +135,6 @@ extension Workspace {
 }
 
 enum Leases {
-  /// Leases are for annotators (and admins acting for them).
-  static func requireLeasingRole(_ caller: Caller) throws {
-    guard caller.role.may(.annotate) || caller.role.may(.actForOthers) else {
-      throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) may not hold leases", kind: .forbidden)
-    }
-  }
-
   static func requireLeasedAndOpen(_ task: TaskRecord) throws {
     guard task.distribution == .leased else {
       throw WorkflowError(
