@@ -133,23 +133,18 @@ extension SwathAPI {
       return method
     }
     let minConfidence = try body.number("min_confidence")
-    let outcome = try await call(context) { workspace, caller in
-      try workspace.runConsensus(
+    let job = try await call(context) { workspace, caller in
+      try workspace.enqueueConsensus(
         task: task, iou: iou, quorum: quorum, method: method, minConfidence: minConfidence, by: caller)
     }
-    var members: [String: JSONValue] = [:]
-    members["task"] = .string(task)
-    members["run"] = .integer(outcome.run.id ?? 0)
-    members["run_at"] = .string(outcome.run.runAt)
-    members["submissions"] = .integer(Int64(outcome.run.submissionCount))
-    members["accepted"] = .integer(Int64(outcome.accepted))
-    members["rejected"] = .integer(Int64(outcome.rejected))
-    members["annotators"] = .integer(Int64(outcome.annotators))
-    members["unsubmitted"] = .integer(Int64(outcome.unsubmitted))
-    // The annotator report as stored (Schemas/annotator-report.schema.json).
-    let report: JSONValue? = try? JSONValue(parsing: outcome.run.report)
-    members["report"] = report ?? .null
-    return Bodies.json(.object(members), status: .created)
+    return try Self.accepted(job)
+  }
+
+  /// 202 with the job and where to follow it.
+  static func accepted(_ job: JobRecord) throws -> Response {
+    var response = try Bodies.json(JobView(job), status: .accepted)
+    response.headers[.location] = "/api/v1/jobs/\(job.id ?? 0)"
+    return response
   }
 
   /// `GET …/export?format=geojson|gpkg|fgb[&crs=wgs84|image]`: written by the workflow to a
@@ -334,11 +329,10 @@ extension SwathAPI {
       parameters.distribution = distribution
     }
     let chosen = parameters
-    let summary = try await call(context) { workspace, caller in
-      let outcome = try workspace.createTask(chosen, by: caller)
-      return try workspace.taskSummary(named: outcome.task.name, by: caller)
+    let job = try await call(context) { workspace, caller in
+      try workspace.enqueueTaskCreation(chosen, by: caller)
     }
-    return try Bodies.json(summary, status: .created)
+    return try Self.accepted(job)
   }
 }
 

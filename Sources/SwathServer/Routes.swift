@@ -96,6 +96,11 @@ extension SwathAPI {
     Endpoint(method: .post, path: "/api/v1/tasks", authenticated: true) { request, context, api in
       try await api.createTask(request, context)
     },
+    Endpoint(method: .get, path: "/api/v1/jobs/{job}", authenticated: true) { _, context, api in
+      let text = try context.parameters.require("job")
+      guard let id = Int64(text) else { throw Problem(.notFound, "no job #\(text)") }
+      return try Bodies.json(JobView(try await api.call(context) { try $0.job(id, by: $1) }))
+    },
     Endpoint(method: .post, path: "/api/v1/tasks/{task}/close", authenticated: true) { _, context, api in
       let task = try context.parameters.require("task")
       let summary = try await api.call(context) { workspace, caller in

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 import SwathWorkflow
 
 /// How `swath serve` listens and what it takes.
@@ -109,6 +110,16 @@ public final class SwathAPI: Sendable {
     return router
   }
 
+  /// Runs the queued background jobs one at a time until cancelled (`swath serve` runs this
+  /// beside the server; with SQLite one worker per workspace is the rule).
+  public func runJobs() async {
+    let workspace = self.workspace
+    while !Task.isCancelled {
+      let ran = (try? await work.run { try workspace.runNextJob() }) ?? nil
+      if ran == nil { try? await Task.sleep(for: .milliseconds(200)) }
+    }
+  }
+
   /// The application `swath serve` runs; `onServerRunning` learns the bound port.
   public func application(
     logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
@@ -118,6 +129,7 @@ public final class SwathAPI: Sendable {
       server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
       configuration: ApplicationConfiguration(
         address: .hostname(options.host, port: options.port), serverName: "swath"),
+      services: [JobWorker(api: self)],
       onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
       logger: logger)
   }
@@ -150,5 +162,14 @@ public final class SwathAPI: Sendable {
     let caller = try context.requireCaller()
     let workspace = self.workspace
     return try await work.run { try body(workspace, caller) }
+  }
+}
+
+/// The background job worker as a service of the application: it stops with the server.
+struct JobWorker: Service {
+  let api: SwathAPI
+
+  func run() async throws {
+    await cancelWhenGracefulShutdown { await api.runJobs() }
   }
 }

@@ -100,6 +100,10 @@ public protocol StoreReader {
   func idempotencyRecord(user: String, key: String) throws -> IdempotencyRecord?
   func idempotencyRecord(id: Int64) throws -> IdempotencyRecord?
 
+  func job(id: Int64) throws -> JobRecord?
+  /// Jobs in a state, oldest first.
+  func jobs(inState state: JobState) throws -> [JobRecord]
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -126,6 +130,8 @@ public protocol StoreWriter: StoreReader {
   func insert(_ record: inout IdempotencyRecord) throws
   func update(_ record: IdempotencyRecord) throws
   func deleteIdempotencyRecord(id: Int64) throws
+  func insert(_ job: inout JobRecord) throws
+  func update(_ job: JobRecord) throws
   func insert(_ user: inout UserRecord) throws
   func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.

@@ -435,3 +435,58 @@ public struct IdempotencyRecord: StoreRecord, Identifiable {
     self.completedAt = completedAt
   }
 }
+
+/// Work the server does in the background: cutting a task's chips, running consensus.
+public enum JobKind: String, Codable, Sendable, CaseIterable {
+  case createTask = "create_task"
+  case consensus
+}
+
+public enum JobState: String, Codable, Sendable, CaseIterable {
+  case queued, running, succeeded, failed
+}
+
+/// A background job: what to do (its parameters as JSON), who asked, how far it has come, and
+/// its result (JSON) or its error.
+public struct JobRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var kind: JobKind
+  public var parameters: String
+  public var state: JobState
+  /// The step running now and how far it has come (`total` nil when unknown).
+  public var step: String?
+  public var done: Int
+  public var total: Int?
+  public var result: String?
+  public var error: String?
+  public var createdBy: String
+  public var createdByRole: Role
+  public var createdAt: String
+  public var startedAt: String?
+  public var finishedAt: String?
+  /// The process running it, as `pid@host`: a job whose process is gone is queued again.
+  public var worker: String?
+
+  public init(
+    id: Int64? = nil, kind: JobKind, parameters: String, state: JobState = .queued, step: String? = nil,
+    done: Int = 0, total: Int? = nil, result: String? = nil, error: String? = nil, createdBy: String,
+    createdByRole: Role, createdAt: String, startedAt: String? = nil, finishedAt: String? = nil,
+    worker: String? = nil
+  ) {
+    self.id = id
+    self.kind = kind
+    self.parameters = parameters
+    self.state = state
+    self.step = step
+    self.done = done
+    self.total = total
+    self.result = result
+    self.error = error
+    self.createdBy = createdBy
+    self.createdByRole = createdByRole
+    self.createdAt = createdAt
+    self.startedAt = startedAt
+    self.finishedAt = finishedAt
+    self.worker = worker
+  }
+}

@@ -29,3 +29,4 @@ extension UserRecord: SQLiteRecord { public static let databaseTableName = "user
 extension LeaseRecord: SQLiteRecord { public static let databaseTableName = "leases" }
 extension ChipFlagRecord: SQLiteRecord { public static let databaseTableName = "chip_flags" }
 extension IdempotencyRecord: SQLiteRecord { public static let databaseTableName = "idempotency_keys" }
+extension JobRecord: SQLiteRecord { public static let databaseTableName = "jobs" }

@@ -176,6 +176,18 @@ struct SQLiteTransaction: StoreWriter {
 
   func deleteIdempotencyRecord(id: Int64) throws { _ = try IdempotencyRecord.deleteOne(db, key: id) }
 
+  // MARK: Jobs
+
+  func job(id: Int64) throws -> JobRecord? { try JobRecord.fetchOne(db, key: id) }
+
+  func jobs(inState state: JobState) throws -> [JobRecord] {
+    try JobRecord.filter(Column("state") == state.rawValue).order(Column("id")).fetchAll(db)
+  }
+
+  func insert(_ job: inout JobRecord) throws { try job.insert(db) }
+
+  func update(_ job: JobRecord) throws { try job.update(db) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -6,7 +6,7 @@ enum Schema {
   /// Migration identifiers, oldest first.
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
-    "v7-coordinate-frames", "v8-idempotency-keys",
+    "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -212,6 +212,29 @@ enum Schema {
             owner TEXT,                   -- pid@host of the process running the first request
             UNIQUE (user, key)
           );
+          """)
+    }
+    migrator.registerMigration("v9-jobs") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('create_task', 'consensus')),
+            parameters TEXT NOT NULL,     -- JSON
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+            step TEXT,
+            done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            result TEXT,                  -- JSON
+            error TEXT,
+            created_by TEXT NOT NULL,
+            created_by_role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            worker TEXT                   -- pid@host of the process running it
+          );
+          CREATE INDEX jobs_by_state ON jobs(state, id);
           """)
     }
     return migrator

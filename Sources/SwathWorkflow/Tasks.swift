@@ -4,7 +4,7 @@ import SwathGeometry
 import SwathStore
 
 /// A task's parameters as the analyst gave them.
-public struct TaskParameters: Sendable, Hashable {
+public struct TaskParameters: Sendable, Hashable, Codable {
   public var name: String
   public var imageName: String
   public var region: String

@@ -114,10 +114,13 @@ struct RouteTests {
       method: .post, uri: "/api/v1/tasks/roofs/assignments", body: #"{"annotators": ["ana"]}"#,
       contentType: "application/json",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
-    // No accepted submission yet: the analyst's request is well-formed but cannot run (400).
+    // Queued as a background job (202); it fails later, with no accepted submission yet.
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/consensus",
-      expected: roles(annotator: 403, reviewer: 403, analyst: 400, admin: 400)),
+      expected: roles(annotator: 403, reviewer: 403, analyst: 202, admin: 202)),
+    Case(
+      method: .get, uri: "/api/v1/jobs/999",
+      expected: roles(annotator: 404, reviewer: 404, analyst: 404, admin: 404)),
     // No consensus run yet: a conflict with the task's state.
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/export?format=gpkg",
@@ -326,8 +329,14 @@ struct RouteTests {
 
       let consensus = try await client.execute(
         uri: "/api/v1/tasks/roofs/consensus", method: .post, headers: analyst, body: #"{"quorum": 1}"#.buffer)
-      #expect(consensus.status == .created, "\(consensus.body.text)")
-      #expect(consensus.body.json?["accepted"]?.integerValue == 2)
+      #expect(consensus.status == .accepted, "\(consensus.body.text)")
+      let run = try await fixture.finishedJob(client, consensus, as: "alice")
+      #expect(run?["state"]?.stringValue == "succeeded", "\(String(describing: run))")
+      #expect(run?["result"]?["accepted"]?.integerValue == 2)
+      // The job is the analyst's; an annotator does not learn it exists.
+      let location = try #require(consensus.headers[.location])
+      let hidden = try await client.execute(uri: location, method: .get, headers: fixture.headers("ana"))
+      #expect(hidden.status == .notFound)
       let geojson = try await client.execute(
         uri: "/api/v1/tasks/roofs/export?format=geojson", method: .get, headers: analyst)
       #expect(geojson.status == .ok)
@@ -506,8 +515,14 @@ struct RouteTests {
         body:
           #"{"name": "small", "image": "atlanta-2", "region": "px:0,0,300,300", "labels": ["building"], "chip_size": 256, "overlap": 0, "replicas": 1, "distribution": "leased", "lease_seconds": 900}"#
           .buffer)
-      #expect(task.status == .created, "\(task.body.text)")
-      #expect(task.body.json?["chips"]?.integerValue == 4 && task.body.json?["state"]?.stringValue == "open")
+      #expect(task.status == .accepted, "\(task.body.text)")
+      #expect(task.body.json?["kind"]?.stringValue == "create_task")
+      let created = try await fixture.finishedJob(client, task, as: "alice")
+      #expect(created?["state"]?.stringValue == "succeeded", "\(String(describing: created))")
+      #expect(
+        created?["result"]?["chips"]?.integerValue == 4 && created?["result"]?["state"]?.stringValue == "open"
+      )
+      #expect(created?["percent"]?.doubleValue == 100)
       let bad = try await client.execute(
         uri: "/api/v1/tasks", method: .post, headers: analyst,
         body: #"{"name": "bad", "image": "atlanta-2", "labels": ["building"], "chip_size": "big"}"#.buffer)

@@ -57,8 +57,26 @@ final class ServerFixture: Sendable {
         maxBodyBytes: maxBodyBytes, threads: 4, slowLoginsAfter: slowLoginsAfter,
         refuseLoginsAfter: refuseLoginsAfter, trustForwardedFor: trustForwardedFor))
     let app = Application(router: api.router())
+    // The background jobs run as `swath serve` runs them.
+    let worker = Task { await api.runJobs() }
     try await app.test(.router) { client in try await body(client) }
+    worker.cancel()
+    await worker.value
     try await api.shutdown()
+  }
+
+  /// Follows a job (a 202's `Location`) until it has finished; its final view.
+  func finishedJob(_ client: any TestClientProtocol, _ accepted: TestResponse, as user: String) async throws
+    -> JSONValue?
+  {
+    guard let location = accepted.headers[.location] else { return nil }
+    for _ in 0..<600 {
+      let job = try await client.execute(uri: location, method: .get, headers: headers(user))
+      let state = job.body.json?["state"]?.stringValue
+      if state == "succeeded" || state == "failed" { return job.body.json }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    return nil
   }
 
   func headers(_ user: String?, contentType: String? = nil) -> HTTPFields {

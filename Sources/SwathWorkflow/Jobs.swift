@@ -1,0 +1,234 @@
+import Foundation
+import SwathConsensus
+import SwathGeometry
+import SwathStore
+import SwathSupport
+
+/// A job as a front end shows it.
+public struct JobView: Codable, Sendable {
+  public var id: Int64
+  public var kind: String
+  public var state: String
+  public var step: String?
+  public var done: Int
+  public var total: Int?
+  /// done / total, when the total is known.
+  public var percent: Double?
+  public var result: JSONValue?
+  public var error: String?
+  public var createdBy: String
+  public var createdAt: String
+  public var startedAt: String?
+  public var finishedAt: String?
+
+  enum CodingKeys: String, CodingKey {
+    case id, kind, state, step, done, total, percent, result, error
+    case createdBy = "created_by"
+    case createdAt = "created_at"
+    case startedAt = "started_at"
+    case finishedAt = "finished_at"
+  }
+
+  public init(_ job: JobRecord) {
+    id = job.id ?? 0
+    kind = job.kind.rawValue
+    state = job.state.rawValue
+    step = job.step
+    done = job.done
+    total = job.total
+    percent = job.total.flatMap { $0 > 0 ? min(100, 100 * Double(job.done) / Double($0)) : nil }
+    result = job.result.flatMap { try? JSONValue(parsing: $0) }
+    error = job.error
+    createdBy = job.createdBy
+    createdAt = job.createdAt
+    startedAt = job.startedAt
+    finishedAt = job.finishedAt
+  }
+}
+
+/// What a consensus job runs with (the task's own settings where nil).
+struct ConsensusJobParameters: Codable, Sendable {
+  var task: String
+  var iou: Double?
+  var quorum: String?
+  var method: String?
+  var minConfidence: Double?
+}
+
+/// Background jobs: cutting a task and running consensus take from seconds to minutes, so a
+/// front end queues them and shows their progress; a worker (`swath serve` runs one) claims them
+/// one at a time. A job whose worker died is queued again.
+extension Workspace {
+  /// Queues the creation of a task; refused at once when the request cannot work (bad
+  /// parameters, an unknown image, a name taken).
+  public func enqueueTaskCreation(_ parameters: TaskParameters, by caller: Caller) throws -> JobRecord {
+    try caller.require(.manageTasks)
+    try parameters.validate()
+    try store.read { store in
+      _ = try store.requireImage(named: parameters.imageName)
+      if try store.task(named: parameters.name) != nil {
+        throw WorkflowError("a task named '\(parameters.name)' already exists", kind: .conflict)
+      }
+    }
+    return try enqueue(.createTask, parameters: parameters, by: caller)
+  }
+
+  /// Queues a consensus run of a task.
+  public func enqueueConsensus(
+    task: String, iou: IoUThreshold? = nil, quorum: Quorum? = nil, method: ConsensusMethod? = nil,
+    minConfidence: Double? = nil, by caller: Caller
+  ) throws -> JobRecord {
+    try caller.require(.runConsensus)
+    _ = try store.read { store in try store.requireTask(named: task) }
+    let parameters = ConsensusJobParameters(
+      task: task, iou: iou?.value, quorum: quorum?.description, method: method?.rawValue,
+      minConfidence: minConfidence)
+    return try enqueue(.consensus, parameters: parameters, by: caller)
+  }
+
+  /// A job, for the user who queued it and for analysts; nobody else learns it exists.
+  public func job(_ id: Int64, by caller: Caller) throws -> JobRecord {
+    guard let job = try store.read({ store in try store.job(id: id) }),
+      job.createdBy == caller.name || caller.role.may(.viewTaskStatus)
+    else { throw WorkflowError("no job #\(id)", kind: .notFound) }
+    return job
+  }
+
+  /// Claims the oldest queued job (and first queues again the running ones whose worker is
+  /// gone), runs it with the rights of the user who queued it, and records its outcome. Nil when
+  /// there is nothing to do.
+  @discardableResult
+  public func runNextJob() throws -> JobRecord? {
+    let worker = Idempotency.thisProcess
+    guard
+      var job = try store.write({ store -> JobRecord? in
+        for var orphan in try store.jobs(inState: .running) where Idempotency.ownerIsGone(orphan.worker) {
+          orphan.state = .queued
+          orphan.worker = nil
+          try store.update(orphan)
+        }
+        guard var next = try store.jobs(inState: .queued).first else { return nil }
+        next.state = .running
+        next.worker = worker
+        next.startedAt = Timestamp.now()
+        try store.update(next)
+        return next
+      })
+    else { return nil }
+    let caller = Caller(name: job.createdBy, role: job.createdByRole, command: "job #\(job.id!)")
+    let progress = JobProgress(job: job.id!, store: store)
+    do {
+      let result: JSONValue
+      switch job.kind {
+      case .createTask:
+        let parameters = try JSONDecoder().decode(TaskParameters.self, from: Data(job.parameters.utf8))
+        let outcome = try createTask(parameters, by: caller, progress: progress)
+        result = try JSONValueEncoder().encode(try taskSummary(named: outcome.task.name, by: caller))
+      case .consensus:
+        let parameters = try JSONDecoder().decode(
+          ConsensusJobParameters.self, from: Data(job.parameters.utf8))
+        let outcome = try runConsensus(
+          task: parameters.task, iou: try parameters.iou.map(IoUThreshold.init),
+          quorum: parameters.quorum.flatMap(Quorum.init),
+          method: parameters.method.flatMap(ConsensusMethod.init),
+          minConfidence: parameters.minConfidence, by: caller, progress: progress)
+        result = .object([
+          "task": .string(parameters.task), "run": .integer(outcome.run.id ?? 0),
+          "accepted": .integer(Int64(outcome.accepted)), "rejected": .integer(Int64(outcome.rejected)),
+          "annotators": .integer(Int64(outcome.annotators)),
+          "unsubmitted": .integer(Int64(outcome.unsubmitted)),
+        ])
+      }
+      progress.flush()
+      job = try finish(job.id!) {
+        $0.state = .succeeded
+        $0.result = result.jsonText
+      }
+    } catch {
+      progress.flush()
+      let message = (error as? WorkflowError)?.message ?? (error as? StoreError)?.message ?? "\(error)"
+      job = try finish(job.id!) {
+        $0.state = .failed
+        $0.error = message
+      }
+    }
+    return job
+  }
+
+  private func enqueue(_ kind: JobKind, parameters: some Encodable, by caller: Caller) throws -> JobRecord {
+    let text = String(decoding: try JSONValueEncoder().encodeData(parameters), as: UTF8.self)
+    return try store.write { store in
+      var job = JobRecord(
+        kind: kind, parameters: text, createdBy: caller.name, createdByRole: caller.role,
+        createdAt: Timestamp.now())
+      try store.insert(&job)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "job.queue",
+        detail: "#\(job.id!) \(kind.rawValue)")
+      return job
+    }
+  }
+
+  private func finish(_ id: Int64, _ change: (inout JobRecord) -> Void) throws -> JobRecord {
+    try store.write { store in
+      guard var job = try store.job(id: id) else {
+        throw WorkflowError("job #\(id) vanished from the store", kind: .environment)
+      }
+      change(&job)
+      job.finishedAt = Timestamp.now()
+      try store.update(job)
+      return job
+    }
+  }
+}
+
+/// A job's progress, written to its row at most twice a second (each write its own transaction).
+final class JobProgress: ProgressReporter, @unchecked Sendable {
+  // @unchecked: the mutable fields are only touched under `lock`.
+  private let lock = NSLock()
+  private let job: Int64
+  private let store: any ProjectStore
+  private var step: String?
+  private var done = 0
+  private var total: Int?
+  private var written = Date.distantPast
+
+  init(job: Int64, store: any ProjectStore) {
+    self.job = job
+    self.store = store
+  }
+
+  func begin(_ step: String, unit: String, total: Int?) {
+    lock.withLock {
+      self.step = step
+      self.total = total
+      done = 0
+    }
+    flush()
+  }
+
+  func advance(by count: Int) {
+    let due = lock.withLock { () -> Bool in
+      done += count
+      return Date().timeIntervalSince(written) >= 0.5
+    }
+    if due { flush() }
+  }
+
+  func end() {}
+
+  /// Writes the current state now; a failure to write progress never stops the job.
+  func flush() {
+    let (step, done, total) = lock.withLock { () -> (String?, Int, Int?) in
+      written = Date()
+      return (self.step, self.done, self.total)
+    }
+    try? store.write { store in
+      guard var record = try store.job(id: job), record.state == .running else { return }
+      record.step = step
+      record.done = done
+      record.total = total
+      try store.update(record)
+    }
+  }
+}

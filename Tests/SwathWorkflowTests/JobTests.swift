@@ -1,0 +1,77 @@
+import Foundation
+import SwathStore
+import SwathTestSupport
+import Testing
+
+@testable import SwathWorkflow
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct JobTests {
+  @Test func queuedJobsRunWithTheirCallersRightsAndRecordTheOutcome() throws {
+    let (url, store) = try Fixtures.workspace()
+    defer { try? FileManager.default.removeItem(at: url) }
+    let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
+    _ = try store.registerImage(inspection, name: "atlanta", by: .test)
+    let analyst = Caller(name: "lena", role: .analyst, command: "test")
+    let parameters = TaskParameters(
+      name: "small", imageName: "atlanta", region: "px:0,0,512,512", labels: ["building"], chipSize: 256,
+      overlap: 0, replicas: 1)
+    // Refused at once when it cannot work; queued otherwise, and nothing is done until a worker runs.
+    #expect(throws: WorkflowError.self) {
+      try store.enqueueTaskCreation(
+        TaskParameters(name: "x", imageName: "nope", region: "all", labels: ["building"]), by: analyst)
+    }
+    let annotator = Caller(name: "ana", role: .annotator, command: "test")
+    #expect(throws: WorkflowError.self) { try store.enqueueTaskCreation(parameters, by: annotator) }
+    let queued = try store.enqueueTaskCreation(parameters, by: analyst)
+    let tasksBefore = try store.taskSummaries(by: analyst)
+    #expect(queued.state == .queued && tasksBefore.isEmpty)
+
+    let done = try #require(try store.runNextJob())
+    #expect(done.id == queued.id && done.state == .succeeded && done.worker != nil)
+    #expect(done.step == "chips" && done.total == 4 && done.done == 4, "\(done)")
+    let view = JobView(done)
+    #expect(view.percent == 100 && view.result?["chips"]?.integerValue == 4)
+    #expect(try store.taskSummary(named: "small", by: analyst).chips == 4)
+    // Run as the analyst who queued it: the audit log says so.
+    let created = try store.auditLog(task: "small", by: .test).first { $0.action == "task.create" }
+    #expect(created?.actor == "lena" && created?.command == "job #\(queued.id!)")
+    #expect(try store.runNextJob() == nil)
+
+    // A job that cannot succeed records why; its owner and analysts see it, others do not.
+    let consensus = try store.enqueueConsensus(task: "small", by: analyst)
+    let failed = try #require(try store.runNextJob())
+    #expect(failed.id == consensus.id && failed.state == .failed)
+    #expect(failed.error == "task 'small' has no accepted submission yet")
+    #expect(try store.job(consensus.id!, by: analyst).state == .failed)
+    let hidden = #expect(throws: WorkflowError.self) { try store.job(consensus.id!, by: annotator) }
+    #expect(hidden?.kind == .notFound)
+  }
+
+  /// A job left running by a worker that died is queued again and run to the end.
+  @Test func jobsOfADeadWorkerAreTakenOver() throws {
+    let (url, store) = try Fixtures.workspace()
+    defer { try? FileManager.default.removeItem(at: url) }
+    let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
+    _ = try store.registerImage(inspection, name: "atlanta", by: .test)
+    let job = try store.enqueueTaskCreation(
+      TaskParameters(
+        name: "orphan", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1),
+      by: .test)
+    // A process that has exited: its pid names nobody now.
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    try store.store.write { store in
+      var record = try #require(try store.job(id: job.id!))
+      record.state = .running
+      record.worker = "\(gone.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+      try store.update(record)
+    }
+    let finished = try #require(try store.runNextJob())
+    #expect(finished.id == job.id && finished.state == .succeeded)
+    #expect(try store.taskSummary(named: "orphan", by: .test).chips == 1)
+  }
+}
