@@ -64,6 +64,8 @@ public protocol StoreReader {
   func task(id: Int64) throws -> TaskRecord?
 
   func chip(id: Int64) throws -> ChipRecord?
+  /// A task's chip by its key (`r0003_c0007`).
+  func chip(taskId: Int64, key: String) throws -> ChipRecord?
   /// A task's chips, in the order they were recorded.
   func chips(ofTask taskId: Int64) throws -> [ChipRecord]
   /// A task's assignments, by annotator, then chip.

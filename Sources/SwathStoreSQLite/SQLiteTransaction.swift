@@ -40,6 +40,10 @@ struct SQLiteTransaction: StoreWriter {
 
   func chip(id: Int64) throws -> ChipRecord? { try ChipRecord.fetchOne(db, key: id) }
 
+  func chip(taskId: Int64, key: String) throws -> ChipRecord? {
+    try ChipRecord.filter(Column("task_id") == taskId && Column("chip_key") == key).fetchOne(db)
+  }
+
   func insert(_ chip: inout ChipRecord) throws { try chip.insert(db) }
 
   // MARK: Assignments

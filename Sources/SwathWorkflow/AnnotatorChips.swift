@@ -101,7 +101,7 @@ extension Workspace {
         "\(caller.name) (\(caller.role.rawValue)) may not see chips", kind: .forbidden)
     }
     guard ChipKeys.isPlausible(chip), let taskRecord = try store.task(named: task),
-      let chipRecord = try store.chips(ofTask: taskRecord.id!).first(where: { $0.chipKey == chip })
+      let chipRecord = try store.chip(taskId: taskRecord.id!, key: chip)
     else { throw noChip(chip, task: task) }
     var relation = try store.assignments(ofTask: taskRecord.id!).first {
       $0.chipId == chipRecord.id && $0.annotator == caller.name

@@ -24,7 +24,7 @@ extension Workspace {
       _ = try Users.requireAnnotator(annotator, in: store)
       let task = try store.requireTask(named: name)
       guard task.state == .open else { throw WorkflowError("task '\(name)' is closed", kind: .conflict) }
-      guard let chip = try store.chips(ofTask: task.id!).first(where: { $0.chipKey == key }) else {
+      guard let chip = try store.chip(taskId: task.id!, key: key) else {
         throw WorkflowError("task '\(name)' has no chip '\(key)'", kind: .notFound)
       }
       let now = Timestamp.now()

@@ -73,6 +73,8 @@ enum StoreContract {
       // Chips come back in the order they were recorded, not by key or offset.
       #expect(try store.chips(ofTask: task.id!) == chips)
       #expect(try store.chip(id: chips[1].id!) == chips[1])
+      #expect(try store.chip(taskId: task.id!, key: "r0_c1") == chips[0])
+      #expect(try store.chip(taskId: task.id!, key: "r9_c9") == nil)
     }
   }
 
