@@ -14,23 +14,18 @@ struct KillStormTests {
   func killedDuringAStormLosesNothingAnswered() throws {
     let folder = try TestSupport.temporaryDirectory("swath-storm")
     defer { try? FileManager.default.removeItem(at: folder) }
-    func swath(_ arguments: [String]) throws -> String {
-      let result = try TestSupport.swath(arguments + ["--workspace", folder.path])
-      #expect(result.status == 0, "swath \(arguments): \(result.stderr)")
-      return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    _ = try TestSupport.swath(["init", folder.path])
-    let token = try swath(["user", "add", "ana", "--role", "annotator"])
-    _ = try swath([
+    let cli = try CLIWorkspace.initialize(folder)
+    let token = try cli.swath(["user", "add", "ana", "--role", "annotator"])
+    try cli.swath([
       "image", "add", TestSupport.image("spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif").path, "--name",
       "atlanta",
     ])
-    _ = try swath([
+    try cli.swath([
       "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels", "building",
       "--chip-size",
       "256", "--overlap", "32", "--name", "roofs",
     ])
-    _ = try swath(["task", "assign", "roofs", "--annotators", "ana"])
+    try cli.swath(["task", "assign", "roofs", "--annotators", "ana"])
     let chips = try Workspace.open(folder).status(task: "roofs", by: Self.admin).perChip.map(\.chip)
     #expect(chips.count == 16)
 
@@ -46,26 +41,6 @@ struct KillStormTests {
       let file = folder.appendingPathComponent("chip-\(index).geojson")
       try Data(GeoJSONFixture.collection(squares).utf8).write(to: file)
       files.append(file)
-    }
-
-    func start() throws -> (Process, String) {
-      let output = folder.appendingPathComponent("serve-\(UUID().uuidString).out")
-      _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-      let server = Process()
-      server.executableURL = TestSupport.swathBinary
-      server.arguments = ["serve", "--workspace", folder.path, "--port", "0"]
-      server.standardOutput = try FileHandle(forWritingTo: output)
-      server.standardError = FileHandle.nullDevice
-      try server.run()
-      let deadline = Date().addingTimeInterval(60)
-      while Date() < deadline, server.isRunning {
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-          return (server, String(text[range]))
-        }
-        usleep(20_000)
-      }
-      throw StoreError("swath serve printed no address")
     }
 
     /// A submission with its idempotency key, answered into `answer-N` (status line, then body).
@@ -97,13 +72,13 @@ struct KillStormTests {
       )
     }
 
-    var (server, base) = try start()
-    let storm = try chips.indices.map { try post($0, to: base) }
+    var server = try LiveServer.start(workspace: folder)
+    let storm = try chips.indices.map { try post($0, to: server.url) }
     // Kill as soon as the first answer is in: a state, not a guessed time.
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline, !chips.indices.contains(where: { answer($0).status == "201" }) { usleep(2_000) }
-    kill(server.processIdentifier, SIGKILL)
-    server.waitUntilExit()
+    kill(server.process.processIdentifier, SIGKILL)
+    server.process.waitUntilExit()
     for curl in storm { curl.waitUntilExit() }
     let first = chips.indices.map { answer($0) }
     let answered = first.indices.filter { first[$0].status == "201" }
@@ -111,14 +86,11 @@ struct KillStormTests {
     #expect(answered.count < chips.count, "the kill came after the whole storm")
 
     // Restarted, every client retries with its key: the answered get their first answer back.
-    (server, base) = try start()
-    defer {
-      server.terminate()
-      server.waitUntilExit()
-    }
+    server = try LiveServer.start(workspace: folder)
+    defer { server.stop() }
     for index in chips.indices {
       try FileManager.default.removeItem(at: statusFile(index))
-      let retry = try post(index, to: base)
+      let retry = try post(index, to: server.url)
       retry.waitUntilExit()
       let again = answer(index)
       #expect(again.status == "201", "chip \(chips[index]) on retry: \(again.status) \(again.body)")

@@ -15,48 +15,23 @@ struct SchemathesisTests {
   func liveServerConformsToItsDocument() throws {
     let folder = try TestSupport.temporaryDirectory("swath-schemathesis")
     defer { try? FileManager.default.removeItem(at: folder) }
-    func swath(_ arguments: [String]) throws -> String {
-      let result = try TestSupport.swath(arguments + ["--workspace", folder.path])
-      #expect(result.status == 0, "swath \(arguments): \(result.stderr)")
-      return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    _ = try TestSupport.swath(["init", folder.path])
-    let analyst = try swath(["user", "add", "lena", "--role", "analyst"])
-    let annotator = try swath(["user", "add", "ana", "--role", "annotator"])
-    _ = try swath([
+    let workspace = try CLIWorkspace.initialize(folder)
+    let analyst = try workspace.swath(["user", "add", "lena", "--role", "analyst"])
+    let annotator = try workspace.swath(["user", "add", "ana", "--role", "annotator"])
+    try workspace.swath([
       "image", "add", TestSupport.image("spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif").path, "--name",
       "atlanta",
     ])
-    _ = try swath([
+    try workspace.swath([
       "task", "create", "--image", "atlanta", "--region", "px:0,0,512,512", "--labels", "building",
-      "--chip-size",
-      "256", "--overlap", "0", "--name", "roofs",
+      "--chip-size", "256", "--overlap", "0", "--name", "roofs",
     ])
-    _ = try swath(["task", "assign", "roofs", "--annotators", "ana"])
+    try workspace.swath(["task", "assign", "roofs", "--annotators", "ana"])
 
-    let output = folder.appendingPathComponent("serve.out")
-    let log = folder.appendingPathComponent("serve.err")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let server = Process()
-    server.executableURL = TestSupport.swathBinary
     // Negative tests send bad credentials on purpose: no refusals for them.
-    server.arguments = ["serve", "--workspace", folder.path, "--port", "0", "--max-failed-logins", "1000000"]
-    server.standardOutput = try FileHandle(forWritingTo: output)
-    server.standardError = try FileHandle(forWritingTo: log)
-    try server.run()
-    defer { if server.isRunning { server.terminate() } }
-    let deadline = Date().addingTimeInterval(60)
-    var url: String?
-    while url == nil, Date() < deadline, server.isRunning {
-      let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-      if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-        url = String(text[range])
-      } else {
-        usleep(20_000)
-      }
-    }
-    let base = try #require(url, "swath serve printed no address")
+    let server = try LiveServer.start(workspace: folder, arguments: ["--max-failed-logins", "1000000"])
+    defer { server.stop() }
+    let base = server.url
 
     for token in [analyst, annotator] {
       let run = try TestSupport.run(
@@ -69,9 +44,8 @@ struct SchemathesisTests {
       #expect(run.status == 0, "\(run.stdout.suffix(4000))\(run.stderr.suffix(2000))")
       #expect(run.stdout.contains(" passed"), "\(run.stdout.suffix(2000))")
     }
-    server.terminate()
-    server.waitUntilExit()
-    let statuses = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+    server.stop()
+    let statuses = try String(contentsOf: server.log, encoding: .utf8).split(separator: "\n")
       .filter { $0.contains("status=5") }
     #expect(statuses.isEmpty, "server errors: \(statuses.prefix(5))")
   }

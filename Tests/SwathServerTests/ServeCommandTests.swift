@@ -7,38 +7,18 @@ struct ServeCommandTests {
   @Test func serveAnswersAndStopsCleanlyOnSIGTERM() throws {
     let folder = try TestSupport.temporaryDirectory("swath-serve-e2e")
     defer { try? FileManager.default.removeItem(at: folder) }
-    #expect(try TestSupport.swath(["init", folder.path]).status == 0)
-    let added = try TestSupport.swath([
-      "user", "add", "ana", "--role", "annotator", "--workspace", folder.path,
-    ])
+    let added = try CLIWorkspace.initialize(folder).swath(["user", "add", "ana", "--role", "annotator"])
     let token = try #require(
-      added.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("swath_") }.map(String.init))
+      added.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("swath_") }.map(String.init))
 
     // --port 0: the kernel picks a free port, and the server prints the one it bound.
-    let output = folder.appendingPathComponent("serve.out")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    let process = Process()
-    process.executableURL = TestSupport.swathBinary
-    process.arguments = ["serve", "--workspace", folder.path, "--port", "0", "--idle-timeout", "1"]
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    let log = folder.appendingPathComponent("serve.err")
-    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    process.standardError = try FileHandle(forWritingTo: log)
-    try process.run()
+    let server = try LiveServer.start(workspace: folder, arguments: ["--idle-timeout", "1"])
+    let process = server.process
     defer { if process.isRunning { process.terminate() } }
+    let bound = try #require(server.url.split(separator: ":").last.map(String.init))
 
-    // Poll the state (the printed address, then /healthz) until a deadline; no fixed sleeps.
+    // Poll the state (/healthz) until a deadline; no fixed sleeps.
     let deadline = Date().addingTimeInterval(60)
-    var port: String?
-    while port == nil, Date() < deadline, process.isRunning {
-      let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-      if let range = text.range(of: #"127\.0\.0\.1:\d+"#, options: .regularExpression) {
-        port = String(text[range].split(separator: ":")[1])
-      } else {
-        usleep(20_000)
-      }
-    }
-    let bound = try #require(port, "swath serve printed no address")
     var healthy = false
     while !healthy, Date() < deadline {
       healthy = try curl(["http://127.0.0.1:\(bound)/healthz"]).stdout.contains("\"ok\"")
@@ -62,7 +42,7 @@ struct ServeCommandTests {
     process.waitUntilExit()
     #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     // The access log: one structured line per request, with the user once authenticated.
-    let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOf: server.log, encoding: .utf8).split(separator: "\n")
     let meLine = lines.first { $0.contains("path=/api/v1/me") && $0.contains("status=200") }
     #expect(meLine?.contains("user=ana") == true && meLine?.contains("method=GET") == true, "\(lines)")
     #expect(meLine?.contains("request_id=") == true && meLine?.contains("duration_ms=") == true)
