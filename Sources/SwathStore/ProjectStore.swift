@@ -68,6 +68,8 @@ public protocol StoreReader {
   func chip(taskId: Int64, key: String) throws -> ChipRecord?
   /// A task's chips, in the order they were recorded.
   func chips(ofTask taskId: Int64) throws -> [ChipRecord]
+  /// The ids of a task's chips, in the same order.
+  func chipIds(ofTask taskId: Int64) throws -> [Int64]
   /// A task's assignments, by annotator, then chip.
   func assignments(ofTask taskId: Int64) throws -> [AssignmentRecord]
   /// An annotator's pending assignments in open tasks (optionally one task), by task name, then chip.
@@ -91,8 +93,10 @@ public protocol StoreReader {
   /// The audit log, oldest first.
   func auditLog() throws -> [AuditEntry]
 
-  /// A task's leases (all, running or not), by id.
-  func leases(ofTask taskId: Int64) throws -> [LeaseRecord]
+  /// A task's leases running at `time` (taken by then, neither ended nor expired), by id.
+  func leases(ofTask taskId: Int64, runningAt time: String) throws -> [LeaseRecord]
+  /// One annotator's leases in a task running at `time`, by id.
+  func leases(ofTask taskId: Int64, annotator: String, runningAt time: String) throws -> [LeaseRecord]
   func lease(id: Int64) throws -> LeaseRecord?
 
   /// A task's chip flags (bad imagery, skip), by id.
@@ -142,12 +146,11 @@ public protocol StoreWriter: StoreReader {
 
 /// Timestamps as the store keeps them: UTC, millisecond precision, ISO 8601, sortable as text.
 public enum Timestamp {
+  // A value type, so one instance serves every thread (a formatter per call cost more than the
+  // rest of a lease).
+  private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
   public static func now() -> String { string(from: Date()) }
 
-  public static func string(from date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: date)
-  }
+  public static func string(from date: Date) -> String { style.format(date) }
 }

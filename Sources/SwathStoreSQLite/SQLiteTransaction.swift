@@ -38,6 +38,10 @@ struct SQLiteTransaction: StoreWriter {
     try ChipRecord.filter(Column("task_id") == taskId).order(Column("id")).fetchAll(db)
   }
 
+  func chipIds(ofTask taskId: Int64) throws -> [Int64] {
+    try Int64.fetchAll(db, sql: "SELECT id FROM chips WHERE task_id = ? ORDER BY id", arguments: [taskId])
+  }
+
   func chip(id: Int64) throws -> ChipRecord? { try ChipRecord.fetchOne(db, key: id) }
 
   func chip(taskId: Int64, key: String) throws -> ChipRecord? {
@@ -146,8 +150,20 @@ struct SQLiteTransaction: StoreWriter {
 
   // MARK: Leases
 
-  func leases(ofTask taskId: Int64) throws -> [LeaseRecord] {
-    try LeaseRecord.filter(Column("task_id") == taskId).order(Column("id")).fetchAll(db)
+  func leases(ofTask taskId: Int64, runningAt time: String) throws -> [LeaseRecord] {
+    try LeaseRecord.filter(Column("task_id") == taskId && Self.running(at: time))
+      .order(Column("id")).fetchAll(db)
+  }
+
+  func leases(ofTask taskId: Int64, annotator: String, runningAt time: String) throws -> [LeaseRecord] {
+    try LeaseRecord.filter(
+      Column("task_id") == taskId && Column("annotator") == annotator && Self.running(at: time)
+    ).order(Column("id")).fetchAll(db)
+  }
+
+  private static func running(at time: String) -> SQLExpression {
+    Column("leased_at") <= time && Column("expires_at") > time
+      && (Column("ended_at") == nil || Column("ended_at") > time)
   }
 
   func lease(id: Int64) throws -> LeaseRecord? { try LeaseRecord.fetchOne(db, key: id) }

@@ -6,7 +6,7 @@ enum Schema {
   /// Migration identifiers, oldest first.
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
-    "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs",
+    "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-lease-indexes",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -235,6 +235,14 @@ enum Schema {
             worker TEXT                   -- pid@host of the process running it
           );
           CREATE INDEX jobs_by_state ON jobs(state, id);
+          """)
+    }
+    // Every lease, answer and chip view asks for the running leases, or one annotator's.
+    migrator.registerMigration("v10-lease-indexes") { db in
+      try db.execute(
+        sql: """
+          CREATE INDEX leases_by_annotator ON leases(task_id, annotator, expires_at);
+          CREATE INDEX leases_by_expiry ON leases(task_id, expires_at);
           """)
     }
     return migrator

@@ -108,8 +108,8 @@ extension Workspace {
     }?.state.rawValue
     if relation == nil, taskRecord.distribution == .leased {
       let now = Timestamp.now()
-      if try store.leases(ofTask: taskRecord.id!).contains(where: {
-        $0.chipId == chipRecord.id && $0.annotator == caller.name && $0.isActive(at: now)
+      if try store.leases(ofTask: taskRecord.id!, annotator: caller.name, runningAt: now).contains(where: {
+        $0.chipId == chipRecord.id
       }) {
         relation = "leased"
       } else if try Leases.answered(taskRecord, in: store)[chipRecord.id!]?.contains(caller.name) == true {

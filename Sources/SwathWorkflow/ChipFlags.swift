@@ -29,8 +29,8 @@ extension Workspace {
       }
       let now = Timestamp.now()
       if task.distribution == .leased {
-        let running = try store.leases(ofTask: task.id!).filter {
-          $0.chipId == chip.id && $0.annotator == annotator && $0.isActive(at: now)
+        let running = try store.leases(ofTask: task.id!, annotator: annotator, runningAt: now).filter {
+          $0.chipId == chip.id
         }
         guard !running.isEmpty else {
           throw WorkflowError(

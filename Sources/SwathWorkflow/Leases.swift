@@ -21,27 +21,24 @@ extension Workspace {
       try Leases.requireLeasedAndOpen(task)
       let now = Date()
       let nowText = Timestamp.string(from: now)
-      let leases = try store.leases(ofTask: task.id!)
-      if let running = leases.first(where: { $0.annotator == annotator && $0.isActive(at: nowText) }) {
-        return running
-      }
+      let running = try store.leases(ofTask: task.id!, runningAt: nowText)
+      if let theirs = running.first(where: { $0.annotator == annotator }) { return theirs }
       let answered = try Leases.answered(task, in: store)
       var leasedNow: [Int64: Int] = [:]
-      for lease in leases where lease.isActive(at: nowText) { leasedNow[lease.chipId, default: 0] += 1 }
-      let chips = try store.chips(ofTask: task.id!)
+      for lease in running { leasedNow[lease.chipId, default: 0] += 1 }
+      let chipIds = try store.chipIds(ofTask: task.id!)
       let closedToThem = try ChipFlags.withdrawn(task, in: store)
         .union(ChipFlags.givenBack(by: annotator, task, in: store))
-      let open = chips.enumerated().filter { _, chip in
-        let answers = answered[chip.id!] ?? []
-        return !answers.contains(annotator) && !closedToThem.contains(chip.id!)
-          && answers.count + (leasedNow[chip.id!] ?? 0) < task.replicas
+      let open = chipIds.enumerated().filter { _, chip in
+        let answers = answered[chip] ?? []
+        return !answers.contains(annotator) && !closedToThem.contains(chip)
+          && answers.count + (leasedNow[chip] ?? 0) < task.replicas
       }
       guard
-        let (_, chip) = open.min(by: { a, b in
-          ((answered[a.element.id!]?.count ?? 0), a.offset) < (
-            (answered[b.element.id!]?.count ?? 0), b.offset
-          )
-        })
+        let (_, chipId) = open.min(by: { a, b in
+          ((answered[a.element]?.count ?? 0), a.offset) < ((answered[b.element]?.count ?? 0), b.offset)
+        }),
+        let chip = try store.chip(id: chipId)
       else { return nil }
       var lease = LeaseRecord(
         taskId: task.id!, chipId: chip.id!, annotator: annotator, leasedAt: nowText,
@@ -98,7 +95,7 @@ extension Workspace {
     let now = Timestamp.now()
     return try store.read { store in
       try store.tasks().filter { $0.state == .open && $0.distribution == .leased }.flatMap { task in
-        try store.leases(ofTask: task.id!).filter { $0.annotator == annotator && $0.isActive(at: now) }
+        try store.leases(ofTask: task.id!, annotator: annotator, runningAt: now)
       }
     }
   }
@@ -157,10 +154,6 @@ enum Leases {
   static func chipsLeased(
     to annotator: String, in task: TaskRecord, at time: String, store: any StoreReader
   ) throws -> Set<Int64> {
-    Set(
-      try store.leases(ofTask: task.id!).filter { lease in
-        lease.annotator == annotator && lease.leasedAt <= time
-          && lease.expiresAt > time && (lease.endedAt.map { $0 > time } ?? true)
-      }.map(\.chipId))
+    Set(try store.leases(ofTask: task.id!, annotator: annotator, runningAt: time).map(\.chipId))
   }
 }

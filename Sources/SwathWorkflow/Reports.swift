@@ -167,7 +167,7 @@ extension Workspace {
       }
       let now = Timestamp.now()
       var leasedOn: [Int64: [String]] = [:]
-      for lease in try store.leases(ofTask: taskId) where lease.isActive(at: now) {
+      for lease in try store.leases(ofTask: taskId, runningAt: now) {
         leasedOn[lease.chipId, default: []].append(lease.annotator)
       }
       var flagsOn: [Int64: [String]] = [:]

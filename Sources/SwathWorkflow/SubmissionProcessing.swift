@@ -34,6 +34,7 @@ public enum SubmissionProcessing {
     var image: ImageRecord
     var assigned: [ChipRecord]
     var requested: ChipRecord?
+    /// Every chip of the task, or only the requested one when the file names a chip.
     var allChips: [ChipRecord]
   }
 
@@ -52,14 +53,17 @@ public enum SubmissionProcessing {
           throw WorkflowError("submission #\(row.id ?? 0) refers to a missing task", kind: .environment)
         }
         let image = try store.requireImage(of: task)
-        let allChips = try store.chips(ofTask: row.taskId)
+        // A file for a named chip needs only that chip; the others are read only to place a
+        // lon/lat or image-CRS file.
+        let requested = try row.requestedChip.flatMap { key in try store.chip(taskId: row.taskId, key: key) }
+        let allChips =
+          row.requestedChip == nil ? try store.chips(ofTask: row.taskId) : requested.map { [$0] } ?? []
         // Leased tasks take a file for the chips the annotator held a lease on when it arrived.
         let assignedIds =
           task.distribution == .leased
           ? try Leases.chipsLeased(to: row.annotator, in: task, at: row.receivedAt, store: store)
           : Set(
             try store.assignments(ofTask: row.taskId).filter { $0.annotator == row.annotator }.map(\.chipId))
-        let requested = row.requestedChip.flatMap { key in allChips.first { $0.chipKey == key } }
         return Context(
           task: task, image: image, assigned: allChips.filter { assignedIds.contains($0.id!) },
           requested: requested, allChips: allChips)

@@ -143,8 +143,8 @@ enum Submissions {
           try store.markSubmitted(chipId: part.chipId, annotator: row.annotator)
           // An answer ends the annotator's lease on the chip: it is no longer theirs to hold.
           if task.distribution == .leased {
-            for var lease in try store.leases(ofTask: task.id!)
-            where lease.chipId == part.chipId && lease.annotator == row.annotator && lease.isActive(at: now) {
+            for var lease in try store.leases(ofTask: task.id!, annotator: row.annotator, runningAt: now)
+            where lease.chipId == part.chipId {
               lease.endedAt = now
               lease.endReason = "answered"
               try store.update(lease)

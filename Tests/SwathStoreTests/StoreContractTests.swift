@@ -72,6 +72,7 @@ enum StoreContract {
       #expect(try store.task(id: task.id!)?.labels == ["building", "vehicle"])
       // Chips come back in the order they were recorded, not by key or offset.
       #expect(try store.chips(ofTask: task.id!) == chips)
+      #expect(try store.chipIds(ofTask: task.id!) == chips.map { $0.id! })
       #expect(try store.chip(id: chips[1].id!) == chips[1])
       #expect(try store.chip(taskId: task.id!, key: "r0_c1") == chips[0])
       #expect(try store.chip(taskId: task.id!, key: "r9_c9") == nil)
@@ -317,8 +318,29 @@ enum StoreContract {
     ended.endedAt = "2026-01-01T00:01:00.000Z"
     ended.endReason = "released"
     try store.write { store throws in try store.update(ended) }
+    let bens = try store.write { store throws -> LeaseRecord in
+      var lease = LeaseRecord(
+        taskId: task.id!, chipId: chip.id!, annotator: "ben", leasedAt: "2026-01-01T00:02:00.000Z",
+        expiresAt: "2026-01-01T00:12:00.000Z")
+      try store.insert(&lease)
+      return lease
+    }
     try store.read { store throws in
-      #expect(try store.leases(ofTask: task.id!) == [ended])
+      #expect(try store.leases(ofTask: task.id!, runningAt: "2026-01-01T00:05:00.000Z") == [bens])
+      #expect(try store.leases(ofTask: task.id!, runningAt: "2026-01-01T00:12:00.000Z").isEmpty)
+      #expect(
+        try store.leases(ofTask: task.id!, annotator: "ben", runningAt: "2026-01-01T00:11:59.999Z") == [bens])
+      // Running at a time: taken by then, not yet ended, not yet expired.
+      #expect(try store.leases(ofTask: task.id!, runningAt: "2026-01-01T00:00:30.000Z") == [ended])
+      #expect(try store.leases(ofTask: task.id!, runningAt: "2026-01-01T00:01:00.000Z").isEmpty)
+      #expect(try store.leases(ofTask: task.id!, runningAt: "2025-12-31T23:59:59.999Z").isEmpty)
+      #expect(
+        try store.leases(ofTask: task.id!, annotator: "ana", runningAt: "2026-01-01T00:00:00.000Z") == [ended]
+      )
+      #expect(
+        try store.leases(ofTask: task.id!, annotator: "ben", runningAt: "2026-01-01T00:00:30.000Z").isEmpty)
+      #expect(
+        try store.leases(ofTask: task.id!, annotator: "ana", runningAt: "2026-01-01T00:05:00.000Z").isEmpty)
       #expect(try store.lease(id: lease.id!)?.endReason == "released")
       #expect(try store.chipFlags(ofTask: task.id!).map(\.comment) == ["cloud"])
     }

@@ -47,7 +47,8 @@ import Testing
     try AtomicFile.writeAll([(Data("a".utf8), a), (Data("b".utf8), b)])
     #expect(try String(contentsOf: a, encoding: .utf8) == "a")
     #expect(try String(contentsOf: b, encoding: .utf8) == "b")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a.json", "b.json"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a.json", "b.json"])
   }
 }
 

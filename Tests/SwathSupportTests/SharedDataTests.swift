@@ -8,8 +8,10 @@ import Testing
   @Test(.enabled(if: TestSupport.isCI, "only under CI"))
   func sharedDataIsPresentUnderCI() {
     #expect(
-      TestSupport.imageryPresent, "missing \(TestSupport.imagery.path)/MANIFEST.md: the imagery tests cannot run")
+      TestSupport.imageryPresent,
+      "missing \(TestSupport.imagery.path)/MANIFEST.md: the imagery tests cannot run")
     #expect(
-      TestSupport.fixturesPresent, "missing \(TestSupport.fixtures.path)/README.md: the fixture tests cannot run")
+      TestSupport.fixturesPresent,
+      "missing \(TestSupport.fixtures.path)/README.md: the fixture tests cannot run")
   }
 }
