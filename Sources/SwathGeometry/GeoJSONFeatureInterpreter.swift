@@ -237,6 +237,9 @@ struct FeatureInterpreter {
         "a Feature must have a \"properties\" member (an object, or null)", at: "", node: node)
     }
     checkLabel(label, node: node.member("properties") ?? node)
+    if let schema = options.schema, let label, let definition = schema.label(named: label) {
+      checkAttributes(definition, shape: shape, properties: &properties, node: node.member("properties"))
+    }
 
     var geometryType: String?
     if let geometry = node.member("geometry") {
@@ -284,6 +287,50 @@ struct FeatureInterpreter {
       report(
         "unknown-label", .error, "label \"\(label)\" is not one of the allowed labels: \(list)",
         at: "properties.label", node: node.member("label") ?? node)
+    }
+  }
+
+  /// The feature's shape and attributes against its label's definition; missing optional
+  /// attributes take their defaults.
+  mutating func checkAttributes(
+    _ label: LabelDefinition, shape: ShapeKind, properties: inout [String: JSONValue], node: JSONNode?
+  ) {
+    if !label.shapes.contains(shape) {
+      report(
+        "shape-not-allowed", .error,
+        "label \"\(label.name)\" is drawn as \(label.shapes.map(\.rawValue).joined(separator: " or ")), not \(shape.rawValue)",
+        at: "properties.shape", node: node?.member("shape") ?? node)
+    }
+    for key in properties.keys.sorted() where label.attribute(named: key) == nil {
+      let known = label.attributes.map(\.name)
+      report(
+        "unknown-attribute", .error,
+        "label \"\(label.name)\" has no attribute \"\(key)\"; "
+          + (known.isEmpty ? "it takes none" : "its attributes: \(known.joined(separator: ", "))"),
+        at: JSONPath.join("properties", JSONPath.key(key)), node: node?.member(key) ?? node)
+    }
+    for attribute in label.attributes {
+      guard let value = properties[attribute.name], !value.isNull else {
+        if attribute.required {
+          report(
+            "missing-attribute", .error,
+            "label \"\(label.name)\" requires the attribute \"\(attribute.name)\" (\(attribute.type.rawValue))",
+            at: "properties", node: node)
+        } else if let value = attribute.defaultValue {
+          properties[attribute.name] = value
+        } else {
+          properties[attribute.name] = nil
+        }
+        continue
+      }
+      if let problem = attribute.problem(with: value) {
+        report(
+          "invalid-attribute", .error, "attribute \"\(attribute.name)\" \(problem)",
+          at: JSONPath.join("properties", JSONPath.key(attribute.name)),
+          node: node?.member(attribute.name) ?? node)
+      } else if attribute.type == .integer, let real = value.doubleValue, value.integerValue == nil {
+        properties[attribute.name] = .integer(Int64(real))
+      }
     }
   }
 

@@ -11,6 +11,14 @@ public enum GeometryPolicy: String, Sendable, CaseIterable, Codable {
 public struct ValidationOptions: Sendable {
   /// Allowed `label` values; nil: labels are not checked.
   public var labels: Set<String>?
+  /// A task's label schema: the labels (overriding `labels`), each label's shapes, smallest area
+  /// and attributes. Missing optional attributes take their defaults.
+  public var schema: LabelSchema? {
+    didSet { if let schema { labels = Set(schema.names) } }
+  }
+  /// m² per CRS unit² for a schema label's `min_area` when `planar` (a chip pixel's area, or 1 for
+  /// a metric CRS); nil: per-label minimum areas apply only to lon/lat files.
+  public var squareMetresPerPlanarUnit: Double?
   /// Coordinates are not longitude/latitude: skip range checks, measure areas in CRS units².
   public var planar: Bool
   public var geometry: GeometryPolicy

@@ -122,6 +122,7 @@ final class GeometryChecker {
   ) -> [ValidationIssue] {
     let planarArea = Topology.area(geometry)
     let unit = options.planar ? "CRS units²" : "m²"
+    let minArea = minimumArea(of: feature)
     var area = planarArea
     if !options.planar {
       // Out-of-range positions are already errors, and no UTM zone can measure them.
@@ -132,7 +133,7 @@ final class GeometryChecker {
       let metresPerDegree = 111_319.49
       let approximate =
         planarArea * metresPerDegree * metresPerDegree * cos(envelope.center.y * .pi / 180)
-      if planarArea > 0 && approximate > 4 * options.minArea { return [] }
+      if planarArea > 0 && approximate > 4 * minArea { return [] }
       if planarArea > 0 {
         do {
           area = Topology.area(try transform(for: envelope.center).fromWGS84(geometry))
@@ -152,15 +153,26 @@ final class GeometryChecker {
           path: path, location: geometry.polygons[0].shell.first)
       ]
     }
-    if area < options.minArea {
+    if area < minArea {
+      let label = feature.feature.label.map { " for label \"\($0)\"" } ?? ""
       return [
         issue(
           feature, "area-below-minimum", .error,
-          "the polygon's area, \(Self.format(area)) \(unit), is below the minimum of \(Self.format(options.minArea)) \(unit) (a sliver)",
+          "the polygon's area, \(Self.format(area)) \(unit), is below the minimum of \(Self.format(minArea)) \(unit)\(label) (a sliver)",
           path: path, location: geometry.polygons[0].shell.first)
       ]
     }
     return []
+  }
+
+  /// The task's minimum, or the label's own (m², in CRS units² for a planar file) when its schema
+  /// sets one.
+  private func minimumArea(of feature: ValidatedFeature) -> Double {
+    guard let label = feature.feature.label, let squareMetres = options.schema?.label(named: label)?.minArea
+    else { return options.minArea }
+    if !options.planar { return squareMetres }
+    guard let scale = options.squareMetresPerPlanarUnit, scale > 0 else { return options.minArea }
+    return squareMetres / scale
   }
 
   // MARK: bbox shapes

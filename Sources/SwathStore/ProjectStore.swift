@@ -78,6 +78,10 @@ public protocol StoreReader {
   func submission(id: Int64) throws -> SubmissionRecord?
   /// A task's submissions without their files, by id.
   func submissionSummaries(ofTask taskId: Int64) throws -> [SubmissionSummary]
+  /// One annotator's submissions in a task without their files, by id.
+  func submissionSummaries(ofTask taskId: Int64, annotator: String) throws -> [SubmissionSummary]
+  /// How many annotators answered each chip of a task (an accepted or superseded submission).
+  func answerCounts(ofTask taskId: Int64) throws -> [Int64: Int]
   /// Every submission in a status, with its file, by id.
   func submissions(withStatus status: SubmissionStatus) throws -> [SubmissionRecord]
   /// The accepted submissions of an annotator on a chip, by id.

@@ -68,13 +68,17 @@ public struct TaskRecord: StoreRecord, Identifiable {
   public var distribution: ChipDistribution
   /// How long a lease lasts, in seconds (leased tasks).
   public var leaseSeconds: Int
+  /// The label schema document (JSON); nil for a task made with a plain list of labels. `labels`
+  /// always holds the names.
+  public var labelSchema: String?
 
   public init(
     id: Int64? = nil, name: String, imageId: Int64, region: String, labels: [String], chipSize: Int,
     overlap: Int, replicas: Int, iou: Double, quorum: Double, state: TaskState, chipDirectory: String,
     createdAt: String, closedAt: String?, distribution: ChipDistribution = .assigned,
-    leaseSeconds: Int = 7200
+    leaseSeconds: Int = 7200, labelSchema: String? = nil
   ) {
+    self.labelSchema = labelSchema
     self.distribution = distribution
     self.leaseSeconds = leaseSeconds
     self.id = id
@@ -267,10 +271,14 @@ public struct SubmissionFeatureRecord: StoreRecord, Identifiable {
   public var label: String?
   public var shape: String
   public var geometry: String
+  /// The feature's attributes as a JSON object (defaults filled in); nil when it has none.
+  public var attributes: String?
 
   public init(
-    id: Int64? = nil, submissionId: Int64, featureIndex: Int, label: String?, shape: String, geometry: String
+    id: Int64? = nil, submissionId: Int64, featureIndex: Int, label: String?, shape: String, geometry: String,
+    attributes: String? = nil
   ) {
+    self.attributes = attributes
     self.id = id
     self.submissionId = submissionId
     self.featureIndex = featureIndex

@@ -97,10 +97,36 @@ struct SQLiteTransaction: StoreWriter {
   func submission(id: Int64) throws -> SubmissionRecord? { try SubmissionRecord.fetchOne(db, key: id) }
 
   func submissionSummaries(ofTask taskId: Int64) throws -> [SubmissionSummary] {
-    try Row.fetchAll(
-      db, sql: "SELECT id, chip_id, annotator, status FROM submissions WHERE task_id = ? ORDER BY id",
-      arguments: [taskId]
-    ).map { row in
+    try summaries(
+      Row.fetchAll(
+        db, sql: "SELECT id, chip_id, annotator, status FROM submissions WHERE task_id = ? ORDER BY id",
+        arguments: [taskId]))
+  }
+
+  func submissionSummaries(ofTask taskId: Int64, annotator: String) throws -> [SubmissionSummary] {
+    try summaries(
+      Row.fetchAll(
+        db,
+        sql:
+          "SELECT id, chip_id, annotator, status FROM submissions WHERE task_id = ? AND annotator = ? ORDER BY id",
+        arguments: [taskId, annotator]))
+  }
+
+  func answerCounts(ofTask taskId: Int64) throws -> [Int64: Int] {
+    var counts: [Int64: Int] = [:]
+    let rows = try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT chip_id, COUNT(DISTINCT annotator) AS answers FROM submissions
+        WHERE task_id = ? AND chip_id IS NOT NULL AND status IN ('accepted', 'superseded')
+        GROUP BY chip_id
+        """, arguments: [taskId])
+    while let row = try rows.next() { counts[row["chip_id"]] = row["answers"] }
+    return counts
+  }
+
+  private func summaries(_ rows: [Row]) throws -> [SubmissionSummary] {
+    try rows.map { row in
       let status: String = row["status"]
       guard let parsed = SubmissionStatus(rawValue: status) else {
         throw StoreError("submission #\(row["id"] as Int64) has an unknown status '\(status)'")

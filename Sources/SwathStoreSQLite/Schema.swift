@@ -6,7 +6,8 @@ enum Schema {
   /// Migration identifiers, oldest first.
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
-    "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-lease-indexes",
+    "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-read-indexes",
+    "v11-label-schemas",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -237,12 +238,21 @@ enum Schema {
           CREATE INDEX jobs_by_state ON jobs(state, id);
           """)
     }
-    // Every lease, answer and chip view asks for the running leases, or one annotator's.
-    migrator.registerMigration("v10-lease-indexes") { db in
+    // Every lease, answer and chip view asks for the running leases, or one annotator's leases
+    // and answers.
+    migrator.registerMigration("v10-read-indexes") { db in
       try db.execute(
         sql: """
           CREATE INDEX leases_by_annotator ON leases(task_id, annotator, expires_at);
           CREATE INDEX leases_by_expiry ON leases(task_id, expires_at);
+          CREATE INDEX submissions_by_annotator ON submissions(task_id, annotator, status);
+          """)
+    }
+    migrator.registerMigration("v11-label-schemas") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE tasks ADD COLUMN label_schema TEXT;               -- JSON; NULL: names only
+          ALTER TABLE submission_features ADD COLUMN attributes TEXT;  -- JSON object
           """)
     }
     return migrator

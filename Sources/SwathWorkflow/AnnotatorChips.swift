@@ -112,7 +112,7 @@ extension Workspace {
         $0.chipId == chipRecord.id
       }) {
         relation = "leased"
-      } else if try Leases.answered(taskRecord, in: store)[chipRecord.id!]?.contains(caller.name) == true {
+      } else if try Leases.answeredChips(by: caller.name, taskRecord, in: store).contains(chipRecord.id!) {
         relation = "answered"
       }
     }

@@ -63,7 +63,7 @@ extension Workspace {
     }
     return try store.read { store in
       let task = try store.requireTask(named: name)
-      let mine = try store.submissionSummaries(ofTask: task.id!).filter { $0.annotator == annotator }
+      let mine = try store.submissionSummaries(ofTask: task.id!, annotator: annotator)
       return try mine.compactMap { summary in
         guard let row = try store.submission(id: summary.id) else { return nil }
         return OwnSubmission(
@@ -106,7 +106,7 @@ extension Workspace {
     return try store.read { store in
       try store.tasks().compactMap { task -> OwnStatistics? in
         let assignments = try store.assignments(ofTask: task.id!).filter { $0.annotator == me }
-        let submissions = try store.submissionSummaries(ofTask: task.id!).filter { $0.annotator == me }
+        let submissions = try store.submissionSummaries(ofTask: task.id!, annotator: me)
         let flags = try store.chipFlags(ofTask: task.id!).filter { $0.annotator == me }
         guard !assignments.isEmpty || !submissions.isEmpty || !flags.isEmpty else { return nil }
         return OwnStatistics(

@@ -23,20 +23,20 @@ extension Workspace {
       let nowText = Timestamp.string(from: now)
       let running = try store.leases(ofTask: task.id!, runningAt: nowText)
       if let theirs = running.first(where: { $0.annotator == annotator }) { return theirs }
-      let answered = try Leases.answered(task, in: store)
+      let answers = try store.answerCounts(ofTask: task.id!)
+      let theirAnswers = try Leases.answeredChips(by: annotator, task, in: store)
       var leasedNow: [Int64: Int] = [:]
       for lease in running { leasedNow[lease.chipId, default: 0] += 1 }
       let chipIds = try store.chipIds(ofTask: task.id!)
       let closedToThem = try ChipFlags.withdrawn(task, in: store)
         .union(ChipFlags.givenBack(by: annotator, task, in: store))
       let open = chipIds.enumerated().filter { _, chip in
-        let answers = answered[chip] ?? []
-        return !answers.contains(annotator) && !closedToThem.contains(chip)
-          && answers.count + (leasedNow[chip] ?? 0) < task.replicas
+        !theirAnswers.contains(chip) && !closedToThem.contains(chip)
+          && (answers[chip] ?? 0) + (leasedNow[chip] ?? 0) < task.replicas
       }
       guard
         let (_, chipId) = open.min(by: { a, b in
-          ((answered[a.element]?.count ?? 0), a.offset) < ((answered[b.element]?.count ?? 0), b.offset)
+          ((answers[a.element] ?? 0), a.offset) < ((answers[b.element] ?? 0), b.offset)
         }),
         let chip = try store.chip(id: chipId)
       else { return nil }
@@ -140,14 +140,14 @@ enum Leases {
     guard task.state == .open else { throw WorkflowError("task '\(task.name)' is closed", kind: .conflict) }
   }
 
-  /// The annotators who answered each chip (an accepted submission, current or superseded).
-  static func answered(_ task: TaskRecord, in store: any StoreReader) throws -> [Int64: Set<String>] {
-    var answered: [Int64: Set<String>] = [:]
-    for submission in try store.submissionSummaries(ofTask: task.id!)
-    where submission.status == .accepted || submission.status == .superseded {
-      if let chip = submission.chipId { answered[chip, default: []].insert(submission.annotator) }
-    }
-    return answered
+  /// The chips `annotator` answered (an accepted submission, current or superseded).
+  static func answeredChips(by annotator: String, _ task: TaskRecord, in store: any StoreReader) throws
+    -> Set<Int64>
+  {
+    Set(
+      try store.submissionSummaries(ofTask: task.id!, annotator: annotator).compactMap { submission in
+        submission.status == .accepted || submission.status == .superseded ? submission.chipId : nil
+      })
   }
 
   /// The chips `annotator` held a lease on at `time`: where their file of that time may go.

@@ -86,9 +86,19 @@ public enum SubmissionProcessing {
         return reject("annotator '\(row.annotator)' has no chip assigned in task '\(task.name)'")
       }
 
-      let options = ValidationOptions(
+      guard let wkt = context.image.crsWkt, let imageTransform = context.image.geotransform else {
+        return reject("image '\(context.image.name)' has no georeference")
+      }
+      let imageCRS = try SpatialReference(definition: wkt)
+      var options = ValidationOptions(
         labels: Set(task.labels), planar: row.coordinates != .lonLat, workingEPSG: context.image.epsg,
         parallelism: 1)
+      let schema = try task.validationSchema()
+      options.schema = schema
+      if schema != nil {
+        options.squareMetresPerPlanarUnit = Self.squareMetresPerUnit(
+          row.coordinates, crs: imageCRS, image: imageTransform, chip: context.requested?.geotransform)
+      }
       let document = GeoJSONReader.read(data: row.raw, options: options)
       report.issues = document.issues
       report.errors = document.errorCount
@@ -98,10 +108,6 @@ public enum SubmissionProcessing {
         return reject(invalidReason(document, labels: task.labels), chip: context.requested?.id)
       }
 
-      guard let wkt = context.image.crsWkt, let imageTransform = context.image.geotransform else {
-        return reject("image '\(context.image.name)' has no georeference")
-      }
-      let imageCRS = try SpatialReference(definition: wkt)
       let toWGS84 = try CoordinateTransform(from: imageCRS, to: SpatialReference.wgs84())
       let fromWGS84 = try CoordinateTransform(from: SpatialReference.wgs84(), to: imageCRS)
       let imageGeoTransform = GeoTransform(imageTransform)
@@ -162,7 +168,8 @@ public enum SubmissionProcessing {
           AcceptedFeature(
             index: validated.index, label: validated.feature.label,
             shape: validated.feature.shape.rawValue,
-            geometry: GeoJSONGeometry.text(inWGS84[index])))
+            geometry: GeoJSONGeometry.text(inWGS84[index]),
+            attributes: schema.map { _ in JSONValue.object(validated.feature.properties).jsonText }))
       }
       guard !order.isEmpty else {
         return reject("the file has no features; name the chip to report a chip with no objects")
@@ -173,6 +180,29 @@ public enum SubmissionProcessing {
         parts: order.map { (chipId: $0, features: parts[$0] ?? []) }, report: report.json())
     } catch {
       return reject("cannot process the file: \(error)")
+    }
+  }
+
+  /// m² per unit² of a planar file, for the label schema's `min_area`: a chip pixel's ground
+  /// area, or one unit² of the scene's CRS (degrees² near the scene for a geographic one).
+  static func squareMetresPerUnit(
+    _ frame: CoordinateFrame, crs: SpatialReference, image: [Double], chip: [Double]?
+  ) -> Double? {
+    let unitArea: Double
+    if crs.isGeographic {
+      let metresPerDegree = 111_319.49
+      unitArea = metresPerDegree * metresPerDegree * cos((chip ?? image)[3] * .pi / 180)
+    } else if let metres = crs.linearUnitsInMetres {
+      unitArea = metres * metres
+    } else {
+      return nil
+    }
+    switch frame {
+    case .lonLat: return nil
+    case .imageCRS: return unitArea
+    case .chipPixels:
+      let transform = chip ?? image
+      return abs(transform[1] * transform[5] - transform[2] * transform[4]) * unitArea
     }
   }
 

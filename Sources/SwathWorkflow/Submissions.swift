@@ -7,8 +7,12 @@ public struct AcceptedFeature: Sendable, Hashable {
   public var label: String?
   public var shape: String
   public var geometry: String
+  /// The attributes the task's label schema defines, as a JSON object (defaults filled in);
+  /// nil for a task without a schema.
+  public var attributes: String?
 
-  public init(index: Int, label: String?, shape: String, geometry: String) {
+  public init(index: Int, label: String?, shape: String, geometry: String, attributes: String? = nil) {
+    self.attributes = attributes
     self.index = index
     self.label = label
     self.shape = shape
@@ -122,7 +126,7 @@ enum Submissions {
           for feature in part.features {
             var featureRow = SubmissionFeatureRecord(
               submissionId: partId, featureIndex: feature.index, label: feature.label,
-              shape: feature.shape, geometry: feature.geometry)
+              shape: feature.shape, geometry: feature.geometry, attributes: feature.attributes)
             try store.insert(&featureRow)
           }
           // The newest received (highest id) stays accepted for this annotator and chip.

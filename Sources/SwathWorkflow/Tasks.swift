@@ -18,6 +18,8 @@ public struct TaskParameters: Sendable, Hashable, Codable {
   public var distribution: ChipDistribution
   /// How long a lease lasts, in seconds.
   public var leaseSeconds: Int
+  /// The full label schema; nil when the task was given names only (`labels`).
+  public var schema: LabelSchema?
 
   public init(
     name: String, imageName: String, region: String, labels: [String], chipSize: Int = 512,
@@ -37,9 +39,25 @@ public struct TaskParameters: Sendable, Hashable, Codable {
     self.quorum = quorum
   }
 
+  /// A task whose labels are a schema: `labels` are its names.
+  public init(
+    name: String, imageName: String, region: String, schema: LabelSchema, chipSize: Int = 512,
+    overlap: Int = 64, replicas: Int = 3, iou: Double = 0.5, quorum: Double = 0.5,
+    distribution: ChipDistribution = .assigned, leaseSeconds: Int = 7200
+  ) {
+    self.init(
+      name: name, imageName: imageName, region: region, labels: schema.names, chipSize: chipSize,
+      overlap: overlap, replicas: replicas, iou: iou, quorum: quorum, distribution: distribution,
+      leaseSeconds: leaseSeconds)
+    self.schema = schema
+  }
+
   /// Refuses parameters no task can work with, naming the bad one.
   public func validate() throws {
     try TaskCatalog.validateName(name)
+    if let schema, schema.names != labels {
+      throw WorkflowError("the labels and the label schema's labels differ")
+    }
     guard !labels.isEmpty else { throw WorkflowError("a task needs at least one label") }
     for label in labels where label.isEmpty || label != label.trimmingCharacters(in: .whitespaces) {
       throw WorkflowError("label '\(label)' is empty or has surrounding spaces")
@@ -125,7 +143,8 @@ enum TaskCatalog {
       labels: parameters.labels, chipSize: parameters.chipSize, overlap: parameters.overlap,
       replicas: parameters.replicas, iou: parameters.iou, quorum: parameters.quorum,
       state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil,
-      distribution: parameters.distribution, leaseSeconds: parameters.leaseSeconds)
+      distribution: parameters.distribution, leaseSeconds: parameters.leaseSeconds,
+      labelSchema: parameters.schema.map { $0.json.jsonText })
     try store.insert(&task)
     for chip in chips {
       let xs = chip.footprint.map(\.x)

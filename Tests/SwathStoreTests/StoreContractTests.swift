@@ -202,25 +202,40 @@ enum StoreContract {
         for index in [1, 0] {
           var feature = SubmissionFeatureRecord(
             submissionId: row.id!, featureIndex: index, label: "building", shape: "polygon",
-            geometry: #"{"type":"Polygon","coordinates":[]}"#)
+            geometry: #"{"type":"Polygon","coordinates":[]}"#,
+            attributes: index == 0 ? #"{"roof":"flat"}"# : nil)
           try store.insert(&feature)
         }
       }
+      // Another annotator's answer, then a rejected file: counted once and not at all.
+      var third = StoreContract.submission(task: task.id!, annotator: "ben", raw: "{}")
+      third.status = .superseded
+      third.chipId = chip.id
+      try store.insert(&third)
+      var fourth = StoreContract.submission(task: task.id!, annotator: "cyd", raw: "{}")
+      fourth.status = .rejected
+      fourth.chipId = chip.id
+      try store.insert(&fourth)
     }
     try store.read { store throws in
       #expect(try store.submissions(withStatus: .received).isEmpty)
       let accepted = try store.acceptedSubmissions(taskId: task.id!, chipId: chip.id!, annotator: "ana")
       #expect(accepted.map(\.id) == [first.id, second.id])
       #expect(try store.acceptedSubmissions(taskId: task.id!, chipId: chip.id!, annotator: "ben").isEmpty)
-      let summaries = try store.submissionSummaries(ofTask: task.id!)
+      let summaries = try store.submissionSummaries(ofTask: task.id!, annotator: "ana")
       #expect(
         summaries == [
           SubmissionSummary(id: first.id!, chipId: chip.id, annotator: "ana", status: .accepted),
           SubmissionSummary(id: second.id!, chipId: chip.id, annotator: "ana", status: .accepted),
         ])
+      #expect(
+        try store.submissionSummaries(ofTask: task.id!).map(\.annotator) == ["ana", "ana", "ben", "cyd"])
+      #expect(try store.submissionSummaries(ofTask: task.id!, annotator: "dan").isEmpty)
+      #expect(try store.answerCounts(ofTask: task.id!) == [chip.id!: 2])
       let features = try store.features(ofSubmissions: [second.id!, first.id!])
       #expect(features.map(\.submissionId) == [first.id!, first.id!, second.id!, second.id!])
       #expect(features.map(\.featureIndex) == [0, 1, 0, 1])
+      #expect(features.map(\.attributes) == [#"{"roof":"flat"}"#, nil, #"{"roof":"flat"}"#, nil])
       #expect(try store.features(ofSubmissions: []).isEmpty)
     }
   }
@@ -296,12 +311,14 @@ enum StoreContract {
       var task = StoreContract.task("roofs", image: image.id!)
       task.distribution = .leased
       task.leaseSeconds = 600
+      task.labelSchema = #"{"labels":[{"name":"building"}]}"#
       try store.insert(&task)
       var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
       try store.insert(&chip)
       return (task, chip)
     }
     #expect(try store.read { try $0.task(id: task.id!) }?.distribution == .leased)
+    #expect(try store.read { try $0.task(id: task.id!) }?.labelSchema == #"{"labels":[{"name":"building"}]}"#)
     let lease = try store.write { store throws -> LeaseRecord in
       var lease = LeaseRecord(
         taskId: task.id!, chipId: chip.id!, annotator: "ana", leasedAt: "2026-01-01T00:00:00.000Z",
