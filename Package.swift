@@ -61,7 +61,7 @@ let package = Package(
         .copy("openapi.yaml"), .copy("annotator-report.schema.json"), .copy("chips.schema.json"),
         .copy("consensus.schema.json"), .copy("queue.schema.json"), .copy("status.schema.json"),
         .copy("submission.schema.json"), .copy("task.schema.json"),
-        .copy("validation-report.schema.json"),
+        .copy("validation-report.schema.json"), .copy("label-schema.schema.json"),
       ]),
     // 6. Front ends: the HTTP API (a Hummingbird application over a workspace) ...
     .target(

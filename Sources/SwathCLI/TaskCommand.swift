@@ -12,7 +12,7 @@ struct TaskCommand: ParsableCommand {
     abstract: "Create, assign, list, show and close tasks.",
     subcommands: [
       TaskCreateCommand.self, TaskAssignCommand.self, TaskListCommand.self, TaskShowCommand.self,
-      TaskCloseCommand.self, TaskSimulateCommand.self,
+      TaskCloseCommand.self, TaskLabelsCommand.self, TaskSimulateCommand.self,
     ])
 }
 
@@ -179,8 +179,14 @@ struct TaskCreateCommand: ParsableCommand {
   @Option(help: "all, minlon,minlat,maxlon,maxlat, px:x,y,width,height, or a GeoJSON file.")
   var region: String
 
-  @Option(help: "Comma-separated labels annotators may use.")
-  var labels: String
+  @Option(help: "Comma-separated labels annotators may use (any shape, no attributes).")
+  var labels: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "A label schema (Schemas/label-schema.schema.json): labels with their shapes, minimum area and attributes.",
+      valueName: "file"))
+  var labelsFile: String?
 
   @Option(help: "Chip width and height in pixels.")
   var chipSize = 512
@@ -214,15 +220,26 @@ struct TaskCreateCommand: ParsableCommand {
   @Flag(help: "Print JSON instead of text.")
   var json = false
 
+  func validate() throws {
+    guard (labels == nil) != (labelsFile == nil) else {
+      throw ValidationError("give the labels: --labels a,b or --labels-file schema.json (one of them)")
+    }
+  }
+
   func run() throws {
     let workspace = try self.workspace.open()
-    let labelList = labels.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let schema = try labelsFile.map { path in
+      try workflowCall { try LabelSchemaFile.read(URL(fileURLWithPath: path)) }
+    }
+    let labelList =
+      schema?.names ?? (labels ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     let taskName =
       try name ?? workflowCall { try workspace.defaultTaskName(forImage: image, by: processCaller) }
-    let parameters = TaskParameters(
+    var parameters = TaskParameters(
       name: taskName, imageName: image, region: region, labels: labelList, chipSize: chipSize,
       overlap: overlap, replicas: replicas, iou: iou, quorum: quorum, distribution: distribution,
       leaseSeconds: leaseTime.seconds)
+    parameters.schema = schema
     let outcome = try workflowCall {
       try workspace.createTask(parameters, by: processCaller, progress: progress.reporter) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))
@@ -296,5 +313,39 @@ struct TaskSimulateCommand: ParsableCommand {
     print(
       "simulated \(outcome.files) file(s) for \(outcome.annotators.count) annotator(s) (\(outcome.annotators.joined(separator: ", "))) from \(outcome.truthObjects) true object(s); manifest \(outcome.manifest)"
     )
+  }
+}
+
+struct TaskLabelsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "labels",
+    abstract: "Print a task's label schema, or replace it with --labels-file.",
+    discussion: """
+      Before any submission every change is allowed. Once answers exist, only changes they all still fit: adding labels or optional attributes, widening ranges, adding enum values, changing display names and colours. Removing or renaming a label or attribute, narrowing a range or a label's shapes, or raising a minimum area is refused, naming each change.
+
+      Example:
+        swath task labels roofs --labels-file roofs-labels.json
+      """)
+
+  @OptionGroup var workspace: WorkspaceOption
+
+  @Argument(help: "The task name.")
+  var task: String
+
+  @Option(help: ArgumentHelp("The new label schema.", valueName: "file"))
+  var labelsFile: String?
+
+  func run() throws {
+    let workspace = try self.workspace.open()
+    if let labelsFile {
+      let schema = try workflowCall { try LabelSchemaFile.read(URL(fileURLWithPath: labelsFile)) }
+      let changed = try workflowCall {
+        try workspace.changeLabelSchema(ofTask: task, to: schema, by: processCaller)
+      }
+      print("task '\(changed.name)': labels \(changed.labels.joined(separator: ", "))")
+      return
+    }
+    let schema = try workflowCall { try workspace.labelSchema(ofTask: task, by: processCaller) }
+    print(schema.json.jsonText(format: .pretty))
   }
 }

@@ -21,6 +21,12 @@ struct ValidateCommand: ParsableCommand {
   @Option(help: "Allowed values of the `label` property, comma-separated (e.g. building,vehicle).")
   var labels: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "A task's label schema: labels, their shapes, minimum areas (m², lon/lat files) and attributes.",
+      valueName: "file"))
+  var schema: String?
+
   @Flag(help: "Coordinates are not longitude/latitude: skip range checks, measure areas in CRS units².")
   var planar = false
 
@@ -44,6 +50,7 @@ struct ValidateCommand: ParsableCommand {
   func validate() throws {
     guard !files.isEmpty else { throw ValidationError("give at least one GeoJSON FILE") }
     guard minArea.isFinite, minArea >= 0 else { throw ValidationError("--min-area must be a number ≥ 0") }
+    if labels != nil && schema != nil { throw ValidationError("give --labels or --schema, not both") }
     if let labels, parsedLabels(labels).isEmpty {
       throw ValidationError("--labels needs at least one label, e.g. --labels building,vehicle")
     }
@@ -71,6 +78,13 @@ struct ValidateCommand: ParsableCommand {
       labels: labels.map(parsedLabels), planar: planar, geometry: geometry, minArea: minArea,
       workingEPSG: workingEPSG)
     options.parallelism = ProcessInfo.processInfo.activeProcessorCount
+    if let schema {
+      do {
+        options.schema = try LabelSchemaFile.read(URL(fileURLWithPath: schema))
+      } catch let error as WorkflowError {
+        throw SwathFailure(error.message, exitCode: 2)
+      }
+    }
     let inputs = files.map { URL(fileURLWithPath: $0) }
     for input in inputs {
       var isDirectory: ObjCBool = false

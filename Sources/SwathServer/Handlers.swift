@@ -310,12 +310,18 @@ extension SwathAPI {
   func createTask(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
     try body.allowOnly([
-      "name", "image", "region", "labels", "chip_size", "overlap", "replicas", "iou", "quorum",
-      "distribution", "lease_seconds",
+      "name", "image", "region", "labels", "label_schema", "chip_size", "overlap", "replicas", "iou",
+      "quorum", "distribution", "lease_seconds",
     ])
+    let schema = try body.object["label_schema"].map(Self.labelSchema)
+    guard (schema == nil) != (body.object["labels"] == nil) else {
+      throw Problem(
+        .invalidRequest, "give 'labels' (a list of names) or 'label_schema' (a label schema), one of them")
+    }
     var parameters = TaskParameters(
       name: try body.requiredString("name"), imageName: try body.requiredString("image"),
-      region: try body.string("region") ?? "all", labels: try body.strings("labels"))
+      region: try body.string("region") ?? "all", labels: try schema?.names ?? body.strings("labels"))
+    parameters.schema = schema
     if let size = try body.integer("chip_size") { parameters.chipSize = size }
     if let overlap = try body.integer("overlap") { parameters.overlap = overlap }
     if let replicas = try body.integer("replicas") { parameters.replicas = replicas }
@@ -333,6 +339,26 @@ extension SwathAPI {
       try workspace.enqueueTaskCreation(chosen, by: caller)
     }
     return try Self.accepted(job)
+  }
+}
+
+extension SwathAPI {
+  /// `PUT /api/v1/tasks/{task}/labels` with a label schema document.
+  func changeLabelSchema(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let schema = try Self.labelSchema(
+      .object(try await Bodies.jsonObject(request, limit: options.maxBodyBytes)))
+    let changed = try await call(context) { workspace, caller in
+      try workspace.changeLabelSchema(ofTask: task, to: schema, by: caller)
+    }
+    return Bodies.json(try changed.schema().json)
+  }
+
+  /// A label schema from a request body; its problems are the client's, located in the document.
+  static func labelSchema(_ value: JSONValue) throws -> LabelSchema {
+    do { return try LabelSchema(json: value) } catch {
+      throw Problem(.invalidRequest, error.description)
+    }
   }
 }
 

@@ -127,6 +127,14 @@ extension SwathAPI {
       let task = try context.parameters.require("task")
       return try Bodies.json(try await api.call(context) { try $0.taskSummary(named: task, by: $1) })
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/labels", authenticated: true) { _, context, api in
+      let task = try context.parameters.require("task")
+      return Bodies.json(try await api.call(context) { try $0.labelSchema(ofTask: task, by: $1) }.json)
+    },
+    Endpoint(method: .put, path: "/api/v1/tasks/{task}/labels", authenticated: true) {
+      request, context, api in
+      try await api.changeLabelSchema(request, context)
+    },
     Endpoint(method: .get, path: "/api/v1/tasks/{task}/status", authenticated: true) {
       _, context, api in
       let task = try context.parameters.require("task")

@@ -19,13 +19,19 @@ extension TaskRecord {
 }
 
 extension Workspace {
-  /// A task's label schema (names only when it was made with `--labels`).
+  /// A task's label schema (names only when it was made with `--labels`). Annotators see it for
+  /// the open tasks they can work on (leased ones, or those with chips assigned to them); any
+  /// other task does not exist for them.
   public func labelSchema(ofTask name: String, by caller: Caller) throws -> LabelSchema {
     try store.read { store in
-      let task = try store.requireTask(named: name)
-      guard caller.role.may(.viewTaskStatus) || caller.role.may(.annotate) else {
+      if caller.role.may(.viewTaskStatus) { return try store.requireTask(named: name).schema() }
+      guard caller.role.may(.annotate) else {
         throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) may not see tasks", kind: .forbidden)
       }
+      guard let task = try store.task(named: name), task.state == .open,
+        try task.distribution == .leased
+          || store.assignments(ofTask: task.id!).contains(where: { $0.annotator == caller.name })
+      else { throw WorkflowError("no task named '\(name)'", kind: .notFound) }
       return try task.schema()
     }
   }
@@ -56,6 +62,20 @@ extension Workspace {
         actor: caller.name, command: caller.command, action: "task.labels",
         detail: "\(task.name) labels=\(schema.names.joined(separator: ","))")
       return task
+    }
+  }
+}
+
+/// A label schema document on disk (`--labels-file`, `--schema`).
+public enum LabelSchemaFile {
+  public static func read(_ url: URL) throws -> LabelSchema {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw WorkflowError(
+        "\(url.path): cannot read the label schema (\(error.localizedDescription))", kind: .environment)
+    }
+    do { return try LabelSchema(data: data) } catch {
+      throw WorkflowError("\(url.path): \(error)")
     }
   }
 }

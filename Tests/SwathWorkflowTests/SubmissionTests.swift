@@ -16,14 +16,19 @@ struct AtlantaTask {
   let url: URL
   let store: Workspace
 
-  init(replicas: Int = 3, annotators: String = "ana,ben,chloe") throws {
+  /// `labelSchema`: a label schema document for `--labels-file` instead of `--labels building,vehicle`.
+  init(replicas: Int = 3, annotators: String = "ana,ben,chloe", labelSchema: String? = nil) throws {
     (url, store) = try Fixtures.workspace()
     try run(["image", "add", TestSupport.image(Self.image).path, "--name", "atlanta"])
-    try run([
-      "task", "create", "--image", "atlanta", "--region", "px:0,0,900,900", "--labels",
-      "building,vehicle", "--chip-size", "256", "--overlap", "32", "--replicas", "\(replicas)",
-      "--name", "roofs",
-    ])
+    let labels =
+      try labelSchema.map {
+        ["--labels-file", try Fixtures.writeJSON($0, in: url, name: "labels.json").path]
+      }
+      ?? ["--labels", "building,vehicle"]
+    try run(
+      ["task", "create", "--image", "atlanta", "--region", "px:0,0,900,900"] + labels + [
+        "--chip-size", "256", "--overlap", "32", "--replicas", "\(replicas)", "--name", "roofs",
+      ])
     try run(["task", "assign", "roofs", "--annotators", annotators])
   }
 
