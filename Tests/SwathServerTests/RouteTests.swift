@@ -108,6 +108,14 @@ struct RouteTests {
       method: .get, uri: "/api/v1/tasks/roofs",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
+      method: .get, uri: "/api/v1/tasks/roofs/labels",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
+    // The same names as a schema: allowed whatever has been submitted.
+    Case(
+      method: .put, uri: "/api/v1/tasks/roofs/labels",
+      body: #"{"labels": [{"name": "building"}, {"name": "vehicle"}]}"#, contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/tasks/roofs/status",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
