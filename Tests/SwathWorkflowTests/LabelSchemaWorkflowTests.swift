@@ -137,7 +137,17 @@ struct LabelSchemaWorkflowTests {
       .replacingOccurrences(of: "\n]}", with: #", {"name": "tree", "shapes": ["polygon"]}]}"#)
     let accepted = try change(widened)
     #expect(accepted.status == 0, "\(accepted.stderr)")
-    let shown = try JSONValue(parsing: try task.run(["task", "labels", "roofs"]).stdout)
+    let printed = try task.run(["task", "labels", "roofs"]).stdout
+    let shownFile = try task.file("shown.json", printed)
+    let invalidFile = try task.file(
+      "invalid.json",
+      #"{"labels": [{"name": "a", "attributes": [{"name": "status", "type": "enum", "values": []}, {"name": "n", "type": "text", "minimum": 1}]}]}"#
+    )
+    #expect(try TestSupport.schemaProblems(schema: "label-schema.schema.json", instances: [shownFile]) == [])
+    // The JSON Schema refuses what the reader refuses, where it can say it.
+    #expect(
+      try TestSupport.schemaProblems(schema: "label-schema.schema.json", instances: [invalidFile]).count >= 3)
+    let shown = try JSONValue(parsing: printed)
     let schema = try LabelSchema(json: shown)
     #expect(schema.names == ["building", "vehicle", "tree"])
     #expect(
