@@ -7,7 +7,8 @@ import SwathSupport
 /// Steps: project to a metric working CRS about a local origin; join each annotator's pieces of
 /// one object; group shapes that may be one object (spatial index, connected components); inside
 /// each group, assign every annotator's shapes optimally to the current consensus shapes and
-/// re-merge until stable; vote (majority or Dawid–Skene); merge labels and geometry; project back.
+/// re-merge until stable; vote (majority or Dawid–Skene); merge labels, attributes (with a label
+/// schema) and geometry; project back.
 /// Nothing depends on the order of the submissions or of the features in them.
 public enum ConsensusEngine {
   public static func run(_ submissions: [Submission], options: ConsensusOptions) throws -> ConsensusResult {
