@@ -83,8 +83,19 @@ struct ConsensusCommand: ParsableCommand {
       let f1 = entry.f1.map { String(format: "%.3f", $0) } ?? "-"
       let precision = entry.precision.map { String(format: "%.3f", $0) } ?? "-"
       let recall = entry.recall.map { String(format: "%.3f", $0) } ?? "-"
+      // With a label schema: the share of their attribute values that agree with the vote.
+      let attributes =
+        entry.attributeValues == nil
+        ? "" : "\tattributes " + (entry.attributeAgreement.map { String(format: "%.3f", $0) } ?? "-")
       print(
-        "  \(entry.annotator)\tshapes \(entry.shapes)\tmatched \(entry.matched)\tmissed \(entry.missed)\textra \(entry.extra)\tprecision \(precision)\trecall \(recall)\tF1 \(f1)"
+        "  \(entry.annotator)\tshapes \(entry.shapes)\tmatched \(entry.matched)\tmissed \(entry.missed)\textra \(entry.extra)\tprecision \(precision)\trecall \(recall)\tF1 \(f1)\(attributes)"
+      )
+    }
+    for (name, entry) in (report.attributeAgreement ?? [:]).sorted(by: { $0.key < $1.key }) {
+      let agreement = entry.agreement.map { String(format: "%.3f", $0) } ?? "-"
+      let conflicts = report.conflicts["attribute:\(name)"] ?? 0
+      print(
+        "  attribute \(name)\tobjects \(entry.objects)\tvalues \(entry.values)\tagreement \(agreement)\tconflicts \(conflicts)"
       )
     }
     if let score {

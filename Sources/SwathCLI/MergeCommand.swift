@@ -18,6 +18,11 @@ struct MergeCommand: ParsableCommand {
       Examples:
         swath merge a.geojson b.geojson c.geojson --out consensus.geojson --report report.json
         swath merge panel/annotator-*.geojson --chips panel/chips.geojson --method majority --quorum 3 --out merged.geojson
+        swath merge a.geojson b.geojson c.geojson --schema labels.json --out consensus.geojson
+
+      With --schema, features are checked against the label schema (labels, shapes, attributes;
+      defaults filled in) and each object's attributes are voted: enums, booleans and texts by
+      plurality, numbers by median, weighted by each annotator's precision under weighted.
       """)
 
   @Argument(help: "Annotator submissions (GeoJSON FeatureCollections).")
@@ -49,6 +54,9 @@ struct MergeCommand: ParsableCommand {
 
   @Option(name: .customLong("box-merge"), help: "median or mean of the box coordinates.")
   var boxMerge: BoxMerge = .median
+
+  @Option(help: "A label schema (JSON): check the files against it and vote each object's attributes.")
+  var schema: String?
 
   @Option(help: "The chip index (GeoJSON polygons with an id), for stitching across chip edges.")
   var chips: String?
@@ -96,7 +104,8 @@ struct MergeCommand: ParsableCommand {
       }
     }
     let outcome = try workflowCall {
-      try FileMerge.run(
+      if let schema { options.schema = try FileMerge.readSchema(at: schema) }
+      return try FileMerge.run(
         submissions: submissions, chipIndex: chips, options: options,
         layer: URL(fileURLWithPath: out), report: report.map { URL(fileURLWithPath: $0) },
         progress: progress.reporter)

@@ -7,7 +7,8 @@ import SwathSupport
 /// Steps: project to a metric working CRS about a local origin; join each annotator's pieces of
 /// one object; group shapes that may be one object (spatial index, connected components); inside
 /// each group, assign every annotator's shapes optimally to the current consensus shapes and
-/// re-merge until stable; vote (majority or Dawid–Skene); merge labels and geometry; project back.
+/// re-merge until stable; vote (majority or Dawid–Skene); merge labels, attributes (with a label
+/// schema) and geometry; project back.
 /// Nothing depends on the order of the submissions or of the features in them.
 public enum ConsensusEngine {
   public static func run(_ submissions: [Submission], options: ConsensusOptions) throws -> ConsensusResult {
@@ -38,9 +39,10 @@ public enum ConsensusEngine {
     let model = useWeighted ? dawidSkene(clusters, shapes: shapes, annotators: submissions.count) : nil
     clock.lap("who was asked, the vote")
 
-    let objects = decide(clusters, model: model, shapes: shapes, names: names, options: options)
+    let voter = AttributeVoter(schema: options.schema, submissions: submissions)
+    let objects = decide(clusters, model: model, voter: voter, shapes: shapes, names: names, options: options)
     let report = Reporter(
-      names: names, shapes: shapes, clusters: clusters, objects: objects, model: model,
+      names: names, shapes: shapes, clusters: clusters, objects: objects, model: model, voter: voter,
       options: options, useWeighted: useWeighted,
       submitted: submissions.map { $0.features.count + $0.invalid.count },
       invalid: intake.invalidCount, ignored: intake.ignored, invalidEntries: intake.invalid, crs: crs,
@@ -196,13 +198,13 @@ public enum ConsensusEngine {
 
   /// 7. Objects, each from its own cluster (so in parallel).
   private static func decide(
-    _ clusters: [Cluster], model: DawidSkene?, shapes: [WorkShape], names: [String],
+    _ clusters: [Cluster], model: DawidSkene?, voter: AttributeVoter?, shapes: [WorkShape], names: [String],
     options: ConsensusOptions
   ) -> [ConsensusObject] {
     Parallel.map(clusters.indices) { index in
       object(
-        for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model, names: names,
-        options: options)
+        for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model,
+        voter: voter, names: names, options: options)
     }
   }
 
@@ -239,10 +241,11 @@ public enum ConsensusEngine {
     }
   }
 
-  /// A cluster's object: the vote's outcome, the winning label, and the disagreements.
+  /// A cluster's object: the vote's outcome, the winning label and its attributes, and the
+  /// disagreements.
   private static func object(
-    for cluster: Cluster, confidence: Double?, shapes: [WorkShape], model: DawidSkene?, names: [String],
-    options: ConsensusOptions
+    for cluster: Cluster, confidence: Double?, shapes: [WorkShape], model: DawidSkene?,
+    voter: AttributeVoter?, names: [String], options: ConsensusOptions
   ) -> ConsensusObject {
     let support = cluster.members.count
     let accepted: Bool
@@ -264,15 +267,20 @@ public enum ConsensusEngine {
     if ranked.count > 1, abs(ranked[0].value - ranked[1].value) < 1e-9 { conflicts.append("label_tie") }
     let iouMean = cluster.memberIoU.reduce(0, +) / Double(max(1, cluster.memberIoU.count))
     if iouMean < (1 + options.iouThreshold.value) / 2 { conflicts.append("low_overlap") }
-    conflicts.sort()
     let winner = ranked.first?.key ?? ""
+    let label = winner.isEmpty && votes[""] != nil ? nil : winner
+    // Attributes weigh each ballot as the label vote does.
+    let voted = voter?.vote(
+      members: cluster.members, shapes: shapes, label: label, weight: { model?.reliability($0) ?? 1 })
+    conflicts += voted?.conflicts ?? []
+    conflicts.sort()
     return ConsensusObject(
-      geometry: cluster.merged.geometry, label: winner.isEmpty && votes[""] != nil ? nil : winner,
+      geometry: cluster.merged.geometry, label: label,
       shape: cluster.kind, support: support, assigned: cluster.assignedCount, iouMean: iouMean,
       score: Double(support) / Double(max(1, cluster.assignedCount)) * iouMean, confidence: confidence,
       annotators: cluster.members.map { names[shapes[$0].annotator] }.sorted(),
       votes: Dictionary(uniqueKeysWithValues: votes.map { ($0.key.isEmpty ? "(none)" : $0.key, $0.value) }),
-      status: accepted ? .accepted : .rejected, conflicts: conflicts)
+      status: accepted ? .accepted : .rejected, conflicts: conflicts, attributes: voted?.attributes ?? [:])
   }
 
   /// Options and submissions the engine cannot work with.

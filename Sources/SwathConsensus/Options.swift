@@ -164,6 +164,9 @@ public struct ConsensusOptions: Sendable {
   public var assigned: Int?
   /// Only these labels take part; nil keeps all.
   public var labels: Set<String>?
+  /// The label schema whose attributes are voted for each object (features carry them as
+  /// properties); nil, or a schema without attributes, votes none.
+  public var schema: LabelSchema?
   public var polygonMerge: PolygonMerge = .vote
   public var boxMerge: BoxMerge = .median
   /// The chip index: enables stitching across chip edges and chip-aware quorum.

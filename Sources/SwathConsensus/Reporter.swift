@@ -8,6 +8,7 @@ struct Reporter {
   let clusters: [Cluster]
   let objects: [ConsensusObject]
   let model: DawidSkene?
+  let voter: AttributeVoter?
   let options: ConsensusOptions
   let useWeighted: Bool
   let submitted: [Int]
@@ -51,7 +52,7 @@ struct Reporter {
       for annotator in clusters[index].asked where !drew[annotator] { missed[annotator] += 1 }
       for member in members { drew[shapes[member].annotator] = false }
     }
-    let annotators = (0..<count).map { a -> AnnotatorReport.Annotator in
+    var annotators = (0..<count).map { a -> AnnotatorReport.Annotator in
       let extra = shapesOf[a] - matched[a]
       let precision = shapesOf[a] > 0 ? Double(matched[a]) / Double(shapesOf[a]) : nil
       let recall = matched[a] + missed[a] > 0 ? Double(matched[a]) / Double(matched[a] + missed[a]) : nil
@@ -64,6 +65,13 @@ struct Reporter {
         meanIoU: matched[a] > 0 ? Self.rounded(iouSum[a] / Double(matched[a])) : nil,
         sensitivity: model.map { Self.rounded($0.sensitivity[a]) },
         falsePositiveRate: model.map { Self.rounded($0.falsePositiveRate[a]) })
+    }
+    let attributes = attributeScores()
+    for a in annotators.indices where voter != nil {
+      annotators[a].attributeValues = attributes.given[a]
+      annotators[a].attributeAgreement =
+        attributes.given[a] > 0
+        ? Self.rounded(Double(attributes.agreeing[a]) / Double(attributes.given[a])) : nil
     }
     var matrix = [[Double]](repeating: [Double](repeating: 1, count: count), count: count)
     var offDiagonal: [Double] = []
@@ -88,7 +96,44 @@ struct Reporter {
         annotators: names, matrix: matrix,
         overall: offDiagonal.isEmpty
           ? nil : Self.rounded(offDiagonal.reduce(0, +) / Double(offDiagonal.count))),
-      invalidFeatures: invalidEntries.sorted { ($0.annotator, $0.index) < ($1.annotator, $1.index) })
+      invalidFeatures: invalidEntries.sorted { ($0.annotator, $0.index) < ($1.annotator, $1.index) },
+      attributeAgreement: voter == nil ? nil : attributes.perAttribute)
+  }
+
+  /// Each member's attribute values on the accepted objects against the voted ones: per
+  /// annotator, how many they gave and how many equal the consensus; per attribute of the
+  /// schema, the same over everyone.
+  private func attributeScores() -> (
+    given: [Int], agreeing: [Int], perAttribute: [String: AnnotatorReport.AttributeAgreement]
+  ) {
+    var given = [Int](repeating: 0, count: names.count)
+    var agreeing = [Int](repeating: 0, count: names.count)
+    guard let voter else { return (given, agreeing, [:]) }
+    var tally = voter.schema.attributesByName.mapValues { _ in (objects: 0, values: 0, agreeing: 0) }
+    for index in clusters.indices where objects[index].status == .accepted {
+      let object = objects[index]
+      guard let label = object.label, let definition = voter.schema.label(named: label) else { continue }
+      for name in object.attributes.keys { tally[name, default: (0, 0, 0)].objects += 1 }
+      for member in clusters[index].members {
+        let annotator = shapes[member].annotator
+        for (name, value) in voter.ballot(shapes[member], label: definition) {
+          guard let consensus = object.attributes[name] else { continue }
+          let agrees = AttributeVoter.same(value, consensus)
+          given[annotator] += 1
+          tally[name, default: (0, 0, 0)].values += 1
+          if agrees {
+            agreeing[annotator] += 1
+            tally[name, default: (0, 0, 0)].agreeing += 1
+          }
+        }
+      }
+    }
+    let perAttribute = tally.mapValues { entry in
+      AnnotatorReport.AttributeAgreement(
+        objects: entry.objects, values: entry.values,
+        agreement: entry.values > 0 ? Self.rounded(Double(entry.agreeing) / Double(entry.values)) : nil)
+    }
+    return (given, agreeing, perAttribute)
   }
 
   static func rounded(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }

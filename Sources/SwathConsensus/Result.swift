@@ -22,8 +22,12 @@ public struct ConsensusObject: Sendable, Hashable {
   /// Members per label.
   public var votes: [String: Int]
   public var status: Status
-  /// Recorded disagreements: `label`, `label_tie`, `low_overlap`, `shape`, `merge_fallback`.
+  /// Recorded disagreements: `label`, `label_tie`, `low_overlap`, `shape`, `merge_fallback`, and
+  /// `attribute:NAME` when the members gave different values of an attribute.
   public var conflicts: [String]
+  /// The voted attributes of the winning label (empty without a schema, or when no member gave
+  /// a value); written as the feature's own properties.
+  public var attributes: [String: JSONValue] = [:]
 
   /// The object as an output feature, with exactly the documented properties.
   public var feature: LabelFeature {
@@ -37,6 +41,8 @@ public struct ConsensusObject: Sendable, Hashable {
       "status": .string(status.rawValue),
       "conflicts": .array(conflicts.map { .string($0) }),
     ]
+    // The schema keeps attribute names apart from the properties above.
+    properties.merge(attributes) { own, _ in own }
     if let confidence { properties["confidence"] = .number(Self.rounded(confidence)) }
     return LabelFeature(label: label, shape: shape, geometry: geometry, properties: properties)
   }
@@ -66,6 +72,11 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     public var meanIoU: Double?
     public var sensitivity: Double?
     public var falsePositiveRate: Double?
+    /// Attribute values this annotator gave on accepted objects; nil when no attribute was voted
+    /// (no schema, or one without attributes).
+    public var attributeValues: Int? = nil
+    /// The share of those values that equal the consensus value; nil when they gave none.
+    public var attributeAgreement: Double? = nil
 
     enum CodingKeys: String, CodingKey {
       case annotator, submitted, invalid, ignored, shapes, stitched, matched, missed, extra, precision, recall
@@ -73,6 +84,53 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
       case meanIoU = "mean_iou"
       case sensitivity
       case falsePositiveRate = "false_positive_rate"
+      case attributeValues = "attribute_values"
+      case attributeAgreement = "attribute_agreement"
+    }
+
+    /// As synthesised, except that a run that voted attributes writes `attribute_agreement` as
+    /// null for an annotator who gave no value, rather than leaving it out.
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(annotator, forKey: .annotator)
+      try container.encode(submitted, forKey: .submitted)
+      try container.encode(invalid, forKey: .invalid)
+      try container.encode(ignored, forKey: .ignored)
+      try container.encode(shapes, forKey: .shapes)
+      try container.encode(stitched, forKey: .stitched)
+      try container.encode(matched, forKey: .matched)
+      try container.encode(missed, forKey: .missed)
+      try container.encode(extra, forKey: .extra)
+      try container.encodeIfPresent(precision, forKey: .precision)
+      try container.encodeIfPresent(recall, forKey: .recall)
+      try container.encodeIfPresent(f1, forKey: .f1)
+      try container.encodeIfPresent(meanIoU, forKey: .meanIoU)
+      try container.encodeIfPresent(sensitivity, forKey: .sensitivity)
+      try container.encodeIfPresent(falsePositiveRate, forKey: .falsePositiveRate)
+      if let attributeValues {
+        try container.encode(attributeValues, forKey: .attributeValues)
+        if let attributeAgreement {
+          try container.encode(attributeAgreement, forKey: .attributeAgreement)
+        } else {
+          try container.encodeNil(forKey: .attributeAgreement)
+        }
+      }
+    }
+  }
+
+  /// How well one attribute's values agreed with its consensus values, over the accepted objects.
+  public struct AttributeAgreement: Sendable, Codable, Hashable {
+    /// Accepted objects with a consensus value of the attribute.
+    public var objects: Int
+    /// Values the members of those objects gave.
+    public var values: Int
+    /// The share of those values that equal the consensus value; nil when there were none.
+    public var agreement: Double?
+
+    public init(objects: Int, values: Int, agreement: Double?) {
+      self.objects = objects
+      self.values = values
+      self.agreement = agreement
     }
   }
 
@@ -114,6 +172,8 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
   public var annotators: [Annotator]
   public var agreement: Agreement
   public var invalidFeatures: [InvalidEntry]
+  /// Per attribute of the schema: agreement with the consensus; nil when no attribute was voted.
+  public var attributeAgreement: [String: AttributeAgreement]? = nil
 
   enum CodingKeys: String, CodingKey {
     case method
@@ -126,6 +186,7 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     case clusters, accepted
     case rejected, conflicts, annotators, agreement
     case invalidFeatures = "invalid_features"
+    case attributeAgreement = "attribute_agreement"
   }
 
   /// Pretty, key-sorted JSON through the one writer: the same input gives the same bytes.

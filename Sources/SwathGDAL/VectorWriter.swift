@@ -6,6 +6,9 @@ public enum VectorFieldType: Sendable, Hashable {
   case integer64
   case real
   case string
+  /// An integer column of OGR's Boolean subtype: GeoJSON writes true/false, GPKG a BOOLEAN
+  /// column, FlatGeobuf a Bool column.
+  case boolean
   /// A string column holding JSON text (OGR's JSON subtype: GeoJSON writes it natively, GPKG
   /// marks the column).
   case json
@@ -15,6 +18,15 @@ public enum VectorFieldType: Sendable, Hashable {
     case .integer64: OFTInteger64
     case .real: OFTReal
     case .string, .json: OFTString
+    case .boolean: OFTInteger
+    }
+  }
+
+  var ogrSubtype: OGRFieldSubType {
+    switch self {
+    case .json: OFSTJSON
+    case .boolean: OFSTBoolean
+    case .integer64, .real, .string: OFSTNone
     }
   }
 }
@@ -25,6 +37,7 @@ public enum VectorFieldValue: Sendable, Hashable {
   case integer(Int64)
   case real(Double)
   case string(String)
+  case boolean(Bool)
 }
 
 /// Writes a vector dataset through one of GDAL's drivers (GeoJSON, GPKG, FlatGeobuf, …):
@@ -123,7 +136,7 @@ public final class VectorLayer: @unchecked Sendable {
     _ = try writer.open()
     let definition = OGR_Fld_Create(name, type.ogrType)
     defer { OGR_Fld_Destroy(definition) }
-    if type == .json { OGR_Fld_SetSubType(definition, OFSTJSON) }
+    OGR_Fld_SetSubType(definition, type.ogrSubtype)
     GDAL.resetError()
     guard OGR_L_CreateField(handle, definition, 1) == OGRERR_NONE else {
       throw GDALError.last("cannot create field \(name)")
@@ -149,6 +162,7 @@ public final class VectorLayer: @unchecked Sendable {
       case .integer(let number): OGR_F_SetFieldInteger64(feature, Int32(index), number)
       case .real(let number): OGR_F_SetFieldDouble(feature, Int32(index), number)
       case .string(let text): OGR_F_SetFieldString(feature, Int32(index), text)
+      case .boolean(let flag): OGR_F_SetFieldInteger(feature, Int32(index), flag ? 1 : 0)
       }
     }
     let geometry = VectorGeometry.multiPolygon(polygons)

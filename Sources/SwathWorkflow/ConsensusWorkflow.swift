@@ -90,6 +90,7 @@ public enum ConsensusWorkflow {
     if let method { options.method = method }
     if let minConfidence { options.minConfidence = minConfidence }
     options.labels = Set(snapshot.task.labels)
+    options.schema = try snapshot.task.validationSchema()
     options.includeRejected = true
     if let epsg = snapshot.image.epsg, let crs = try? WorkingCRS(epsg: epsg),
       snapshot.image.crsWkt.map({ (try? SpatialReference(definition: $0))?.isProjected ?? false }) ?? false
@@ -116,7 +117,8 @@ public enum ConsensusWorkflow {
       featuresOf[annotator, default: []].append(
         LabelFeature(
           id: "\(record.submissionId):\(record.featureIndex)", label: record.label,
-          shape: ShapeKind(rawValue: record.shape) ?? .polygon, geometry: geometry))
+          shape: ShapeKind(rawValue: record.shape) ?? .polygon, geometry: geometry,
+          properties: try attributes(of: record)))
     }
     // Every assigned annotator takes part, an empty answer for one who has not submitted yet, so
     // that an object's quorum counts all the annotators assigned where it lies.
@@ -156,6 +158,18 @@ public enum ConsensusWorkflow {
     return Outcome(
       run: run, accepted: accepted, rejected: result.objects.count - accepted,
       annotators: submissions.count, report: result.report, unsubmitted: snapshot.unsubmitted)
+  }
+
+  /// A stored feature's attributes (its schema's, defaults filled in), as the engine reads them:
+  /// the feature's properties. None for a task without a schema.
+  static func attributes(of record: SubmissionFeatureRecord) throws -> [String: JSONValue] {
+    guard let text = record.attributes else { return [:] }
+    guard let object = (try? JSONValue(parsing: Data(text.utf8)))?.objectValue else {
+      throw WorkflowError(
+        "submission #\(record.submissionId) feature \(record.featureIndex) has unreadable attributes",
+        kind: .environment)
+    }
+    return object
   }
 
   /// The run's layer: RFC 7946 FeatureCollection in WGS84, every object with its properties.

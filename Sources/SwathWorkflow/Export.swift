@@ -81,6 +81,7 @@ public enum Export {
       target = try SpatialReference(definition: wkt)
       crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
     }
+    let schema = try task.validationSchema()
     var objects = try parseResult(run.result)
     if !includeRejected {
       objects = objects.filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
@@ -103,14 +104,15 @@ public enum Export {
     guard access(folder.path, W_OK) == 0 else {
       throw WorkflowError("output \(out): folder \(folder.path) is not writable", kind: .environment)
     }
-    let metadata: [(String, String)] = [
-      ("SWATH_TASK", task.name), ("SWATH_IMAGE", image.name),
-      ("SWATH_IMAGE_SHA256", image.sha256), ("SWATH_REGION", task.region),
-      ("SWATH_LABELS", task.labels.joined(separator: ",")),
-      ("SWATH_REPLICAS", "\(task.replicas)"), ("SWATH_CONSENSUS_RUN", "\(run.id!)"),
-      ("SWATH_CONSENSUS_AT", run.runAt), ("SWATH_CONSENSUS_PARAMETERS", run.parameters),
-      ("SWATH_INCLUDES_REJECTED", includeRejected ? "YES" : "NO"),
-    ]
+    let metadata: [(String, String)] =
+      [
+        ("SWATH_TASK", task.name), ("SWATH_IMAGE", image.name),
+        ("SWATH_IMAGE_SHA256", image.sha256), ("SWATH_REGION", task.region),
+        ("SWATH_LABELS", task.labels.joined(separator: ",")),
+        ("SWATH_REPLICAS", "\(task.replicas)"), ("SWATH_CONSENSUS_RUN", "\(run.id!)"),
+        ("SWATH_CONSENSUS_AT", run.runAt), ("SWATH_CONSENSUS_PARAMETERS", run.parameters),
+        ("SWATH_INCLUDES_REJECTED", includeRejected ? "YES" : "NO"),
+      ] + (task.labelSchema.map { [("SWATH_LABEL_SCHEMA", $0)] } ?? [])
     progress.begin("export", unit: "objects", total: objects.count)
     defer { progress.end() }
     do {
@@ -118,7 +120,7 @@ public enum Export {
       try AtomicFile.write(to: outURL, keepExtension: true) { temporary in
         try write(
           objects, to: temporary.path, format: format, layerName: task.name, reference: target,
-          transform: transform, metadata: metadata, progress: progress)
+          transform: transform, metadata: metadata, schema: schema, progress: progress)
       }
     } catch let error as FileWriteError {
       throw WorkflowError(error.message, kind: .environment)
@@ -140,12 +142,17 @@ public enum Export {
     }
   }
 
-  /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
-  /// Attribute columns from the objects' properties, in a stable order; mixed types widen.
-  static func fields(_ objects: [Object]) -> [(name: String, type: VectorFieldType)] {
+  /// The columns: Swath's own from the objects' properties, in a stable order (mixed types
+  /// widen), then one typed column per attribute of the schema, in the schema's order, whether
+  /// or not an object has a value.
+  static func fields(_ objects: [Object], schema: LabelSchema? = nil) -> [(
+    name: String, type: VectorFieldType
+  )] {
+    let attributes = attributeFields(schema)
+    let attributeNames = Set(attributes.map(\.name))
     var types: [String: VectorFieldType] = [:]
     for object in objects {
-      for (key, value) in object.properties {
+      for (key, value) in object.properties where !attributeNames.contains(key) {
         let type: VectorFieldType
         switch value {
         case .integer: type = .integer64
@@ -165,13 +172,46 @@ public enum Export {
         }
       }
     }
-    return types.keys.sorted().map { ($0, types[$0]!) }
+    return types.keys.sorted().map { ($0, types[$0]!) } + attributes
+  }
+
+  /// One column per attribute of the schema, in the order its labels list them: enums and texts
+  /// as strings, booleans as OGR booleans, integers as 64-bit integers, numbers as reals.
+  static func attributeFields(_ schema: LabelSchema?) -> [(name: String, type: VectorFieldType)] {
+    guard let schema else { return [] }
+    var seen: Set<String> = []
+    var columns: [(name: String, type: VectorFieldType)] = []
+    for label in schema.labels {
+      for attribute in label.attributes where seen.insert(attribute.name).inserted {
+        let type: VectorFieldType
+        switch attribute.type {
+        case .enum, .text: type = .string
+        case .boolean: type = .boolean
+        case .integer: type = .integer64
+        case .number: type = .real
+        }
+        columns.append((attribute.name, type))
+      }
+    }
+    return columns
+  }
+
+  /// An attribute's value for its typed column; null when the object has none (or, from a run
+  /// older than a schema change, one of another type).
+  static func attributeValue(_ value: JSONValue?, type: VectorFieldType) -> VectorFieldValue {
+    switch (type, value) {
+    case (.string, .string(let text)?): return .string(text)
+    case (.boolean, .bool(let flag)?): return .boolean(flag)
+    case (.integer64, .integer(let number)?): return .integer(number)
+    case (.real, let number?) where number.doubleValue != nil: return .real(number.doubleValue!)
+    default: return .null
+    }
   }
 
   static func write(
     _ objects: [Object], to path: String, format: Format, layerName: String,
     reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)],
-    progress: any ProgressReporter
+    schema: LabelSchema? = nil, progress: any ProgressReporter
   ) throws {
     var layerOptions: [String] = []
     switch format {
@@ -191,7 +231,8 @@ public enum Export {
       let writer = try VectorWriter(creating: path, driver: format.driver)
       let layer = try writer.createMultiPolygonLayer(
         name: layerName, spatialReference: reference, options: layerOptions)
-      let columns = fields(objects)
+      let columns = fields(objects, schema: schema)
+      let attributeNames = Set(attributeFields(schema).map(\.name))
       for column in columns { try layer.addField(name: column.name, type: column.type) }
       // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
       // free metadata, so there it lives in the layer name only.
@@ -200,6 +241,9 @@ public enum Export {
       for object in objects {
         defer { progress.advance() }
         let values = columns.map { column -> VectorFieldValue? in
+          if attributeNames.contains(column.name) {
+            return attributeValue(object.properties[column.name], type: column.type)
+          }
           guard let value = object.properties[column.name] else { return nil }
           switch (column.type, value) {
           case (_, .null): return .null

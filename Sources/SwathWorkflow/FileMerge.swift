@@ -14,14 +14,17 @@ public enum FileMerge {
   }
 
   /// Reads the submissions and the chip index, runs the consensus engine and writes the layer
-  /// (and the report) so that both appear or neither does.
+  /// (and the report) so that both appear or neither does. With `options.schema`, the files are
+  /// checked against it (its labels, shapes and attributes, defaults filled in) and each object's
+  /// attributes are voted.
   public static func run(
     submissions paths: [String], chipIndex: String?, options: ConsensusOptions, layer: URL,
     report: URL?, progress: any ProgressReporter = SilentProgress()
   ) throws -> Outcome {
     var options = options
     var clock = PhaseClock()
-    let readOptions = ValidationOptions(workingEPSG: options.workingCRS?.epsg)
+    var readOptions = ValidationOptions(workingEPSG: options.workingCRS?.epsg)
+    readOptions.schema = options.schema
     progress.begin("read and validate", unit: "files", total: paths.count)
     let submissions = try readSubmissions(at: paths, options: readOptions, progress: progress)
     if let chipIndex { options.chips = try readChips(at: chipIndex) }
@@ -49,6 +52,22 @@ public enum FileMerge {
     clock.lap("write")
     timings += clock.timings
     return Outcome(submissions: submissions, result: result, timings: timings)
+  }
+
+  /// A label schema document (`{"labels": [...]}`), for `swath merge --schema`.
+  public static func readSchema(at path: String) throws -> LabelSchema {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw WorkflowError("label schema \(path): no such file", kind: .notFound)
+    }
+    do {
+      return try LabelSchema(data: Data(contentsOf: url))
+    } catch let error as LabelSchemaError {
+      throw WorkflowError("\(path): \(error)")
+    } catch {
+      throw WorkflowError(
+        "label schema \(path): cannot read: \(error.localizedDescription)", kind: .environment)
+    }
   }
 
   /// Document-level problems that mean the file is not a GeoJSON submission at all.

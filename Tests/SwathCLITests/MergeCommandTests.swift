@@ -137,4 +137,68 @@ import Testing
     #expect(properties["assigned"] as? Int == 3)
     #expect(try TestSupport.schemaProblems(schema: "annotator-report.schema.json", instances: [report]) == [])
   }
+
+  @Test func aSchemaChecksTheFilesAndVotesTheirAttributes() throws {
+    let folder = try TestSupport.temporaryDirectory("merge-schema")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let schema = folder.appendingPathComponent("labels.json")
+    try Data(
+      #"{"labels":[{"name":"building","attributes":[{"name":"roof","type":"enum","values":["gable","hip","flat"]},{"name":"occluded","type":"boolean","default":false},{"name":"floors","type":"integer"}]}]}"#
+        .utf8
+    ).write(to: schema)
+    let feature = { (dx: Double, properties: String) in
+      let ring = [(0.0, 0.0), (0.0002, 0.0), (0.0002, 0.0001), (0.0, 0.0001), (0.0, 0.0)]
+        .map { "[\(13.0 + $0.0 + dx),\(47.0 + $0.1)]" }.joined(separator: ",")
+      return
+        #"{"type":"Feature","properties":{"label":"building","shape":"polygon",\#(properties)},"geometry":{"type":"Polygon","coordinates":[[\#(ring)]]}}"#
+    }
+    let files: [(String, [String])] = [
+      ("a", [feature(0, #""roof":"gable","floors":2"#)]),
+      ("b", [feature(0.000001, #""roof":"gable","occluded":true,"floors":3"#)]),
+      // c's roof is not one the schema allows: the feature is invalid and left out.
+      ("c", [feature(-0.000001, #""roof":"dome","floors":9"#)]),
+      ("d", [feature(0.000002, #""roof":"hip","floors":4"#)]),
+    ]
+    for (name, features) in files {
+      try Data(#"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#.utf8)
+        .write(to: folder.appendingPathComponent("\(name).geojson"))
+    }
+    let out = folder.appendingPathComponent("out.geojson")
+    let report = folder.appendingPathComponent("report.json")
+    let result = try TestSupport.swath(
+      ["merge"] + files.map { folder.appendingPathComponent("\($0.0).geojson").path } + [
+        "--out", out.path, "--report", report.path, "--method", "majority", "--schema", schema.path,
+      ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try TestSupport.schemaProblems(schema: "consensus.schema.json", instances: [out]) == [])
+    #expect(try TestSupport.schemaProblems(schema: "annotator-report.schema.json", instances: [report]) == [])
+    let layer = try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as! [String: Any]
+    let features = layer["features"] as! [[String: Any]]
+    try #require(features.count == 1)
+    let properties = features[0]["properties"] as! [String: Any]
+    // a, b and d vote: gable 2 of 3, not occluded 2 of 3 (a's and d's default), floors 2, 3, 4 → 3.
+    #expect(properties["support"] as? Int == 3)
+    #expect(properties["roof"] as? String == "gable")
+    #expect(properties["occluded"] as? Bool == false && properties["occluded"] is Bool)
+    #expect(properties["floors"] as? Int == 3)
+    #expect(
+      (properties["conflicts"] as? [String]) == ["attribute:floors", "attribute:occluded", "attribute:roof"])
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as! [String: Any]
+    let invalid = json["invalid_features"] as! [[String: Any]]
+    #expect(invalid.map { $0["annotator"] as? String } == ["c"])
+    #expect((invalid.first?["reasons"] as? [String])?.first?.contains("invalid-attribute") == true)
+    let annotators = json["annotators"] as! [[String: Any]]
+    let agreement = Dictionary(
+      uniqueKeysWithValues: annotators.map { ($0["annotator"] as! String, $0["attribute_agreement"]) })
+    // a: gable, false agree, 2 does not; b: gable and 3; d: only false.
+    #expect(agreement["a"] as? Double == 0.666667 && agreement["b"] as? Double == 0.666667)
+    #expect(agreement["d"] as? Double == 0.333333 && agreement["c"] is NSNull)
+
+    let badSchema = folder.appendingPathComponent("bad.json")
+    try Data(#"{"labels":[]}"#.utf8).write(to: badSchema)
+    let refused = try TestSupport.swath([
+      "merge", folder.appendingPathComponent("a.geojson").path, "--out", out.path, "--schema", badSchema.path,
+    ])
+    #expect(refused.status == 1 && refused.stderr.contains("at least one label"), "\(refused.stderr)")
+  }
 }

@@ -96,6 +96,28 @@ struct VectorWriterTests {
       #expect(error.reason != nil, "GDAL says why: \(error.message)")
     }
   }
+
+  @Test(arguments: [("GPKG", "gpkg"), ("GeoJSON", "geojson"), ("FlatGeobuf", "fgb")])
+  func booleanFieldsKeepTheirSubtype(driver: String, fileExtension: String) throws {
+    let directory = try TestSupport.temporaryDirectory("swath-gdal")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("flags.\(fileExtension)").path
+    let writer = try VectorWriter(creating: path, driver: driver)
+    let layer = try writer.createMultiPolygonLayer(name: "flags", spatialReference: SpatialReference.wgs84())
+    try layer.addField(name: "occluded", type: .boolean)
+    let square: [[[(x: Double, y: Double)]]] = [[[(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]]]
+    try layer.addFeature(values: [.boolean(true)], multiPolygon: square)
+    try layer.addFeature(values: [.boolean(false)], multiPolygon: square)
+    try writer.close()
+    let info = try ogrinfo(path)
+    #expect(info.contains("occluded: Integer(Boolean)"), "\(info)")
+    #expect(
+      info.contains("occluded (Integer(Boolean)) = 1") && info.contains("occluded (Integer(Boolean)) = 0"))
+    if driver == "GeoJSON" {
+      let text = try String(contentsOfFile: path, encoding: .utf8)
+      #expect(text.contains("\"occluded\": true") && text.contains("\"occluded\": false"), "\(text)")
+    }
+  }
 }
 
 struct RasterDatasetTests {
