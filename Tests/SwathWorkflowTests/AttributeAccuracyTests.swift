@@ -16,8 +16,8 @@ import Testing
     let careful = AnnotatorProfile.careful("careful")
     let weak = AnnotatorProfile.weak("weak")
     let drawn = PanelSimulator.panel(scene: scene, profiles: [careful, weak], seed: 11)
-    let measured = try drawn.map {
-      try AttributeAccuracy.measure($0, against: scene.truth, attributes: Self.names)
+    let measured = drawn.map {
+      AttributeAccuracy.measure($0, against: scene.truth, attributes: Self.names)
     }
     for (profile, accuracy) in zip([careful, weak], measured) {
       // A wrong value is always a different value, so each attribute is right 1 − rate of the time;
@@ -53,7 +53,7 @@ import Testing
       truth: truth, profile: weak, grid: nil,
       extent: MultiPolygon(truth.map(\.geometry).flatMap(\.polygons)).envelope!,
       rng: &random, schema: SceneTruth.labelSchema, attributeSeed: 3)
-    let accuracy = try AttributeAccuracy.measure(drawn, against: truth, attributes: names)
+    let accuracy = AttributeAccuracy.measure(drawn, against: truth, attributes: names)
     #expect(accuracy.matched > 100)
     let overall = try #require(accuracy.overall)
     #expect(overall < 0.9 && overall > 0.5, "\(overall)")
@@ -63,14 +63,14 @@ import Testing
       #expect(roofs.contains(feature.properties["roof"]?.stringValue ?? ""))
     }
     // The truth against itself, and a layer that carries no attributes (an unvoted consensus).
-    let same = try AttributeAccuracy.measure(truth, against: truth, attributes: names)
+    let same = AttributeAccuracy.measure(truth, against: truth, attributes: names)
     #expect(same.matched == truth.count && same.overall == 1)
     let bare = truth.map { feature in
       var copy = feature
       copy.properties = [:]
       return copy
     }
-    let none = try AttributeAccuracy.measure(bare, against: truth, attributes: names)
+    let none = AttributeAccuracy.measure(bare, against: truth, attributes: names)
     #expect(none.matched == truth.count)
     #expect(none.overall == nil && none.attributes.values.allSatisfy { $0.accuracy == nil })
   }
