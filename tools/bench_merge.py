@@ -6,7 +6,12 @@ usage:
       shapes; prints the seconds spent in IntersectMerge and writes its layer (same CRS).
   bench_merge.py score TRUTH_UTM.geojson NAME=LAYER_UTM.geojson...
       F1 at IoU 0.5 against the truth with an optimal one-to-one matching (most matches,
-      then most IoU), label-agnostic; one line per layer.
+      then most IoU), label-agnostic; one line per layer:
+        NAME SHAPES TP FP FN F1 OVERALL ATTRIBUTE=ACCURACY...
+      and attribute accuracy over the matched pairs: for each attribute the truth carries (its
+      flat properties other than label and shape), the share of pairs whose value equals the
+      truth's (a missing value is wrong), and over all of them; "n/a" for a layer that never
+      gives the attribute (a consensus without voted attributes).
 Inputs are GeoJSON in a metric CRS (tools/bench-merge converts with ogr2ogr).
 """
 import json
@@ -34,6 +39,54 @@ def load(path):
     return result
 
 
+NOT_ATTRIBUTES = {"label", "shape", "id", "fid"}
+
+
+def load_attributes(path):
+    """Each loadable feature's attributes (scalar properties other than label and shape), in the
+    order load() returns the features."""
+    with open(path, encoding="utf-8") as handle:
+        features = json.load(handle)["features"]
+    result = []
+    for feature in features:
+        props = feature.get("properties") or {}
+        geometry = shape(feature["geometry"])
+        if not geometry.is_valid or geometry.area <= 0:
+            continue
+        result.append({
+            key: value for key, value in props.items()
+            if key not in NOT_ATTRIBUTES and value is not None and isinstance(value, (str, bool, int, float))
+        })
+    return result
+
+
+def attribute_accuracy(pairs, layer_attributes, truth_attributes, names):
+    """{name: accuracy or None} and the overall accuracy (None when the layer gives none)."""
+    per = {}
+    checked_all = correct_all = 0
+    for name in names:
+        checked = present = correct = 0
+        for row, column in pairs:
+            expected = truth_attributes[column].get(name)
+            if expected is None:
+                continue
+            checked += 1
+            given = layer_attributes[row].get(name)
+            if given is None:
+                continue
+            present += 1
+            # bool is an int in Python: True must not equal 1.
+            if type(given) is type(expected) or (not isinstance(given, bool) and not isinstance(expected, bool)):
+                correct += int(given == expected)
+        if present and checked:
+            per[name] = correct / checked
+            checked_all += checked
+            correct_all += correct
+        else:
+            per[name] = None
+    return per, (correct_all / checked_all if checked_all else None)
+
+
 def iou(a, b):
     inter = a.intersection(b).area
     if inter <= 0:
@@ -42,6 +95,8 @@ def iou(a, b):
 
 
 def score(truth, layer, threshold=0.5):
+    """TP, FP, FN, F1 and the matched (layer index, truth index) pairs."""
+    pairs = []
     if not truth or not layer:
         tp = 0
     else:
@@ -69,11 +124,14 @@ def score(truth, layer, threshold=0.5):
                 # SCOT's trick: a large base reward maximises matches first, then IoU.
                 weight[rs.index(r), cs.index(c)] = 100.0 + v
             a, b = linear_sum_assignment(weight, maximize=True)
-            tp += int(sum(1 for x, y in zip(a, b) if weight[x, y] > 0))
+            for x, y in zip(a, b):
+                if weight[x, y] > 0:
+                    tp += 1
+                    pairs.append((rs[x], cs[y]))
     fp = len(layer) - tp
     fn = len(truth) - tp
     f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 1.0
-    return tp, fp, fn, f1
+    return tp, fp, fn, f1, pairs
 
 
 def groups(shapes):
@@ -165,11 +223,16 @@ def main():
         intersect_merge(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif len(sys.argv) >= 4 and sys.argv[1] == "score":
         truth = [g for g, _, _ in load(sys.argv[2])]
+        truth_attributes = load_attributes(sys.argv[2])
+        names = sorted({key for attributes in truth_attributes for key in attributes})
+        fmt = lambda value: "n/a" if value is None else f"{value:.4f}"
         for argument in sys.argv[3:]:
             name, path = argument.split("=", 1)
             layer = [g for g, _, _ in load(path)]
-            tp, fp, fn, f1 = score(truth, layer)
-            print(f"{name} {len(layer)} {tp} {fp} {fn} {f1:.4f}")
+            tp, fp, fn, f1, pairs = score(truth, layer)
+            per, overall = attribute_accuracy(pairs, load_attributes(path), truth_attributes, names)
+            accuracies = " ".join(f"{key}={fmt(per[key])}" for key in names)
+            print(f"{name} {len(layer)} {tp} {fp} {fn} {f1:.4f} {fmt(overall)} {accuracies}".rstrip())
     else:
         print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)

@@ -9,12 +9,14 @@ struct SceneCommand: ParsableCommand {
     commandName: "scene",
     abstract: "Generate the sample scene (a small town, UTM, 8-bit RGB GeoTIFF) and its ground truth.",
     discussion: """
-      Writes OUTDIR/town.tif (tiled, DEFLATE, nodata 0 outside a rotated valid footprint) and
-      OUTDIR/truth.geojson (every building as a polygon and every vehicle as a box, WGS84).
-      The same options give the same files on every machine.
+      Writes OUTDIR/town.tif (tiled, DEFLATE, nodata 0 outside a rotated valid footprint),
+      OUTDIR/truth.geojson (every building as a polygon with its roof type and every vehicle as a
+      box with its type, each with an occluded flag, WGS84) and OUTDIR/labels.json (the label
+      schema those attributes follow, for task creation). The same options give the same files
+      on every machine.
       """)
 
-  @Argument(help: "Folder to write town.tif and truth.geojson into (created when missing).")
+  @Argument(help: "Folder to write town.tif, truth.geojson and labels.json into (created when missing).")
   var outDir: String
 
   @Option(help: "Random seed: each seed is a different town.")
@@ -42,7 +44,8 @@ struct SceneCommand: ParsableCommand {
       let (truth, files) = try SceneGenerator.write(options, to: URL(fileURLWithPath: outDir))
       print(
         "wrote \(files.image.path) (\(truth.width)×\(truth.height) px, \(options.gsd) m, EPSG:\(truth.epsg)) "
-          + "and \(files.truth.path) (\(truth.buildings.count) buildings, \(truth.vehicles.count) vehicles)")
+          + "and \(files.truth.path) (\(truth.buildings.count) buildings, \(truth.vehicles.count) vehicles; "
+          + "schema \(files.schema.path))")
     } catch let error as SceneError {
       throw SwathFailure(error.message)
     } catch let error as GDALError {

@@ -22,11 +22,15 @@ public struct AnnotatorProfile: Sendable, Hashable, Codable {
   public var duplicateRate: Double
   /// Submits an empty FeatureCollection.
   public var empty: Bool
+  /// Chance of getting each attribute of a drawn object wrong: an enum value confused with its
+  /// neighbour in the schema's list, a boolean flipped, a number off by about 15 % (an integer
+  /// by 1 or 2). Drawn from a stream of its own, so shapes do not depend on it.
+  public var attributeError: Double
 
   public init(
     name: String, recall: Double, jitter: Double, offset: Double, falsePositives: Double,
     labelConfusion: Double, splitRate: Double, seamSplitRate: Double, duplicateRate: Double,
-    empty: Bool = false
+    attributeError: Double = 0, empty: Bool = false
   ) {
     self.name = name
     self.recall = recall
@@ -37,25 +41,26 @@ public struct AnnotatorProfile: Sendable, Hashable, Codable {
     self.splitRate = splitRate
     self.seamSplitRate = seamSplitRate
     self.duplicateRate = duplicateRate
+    self.attributeError = attributeError
     self.empty = empty
   }
 
   public static func careful(_ name: String) -> AnnotatorProfile {
     AnnotatorProfile(
       name: name, recall: 0.93, jitter: 0.25, offset: 0.2, falsePositives: 0.03, labelConfusion: 0.03,
-      splitRate: 0.01, seamSplitRate: 0.7, duplicateRate: 0.01)
+      splitRate: 0.01, seamSplitRate: 0.7, duplicateRate: 0.01, attributeError: 0.04)
   }
 
   public static func average(_ name: String) -> AnnotatorProfile {
     AnnotatorProfile(
       name: name, recall: 0.85, jitter: 0.4, offset: 0.3, falsePositives: 0.08, labelConfusion: 0.06,
-      splitRate: 0.03, seamSplitRate: 0.7, duplicateRate: 0.02)
+      splitRate: 0.03, seamSplitRate: 0.7, duplicateRate: 0.02, attributeError: 0.1)
   }
 
   public static func weak(_ name: String) -> AnnotatorProfile {
     AnnotatorProfile(
       name: name, recall: 0.55, jitter: 0.8, offset: 0.6, falsePositives: 0.35, labelConfusion: 0.25,
-      splitRate: 0.08, seamSplitRate: 0.7, duplicateRate: 0.04)
+      splitRate: 0.08, seamSplitRate: 0.7, duplicateRate: 0.04, attributeError: 0.3)
   }
 
   public static func empty(_ name: String) -> AnnotatorProfile {
@@ -117,6 +122,20 @@ public enum PanelSimulator {
   /// Labels that annotators confuse with each other.
   public static let labelFamilies: [[String]] = [["building", "shed"], ["car", "truck"]]
 
+  /// The attributes of the panel's truth: a roof type and an occlusion flag for buildings and
+  /// sheds, an occlusion flag for cars and trucks.
+  public static let labelSchema: LabelSchema = {
+    let roof = AttributeDefinition(
+      name: "roof", type: .enum, values: ["gable", "hip", "flat"], required: true)
+    let occluded = AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false))
+    return LabelSchema(labels: [
+      LabelDefinition(name: "building", shapes: [.polygon], attributes: [roof, occluded]),
+      LabelDefinition(name: "shed", shapes: [.polygon], attributes: [roof, occluded]),
+      LabelDefinition(name: "car", shapes: [.bbox], attributes: [occluded]),
+      LabelDefinition(name: "truck", shapes: [.bbox], attributes: [occluded]),
+    ])
+  }()
+
   /// Buildings (rotated rectangles, L-shapes, courtyards with a hole, small sheds) and rows of
   /// vehicles (boxes), one cluster per 24 m cell, laid out in a square around `origin`.
   public static func scene(
@@ -142,6 +161,11 @@ public enum PanelSimulator {
         truth.append(contentsOf: vehicles(count, around: center, rng: &rng))
       }
     }
+    // Attributes from a stream of their own: the shapes are what they were without them.
+    var attributeRandom = SeededRandom(seed: seed ^ 0x6174_7472_6962_7574)
+    for index in truth.indices {
+      truth[index].properties = truthAttributes(truth[index], rng: &attributeRandom)
+    }
     let rows = (index + side - 1) / side
     let extent = BoundingBox(
       minX: origin.x, minY: origin.y, maxX: origin.x + Double(side) * cell,
@@ -150,6 +174,23 @@ public enum PanelSimulator {
       origin: origin, size: chipSize, columns: Int((extent.width / chipSize).rounded(.up)),
       rows: Int((extent.height / chipSize).rounded(.up)))
     return PanelScene(epsg: epsg, truth: truth, grid: grid, extent: extent)
+  }
+
+  /// A roof that fits the shape (sheds gable or flat, courtyard blocks mostly flat) and an
+  /// occlusion flag for 12 % of the buildings and 8 % of the vehicles.
+  private static func truthAttributes(_ feature: LabelFeature, rng: inout SeededRandom) -> [String: JSONValue]
+  {
+    guard feature.shape == .polygon else { return ["occluded": .bool(rng.chance(0.08))] }
+    let roll = rng.unit()
+    let roof: String
+    if feature.label == "shed" {
+      roof = roll < 0.5 ? "gable" : "flat"
+    } else if feature.geometry.polygons.contains(where: { !$0.holes.isEmpty }) {
+      roof = roll < 0.7 ? "flat" : "hip"
+    } else {
+      roof = roll < 0.45 ? "gable" : (roll < 0.75 ? "hip" : "flat")
+    }
+    return ["roof": .string(roof), "occluded": .bool(rng.chance(0.12))]
   }
 
   private static func building(around center: Point, cell: Double, rng: inout SeededRandom) -> LabelFeature {
@@ -232,22 +273,100 @@ public enum PanelSimulator {
 
   /// One annotator's submission (scene CRS) for `truth` (scene CRS, metres), drawn with `profile`.
   /// `grid` places the chip edges for seam splits; `extent` bounds false positives.
+  ///
+  /// Every property of a truth object is copied onto what is drawn of it; the attributes
+  /// `schema` defines are copied with `profile.attributeError` (every piece of one object gets
+  /// the same values), and false shapes get plausible values for their label. The attribute
+  /// errors come from their own generator, seeded with `attributeSeed`, so `rng` draws the same
+  /// shapes with or without a schema.
   public static func annotate(
     truth: [LabelFeature], profile: AnnotatorProfile, grid: PanelChipGrid?, extent: BoundingBox,
-    rng: inout SeededRandom
+    rng: inout SeededRandom, schema: LabelSchema? = nil, attributeSeed: UInt64 = 0
   ) -> [LabelFeature] {
     guard !profile.empty else { return [] }
+    let attributes = schema?.attributesByName ?? [:]
+    var attributeRandom = SeededRandom(seed: attributeSeed ^ 0x5357_4154_4841_5454)
     var drawn: [LabelFeature] = []
     for object in truth {
       let fake = rng.chance(profile.falsePositives)
       if rng.chance(profile.recall) {
-        drawn.append(contentsOf: draw(object, profile: profile, grid: grid, rng: &rng))
+        var pieces = draw(object, profile: profile, grid: grid, rng: &rng)
+        if !attributes.isEmpty {
+          var values: [String: JSONValue] = [:]
+          for name in object.properties.keys.sorted() {
+            guard let definition = attributes[name], let value = object.properties[name] else { continue }
+            values[name] =
+              attributeRandom.chance(profile.attributeError)
+              ? mistaken(value, definition, rng: &attributeRandom) : value
+          }
+          for index in pieces.indices { pieces[index].properties.merge(values) { $1 } }
+        }
+        drawn.append(contentsOf: pieces)
       }
       if fake {
-        drawn.append(falsePositive(near: truth, extent: extent, profile: profile, rng: &rng))
+        var shape = falsePositive(near: truth, extent: extent, profile: profile, rng: &rng)
+        if let label = shape.label, let definition = schema?.label(named: label) {
+          shape.properties = guessedAttributes(definition, rng: &attributeRandom)
+        }
+        drawn.append(shape)
       }
     }
     return drawn
+  }
+
+  /// A plausible wrong value: an enum's neighbour in the schema's list, the other boolean, a
+  /// number about 15 % off, an integer 1 or 2 off; text stays as it is.
+  static func mistaken(_ value: JSONValue, _ definition: AttributeDefinition, rng: inout SeededRandom)
+    -> JSONValue
+  {
+    switch definition.type {
+    case .enum:
+      guard let text = value.stringValue, let index = definition.values.firstIndex(of: text),
+        definition.values.count > 1
+      else { return value }
+      let last = definition.values.count - 1
+      let other = index == 0 ? 1 : (index == last ? last - 1 : index + (rng.chance(0.5) ? 1 : -1))
+      return .string(definition.values[other])
+    case .boolean:
+      return value.boolValue.map { .bool(!$0) } ?? value
+    case .integer:
+      guard let number = value.integerValue else { return value }
+      let step = Int64(rng.int(1...2)) * (rng.chance(0.5) ? 1 : -1)
+      let next = number + step
+      return .integer(clamped(Double(next), definition) == Double(next) ? next : number - step)
+    case .number:
+      guard let number = value.doubleValue else { return value }
+      let factor = 1 + (rng.chance(0.5) ? 1 : -1) * rng.uniform(0.08...0.22)
+      return .number(clamped(number * factor, definition))
+    case .text:
+      return value
+    }
+  }
+
+  private static func clamped(_ number: Double, _ definition: AttributeDefinition) -> Double {
+    min(definition.maximum ?? .infinity, max(definition.minimum ?? -.infinity, number))
+  }
+
+  /// Attributes for a shape drawn where there is nothing: any enum value, rarely occluded.
+  private static func guessedAttributes(_ label: LabelDefinition, rng: inout SeededRandom) -> [String:
+    JSONValue]
+  {
+    var values: [String: JSONValue] = [:]
+    for attribute in label.attributes {
+      switch attribute.type {
+      case .enum where !attribute.values.isEmpty:
+        values[attribute.name] = .string(attribute.values[rng.int(0...(attribute.values.count - 1))])
+      case .boolean:
+        values[attribute.name] = .bool(rng.chance(0.1))
+      case .integer, .number:
+        if attribute.required || attribute.defaultValue != nil {
+          values[attribute.name] = attribute.defaultValue ?? .integer(Int64(attribute.minimum ?? 0))
+        }
+      default:
+        if let value = attribute.defaultValue { values[attribute.name] = value }
+      }
+    }
+    return values
   }
 
   private static func draw(
@@ -399,7 +518,9 @@ public enum PanelSimulator {
   {
     profiles.enumerated().map { index, profile in
       var rng = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(index + 1))
-      return annotate(truth: scene.truth, profile: profile, grid: scene.grid, extent: scene.extent, rng: &rng)
+      return annotate(
+        truth: scene.truth, profile: profile, grid: scene.grid, extent: scene.extent, rng: &rng,
+        schema: labelSchema, attributeSeed: seed &* 0xA24B_AED4 &+ UInt64(index + 1))
     }
   }
 

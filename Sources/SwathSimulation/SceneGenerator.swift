@@ -28,14 +28,25 @@ public enum SceneGenerator {
         ((options.originX + point.x) * 1000).rounded() / 1000,
         ((options.originY - point.y) * 1000).rounded() / 1000)
     }
+    let canopies = layout.trees.map { tree in
+      TreeCanopy(
+        center: Point(options.originX + tree.center.x, options.originY - tree.center.y), radius: tree.radius)
+    }
     var objects: [SceneObject] = []
     for (index, plan) in keptBuildings.enumerated() {
       let shell = oriented(plan.rings[0].map(utm), counterClockwise: true)
       let holes = plan.rings.dropFirst().map { oriented($0.map(utm), counterClockwise: false) }
+      let roof: String
+      switch plan.roof {
+      case .gable: roof = "gable"
+      case .hip: roof = "hip"
+      case .flat: roof = "flat"
+      }
       objects.append(
         SceneObject(
           id: String(format: "b%04d", index + 1), label: "building", shape: .polygon, kind: plan.kind,
-          polygon: Polygon(shell: shell, holes: Array(holes)), color: plan.color, height: plan.height))
+          polygon: Polygon(shell: shell, holes: Array(holes)), color: plan.color, height: plan.height,
+          roof: roof))
     }
     for (index, plan) in keptVehicles.enumerated() {
       let low = utm(Point(plan.box.x0, plan.box.y1))
@@ -46,8 +57,14 @@ public enum SceneGenerator {
           id: String(format: "v%04d", index + 1), label: "vehicle", shape: .bbox, kind: plan.kind,
           polygon: box.polygon, color: plan.color, height: plan.height))
     }
+    for index in objects.indices {
+      objects[index].occluded =
+        SceneTruth.canopyCover(of: objects[index].polygon, canopies: canopies)
+        >= SceneTruth.occlusionThreshold
+    }
     let footprintUTM = Polygon(shell: oriented(footprint.map(utm), counterClockwise: true))
-    return SceneTruth(options: options, objects: objects, footprint: footprintUTM, layout: layout)
+    return SceneTruth(
+      options: options, objects: objects, footprint: footprintUTM, canopies: canopies, layout: layout)
   }
 
   /// The valid area: a slightly rotated strip, as where an orthophoto mosaic ends, clipped to

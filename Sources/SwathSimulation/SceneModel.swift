@@ -95,6 +95,22 @@ public struct SceneObject: Hashable, Sendable {
   public var color: RGB
   /// Height above ground in metres (drives the shadow).
   public var height: Double
+  /// Buildings: how the roof is drawn (`gable`: two planes and a ridge, `hip`: a plane falling
+  /// to every eave, `flat`: even membrane with seams); nil for vehicles.
+  public var roof: String?
+  /// True when tree canopies drawn over the object hide at least
+  /// `SceneTruth.occlusionThreshold` of its area (see `SceneTruth.canopyCover`).
+  public var occluded: Bool = false
+
+  /// The attributes of the scene's label schema (`SceneTruth.labelSchema`), in schema order:
+  /// `roof` and `occluded` for buildings, `type` (the kind: car, van, truck) and `occluded` for
+  /// vehicles.
+  public var attributes: [(name: String, value: JSONValue)] {
+    if label == "building" {
+      return [("roof", .string(roof ?? "flat")), ("occluded", .bool(occluded))]
+    }
+    return [("type", .string(kind)), ("occluded", .bool(occluded))]
+  }
 
   public var envelope: BoundingBox {
     var box = BoundingBox(
@@ -102,6 +118,13 @@ public struct SceneObject: Hashable, Sendable {
     for point in polygon.shell { box.include(point) }
     return box
   }
+}
+
+/// A tree's crown as the truth sees it: a disc in the scene CRS (the drawn crown is lumpy, about
+/// this size).
+public struct TreeCanopy: Hashable, Sendable {
+  public var center: Point
+  public var radius: Double
 }
 
 /// The layout of a generated town and its ground truth.
@@ -112,8 +135,57 @@ public struct SceneTruth: Sendable {
   /// The valid (non-nodata) area in the scene CRS, clipped to the image: a rotated strip
   /// like the footprint of a real orthophoto.
   public let footprint: Polygon
+  /// Every tree's crown, in the scene CRS; the renderer draws them over roofs and vehicles.
+  public let canopies: [TreeCanopy]
   /// Everything drawn that is not ground truth (roads, trees, gardens), in local metres.
   let layout: TownLayout
+
+  /// An object is `occluded` when canopies cover at least this share of its area.
+  public static let occlusionThreshold = 0.1
+
+  /// The label schema of the truth: what `swath scene` writes as `labels.json`.
+  public static let labelSchema = LabelSchema(labels: [
+    LabelDefinition(
+      name: "building", displayName: "Building", color: "#d0453a", shapes: [.polygon], minArea: 4,
+      attributes: [
+        AttributeDefinition(name: "roof", type: .enum, values: ["gable", "hip", "flat"], required: true),
+        AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false)),
+      ]),
+    LabelDefinition(
+      name: "vehicle", displayName: "Vehicle", color: "#2f7fd6", shapes: [.bbox], minArea: 2,
+      attributes: [
+        AttributeDefinition(name: "type", type: .enum, values: ["car", "van", "truck"], required: true),
+        AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false)),
+      ]),
+  ])
+
+  /// The share of `polygon` (scene CRS) under the canopies, sampled on a 0.2 m grid.
+  public static func canopyCover(of polygon: Polygon, canopies: [TreeCanopy]) -> Double {
+    var box = BoundingBox(
+      minX: polygon.shell[0].x, minY: polygon.shell[0].y, maxX: polygon.shell[0].x, maxY: polygon.shell[0].y)
+    for point in polygon.shell { box.include(point) }
+    let near = canopies.filter { canopy in
+      canopy.center.x + canopy.radius > box.minX && canopy.center.x - canopy.radius < box.maxX
+        && canopy.center.y + canopy.radius > box.minY && canopy.center.y - canopy.radius < box.maxY
+    }
+    guard !near.isEmpty else { return 0 }
+    let step = 0.2
+    var inside = 0
+    var covered = 0
+    var y = box.minY + step / 2
+    while y < box.maxY {
+      var x = box.minX + step / 2
+      while x < box.maxX {
+        if evenOdd(polygon.rings, Point(x, y)) {
+          inside += 1
+          if near.contains(where: { hypot(x - $0.center.x, y - $0.center.y) < $0.radius }) { covered += 1 }
+        }
+        x += step
+      }
+      y += step
+    }
+    return inside > 0 ? Double(covered) / Double(inside) : 0
+  }
 
   public var width: Int { options.size }
   public var height: Int { options.size }
@@ -122,12 +194,13 @@ public struct SceneTruth: Sendable {
   public var buildings: [SceneObject] { objects.filter { $0.label == "building" } }
   public var vehicles: [SceneObject] { objects.filter { $0.label == "vehicle" } }
 
-  /// The objects as annotator-style features in the scene CRS.
+  /// The objects as annotator-style features in the scene CRS, with their attributes as
+  /// properties.
   public func labelFeatures() -> [LabelFeature] {
     objects.map { object in
       LabelFeature(
         id: object.id, label: object.label, shape: object.shape, geometry: MultiPolygon(object.polygon),
-        properties: ["kind": .string(object.kind)])
+        properties: Dictionary(uniqueKeysWithValues: object.attributes.map { ($0.name, $0.value) }))
     }
   }
 
@@ -146,6 +219,17 @@ public struct SceneTruth: Sendable {
       return reprojected
     }
   }
+}
+
+/// Even–odd point in polygon over every ring.
+func evenOdd(_ rings: [Ring], _ point: Point) -> Bool {
+  var inside = false
+  for ring in rings {
+    for (a, b) in zip(ring, ring.dropFirst()) where (a.y > point.y) != (b.y > point.y) {
+      if point.x < a.x + (point.y - a.y) / (b.y - a.y) * (b.x - a.x) { inside.toggle() }
+    }
+  }
+  return inside
 }
 
 func reproject(_ ring: Ring, _ transform: CoordinateTransform) throws -> Ring {

@@ -175,9 +175,10 @@ struct TownRenderer {
     paintGround()
     for surface in layout.surfaces { paint(surface) }
     castShadows()
-    for tree in layout.trees { paint(tree) }
     for (index, object) in truth.buildings.enumerated() { paintRoof(object, layout.buildings[index]) }
     for (index, object) in truth.vehicles.enumerated() { paintVehicle(object, layout.vehicles[index]) }
+    // Crowns over roofs and cars: an object under one is the truth's `occluded`.
+    for tree in layout.trees { paint(tree) }
     applyCollar()
     return pixels
   }

@@ -7,11 +7,19 @@ import SwathSupport
 public struct SceneFiles: Sendable {
   public var image: URL
   public var truth: URL
+  /// `labels.json`: the truth's label schema, for task creation.
+  public var schema: URL
 }
 
 extension SceneGenerator {
   public static let imageName = "town.tif"
   public static let truthName = "truth.geojson"
+  public static let schemaName = "labels.json"
+
+  /// The scene's label schema document (`SceneTruth.labelSchema`), pretty-printed.
+  public static func schemaDocument() -> String {
+    SceneTruth.labelSchema.json.jsonText(format: .pretty) + "\n"
+  }
 
   /// The town's pixels: RGB, pixel-interleaved, top row first; nodata (0,0,0) outside the collar.
   public static func render(_ truth: SceneTruth) -> [UInt8] {
@@ -19,8 +27,8 @@ extension SceneGenerator {
     return renderer.render()
   }
 
-  /// Generates, renders and writes `town.tif` and `truth.geojson` into `directory`
-  /// (created when missing). Both files appear whole or not at all.
+  /// Generates, renders and writes `town.tif`, `truth.geojson` and `labels.json` into
+  /// `directory` (created when missing). The files appear whole or not at all.
   @discardableResult
   public static func write(_ options: SceneOptions, to directory: URL) throws -> (SceneTruth, SceneFiles) {
     try options.validate()
@@ -31,22 +39,28 @@ extension SceneGenerator {
     // Both are written in full before either is renamed into place.
     let imageFile = AtomicFile(destination: image, keepExtension: true)
     let truthFile = AtomicFile(destination: truthURL)
+    let schemaURL = directory.appendingPathComponent(schemaName)
+    let schemaFile = AtomicFile(destination: schemaURL)
     do {
       let geojson = try truthGeoJSON(truth)
-      do {
-        try Data(geojson.utf8).write(to: truthFile.temporary)
-      } catch {
-        throw SceneError("cannot write \(truthFile.temporary.path): \(reason(error))")
+      for (file, text) in [(truthFile, geojson), (schemaFile, schemaDocument())] {
+        do {
+          try Data(text.utf8).write(to: file.temporary)
+        } catch {
+          throw SceneError("cannot write \(file.temporary.path): \(reason(error))")
+        }
       }
       try writeGeoTIFF(truth, pixels: render(truth), to: imageFile.temporary)
       try commit(imageFile)
       try commit(truthFile)
+      try commit(schemaFile)
     } catch {
       imageFile.discard()
       truthFile.discard()
+      schemaFile.discard()
       throw error
     }
-    return (truth, SceneFiles(image: image, truth: truthURL))
+    return (truth, SceneFiles(image: image, truth: truthURL, schema: schemaURL))
   }
 
   private static func commit(_ file: AtomicFile) throws {
@@ -174,12 +188,15 @@ extension SceneGenerator {
       writer.string(object.id)
       writer.key("properties")
       writer.beginObject()
-      for (key, value) in [
-        ("id", object.id), ("label", object.label), ("shape", object.shape.rawValue),
-        ("kind", "\(object.kind)"),
-      ] {
+      // The label, the shape and the schema's attributes (`labels.json`), nothing else: every
+      // truth feature validates against the scene's schema. The id is the Feature's own.
+      for (key, value) in [("label", object.label), ("shape", object.shape.rawValue)] {
         writer.key(key)
         writer.string(value)
+      }
+      for attribute in object.attributes {
+        writer.key(attribute.name)
+        writer.value(attribute.value)
       }
       writer.endObject()
       writer.key("geometry")

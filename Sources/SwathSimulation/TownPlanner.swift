@@ -29,10 +29,15 @@ struct TownPlanner {
   /// For each horizontal line, whether its segment exists in each column.
   var horizontalPresent: [[Bool]] = []
 
+  /// Seeds the trees that overhang objects, planned last from a stream of their own so the rest
+  /// of the town (every object, its id and geometry) is what it was before they were added.
+  let overhangSeed: UInt64
+
   init(options: SceneOptions) {
     // Decorrelate nearby seeds: SplitMix64 is sequential in its state.
     var mixer = SeededRandom(seed: options.seed ^ 0x5357_4154_4853_4345)
     rng = SeededRandom(seed: mixer.next())
+    overhangSeed = mixer.next()
     extent = options.extent
     gsd = options.gsd
   }
@@ -68,6 +73,7 @@ struct TownPlanner {
     planRoadVehicles()
     planStreetTrees()
     planRegionTrees()
+    planOverhangingTrees()
     return TownLayout(
       extent: extent, footprint: footprint, surfaces: surfaces + roadSurfaces, trees: trees,
       buildings: buildings, vehicles: vehicles)

@@ -83,6 +83,11 @@ public enum TaskSimulation {
       })
     let extent = chipBoxes.values.reduce(chipBoxes.values.first!) { $0.union($1) }
 
+    // Attributes are copied with each profile's error rate: the task's own, else the sample
+    // scene's (roof, type, occluded), which its truth carries.
+    let taskSchema = try task.validationSchema()
+    let attributeSchema = taskSchema.flatMap { $0.hasAttributes ? $0 : nil } ?? SceneTruth.labelSchema
+
     let outURL = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
     var manifest = "annotator\tchip\tfile\tpixel\n"
@@ -91,12 +96,14 @@ public enum TaskSimulation {
       var random = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(index + 1))
       // An annotation tool offers only the task's labels: the simulator's finer ones map back.
       let drawn = PanelSimulator.annotate(
-        truth: truthInImage, profile: profile, grid: nil, extent: extent, rng: &random
+        truth: truthInImage, profile: profile, grid: nil, extent: extent, rng: &random,
+        schema: attributeSchema, attributeSeed: seed &* 0xA24B_AED4 &+ UInt64(index + 1)
       ).map { feature in
         var mapped = feature
         if let label = feature.label, !task.labels.contains(label) {
           mapped.label = labelSynonyms[label].flatMap { task.labels.contains($0) ? $0 : nil } ?? label
         }
+        if let taskSchema { mapped.properties = Self.fitted(mapped, to: taskSchema) }
         return mapped
       }
       let folder = outURL.appendingPathComponent(profile.name)
@@ -157,6 +164,32 @@ public enum TaskSimulation {
     return Outcome(
       files: files, annotators: annotators, truthObjects: truthFeatures.count,
       manifest: manifestURL.path)
+  }
+}
+
+extension TaskSimulation {
+  /// What an annotation tool with the task's schema would save: only the label's attributes,
+  /// and a value for each required one the simulator did not give (its first enum value, false,
+  /// its minimum, empty text).
+  static func fitted(_ feature: LabelFeature, to schema: LabelSchema) -> [String: JSONValue] {
+    guard let label = feature.label.flatMap(schema.label(named:)) else { return [:] }
+    var properties: [String: JSONValue] = [:]
+    for attribute in label.attributes {
+      if let value = feature.properties[attribute.name], attribute.problem(with: value) == nil {
+        properties[attribute.name] = value
+      } else if let value = attribute.defaultValue {
+        properties[attribute.name] = value
+      } else if attribute.required {
+        switch attribute.type {
+        case .enum: properties[attribute.name] = attribute.values.first.map(JSONValue.string)
+        case .boolean: properties[attribute.name] = .bool(false)
+        case .integer: properties[attribute.name] = .integer(Int64(attribute.minimum ?? 0))
+        case .number: properties[attribute.name] = .number(attribute.minimum ?? 0)
+        case .text: properties[attribute.name] = .string("")
+        }
+      }
+    }
+    return properties
   }
 }
 
