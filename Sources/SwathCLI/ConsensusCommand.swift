@@ -67,6 +67,12 @@ struct ConsensusCommand: ParsableCommand {
           run: outcome.run, truth: path, iou: outcome.report.iouThreshold, by: processCaller)
       }
     }
+    let attributeScore = try truth.flatMap { path in
+      try workflowCall {
+        try workspace.attributeAccuracy(
+          run: outcome.run, truth: path, iou: outcome.report.iouThreshold, by: processCaller)
+      }
+    }
     if json {
       FileHandle.standardOutput.write(Data(outcome.run.report.utf8))
       FileHandle.standardOutput.write(Data("\n".utf8))
@@ -106,6 +112,14 @@ struct ConsensusCommand: ParsableCommand {
           score.precision, score.recall, score.f1, score.meanIoU,
           score.truePositives + score.falsePositives, score.truePositives + score.falseNegatives,
           score.truePositives))
+    }
+    if let attributeScore, let overall = attributeScore.overall {
+      let each = attributeScore.attributes.sorted { $0.key < $1.key }.compactMap { name, tally in
+        tally.accuracy.map { "\(name) " + String(format: "%.3f", $0) }
+      }
+      print(
+        String(format: "attributes against the truth: %.3f of the values right", overall)
+          + " on the \(attributeScore.matched) matched objects (\(each.joined(separator: ", ")))")
     }
     if outcome.unsubmitted > 0 {
       FileHandle.standardError.write(

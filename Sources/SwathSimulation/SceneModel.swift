@@ -143,16 +143,17 @@ public struct SceneTruth: Sendable {
   /// An object is `occluded` when canopies cover at least this share of its area.
   public static let occlusionThreshold = 0.1
 
-  /// The label schema of the truth: what `swath scene` writes as `labels.json`.
+  /// The label schema of the truth: what `swath scene` writes as `labels.json`. No minimum
+  /// areas: the task default applies, as for a task given names only.
   public static let labelSchema = LabelSchema(labels: [
     LabelDefinition(
-      name: "building", displayName: "Building", color: "#d0453a", shapes: [.polygon], minArea: 4,
+      name: "building", displayName: "Building", color: "#d0453a", shapes: [.polygon],
       attributes: [
         AttributeDefinition(name: "roof", type: .enum, values: ["gable", "hip", "flat"], required: true),
         AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false)),
       ]),
     LabelDefinition(
-      name: "vehicle", displayName: "Vehicle", color: "#2f7fd6", shapes: [.bbox], minArea: 2,
+      name: "vehicle", displayName: "Vehicle", color: "#2f7fd6", shapes: [.bbox],
       attributes: [
         AttributeDefinition(name: "type", type: .enum, values: ["car", "van", "truck"], required: true),
         AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false)),

@@ -256,3 +256,46 @@ extension Workspace {
     return try ConsensusWorkflow.score(run: run, truth: path, iou: iou, in: store)
   }
 }
+
+extension Workspace {
+  /// How often a run's voted attributes equal the truth's (same matching as `score`); nil when
+  /// the task's schema has no attributes.
+  public func attributeAccuracy(run: ConsensusRunRecord, truth path: String, iou: Double, by caller: Caller)
+    throws -> AttributeAccuracy?
+  {
+    try caller.require(.runConsensus)
+    let schema = try store.read { store in try store.task(id: run.taskId)?.schema() }
+    guard let schema, schema.hasAttributes else { return nil }
+    let document: GeoJSONDocument
+    do {
+      document = try GeoJSONReader.read(
+        contentsOf: URL(fileURLWithPath: path), options: ValidationOptions(minArea: 0, parallelism: 1))
+    } catch {
+      throw WorkflowError("\(path): cannot read: \(error)")
+    }
+    let truth = document.features.filter(\.isValid).map(\.feature)
+    let layer = try Export.parseResult(run.result)
+      .filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
+      .map {
+        LabelFeature(
+          label: $0.properties["label"]?.stringValue, shape: .polygon, geometry: $0.geometry,
+          properties: $0.properties)
+      }
+    do {
+      // IoU in metres: the UTM zone of the truth.
+      let crs = try WorkingCRS.forData(truth.map(\.geometry))
+      func projected(_ features: [LabelFeature]) throws -> [LabelFeature] {
+        try features.map { feature in
+          var copy = feature
+          copy.geometry = try crs.fromWGS84(feature.geometry)
+          return copy
+        }
+      }
+      return AttributeAccuracy.measure(
+        try projected(layer), against: try projected(truth),
+        attributes: schema.attributesByName.keys.sorted(), iou: iou)
+    } catch {
+      throw WorkflowError("cannot score the attributes against \(path): \(error)")
+    }
+  }
+}
