@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SwathStore
 import Synchronization
@@ -74,5 +75,71 @@ enum ColumnNames {
     }
     columns.withLock { $0[property] = result }
     return result
+  }
+}
+
+// The records every request reads, decoded by hand: GRDB's Codable decoder costs more than the
+// query itself. The contract tests compare each with what was inserted.
+extension TaskRecord {
+  public init(row: Row) throws {
+    self.init(
+      id: row["id"], name: row["name"], imageId: row["image_id"], region: row["region"],
+      labels: try Self.json([String].self, row, "labels"), chipSize: row["chip_size"],
+      overlap: row["overlap"], replicas: row["replicas"], iou: row["iou"], quorum: row["quorum"],
+      state: try Self.value(row, "state"), chipDirectory: row["chip_directory"],
+      createdAt: row["created_at"], closedAt: row["closed_at"],
+      distribution: try Self.value(row, "distribution"), leaseSeconds: row["lease_seconds"],
+      labelSchema: row["label_schema"])
+  }
+}
+
+extension ChipRecord {
+  public init(row: Row) throws {
+    self.init(
+      id: row["id"], taskId: row["task_id"], chipKey: row["chip_key"], columnOffset: row["column_offset"],
+      rowOffset: row["row_offset"], width: row["width"], height: row["height"],
+      geotransform: try Self.json([Double].self, row, "geotransform"), footprint: row["footprint"],
+      minLon: row["min_lon"], minLat: row["min_lat"], maxLon: row["max_lon"], maxLat: row["max_lat"],
+      validFraction: row["valid_fraction"], path: row["path"])
+  }
+}
+
+extension UserRecord {
+  public init(row: Row) throws {
+    self.init(
+      id: row["id"], name: row["name"], role: try Self.value(row, "role"), tokenHash: row["token_hash"],
+      disabled: row["disabled"], createdAt: row["created_at"], tokenIssuedAt: row["token_issued_at"],
+      disabledAt: row["disabled_at"])
+  }
+}
+
+extension LeaseRecord {
+  public init(row: Row) throws {
+    self.init(
+      id: row["id"], taskId: row["task_id"], chipId: row["chip_id"], annotator: row["annotator"],
+      leasedAt: row["leased_at"], expiresAt: row["expires_at"], endedAt: row["ended_at"],
+      endReason: row["end_reason"])
+  }
+}
+
+extension SQLiteRecord {
+  /// A column holding an enum's raw value.
+  static func value<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T
+  where T.RawValue == String {
+    let text: String = row[column]
+    guard let value = T(rawValue: text) else {
+      throw StoreError("\(databaseTableName).\(column): unknown value '\(text)'")
+    }
+    return value
+  }
+
+  /// A column holding JSON, as GRDB's Codable encoding writes arrays.
+  static func json<T: Decodable>(_ type: T.Type, _ row: Row, _ column: String) throws -> T {
+    let text: String = row[column]
+    do {
+      return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    } catch {
+      throw StoreError("\(databaseTableName).\(column): unreadable JSON")
+    }
   }
 }

@@ -12,8 +12,8 @@ public enum PanelFiles {
     public var shapes: [Int]
   }
 
-  /// Writes FOLDER/truth.geojson, chips.geojson, one file per annotator and panel.json, all or
-  /// none of them.
+  /// Writes FOLDER/truth.geojson, chips.geojson, one file per annotator, labels.json (the label
+  /// schema of their attributes, for `swath merge --schema`) and panel.json, all or none of them.
   public static func simulate(
     into folder: URL, objects: Int, annotators: Int, seed: UInt64, weak: Bool, empty: Bool,
     chipSize: Double, epsg: Int
@@ -66,6 +66,7 @@ public enum PanelFiles {
     let manifest = Manifest(
       seed: seed, epsg: epsg, objects: scene.truth.count, chipSize: chipSize, annotators: profiles,
       shapes: Dictionary(uniqueKeysWithValues: zip(profiles.map(\.name), drawn.map(\.count))))
+    files.append((PanelSimulator.labelSchema.json.jsonData(format: .pretty), path("labels.json")))
     files.append((try JSONValueEncoder().encodeData(manifest, format: .pretty), path("panel.json")))
     do {
       try AtomicFile.writeAll(files)

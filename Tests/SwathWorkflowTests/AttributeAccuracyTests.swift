@@ -82,7 +82,9 @@ import Testing
       into: folder, objects: 200, annotators: 3, seed: 4, weak: true, empty: false, chipSize: 250,
       epsg: 32633)
     var options = ValidationOptions(parallelism: 1)
-    options.schema = PanelSimulator.labelSchema
+    // The schema written beside the files, for `swath merge --schema`, is the simulator's.
+    options.schema = try LabelSchemaFile.read(folder.appendingPathComponent("labels.json"))
+    #expect(options.schema == PanelSimulator.labelSchema)
     for name in ["truth", "annotator-1", "annotator-3"] {
       let document = try GeoJSONReader.read(
         contentsOf: folder.appendingPathComponent("\(name).geojson"), options: options)
