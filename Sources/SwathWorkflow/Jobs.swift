@@ -122,8 +122,12 @@ extension Workspace {
       switch job.kind {
       case .createTask:
         let parameters = try JSONDecoder().decode(TaskParameters.self, from: Data(job.parameters.utf8))
-        let outcome = try createTask(parameters, by: caller, progress: progress)
-        result = try JSONValueEncoder().encode(try taskSummary(named: outcome.task.name, by: caller))
+        // A worker that died after recording the task but before recording the job's outcome
+        // left the task behind: its audit entry (same transaction) says this job made it.
+        if try !taskCreated(byJob: job.id!, named: parameters.name) {
+          _ = try createTask(parameters, by: caller, progress: progress)
+        }
+        result = try JSONValueEncoder().encode(try taskSummary(named: parameters.name, by: caller))
       case .consensus:
         let parameters = try JSONDecoder().decode(
           ConsensusJobParameters.self, from: Data(job.parameters.utf8))
@@ -153,6 +157,15 @@ extension Workspace {
       }
     }
     return job
+  }
+
+  private func taskCreated(byJob id: Int64, named name: String) throws -> Bool {
+    try store.read { store in
+      guard try store.task(named: name) != nil else { return false }
+      return try store.auditLog().contains {
+        $0.action == "task.create" && $0.command == "job #\(id)" && $0.detail.hasPrefix("\(name) ")
+      }
+    }
   }
 
   private func enqueue(_ kind: JobKind, parameters: some Encodable, by caller: Caller) throws -> JobRecord {

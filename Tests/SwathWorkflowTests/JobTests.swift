@@ -73,5 +73,40 @@ struct JobTests {
     let finished = try #require(try store.runNextJob())
     #expect(finished.id == job.id && finished.state == .succeeded)
     #expect(try store.taskSummary(named: "orphan", by: .test).chips == 1)
+
+    // A worker that died after recording its task, before recording the job's outcome: the
+    // job, taken over, finds the task it made instead of failing on "task exists".
+    let second = try store.enqueueTaskCreation(
+      TaskParameters(
+        name: "made", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1),
+      by: .test)
+    _ = try store.createTask(
+      TaskParameters(
+        name: "made", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1),
+      by: Caller(name: "test", role: .admin, command: "job #\(second.id!)"))
+    try store.store.write { store in
+      var record = try #require(try store.job(id: second.id!))
+      record.state = .running
+      record.worker = "\(gone.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+      try store.update(record)
+    }
+    let recovered = try #require(try store.runNextJob())
+    #expect(recovered.id == second.id && recovered.state == .succeeded, "\(recovered.error ?? "")")
+    #expect(JobView(recovered).result?["name"]?.stringValue == "made")
+    // Another job asking for a name that exists, made by someone else, still fails.
+    _ = try store.enqueueTaskCreation(
+      TaskParameters(
+        name: "other", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1),
+      by: .test)
+    _ = try store.createTask(
+      TaskParameters(
+        name: "other", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1),
+      by: .test)
+    let clash = try #require(try store.runNextJob())
+    #expect(clash.state == .failed && clash.error == "a task named 'other' already exists")
   }
 }
