@@ -146,8 +146,15 @@ public struct DawidSkene: Sendable {
         logMissed[annotator] = log(1 - sensitivity[annotator])
       }
       // A prior of 1% (worth five chances) keeps a handful of clusters from talking EM into
-      // "everyone made up the same shape".
-      coincidence = min(0.5, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
+      // "everyone made up the same shape". The cap at 1% keeps it from the degenerate optimum of
+      // a small panel: with three annotators, objects drawn by the two weaker ones alone are as
+      // well explained by "they made up the same shape" as by "the careful one missed it", and
+      // the maximum-likelihood fit took the first (the careful annotator's sensitivity 0.99, the
+      // others' shared shapes rejected, her own lone shapes taken for made-up ones: the
+      // consensus was a subset of her layer). Two annotators inventing the same object to an
+      // IoU of 0.5 is rare; at most 1 in 100 chances is already generous.
+      coincidence = min(
+        Self.maximumCoincidence, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
       prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusterCount) + 2))
       // E step, in log-odds. A cluster's update reads only the parameters above, so parts of
       // the clusters are updated on separate cores; the largest change is the same in any order.
@@ -205,6 +212,9 @@ public struct DawidSkene: Sendable {
     self.prior = prior
     self.iterations = iterations
   }
+
+  /// The largest share of the chances at which another annotator draws a made-up shape too.
+  static let maximumCoincidence = 0.01
 
   /// How far a shape drawn by `annotator` can be trusted: the share of their shapes judged real.
   public func reliability(_ annotator: Int) -> Double { precision[annotator] }
