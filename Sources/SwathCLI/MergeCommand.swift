@@ -61,6 +61,14 @@ struct MergeCommand: ParsableCommand {
   @Option(help: "The chip index (GeoJSON polygons with an id), for stitching across chip edges.")
   var chips: String?
 
+  @Option(help: "Gold truth (GeoJSON): the true objects inside --gold-area, output as they are there.")
+  var gold: String?
+
+  @Option(
+    name: .customLong("gold-area"),
+    help: "Where the gold truth is complete (GeoJSON polygons, lon/lat); the model is estimated there.")
+  var goldArea: String?
+
   @Option(help: "Working CRS, e.g. EPSG:32633 (default: the UTM zone of the data's centroid).")
   var crs: String?
 
@@ -81,6 +89,9 @@ struct MergeCommand: ParsableCommand {
       throw ValidationError("--min-confidence must be in [0, 1], got \(minConfidence)")
     }
     if let assigned, assigned < 1 { throw ValidationError("--assigned must be at least 1, got \(assigned)") }
+    guard (gold == nil) == (goldArea == nil) else {
+      throw ValidationError("--gold and --gold-area go together: give both or neither")
+    }
   }
 
   func run() throws {
@@ -105,6 +116,7 @@ struct MergeCommand: ParsableCommand {
     }
     let outcome = try workflowCall {
       if let schema { options.schema = try FileMerge.readSchema(at: schema) }
+      if let gold, let goldArea { options.gold = try FileMerge.readGold(truth: gold, area: goldArea) }
       return try FileMerge.run(
         submissions: submissions, chipIndex: chips, options: options,
         layer: URL(fileURLWithPath: out), report: report.map { URL(fileURLWithPath: $0) },

@@ -13,18 +13,24 @@ struct Cluster: Sendable {
   /// Annotators asked to label where it lies, and how many (non-submitters included).
   var asked: [Int] = []
   var assignedCount = 0
+  /// Inside the gold area: the gold object it is, or a shape that matched none.
+  var gold: GoldRole? = nil
 }
 
 /// Shapes that may belong to one object: connected by envelope overlap that leaves room for
 /// an IoU of at least `floor`. Each group is clustered on its own.
 enum Components {
-  static func of(_ shapes: [WorkShape], floor: Double) -> [[Int]] {
+  /// Shapes marked in `skip` (those inside the gold area) take no part.
+  static func of(_ shapes: [WorkShape], floor: Double, skip: [Bool] = []) -> [[Int]] {
     var sets = DisjointSets(shapes.count)
     let index = SpatialIndex(shapes.map(\.measured.envelope))
+    let skipped = { (shape: Int) in !skip.isEmpty && skip[shape] }
     for (a, b) in index.intersectingPairs() where shapes[a].annotator != shapes[b].annotator {
+      if skipped(a) || skipped(b) { continue }
       if bound(shapes[a].measured, shapes[b].measured) >= floor { sets.union(a, b) }
     }
-    return sets.groups()
+    let groups = sets.groups()
+    return skip.isEmpty ? groups : groups.filter { !skipped($0[0]) }
   }
 
   /// An upper bound of IoU from envelopes and areas alone.

@@ -30,23 +30,34 @@ public enum ConsensusEngine {
     shapes = try stitch(shapes, chips: chips, annotators: submissions.count, options: options)
     clock.lap("stitch")
 
-    var clusters = try cluster(shapes, options: options)
+    let gold = try options.gold.map { try LocalGold($0, crs: crs, frame: frame, chips: chips) }
+    let inGold = gold.map { gold in shapes.map { gold.covers($0.measured.envelope.center) } } ?? []
+    if let gold, gold.objects.isEmpty, !inGold.contains(true) {
+      throw ConsensusError("the gold area covers none of the gold objects and none of the annotators' shapes")
+    }
+    var clusters = try cluster(shapes, skip: inGold, options: options)
+    if let gold {
+      let inside = inGold.indices.filter { inGold[$0] }
+      clusters += try gold.clusters(shapes, inside: inside, threshold: options.iouThreshold.value)
+    }
     clock.lap("cluster")
 
     let asked = Asked(submissions: submissions, chips: chips, assigned: options.assigned)
     markAsked(&clusters, asked: asked, shapes: shapes)
-    let useWeighted = options.method == .weighted && submissions.count >= 3
+    // Gold identifies the model with any number of annotators; agreement alone needs three.
+    let useWeighted = options.method == .weighted && (submissions.count >= 3 || gold != nil)
     let model = useWeighted ? dawidSkene(clusters, shapes: shapes, annotators: submissions.count) : nil
     clock.lap("who was asked, the vote")
 
     let voter = AttributeVoter(schema: options.schema, submissions: submissions)
-    let objects = decide(clusters, model: model, voter: voter, shapes: shapes, names: names, options: options)
+    var objects = decide(clusters, model: model, voter: voter, shapes: shapes, names: names, options: options)
+    if let gold { settle(&objects, clusters: clusters, gold: gold, schema: options.schema) }
     let report = Reporter(
       names: names, shapes: shapes, clusters: clusters, objects: objects, model: model, voter: voter,
       options: options, useWeighted: useWeighted,
       submitted: submissions.map { $0.features.count + $0.invalid.count },
       invalid: intake.invalidCount, ignored: intake.ignored, invalidEntries: intake.invalid, crs: crs,
-      assigned: asked.total
+      assigned: asked.total, gold: gold
     ).report(conflicts: conflictCounts(objects, options: options))
     clock.lap("objects and report")
 
@@ -158,8 +169,10 @@ public enum ConsensusEngine {
   }
 
   /// 5. Groups of shapes that may be one object, clustered independently and in parallel.
-  private static func cluster(_ shapes: [WorkShape], options: ConsensusOptions) throws -> [Cluster] {
-    let components = Components.of(shapes, floor: min(0.1, options.iouThreshold.value / 2))
+  private static func cluster(_ shapes: [WorkShape], skip: [Bool], options: ConsensusOptions) throws
+    -> [Cluster]
+  {
+    let components = Components.of(shapes, floor: min(0.1, options.iouThreshold.value / 2), skip: skip)
     let clusterer = Clusterer(shapes: shapes, options: options)
     let perComponent = try Parallel.map(components.indices) { try clusterer.clusters(of: components[$0]) }
     return perComponent.flatMap { $0 }
@@ -190,7 +203,13 @@ public enum ConsensusEngine {
     var drew = [Bool](repeating: false, count: annotators)
     for cluster in clusters {
       for member in cluster.members { drew[shapes[member].annotator] = true }
-      observations.appendCluster(cluster.asked.lazy.map { ($0, drew[$0]) })
+      let known: Double? =
+        switch cluster.gold {
+        case .object?: 1
+        case .falseShape?: 0
+        case nil: nil
+        }
+      observations.appendCluster(cluster.asked.lazy.map { ($0, drew[$0]) }, known: known)
       for member in cluster.members { drew[shapes[member].annotator] = false }
     }
     return DawidSkene(observations)
@@ -205,6 +224,31 @@ public enum ConsensusEngine {
       object(
         for: clusters[index], confidence: model?.posterior[index], shapes: shapes, model: model,
         voter: voter, names: names, options: options)
+    }
+  }
+
+  /// 7b. Inside the gold area the gold objects are the output, as they are, and every shape that
+  /// matched none is rejected.
+  private static func settle(
+    _ objects: inout [ConsensusObject], clusters: [Cluster], gold: LocalGold, schema: LabelSchema?
+  ) {
+    for index in clusters.indices {
+      switch clusters[index].gold {
+      case .object(let position)?:
+        let feature = gold.objects[position].feature
+        objects[index].label = feature.label
+        objects[index].shape = feature.shape
+        objects[index].attributes = gold.attributes(of: position, schema: schema)
+        objects[index].status = .accepted
+        objects[index].confidence = objects[index].confidence.map { _ in 1 }
+        objects[index].conflicts = []
+        objects[index].gold = true
+      case .falseShape?:
+        objects[index].status = .rejected
+        objects[index].confidence = objects[index].confidence.map { _ in 0 }
+      case nil:
+        continue
+      }
     }
   }
 

@@ -30,6 +30,9 @@ public struct DawidSkene: Sendable {
   public var falsePositiveRate: [Double]
   /// Per annotator: the share of their shapes judged real (weights their label votes).
   public var precision: [Double]
+  /// Per annotator: whether the sensitivity and false-shape rates come from the gold clusters
+  /// (at least `minimumGoldObjects` gold objects where they were asked) rather than agreement.
+  public var fromGold: [Bool]
   public var prior: Double
   public var iterations: Int
 
@@ -44,6 +47,9 @@ public struct DawidSkene: Sendable {
     /// Cluster `c`'s drawers, in observation order, are entries `drawerStarts[c]..<drawerStarts[c + 1]`.
     var drawerStarts: [Int] = [0]
     var drawers: [Int] = []
+    /// Per cluster: 1 for a gold object, 0 for a shape that matched none in the gold area,
+    /// NaN where the truth is not known.
+    var known: [Double] = []
 
     public init(annotatorCount: Int) { self.annotatorCount = annotatorCount }
 
@@ -58,8 +64,12 @@ public struct DawidSkene: Sendable {
 
     public var clusterCount: Int { starts.count - 1 }
 
-    /// Adds one cluster: who was asked, and whether each drew it.
-    public mutating func appendCluster(_ observations: some Sequence<(annotator: Int, drew: Bool)>) {
+    /// Adds one cluster: who was asked, whether each drew it, and whether it is real when that
+    /// is known (gold).
+    public mutating func appendCluster(
+      _ observations: some Sequence<(annotator: Int, drew: Bool)>, known: Double? = nil
+    ) {
+      self.known.append(known ?? .nan)
       for observation in observations {
         annotators.append(observation.annotator)
         drew.append(observation.drew)
@@ -87,12 +97,14 @@ public struct DawidSkene: Sendable {
     let drewIt = observations.drew
     let drawerStarts = observations.drawerStarts
     let drawers = observations.drawers
+    let known = observations.known
     let clamp = { (value: Double) in min(0.999, max(0.001, value)) }
     // Start from a majority vote among annotators who drew anything at all (an empty
     // submission says nothing about which clusters are real).
     var active = [Bool](repeating: false, count: count)
     for annotator in drawers { active[annotator] = true }
     var posterior = (0..<clusterCount).map { cluster -> Double in
+      if !known[cluster].isNaN { return known[cluster] }
       var voters = 0
       var voted = 0
       for entry in starts[cluster]..<starts[cluster + 1] where active[annotatorOf[entry]] {
@@ -102,6 +114,37 @@ public struct DawidSkene: Sendable {
       guard voters > 0 else { return 0 }
       let share = Double(voted) / Double(voters)
       return share > 0.5 ? 1 : (share == 0.5 ? 0.5 : 0)
+    }
+    // What the gold clusters say, once: their truth never changes.
+    var goldDrew = [Double](repeating: 0, count: count)
+    var goldAsked = [Double](repeating: 0, count: count)
+    var goldDrewFake = [Double](repeating: 0, count: count)
+    var goldAskedFake = [Double](repeating: 0, count: count)
+    var goldOriginated = [Double](repeating: 0, count: count)
+    var goldFakes = 0.0
+    for cluster in 0..<clusterCount where !known[cluster].isNaN {
+      let real = known[cluster] > 0.5
+      for entry in starts[cluster]..<starts[cluster + 1] {
+        let annotator = annotatorOf[entry]
+        if real {
+          goldAsked[annotator] += 1
+          if drewIt[entry] { goldDrew[annotator] += 1 }
+        } else {
+          goldAskedFake[annotator] += 1
+          if drewIt[entry] { goldDrewFake[annotator] += 1 }
+        }
+      }
+      let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
+      if !real, !own.isEmpty {
+        goldFakes += 1
+        for entry in own { goldOriginated[drawers[entry]] += 1 / Double(own.count) }
+      }
+    }
+    let fromGold = goldAsked.map { $0 >= Self.minimumGoldObjects }
+    // Where annotators have drawn: the false-shape shares come from gold only when everyone who
+    // drew anything has a gold model (shares are split among them, so they cannot be mixed).
+    let everyoneGold = (0..<count).allSatisfy { annotator in
+      fromGold[annotator] || !drawers.contains(annotator)
     }
     var sensitivity = [Double](repeating: 0.5, count: count)
     var origin = [Double](repeating: 1 / Double(max(1, count)), count: count)
@@ -140,8 +183,14 @@ public struct DawidSkene: Sendable {
         extraChances += fake * Double(max(0, observed.count - 1))
       }
       for annotator in 0..<count {
-        sensitivity[annotator] = clamp((drewReal[annotator] + 1) / (askedReal[annotator] + 2))
-        origin[annotator] = (originated[annotator] + 0.5) / (fakeTotal + 0.5 * Double(count))
+        sensitivity[annotator] =
+          fromGold[annotator]
+          ? clamp((goldDrew[annotator] + 1) / (goldAsked[annotator] + 2))
+          : clamp((drewReal[annotator] + 1) / (askedReal[annotator] + 2))
+        origin[annotator] =
+          everyoneGold && goldFakes > 0
+          ? (goldOriginated[annotator] + 0.5) / (goldFakes + 0.5 * Double(count))
+          : (originated[annotator] + 0.5) / (fakeTotal + 0.5 * Double(count))
         logDrew[annotator] = log(sensitivity[annotator])
         logMissed[annotator] = log(1 - sensitivity[annotator])
       }
@@ -153,8 +202,7 @@ public struct DawidSkene: Sendable {
       // others' shared shapes rejected, her own lone shapes taken for made-up ones: the
       // consensus was a subset of her layer). Two annotators inventing the same object to an
       // IoU of 0.5 is rare; at most 1 in 100 chances is already generous.
-      coincidence = min(
-        Self.maximumCoincidence, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
+      coincidence = min(Self.maximumCoincidence, max(1e-4, (extraDrawers + 0.05) / (extraChances + 5)))
       prior = clamp((posterior.reduce(0, +) + 1) / (Double(clusterCount) + 2))
       // E step, in log-odds. A cluster's update reads only the parameters above, so parts of
       // the clusters are updated on separate cores; the largest change is the same in any order.
@@ -169,7 +217,7 @@ public struct DawidSkene: Sendable {
           var change = 0.0
           for cluster in (part * partSize)..<min(clusterCount, (part + 1) * partSize) {
             let own = drawerStarts[cluster]..<drawerStarts[cluster + 1]
-            guard !own.isEmpty else { continue }
+            guard !own.isEmpty, known[cluster].isNaN else { continue }
             let observed = starts[cluster]..<starts[cluster + 1]
             var logReal = 0.0
             for entry in observed {
@@ -207,7 +255,12 @@ public struct DawidSkene: Sendable {
     }
     self.posterior = posterior
     self.sensitivity = sensitivity
-    self.falsePositiveRate = (0..<count).map { clamp((drewFake[$0] + 1) / (askedFake[$0] + 2)) }
+    self.falsePositiveRate = (0..<count).map {
+      fromGold[$0]
+        ? clamp((goldDrewFake[$0] + 1) / (goldAskedFake[$0] + 2))
+        : clamp((drewFake[$0] + 1) / (askedFake[$0] + 2))
+    }
+    self.fromGold = fromGold
     self.precision = (0..<count).map { (drewReal[$0] + 1) / (drew[$0] + 2) }
     self.prior = prior
     self.iterations = iterations
@@ -215,6 +268,9 @@ public struct DawidSkene: Sendable {
 
   /// The largest share of the chances at which another annotator draws a made-up shape too.
   static let maximumCoincidence = 0.01
+
+  /// Gold objects an annotator must have been asked about for their model to come from gold.
+  static let minimumGoldObjects = 5.0
 
   /// How far a shape drawn by `annotator` can be trusted: the share of their shapes judged real.
   public func reliability(_ annotator: Int) -> Double { precision[annotator] }

@@ -180,6 +180,9 @@ public struct ConsensusOptions: Sendable {
   /// Output coordinates are rounded to this many decimals (GeoJSON writers keep them as they
   /// are), and every shape is still valid at that precision.
   public var outputDecimals: Int = 8
+  /// Known truth for part of the area: output as it is there, and the annotator model is
+  /// estimated from it (any number of annotators then gets the weighted vote).
+  public var gold: GoldStandard?
 
   public init() {}
 }

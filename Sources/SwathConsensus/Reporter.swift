@@ -17,6 +17,7 @@ struct Reporter {
   let invalidEntries: [AnnotatorReport.InvalidEntry]
   let crs: WorkingCRS
   let assigned: Int
+  let gold: LocalGold?
 
   func report(conflicts: [String: Int]) -> AnnotatorReport {
     let count = names.count
@@ -64,7 +65,16 @@ struct Reporter {
         f1: denominator > 0 ? Self.rounded(Double(2 * matched[a]) / Double(denominator)) : nil,
         meanIoU: matched[a] > 0 ? Self.rounded(iouSum[a] / Double(matched[a])) : nil,
         sensitivity: model.map { Self.rounded($0.sensitivity[a]) },
-        falsePositiveRate: model.map { Self.rounded($0.falsePositiveRate[a]) })
+        falsePositiveRate: model.map { Self.rounded($0.falsePositiveRate[a]) },
+        estimatedFrom: model.map { $0.fromGold[a] ? "gold" : "agreement" })
+    }
+    if gold != nil {
+      var goldAsked = [Int](repeating: 0, count: count)
+      for index in clusters.indices {
+        guard case .object? = clusters[index].gold else { continue }
+        for annotator in clusters[index].asked { goldAsked[annotator] += 1 }
+      }
+      for a in annotators.indices { annotators[a].goldObjects = goldAsked[a] }
     }
     let attributes = attributeScores()
     for a in annotators.indices where voter != nil {
@@ -97,7 +107,23 @@ struct Reporter {
         overall: offDiagonal.isEmpty
           ? nil : Self.rounded(offDiagonal.reduce(0, +) / Double(offDiagonal.count))),
       invalidFeatures: invalidEntries.sorted { ($0.annotator, $0.index) < ($1.annotator, $1.index) },
-      attributeAgreement: voter == nil ? nil : attributes.perAttribute)
+      attributeAgreement: voter == nil ? nil : attributes.perAttribute, gold: goldSummary())
+  }
+
+  /// The gold objects, how many were drawn, and the shapes inside the area that matched none.
+  private func goldSummary() -> AnnotatorReport.Gold? {
+    guard let gold else { return nil }
+    var drawn = 0
+    var falseShapes = 0
+    for index in clusters.indices {
+      switch clusters[index].gold {
+      case .object?: if !clusters[index].members.isEmpty { drawn += 1 }
+      case .falseShape?: falseShapes += 1
+      case nil: continue
+      }
+    }
+    return AnnotatorReport.Gold(
+      objects: gold.objects.count, outsideArea: gold.outside, drawn: drawn, falseShapes: falseShapes)
   }
 
   /// Each member's attribute values on the accepted objects against the voted ones: per

@@ -28,6 +28,8 @@ public struct ConsensusObject: Sendable, Hashable {
   /// The voted attributes of the winning label (empty without a schema, or when no member gave
   /// a value); written as the feature's own properties.
   public var attributes: [String: JSONValue] = [:]
+  /// A gold object, output as it is (inside the gold area).
+  public var gold: Bool = false
 
   /// The object as an output feature, with exactly the documented properties.
   public var feature: LabelFeature {
@@ -44,6 +46,7 @@ public struct ConsensusObject: Sendable, Hashable {
     // The schema keeps attribute names apart from the properties above.
     properties.merge(attributes) { own, _ in own }
     if let confidence { properties["confidence"] = .number(Self.rounded(confidence)) }
+    if gold { properties["gold"] = .bool(true) }
     return LabelFeature(label: label, shape: shape, geometry: geometry, properties: properties)
   }
 
@@ -77,6 +80,11 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     public var attributeValues: Int? = nil
     /// The share of those values that equal the consensus value; nil when they gave none.
     public var attributeAgreement: Double? = nil
+    /// Where the sensitivity and false-positive rate come from: `gold` (the gold objects and the
+    /// shapes drawn inside the gold area) or `agreement` (the other annotators); nil without a model.
+    public var estimatedFrom: String? = nil
+    /// Gold objects inside the area where this annotator was asked; nil without gold.
+    public var goldObjects: Int? = nil
 
     enum CodingKeys: String, CodingKey {
       case annotator, submitted, invalid, ignored, shapes, stitched, matched, missed, extra, precision, recall
@@ -86,6 +94,8 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
       case falsePositiveRate = "false_positive_rate"
       case attributeValues = "attribute_values"
       case attributeAgreement = "attribute_agreement"
+      case estimatedFrom = "estimated_from"
+      case goldObjects = "gold_objects"
     }
 
     /// As synthesised, except that a run that voted attributes writes `attribute_agreement` as
@@ -107,6 +117,8 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
       try container.encodeIfPresent(meanIoU, forKey: .meanIoU)
       try container.encodeIfPresent(sensitivity, forKey: .sensitivity)
       try container.encodeIfPresent(falsePositiveRate, forKey: .falsePositiveRate)
+      try container.encodeIfPresent(estimatedFrom, forKey: .estimatedFrom)
+      try container.encodeIfPresent(goldObjects, forKey: .goldObjects)
       if let attributeValues {
         try container.encode(attributeValues, forKey: .attributeValues)
         if let attributeAgreement {
@@ -142,6 +154,25 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     public var overall: Double?
   }
 
+  /// What the gold standard held and what became of the shapes drawn inside its area.
+  public struct Gold: Sendable, Codable, Hashable {
+    /// Gold objects inside the area (each output as it is).
+    public var objects: Int
+    /// Gold objects left out because their centre lies outside the area.
+    public var outsideArea: Int
+    /// Gold objects at least one annotator drew.
+    public var drawn: Int
+    /// Shapes inside the area that matched no gold object (rejected).
+    public var falseShapes: Int
+
+    enum CodingKeys: String, CodingKey {
+      case objects
+      case outsideArea = "outside_area"
+      case drawn
+      case falseShapes = "false_shapes"
+    }
+  }
+
   public struct InvalidEntry: Sendable, Codable, Hashable {
     public var annotator: String
     public var index: Int
@@ -174,6 +205,8 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
   public var invalidFeatures: [InvalidEntry]
   /// Per attribute of the schema: agreement with the consensus; nil when no attribute was voted.
   public var attributeAgreement: [String: AttributeAgreement]? = nil
+  /// The gold standard's part; nil without gold.
+  public var gold: Gold? = nil
 
   enum CodingKeys: String, CodingKey {
     case method
@@ -187,6 +220,7 @@ public struct AnnotatorReport: Sendable, Codable, Hashable {
     case rejected, conflicts, annotators, agreement
     case invalidFeatures = "invalid_features"
     case attributeAgreement = "attribute_agreement"
+    case gold
   }
 
   /// Pretty, key-sorted JSON through the one writer: the same input gives the same bytes.

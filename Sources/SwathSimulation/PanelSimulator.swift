@@ -513,6 +513,44 @@ public enum PanelSimulator {
     return result
   }
 
+  /// A profile by name (`careful`, `average`, `weak`, `empty`), for `swath simulate-panel --profiles`.
+  public static func profile(_ kind: String, name: String) -> AnnotatorProfile? {
+    switch kind {
+    case "careful": return .careful(name)
+    case "average": return .average(name)
+    case "weak": return .weak(name)
+    case "empty": return .empty(name)
+    default: return nil
+    }
+  }
+
+  /// The chips whose truth is known: `fraction` of the grid's chips (at least one), drawn with
+  /// `seed`, in grid order. Their truth is the gold standard's objects, their union its area.
+  public static func goldChips(grid: PanelChipGrid, fraction: Double, seed: UInt64) -> [(
+    id: String, box: BoundingBox
+  )] {
+    let chips = grid.chips
+    var rng = SeededRandom(seed: seed ^ 0x676F_6C64)
+    let wanted = min(chips.count, max(1, Int((fraction * Double(chips.count)).rounded())))
+    var order = Array(chips.indices)
+    for index in order.indices.reversed() where index > 0 {
+      order.swapAt(index, rng.int(0...index))
+    }
+    return order.prefix(wanted).sorted().map { chips[$0] }
+  }
+
+  /// The truth objects whose envelope's centre lies in one of `chips`.
+  public static func truth(_ truth: [LabelFeature], inside chips: [(id: String, box: BoundingBox)])
+    -> [LabelFeature]
+  {
+    truth.filter { feature in
+      guard let center = feature.geometry.envelope?.center else { return false }
+      return chips.contains {
+        $0.box.minX <= center.x && center.x < $0.box.maxX && $0.box.minY <= center.y && center.y < $0.box.maxY
+      }
+    }
+  }
+
   /// Every profile's submission, each from its own generator derived from `seed`.
   public static func panel(scene: PanelScene, profiles: [AnnotatorProfile], seed: UInt64) -> [[LabelFeature]]
   {

@@ -70,6 +70,39 @@ public enum FileMerge {
     }
   }
 
+  /// A gold standard: TRUTH, the true objects, complete inside AREA (Polygon/MultiPolygon
+  /// features, lon/lat). An invalid shape in either file stops the merge with one line.
+  public static func readGold(truth: String, area: String) throws -> GoldStandard {
+    let objects = try readGoldFile(truth, role: "gold")
+    let parts = try readGoldFile(area, role: "gold area")
+    guard !parts.isEmpty else { throw WorkflowError("gold area \(area): no polygon in it") }
+    let joined: MultiPolygon
+    do {
+      joined = try Topology.union(parts.map(\.geometry))
+    } catch {
+      throw WorkflowError("gold area \(area): cannot join its polygons: \(error)")
+    }
+    return GoldStandard(objects: objects, area: joined)
+  }
+
+  private static func readGoldFile(_ path: String, role: String) throws -> [LabelFeature] {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw WorkflowError("\(role) \(path): no such file", kind: .notFound)
+    }
+    let document = try GeoJSONReader.read(contentsOf: url, options: ValidationOptions(minArea: 0))
+    if let fatal = document.documentIssues.first(where: { fatalCodes.contains($0.code) }) {
+      throw WorkflowError("\(role) \(path): not a GeoJSON FeatureCollection: \(fatal.message)")
+    }
+    return try document.features.map { validated in
+      guard validated.isValid else {
+        let reason = validated.issues.first { $0.severity == .error }?.message ?? "invalid"
+        throw WorkflowError("\(role) \(path): feature \(validated.index): \(reason)")
+      }
+      return validated.feature
+    }
+  }
+
   /// Document-level problems that mean the file is not a GeoJSON submission at all.
   static let fatalCodes: Set<String> = [
     "invalid-json", "not-geojson", "missing-type", "invalid-type", "unknown-type", "missing-features",

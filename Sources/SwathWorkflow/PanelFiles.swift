@@ -14,9 +14,13 @@ public enum PanelFiles {
 
   /// Writes FOLDER/truth.geojson, chips.geojson, one file per annotator, labels.json (the label
   /// schema of their attributes, for `swath merge --schema`) and panel.json, all or none of them.
+  /// `profiles` (careful, average, weak, empty) chooses the annotators instead of `annotators`,
+  /// `weak` and `empty`. With `goldFraction`, that share of the chips (at least one) is gold:
+  /// gold-truth.geojson holds the truth inside them and gold-area.geojson their footprints, for
+  /// `swath merge --gold --gold-area`.
   public static func simulate(
     into folder: URL, objects: Int, annotators: Int, seed: UInt64, weak: Bool, empty: Bool,
-    chipSize: Double, epsg: Int
+    chipSize: Double, epsg: Int, profiles kinds: [String]? = nil, goldFraction: Double? = nil
   ) throws -> Outcome {
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -31,7 +35,15 @@ public enum PanelFiles {
       throw WorkflowError("EPSG:\(epsg): \(error)")
     }
     let scene = PanelSimulator.scene(objects: objects, seed: seed, epsg: epsg, chipSize: chipSize)
-    let profiles = PanelSimulator.profiles(count: annotators, weak: weak, empty: empty)
+    var profiles = PanelSimulator.profiles(count: annotators, weak: weak, empty: empty)
+    if let kinds {
+      profiles = try kinds.enumerated().map { index, kind in
+        guard let profile = PanelSimulator.profile(kind, name: "annotator-\(index + 1)") else {
+          throw WorkflowError("unknown annotator profile '\(kind)': use careful, average, weak or empty")
+        }
+        return profile
+      }
+    }
     let drawn = PanelSimulator.panel(scene: scene, profiles: profiles, seed: seed)
 
     var files: [(data: Data, destination: URL)] = []
@@ -47,6 +59,21 @@ public enum PanelFiles {
         properties: ["id": .string(chip.id)])
     }
     files.append((GeoJSONWriter.featureCollection(features: chips), path("chips.geojson")))
+    if let goldFraction {
+      let goldChips = PanelSimulator.goldChips(grid: scene.grid, fraction: goldFraction, seed: seed)
+      let truth = PanelSimulator.truth(scene.truth, inside: goldChips)
+      files.append(
+        (
+          GeoJSONWriter.featureCollection(features: try PanelSimulator.toWGS84(truth, crs: crs)),
+          path("gold-truth.geojson")
+        ))
+      let area = try goldChips.map { chip in
+        LabelFeature(
+          id: chip.id, label: nil, shape: .polygon,
+          geometry: try crs.toWGS84(MultiPolygon(chip.box.polygon)), properties: ["id": .string(chip.id)])
+      }
+      files.append((GeoJSONWriter.featureCollection(features: area), path("gold-area.geojson")))
+    }
     for (profile, features) in zip(profiles, drawn) {
       files.append(
         (
