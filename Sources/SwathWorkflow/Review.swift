@@ -82,6 +82,8 @@ public enum Review {
     public var added: [ReviewDecisionRecord]
     public var unmatched: [ReviewDecisionRecord]
     public var chipReviews: [ChipReviewRecord]
+    /// Chip keys by chip id, for the chip reviews.
+    public var chipKeys: [Int64: String]
   }
 
   public static func objectId(run: Int64, index: Int) -> String { "\(run)-\(index)" }
@@ -215,7 +217,9 @@ extension Workspace {
         objects: try Review.objects(of: run, task: task, in: store),
         added: decisions.filter { $0.runId == run.id && $0.decision == .add },
         unmatched: decisions.filter { $0.runId == previous && !carried.contains($0.id!) },
-        chipReviews: try store.chipReviews(ofTask: task.id!))
+        chipReviews: try store.chipReviews(ofTask: task.id!),
+        chipKeys: Dictionary(
+          uniqueKeysWithValues: try store.chips(ofTask: task.id!).map { ($0.id!, $0.chipKey) }))
     }
   }
 
@@ -257,6 +261,24 @@ extension Workspace {
         actor: reviewer, command: caller.command, action: "review.lease",
         detail: "#\(lease.id!) task=\(name) object=\(next.id) until=\(lease.expiresAt)")
       return (next, lease)
+    }
+  }
+}
+
+extension Workspace {
+  /// The caller a local admin acts as for `swath review --reviewer NAME`: a registered, enabled
+  /// reviewer (or admin), with their own role, so the review rules apply to them.
+  public func reviewer(named name: String, command: String, by caller: Caller) throws -> Caller {
+    try caller.require(.actForOthers)
+    return try store.read { store in
+      guard let user = try store.user(named: name) else {
+        throw WorkflowError("no reviewer named '\(name)' (register users first)", kind: .notFound)
+      }
+      guard user.role == .reviewer || user.role == .admin else {
+        throw WorkflowError("user '\(name)' is a \(user.role.rawValue), not a reviewer")
+      }
+      guard !user.disabled else { throw WorkflowError("reviewer '\(name)' is disabled", kind: .conflict) }
+      return Caller(name: user.name, role: user.role, command: command)
     }
   }
 }
