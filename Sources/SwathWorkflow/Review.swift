@@ -275,7 +275,7 @@ extension Workspace {
         throw WorkflowError("no reviewer named '\(name)' (register users first)", kind: .notFound)
       }
       guard user.role == .reviewer || user.role == .admin else {
-        throw WorkflowError("user '\(name)' is a \(user.role.rawValue), not a reviewer")
+        throw WorkflowError("user '\(name)' has the role \(user.role.rawValue), not reviewer")
       }
       guard !user.disabled else { throw WorkflowError("reviewer '\(name)' is disabled", kind: .conflict) }
       return Caller(name: user.name, role: user.role, command: command)
