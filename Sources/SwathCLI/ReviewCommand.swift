@@ -17,6 +17,7 @@ struct ReviewCommand: ParsableCommand {
         swath review list roofs
         swath review thresholds roofs --accept 0.9 --reject 0.2
         swath review next roofs --reviewer rita
+        swath review next roofs --chip --reviewer rita
         swath review decide roofs 4-17 reject --reason duplicate --reviewer rita
         swath review decide roofs 4-18 relabel --label vehicle --reviewer rita
         swath review decide roofs 4-19 geometry --feature fixed.geojson --chip r0000_c0001 --reviewer rita
@@ -104,10 +105,23 @@ struct ReviewCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOption
     @OptionGroup var reviewer: ReviewerOption
     @Argument(help: "The task name.") var task: String
+    @Flag(help: "The next chip to validate instead (the most objects needing a review first).")
+    var chip = false
 
     func run() throws {
       let workspace = try self.workspace.open()
       let caller = try reviewer.caller(workspace)
+      if chip {
+        let next = try workflowCall {
+          try workspace.nextChipToValidate(task: task, reviewer: caller.name, by: caller)
+        }
+        guard let next else {
+          print("no chip of task '\(task)' is waiting for \(caller.name) to validate it")
+          return
+        }
+        print("chip \(next.chip) (\(next.needsReview) object(s) needing a review)")
+        return
+      }
       let next = try workflowCall { try workspace.nextReview(task: task, reviewer: caller.name, by: caller) }
       guard let (object, lease) = next else {
         print("nothing needs a review from \(caller.name) in task '\(task)'")

@@ -43,6 +43,15 @@ extension SwathAPI {
     return Bodies.json(.object(view))
   }
 
+  /// `GET /api/v1/tasks/{task}/review/next-chip`: 200 with the chip, 204 when none.
+  func nextChipToValidate(_ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let next = try await call(context) { try $0.nextChipToValidate(task: task, reviewer: $1.name, by: $1) }
+    guard let next else { return Response(status: .noContent) }
+    return Bodies.json(
+      .object(["chip": .string(next.chip), "needs_review": .integer(Int64(next.needsReview))]))
+  }
+
   /// `POST /api/v1/tasks/{task}/review/objects/{object}/decisions`.
   func decide(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")

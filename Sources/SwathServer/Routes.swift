@@ -97,6 +97,10 @@ extension SwathAPI {
       _, context, api in
       try await api.nextReview(context)
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/review/next-chip", authenticated: true) {
+      _, context, api in
+      try await api.nextChipToValidate(context)
+    },
     Endpoint(method: .post, path: "/api/v1/tasks/{task}/review/objects", authenticated: true) {
       request, context, api in
       try await api.addObject(request, context)

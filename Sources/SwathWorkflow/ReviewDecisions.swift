@@ -219,8 +219,12 @@ extension Workspace {
         let mapped = chipTransform.apply(column: point.x, row: point.y)
         return Point(mapped.x, mapped.y)
       }
-      let toWGS84 = try CoordinateTransform(from: imageCRS, to: SpatialReference.wgs84())
-      feature.geometry = try Reprojection.apply(projected, toWGS84)
+      do {
+        let toWGS84 = try CoordinateTransform(from: imageCRS, to: SpatialReference.wgs84())
+        feature.geometry = try Reprojection.apply(projected, toWGS84)
+      } catch {
+        throw WorkflowError("the feature cannot be placed on chip '\(chip.chipKey)': \(error)")
+      }
     }
     return feature
   }
@@ -250,5 +254,56 @@ enum ReviewChips {
   {
     try store.chipReviews(ofTask: task.id!).last { $0.chipId == chipId && $0.verdict == .invalidated }?
       .comment
+  }
+}
+
+extension Workspace {
+  /// The next chip for `reviewer` to validate: answered, never reviewed (or invalidated and
+  /// answered again since), not annotated by them; the chip with the most objects needing a
+  /// review in the latest run first, then chip order. A suggestion, not a lease: a chip validated
+  /// twice is harmless. Nil when none is left.
+  public func nextChipToValidate(task name: String, reviewer: String, by caller: Caller) throws -> (
+    chip: String, needsReview: Int
+  )? {
+    try caller.require(.review)
+    guard caller.name == reviewer || caller.role.may(.actForOthers) else {
+      throw WorkflowError("\(caller.name) may not take review work for '\(reviewer)'", kind: .forbidden)
+    }
+    return try store.read { store in
+      let task = try store.requireTask(named: name)
+      var needing: [String: Int] = [:]
+      if let run = try store.latestConsensusRun(ofTask: task.id!) {
+        for object in try Review.objects(of: run, task: task, in: store)
+        where object.state == .needsReview && object.decision == nil {
+          for chip in object.chips { needing[chip, default: 0] += 1 }
+        }
+      }
+      let answers = try store.answerCounts(ofTask: task.id!)
+      let reopened = try ReviewChips.invalidations(task, in: store)
+      var latest: [Int64: ChipReviewRecord] = [:]
+      for review in try store.chipReviews(ofTask: task.id!) { latest[review.chipId] = review }
+      var annotated: Set<Int64> = []
+      for submission in try store.submissionSummaries(ofTask: task.id!, annotator: reviewer) {
+        if let chip = submission.chipId { annotated.insert(chip) }
+      }
+      for assignment in try store.assignments(ofTask: task.id!) where assignment.annotator == reviewer {
+        annotated.insert(assignment.chipId)
+      }
+      let open = try store.chips(ofTask: task.id!).enumerated().filter { _, chip in
+        let answered = answers[chip.id!] ?? 0
+        guard answered > 0, !annotated.contains(chip.id!) else { return false }
+        switch latest[chip.id!]?.verdict {
+        case nil: return true
+        case .validated: return false
+        case .invalidated: return answered >= task.replicas + (reopened[chip.id!] ?? 0)
+        }
+      }
+      guard
+        let (_, chip) = open.min(by: { a, b in
+          (-(needing[a.element.chipKey] ?? 0), a.offset) < (-(needing[b.element.chipKey] ?? 0), b.offset)
+        })
+      else { return nil }
+      return (chip.chipKey, needing[chip.chipKey] ?? 0)
+    }
   }
 }

@@ -94,6 +94,10 @@ struct RouteTests {
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/review/next",
       expected: roles(annotator: 403, reviewer: 409, analyst: 403, admin: 409)),
+    // Nothing answered yet: no chip to validate.
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/review/next-chip",
+      expected: roles(annotator: 403, reviewer: 204, analyst: 403, admin: 204)),
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/review/objects",
       body: #"{"feature": {"type": "Feature", "properties": {"label": "building"}, "geometry": null}}"#,

@@ -324,6 +324,10 @@ struct ReviewTests {
     #expect(try store.lease(task: "roofs", annotator: "ben", by: ben) == nil)
 
     let rev = ReviewedTask.rev
+    // Answered: the chip waits for a reviewer, but not for the annotator who answered it.
+    #expect(try store.nextChipToValidate(task: "roofs", reviewer: "rev", by: rev)?.chip == key)
+    let anaReviewing = Caller(name: "ana", role: .reviewer, command: "test")
+    #expect(try store.nextChipToValidate(task: "roofs", reviewer: "ana", by: anaReviewing) == nil)
     let noComment = #expect(throws: WorkflowError.self) {
       try store.reviewChip(task: "roofs", chip: key, verdict: .invalidated, comment: " ", by: rev)
     }
@@ -338,13 +342,20 @@ struct ReviewTests {
       task: "roofs", chip: key, verdict: .invalidated, comment: "the sheds behind the houses are missing",
       by: rev)
     #expect(review.verdict == .invalidated && review.reviewer == "rev")
+    // Sent back: not offered for validation again until the new answer is in.
+    #expect(try store.nextChipToValidate(task: "roofs", reviewer: "rev", by: rev) == nil)
     let again = try #require(try store.lease(task: "roofs", annotator: "ben", by: ben))
     #expect(try store.chipKey(of: again) == key)
     #expect(try store.reviewComment(task: "roofs", chip: key) == "the sheds behind the houses are missing")
     // ana, who answered it, is not offered it again.
     #expect(try store.lease(task: "roofs", annotator: "ana", by: ana) == nil)
+    _ = try store.submit(
+      task: "roofs", annotator: "ben", fileName: "b.geojson", raw: Data(file.utf8), chip: key, pixel: true,
+      by: ben)
+    #expect(try store.nextChipToValidate(task: "roofs", reviewer: "rev", by: rev)?.chip == key)
     let validated = try store.reviewChip(task: "roofs", chip: key, verdict: .validated, comment: nil, by: rev)
     #expect(validated.comment == nil)
+    #expect(try store.nextChipToValidate(task: "roofs", reviewer: "rev", by: rev) == nil)
     #expect(
       try store.store.read { try $0.auditLog() }.filter { $0.action == "review.chip" }.map(\.detail) == [
         "task=roofs chip=\(key) invalidated", "task=roofs chip=\(key) validated",
