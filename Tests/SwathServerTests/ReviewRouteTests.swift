@@ -107,4 +107,42 @@ struct ReviewRouteTests {
     }
     #expect(decisions.map(\.decision) == [.reject, .add])
   }
+
+  @Test func anInvalidatedChipIsLeasedAgainWithTheReviewersComment() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    let workspace = fixture.workspace
+    _ = try workspace.createTask(
+      TaskParameters(
+        name: "sheds", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1, distribution: .leased, leaseSeconds: 3600),
+      by: ServerFixture.admin)
+    try await fixture.withClient { client in
+      let lease = try await client.execute(
+        uri: "/api/v1/tasks/sheds/leases", method: .post, headers: fixture.headers("ana"))
+      #expect(lease.status == .ok && lease.body.json?["review_comment"] == nil)
+      let chip = try #require(lease.body.json?["chip"]?.stringValue)
+      let file = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(30, 30, 90, 80))])
+      let submitted = try await client.execute(
+        uri: "/api/v1/tasks/sheds/chips/\(chip)/submissions?coordinates=pixel", method: .post,
+        headers: fixture.headers("ana", contentType: "application/geo+json"), body: file.buffer)
+      #expect(submitted.status == .created, "\(submitted.body.text)")
+      // One replica, answered: nothing for ben until a reviewer sends the chip back.
+      let none = try await client.execute(
+        uri: "/api/v1/tasks/sheds/leases", method: .post, headers: fixture.headers("ben"))
+      #expect(none.status == .noContent)
+      let next = try await client.execute(
+        uri: "/api/v1/tasks/sheds/review/next-chip", method: .get, headers: fixture.headers("rev"))
+      #expect(next.body.json?["chip"]?.stringValue == chip)
+      let invalidated = try await client.execute(
+        uri: "/api/v1/tasks/sheds/chips/\(chip)/review", method: .post,
+        headers: fixture.headers("rev", contentType: "application/json"),
+        body: #"{"verdict": "invalidated", "comment": "the sheds are missing"}"#.buffer)
+      #expect(invalidated.status == .created)
+      let again = try await client.execute(
+        uri: "/api/v1/tasks/sheds/leases", method: .post, headers: fixture.headers("ben"))
+      #expect(again.status == .ok && again.body.json?["chip"]?.stringValue == chip)
+      #expect(again.body.json?["review_comment"]?.stringValue == "the sheds are missing")
+    }
+  }
 }
