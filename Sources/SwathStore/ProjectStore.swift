@@ -141,6 +141,8 @@ public protocol StoreWriter: StoreReader {
   func insert(_ assignment: inout AssignmentRecord) throws
   /// Marks an annotator's assignment on a chip submitted.
   func markSubmitted(chipId: Int64, annotator: String) throws
+  /// Marks every assignment on a chip pending again: a reviewer sent the chip back.
+  func reopenAssignments(chipId: Int64) throws
   func insert(_ submission: inout SubmissionRecord) throws
   func update(_ submission: SubmissionRecord) throws
   func insert(_ feature: inout SubmissionFeatureRecord) throws

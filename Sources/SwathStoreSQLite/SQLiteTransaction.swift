@@ -107,6 +107,10 @@ struct SQLiteTransaction: StoreWriter {
       arguments: [chipId, annotator])
   }
 
+  func reopenAssignments(chipId: Int64) throws {
+    try db.execute(sql: "UPDATE assignments SET state = 'pending' WHERE chip_id = ?", arguments: [chipId])
+  }
+
   // MARK: Submissions
 
   func submission(id: Int64) throws -> SubmissionRecord? {

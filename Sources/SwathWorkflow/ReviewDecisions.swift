@@ -109,7 +109,8 @@ extension Workspace {
   }
 
   /// Chip-level validation: `validated`, or `invalidated` with a comment, which sends the chip
-  /// back to annotation (a leased task offers it once more; the comment goes with the lease).
+  /// back to annotation (a leased task offers it once more; an assigned task puts it back in its
+  /// annotators' queues; the comment goes with the lease or the queue entry).
   public func reviewChip(
     task name: String, chip key: String, verdict: ChipVerdict, comment: String?, by caller: Caller
   ) throws -> ChipReviewRecord {
@@ -136,6 +137,10 @@ extension Workspace {
         comment: comment?.isEmpty ?? true ? nil : comment, reviewedAt: Timestamp.now(), overridden: overridden
       )
       try store.insert(&review)
+      // An assigned task asks the chip's annotators again: it is back in their queues.
+      if verdict == .invalidated, task.distribution == .assigned {
+        try store.reopenAssignments(chipId: chip.id!)
+      }
       try store.audit(
         actor: caller.name, command: caller.command, action: "review.chip",
         detail: "task=\(name) chip=\(key) \(verdict.rawValue)\(overridden ? " override" : "")")
@@ -248,6 +253,15 @@ enum ReviewChips {
       counts[review.chipId, default: 0] += 1
     }
     return counts
+  }
+
+  /// The comment of each chip's latest invalidation.
+  static func latestComments(_ task: TaskRecord, in store: any StoreReader) throws -> [Int64: String] {
+    var comments: [Int64: String] = [:]
+    for review in try store.chipReviews(ofTask: task.id!) where review.verdict == .invalidated {
+      comments[review.chipId] = review.comment
+    }
+    return comments
   }
 
   static func latestComment(_ chipId: Int64, _ task: TaskRecord, in store: any StoreReader) throws -> String?

@@ -171,6 +171,16 @@ enum StoreContract {
       #expect(try store.queue(annotator: "ben", taskId: closed.id!).isEmpty)
       #expect(try store.task(id: closed.id!)?.state == .closed)
     }
+    // Sent back by a reviewer: every assignment on the chip is pending again, the others unchanged.
+    try store.write { store throws in
+      try store.markSubmitted(chipId: chips[1].id!, annotator: "ben")
+      try store.reopenAssignments(chipId: chips[0].id!)
+    }
+    try store.read { store throws in
+      let assignments = try store.assignments(ofTask: open.id!)
+      #expect(assignments.map(\.state) == [.pending, .pending, .pending, .submitted])
+      #expect(try store.queue(annotator: "ana", taskId: nil).map(\.chip.id) == [chips[0].id, chips[1].id])
+    }
   }
 
   @Test func submissionsKeepTheirBytesStatusAndFeatures() throws {

@@ -362,3 +362,28 @@ struct ReviewTests {
       ])
   }
 }
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct AssignedChipReviewTests {
+  @Test func anInvalidatedChipOfAnAssignedTaskIsBackInItsAnnotatorsQueues() throws {
+    let task = try ReviewedTask()
+    defer { task.remove() }
+    let store = task.store
+    let ana = Caller(name: "ana", role: .annotator, command: "test")
+    func queued(_ caller: Caller) throws -> [QueueItem] {
+      try store.queue(annotator: caller.name, task: "roofs", by: caller).pending.filter {
+        $0.chip == "r0000_c0000"
+      }
+    }
+    #expect(try queued(ana).isEmpty)
+    _ = try store.reviewChip(
+      task: "roofs", chip: "r0000_c0000", verdict: .invalidated, comment: "roofs drawn too small",
+      by: ReviewedTask.rev)
+    let back = try queued(ana)
+    #expect(back.count == 1 && back.first?.reviewComment == "roofs drawn too small")
+    #expect(try queued(Caller(name: "ben", role: .annotator, command: "test")).count == 1)
+    // Answered again: out of the queue; the new file supersedes the old one.
+    try task.answer("ana", squares: [0, 1])
+    #expect(try queued(ana).isEmpty)
+  }
+}
