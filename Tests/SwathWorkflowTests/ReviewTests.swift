@@ -234,6 +234,32 @@ struct ReviewTests {
     #expect(!kept.contains { $0["properties"]?["decision"]?.stringValue == "reject" })
   }
 
+  @Test(arguments: ["gpkg", "fgb"])
+  func geoPackageAndFlatGeobufCarryTheReviewFields(_ format: String) throws {
+    let task = try ReviewedTask()
+    defer { task.remove() }
+    let store = task.store
+    _ = try store.runConsensus(task: "roofs", by: .test)
+    let listing = try store.reviewList(task: "roofs", by: ReviewedTask.rev)
+    let rejected = try store.decide(
+      task: "roofs", object: try task.object(listing, square: 4).id, .reject(reason: "bad_geometry"),
+      by: ReviewedTask.rev)
+    let path = task.task.url.appendingPathComponent("final.\(format)").path
+    _ = try store.export(task: "roofs", out: path, includeRejected: true, by: .test)
+    let info = try TestSupport.tool("ogrinfo", ["-al", "-ro", path])
+    #expect(info.status == 0, "\(info.stderr)")
+    let lines = info.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    for expected in [
+      "decision (String) = reject", "reason (String) = bad_geometry", "reviewer (String) = rev",
+      "reviewed_at (String) = \(rejected.decidedAt)", "status (String) = rejected",
+    ] {
+      #expect(lines.contains(expected), "\(expected) in \(info.stdout.prefix(3000))")
+    }
+    // Every object has its review state; the undecided ones no decision (null in GPKG, absent in FGB).
+    #expect(lines.filter { $0.hasPrefix("review_state (String) = ") }.count == 6)
+    #expect(lines.filter { $0.hasPrefix("decision (String) = ") && !$0.hasSuffix("(null)") }.count == 1)
+  }
+
   @Test func aNewRunKeepsTheDecisionsThatStillMatchAndListsTheOthers() throws {
     let task = try ReviewedTask()
     defer { task.remove() }
