@@ -121,6 +121,16 @@ struct ConsensusCommand: ParsableCommand {
         String(format: "attributes against the truth: %.3f of the values right", overall)
           + " on the \(attributeScore.matched) matched objects (\(each.joined(separator: ", ")))")
     }
+    if outcome.carriedDecisions > 0 || !outcome.unmatchedDecisions.isEmpty {
+      print(
+        "review decisions: \(outcome.carriedDecisions) carried to run #\(outcome.run.id!), \(outcome.unmatchedDecisions.count) match no object any more"
+      )
+      for decision in outcome.unmatchedDecisions {
+        print(
+          "  unmatched #\(decision.id!): run #\(decision.runId) object \(decision.objectIndex.map(String.init) ?? "-") \(decision.decision.rawValue) by \(decision.reviewer)"
+        )
+      }
+    }
     if outcome.unsubmitted > 0 {
       FileHandle.standardError.write(
         Data(

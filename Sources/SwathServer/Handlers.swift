@@ -231,11 +231,12 @@ extension SwathAPI {
     let task = try context.parameters.require("task")
     let lease = try await call(context) { workspace, caller in
       try workspace.lease(task: task, annotator: caller.name, by: caller).map {
-        ($0, try workspace.chipKey(of: $0))
+        let chip = try workspace.chipKey(of: $0)
+        return ($0, chip, try workspace.reviewComment(task: task, chip: chip))
       }
     }
-    guard let (record, chip) = lease else { return Response(status: .noContent) }
-    return Bodies.json(LeaseView.json(record, task: task, chip: chip))
+    guard let (record, chip, comment) = lease else { return Response(status: .noContent) }
+    return Bodies.json(LeaseView.json(record, task: task, chip: chip, reviewComment: comment))
   }
 
   /// `POST /api/v1/leases/{lease}/extend` and `…/release`.
@@ -283,12 +284,17 @@ extension SwathAPI {
 
 /// A lease as the API shows it.
 enum LeaseView {
-  static func json(_ lease: LeaseRecord, task: String, chip: String) -> JSONValue {
-    .object([
+  /// `reviewComment`: why a reviewer sent the chip back to annotation, shown when it is leased.
+  static func json(_ lease: LeaseRecord, task: String, chip: String, reviewComment: String? = nil)
+    -> JSONValue
+  {
+    var members: [String: JSONValue] = [
       "id": .integer(lease.id ?? 0), "task": .string(task), "chip": .string(chip),
       "leased_at": .string(lease.leasedAt), "expires_at": .string(lease.expiresAt),
       "ended_at": lease.endedAt.map { .string($0) } ?? .null,
-    ])
+    ]
+    if let reviewComment { members["review_comment"] = .string(reviewComment) }
+    return .object(members)
   }
 }
 

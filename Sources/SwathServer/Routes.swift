@@ -85,6 +85,36 @@ extension SwathAPI {
         try await api.call(context) { try $0.submissions(of: $1.name, task: task, by: $1) })
     },
 
+    // Reviewers (the list: analysts too).
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/review", authenticated: true) { _, context, api in
+      try await api.reviewList(context)
+    },
+    Endpoint(method: .put, path: "/api/v1/tasks/{task}/review/thresholds", authenticated: true) {
+      request, context, api in
+      try await api.setReviewThresholds(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/review/next", authenticated: true) {
+      _, context, api in
+      try await api.nextReview(context)
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/review/next-chip", authenticated: true) {
+      _, context, api in
+      try await api.nextChipToValidate(context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/review/objects", authenticated: true) {
+      request, context, api in
+      try await api.addObject(request, context)
+    },
+    Endpoint(
+      method: .post, path: "/api/v1/tasks/{task}/review/objects/{object}/decisions", authenticated: true
+    ) { request, context, api in
+      try await api.decide(request, context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/chips/{chip}/review", authenticated: true) {
+      request, context, api in
+      try await api.reviewChip(request, context)
+    },
+
     // Analysts.
     Endpoint(method: .get, path: "/api/v1/images", authenticated: true) { _, context, api in
       let images = try await api.call(context) { try $0.images(by: $1) }

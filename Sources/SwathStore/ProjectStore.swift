@@ -114,6 +114,17 @@ public protocol StoreReader {
   /// Jobs in a state, oldest first.
   func jobs(inState state: JobState) throws -> [JobRecord]
 
+  /// A task's review decisions, every run, by id.
+  func reviewDecisions(ofTask taskId: Int64) throws -> [ReviewDecisionRecord]
+  /// The review decisions on one consensus run, by id.
+  func reviewDecisions(ofRun runId: Int64) throws -> [ReviewDecisionRecord]
+  /// A task's review leases running at `time`, by id.
+  func reviewLeases(ofTask taskId: Int64, runningAt time: String) throws -> [ReviewLeaseRecord]
+  /// A task's chip reviews (validated, invalidated), by id.
+  func chipReviews(ofTask taskId: Int64) throws -> [ChipReviewRecord]
+  /// A task's review thresholds, if set.
+  func reviewSettings(ofTask taskId: Int64) throws -> ReviewSettingsRecord?
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -130,6 +141,8 @@ public protocol StoreWriter: StoreReader {
   func insert(_ assignment: inout AssignmentRecord) throws
   /// Marks an annotator's assignment on a chip submitted.
   func markSubmitted(chipId: Int64, annotator: String) throws
+  /// Marks every assignment on a chip pending again: a reviewer sent the chip back.
+  func reopenAssignments(chipId: Int64) throws
   func insert(_ submission: inout SubmissionRecord) throws
   func update(_ submission: SubmissionRecord) throws
   func insert(_ feature: inout SubmissionFeatureRecord) throws
@@ -143,6 +156,13 @@ public protocol StoreWriter: StoreReader {
   func insert(_ job: inout JobRecord) throws
   func update(_ job: JobRecord) throws
   func insert(_ user: inout UserRecord) throws
+  /// Fails when the run already has a decision on the object.
+  func insert(_ decision: inout ReviewDecisionRecord) throws
+  func insert(_ lease: inout ReviewLeaseRecord) throws
+  func update(_ lease: ReviewLeaseRecord) throws
+  func insert(_ review: inout ChipReviewRecord) throws
+  /// Inserts a task's review thresholds or replaces them.
+  func save(_ settings: inout ReviewSettingsRecord) throws
   func update(_ user: UserRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws

@@ -498,3 +498,136 @@ public struct JobRecord: StoreRecord, Identifiable {
     self.worker = worker
   }
 }
+
+/// What a reviewer decided about a consensus object (or an object they added).
+public enum ReviewDecisionKind: String, Codable, Sendable, CaseIterable {
+  case accept
+  case reject
+  case relabel
+  case attributes
+  case geometry
+  /// An object every annotator missed, drawn by the reviewer.
+  case add
+}
+
+/// A reviewer's decision on object `objectIndex` of consensus run `runId` (nil for an added
+/// object). A decision carried to a newer run is a new row naming the one it came from.
+public struct ReviewDecisionRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var runId: Int64
+  public var objectIndex: Int?
+  public var decision: ReviewDecisionKind
+  /// Why an object was rejected: `not_an_object`, `duplicate`, `wrong_label`, `bad_geometry` or
+  /// free text.
+  public var reason: String?
+  /// The new label (relabel, add).
+  public var label: String?
+  /// The new attributes, a JSON object (attributes, add).
+  public var attributes: String?
+  /// The new geometry, GeoJSON in WGS84 (geometry, add).
+  public var geometry: String?
+  public var reviewer: String
+  public var decidedAt: String
+  /// An admin reviewed a chip they annotated.
+  public var overridden: Bool
+  /// The decision of an earlier run this one was carried from.
+  public var carriedFrom: Int64?
+
+  public init(
+    id: Int64? = nil, taskId: Int64, runId: Int64, objectIndex: Int?, decision: ReviewDecisionKind,
+    reason: String? = nil, label: String? = nil, attributes: String? = nil, geometry: String? = nil,
+    reviewer: String, decidedAt: String, overridden: Bool = false, carriedFrom: Int64? = nil
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.runId = runId
+    self.objectIndex = objectIndex
+    self.decision = decision
+    self.reason = reason
+    self.label = label
+    self.attributes = attributes
+    self.geometry = geometry
+    self.reviewer = reviewer
+    self.decidedAt = decidedAt
+    self.overridden = overridden
+    self.carriedFrom = carriedFrom
+  }
+}
+
+/// A reviewer's lease on one object of a run: offered to no other reviewer while it runs.
+public struct ReviewLeaseRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var runId: Int64
+  public var objectIndex: Int
+  public var reviewer: String
+  public var leasedAt: String
+  public var expiresAt: String
+  public var endedAt: String?
+
+  public init(
+    id: Int64? = nil, taskId: Int64, runId: Int64, objectIndex: Int, reviewer: String, leasedAt: String,
+    expiresAt: String, endedAt: String? = nil
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.runId = runId
+    self.objectIndex = objectIndex
+    self.reviewer = reviewer
+    self.leasedAt = leasedAt
+    self.expiresAt = expiresAt
+    self.endedAt = endedAt
+  }
+
+  /// Running at `now` (timestamps compare as text).
+  public func isActive(at now: String) -> Bool { endedAt == nil && expiresAt > now }
+}
+
+/// Chip-level validation, as in HOT Tasking Manager.
+public enum ChipVerdict: String, Codable, Sendable, CaseIterable {
+  case validated
+  /// Sent back to annotation with a comment: one more answer is asked for.
+  case invalidated
+}
+
+public struct ChipReviewRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var chipId: Int64
+  public var reviewer: String
+  public var verdict: ChipVerdict
+  public var comment: String?
+  public var reviewedAt: String
+  public var overridden: Bool
+
+  public init(
+    id: Int64? = nil, taskId: Int64, chipId: Int64, reviewer: String, verdict: ChipVerdict, comment: String?,
+    reviewedAt: String, overridden: Bool = false
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.reviewer = reviewer
+    self.verdict = verdict
+    self.comment = comment
+    self.reviewedAt = reviewedAt
+    self.overridden = overridden
+  }
+}
+
+/// A task's review thresholds: objects at or above `accept` confidence without a conflict are
+/// accepted without review, those below `reject` rejected; the rest need a reviewer.
+public struct ReviewSettingsRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var accept: Double
+  public var reject: Double
+
+  public init(id: Int64? = nil, taskId: Int64, accept: Double, reject: Double) {
+    self.id = id
+    self.taskId = taskId
+    self.accept = accept
+    self.reject = reject
+  }
+}

@@ -32,6 +32,10 @@ extension LeaseRecord: SQLiteRecord { public static let databaseTableName = "lea
 extension ChipFlagRecord: SQLiteRecord { public static let databaseTableName = "chip_flags" }
 extension IdempotencyRecord: SQLiteRecord { public static let databaseTableName = "idempotency_keys" }
 extension JobRecord: SQLiteRecord { public static let databaseTableName = "jobs" }
+extension ReviewDecisionRecord: SQLiteRecord { public static let databaseTableName = "review_decisions" }
+extension ReviewLeaseRecord: SQLiteRecord { public static let databaseTableName = "review_leases" }
+extension ChipReviewRecord: SQLiteRecord { public static let databaseTableName = "chip_reviews" }
+extension ReviewSettingsRecord: SQLiteRecord { public static let databaseTableName = "review_settings" }
 
 /// snake_case column ⇄ camelCase property, each name converted once: GRDB's own conversion
 /// splits and joins strings for every column of every row, which was most of a lease's time.

@@ -107,6 +107,10 @@ struct SQLiteTransaction: StoreWriter {
       arguments: [chipId, annotator])
   }
 
+  func reopenAssignments(chipId: Int64) throws {
+    try db.execute(sql: "UPDATE assignments SET state = 'pending' WHERE chip_id = ?", arguments: [chipId])
+  }
+
   // MARK: Submissions
 
   func submission(id: Int64) throws -> SubmissionRecord? {
@@ -242,6 +246,42 @@ struct SQLiteTransaction: StoreWriter {
   func insert(_ job: inout JobRecord) throws { try job.insert(db) }
 
   func update(_ job: JobRecord) throws { try job.update(db) }
+
+  // MARK: Review
+
+  func reviewDecisions(ofTask taskId: Int64) throws -> [ReviewDecisionRecord] {
+    try all("SELECT * FROM review_decisions WHERE task_id = ? ORDER BY id", [taskId])
+  }
+
+  func reviewDecisions(ofRun runId: Int64) throws -> [ReviewDecisionRecord] {
+    try all("SELECT * FROM review_decisions WHERE run_id = ? ORDER BY id", [runId])
+  }
+
+  func reviewLeases(ofTask taskId: Int64, runningAt time: String) throws -> [ReviewLeaseRecord] {
+    try all(
+      "SELECT * FROM review_leases WHERE task_id = ?2 AND \(Self.running) ORDER BY id", [time, taskId])
+  }
+
+  func chipReviews(ofTask taskId: Int64) throws -> [ChipReviewRecord] {
+    try all("SELECT * FROM chip_reviews WHERE task_id = ? ORDER BY id", [taskId])
+  }
+
+  func reviewSettings(ofTask taskId: Int64) throws -> ReviewSettingsRecord? {
+    try one("SELECT * FROM review_settings WHERE task_id = ?", [taskId])
+  }
+
+  func insert(_ decision: inout ReviewDecisionRecord) throws { try decision.insert(db) }
+
+  func insert(_ lease: inout ReviewLeaseRecord) throws { try lease.insert(db) }
+
+  func update(_ lease: ReviewLeaseRecord) throws { try lease.update(db) }
+
+  func insert(_ review: inout ChipReviewRecord) throws { try review.insert(db) }
+
+  func save(_ settings: inout ReviewSettingsRecord) throws {
+    if let existing = try reviewSettings(ofTask: settings.taskId) { settings.id = existing.id }
+    try settings.save(db)
+  }
 
   // MARK: Users
 

@@ -255,6 +255,57 @@ enum Schema {
           ALTER TABLE submission_features ADD COLUMN attributes TEXT;  -- JSON object
           """)
     }
+    migrator.registerMigration("v12-review") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE review_decisions (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            run_id INTEGER NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+            object_index INTEGER,         -- NULL: an object the reviewer added
+            decision TEXT NOT NULL
+              CHECK (decision IN ('accept', 'reject', 'relabel', 'attributes', 'geometry', 'add')),
+            reason TEXT,
+            label TEXT,
+            attributes TEXT,              -- JSON object
+            geometry TEXT,                -- GeoJSON, WGS84
+            reviewer TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            overridden INTEGER NOT NULL DEFAULT 0,
+            carried_from INTEGER REFERENCES review_decisions(id),
+            UNIQUE (run_id, object_index)  -- one decision per object of a run
+          );
+          CREATE INDEX review_decisions_by_task ON review_decisions(task_id, run_id);
+          CREATE TABLE review_leases (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            run_id INTEGER NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+            object_index INTEGER NOT NULL,
+            reviewer TEXT NOT NULL,
+            leased_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+          );
+          CREATE INDEX review_leases_by_task ON review_leases(task_id, expires_at);
+          CREATE TABLE chip_reviews (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            reviewer TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('validated', 'invalidated')),
+            comment TEXT,
+            reviewed_at TEXT NOT NULL,
+            overridden INTEGER NOT NULL DEFAULT 0
+          );
+          CREATE INDEX chip_reviews_by_task ON chip_reviews(task_id, chip_id);
+          CREATE TABLE review_settings (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
+            accept REAL NOT NULL,
+            reject REAL NOT NULL
+          );
+          """)
+    }
     return migrator
   }
 }

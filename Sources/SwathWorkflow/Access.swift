@@ -16,6 +16,10 @@ public enum Permission: String, Sendable, CaseIterable {
   case exportLayers
   /// Lease chips and submit one's own answers.
   case annotate
+  /// Lease review work, decide objects, validate chips.
+  case review
+  /// See review states and decisions.
+  case viewReviews
   /// Act for another user (submit as an annotator, see their queue): the local CLI's admin.
   case actForOthers
 }
@@ -29,6 +33,7 @@ extension Role {
       (.analyst, .runConsensus), (.analyst, .exportLayers):
       return true
     case (.annotator, .annotate): return true
+    case (.reviewer, .review), (.reviewer, .viewReviews), (.analyst, .viewReviews): return true
     default: return false
     }
   }
@@ -67,6 +72,8 @@ extension Permission {
     case .runConsensus: "run consensus"
     case .exportLayers: "export layers"
     case .annotate: "annotate"
+    case .review: "review"
+    case .viewReviews: "see reviews"
     case .actForOthers: "act for other users"
     }
   }

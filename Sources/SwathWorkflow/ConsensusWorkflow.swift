@@ -29,6 +29,10 @@ public enum ConsensusWorkflow {
     public var report: AnnotatorReport
     /// Assignments whose annotator has not submitted yet: quorum still counts them.
     public var unsubmitted: Int
+    /// Review decisions of the previous run carried to this one (they still match an object).
+    public var carriedDecisions: Int = 0
+    /// Review decisions of the previous run that match no object of this one.
+    public var unmatchedDecisions: [ReviewDecisionRecord] = []
   }
 
   static func run(
@@ -142,7 +146,8 @@ public enum ConsensusWorkflow {
     let reportText = String(decoding: try result.report.jsonData(), as: UTF8.self)
     let layer = featureCollection(result.objects, task: snapshot.task.name)
     let accepted = result.objects.filter { $0.status == .accepted }.count
-    let run = try store.write { store -> ConsensusRunRecord in
+    let (run, carried) = try store.write { store in
+      let previous = try store.latestConsensusRun(ofTask: snapshot.task.id!)
       var run = ConsensusRunRecord(
         taskId: snapshot.task.id!, parameters: parametersText, runAt: Timestamp.now(),
         submissionCount: snapshot.submissionIds.count, objectCount: accepted, result: layer,
@@ -153,11 +158,23 @@ public enum ConsensusWorkflow {
         detail:
           "#\(run.id!) task=\(snapshot.task.name) submissions=\(snapshot.submissionIds.count) accepted=\(accepted) rejected=\(result.objects.count - accepted)"
       )
-      return run
+      // Review work is not lost: decisions follow the objects that still match.
+      guard let previous else { return (run, (carried: 0, unmatched: [ReviewDecisionRecord]())) }
+      let carried = try Review.carryDecisions(
+        from: previous, to: run, objects: result.objects.map(\.geometry), iou: snapshot.task.iou, in: store)
+      if carried.carried + carried.unmatched.count > 0 {
+        try store.audit(
+          actor: caller.name, command: caller.command, action: "review.carry",
+          detail:
+            "task=\(snapshot.task.name) run=#\(run.id!) from=#\(previous.id!) carried=\(carried.carried) unmatched=\(carried.unmatched.compactMap(\.id).map(String.init).joined(separator: ","))"
+        )
+      }
+      return (run, carried)
     }
     return Outcome(
       run: run, accepted: accepted, rejected: result.objects.count - accepted,
-      annotators: submissions.count, report: result.report, unsubmitted: snapshot.unsubmitted)
+      annotators: submissions.count, report: result.report, unsubmitted: snapshot.unsubmitted,
+      carriedDecisions: carried.carried, unmatchedDecisions: carried.unmatched)
   }
 
   /// A stored feature's attributes (its schema's, defaults filled in), as the engine reads them:

@@ -82,7 +82,7 @@ public enum Export {
       crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
     }
     let schema = try task.validationSchema()
-    var objects = try parseResult(run.result)
+    var objects = try store.read { store in try Review.finalLayer(run, task: task, in: store) }
     if !includeRejected {
       objects = objects.filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
     }
@@ -157,7 +157,10 @@ public enum Export {
         switch value {
         case .integer: type = .integer64
         case .number: type = .real
-        case .null: continue
+        // The review fields are columns even while no object has a decision.
+        case .null:
+          if types[key] == nil, Review.fieldNames.contains(key) { types[key] = .string }
+          continue
         // Lists and objects stay JSON: GeoJSON writes them natively, GPKG marks the column.
         case .array, .object: type = .json
         default: type = .string

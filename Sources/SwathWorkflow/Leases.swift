@@ -30,9 +30,11 @@ extension Workspace {
       let chipIds = try store.chipIds(ofTask: task.id!)
       let closedToThem = try ChipFlags.withdrawn(task, in: store)
         .union(ChipFlags.givenBack(by: annotator, task, in: store))
+      // A chip a reviewer invalidated asks for one more answer per invalidation.
+      let reopened = try ReviewChips.invalidations(task, in: store)
       let open = chipIds.enumerated().filter { _, chip in
         !theirAnswers.contains(chip) && !closedToThem.contains(chip)
-          && (answers[chip] ?? 0) + (leasedNow[chip] ?? 0) < task.replicas
+          && (answers[chip] ?? 0) + (leasedNow[chip] ?? 0) < task.replicas + (reopened[chip] ?? 0)
       }
       guard
         let (_, chipId) = open.min(by: { a, b in

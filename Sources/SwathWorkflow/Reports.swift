@@ -29,11 +29,14 @@ public struct QueueItem: Codable, Sendable {
   public var footprint: PolygonGeometry
   public var labels: [String]
   public var assignedAt: String
+  /// Why a reviewer sent the chip back, when one did.
+  public var reviewComment: String?
 
   enum CodingKeys: String, CodingKey {
     case task, chip, png, window, footprint, labels
     case validFraction = "valid_fraction"
     case assignedAt = "assigned_at"
+    case reviewComment = "review_comment"
   }
 }
 
@@ -102,7 +105,12 @@ extension Workspace {
     }
     return try store.read { store in
       let taskId = try task.map { try store.requireTask(named: $0).id! }
+      // Reviewers' comments on chips sent back, read once per task.
+      var comments: [Int64: [Int64: String]] = [:]
       let items = try store.queue(annotator: annotator, taskId: taskId).map { entry -> QueueItem in
+        if comments[entry.task.id!] == nil {
+          comments[entry.task.id!] = try ReviewChips.latestComments(entry.task, in: store)
+        }
         let chip = entry.chip
         return QueueItem(
           task: entry.task.name, chip: chip.chipKey,
@@ -112,7 +120,8 @@ extension Workspace {
           validFraction: chip.validFraction,
           footprint: PolygonGeometry.decode(chip.footprint)
             ?? PolygonGeometry(type: "Polygon", coordinates: []),
-          labels: entry.task.labels, assignedAt: entry.assignment.assignedAt)
+          labels: entry.task.labels, assignedAt: entry.assignment.assignedAt,
+          reviewComment: comments[entry.task.id!]?[chip.id!])
       }
       return QueueReport(annotator: annotator, pending: items)
     }

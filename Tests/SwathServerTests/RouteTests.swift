@@ -83,6 +83,35 @@ struct RouteTests {
     Case(
       method: .get, uri: "/api/v1/submissions?task=roofs",
       expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    // Review: no consensus run yet, a conflict with the task's state once the role may ask.
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/review",
+      expected: roles(annotator: 403, reviewer: 409, analyst: 409, admin: 409)),
+    Case(
+      method: .put, uri: "/api/v1/tasks/roofs/review/thresholds", body: #"{"accept": 0.9, "reject": 0.2}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/review/next",
+      expected: roles(annotator: 403, reviewer: 409, analyst: 403, admin: 409)),
+    // Nothing answered yet: no chip to validate.
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/review/next-chip",
+      expected: roles(annotator: 403, reviewer: 204, analyst: 403, admin: 204)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/review/objects",
+      body: #"{"feature": {"type": "Feature", "properties": {"label": "building"}, "geometry": null}}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 409, analyst: 403, admin: 409)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/review/objects/1-0/decisions",
+      body: #"{"decision": "accept"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 409, analyst: 403, admin: 409)),
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/review", body: #"{"verdict": "validated"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 201, analyst: 403, admin: 201)),
     Case(
       method: .get, uri: "/api/v1/images",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),

@@ -3,7 +3,7 @@ import SwathTestSupport
 import Testing
 
 /// schemathesis (tools/setup installs it) generates requests from Schemas/openapi.yaml and sends
-/// them to a live `swath serve`, as an analyst and as an annotator: no answer may be a server
+/// them to a live `swath serve`, as an analyst, an annotator and a reviewer: no answer may be a server
 /// error, and every answer must conform to the document (status codes, content types, bodies,
 /// headers). Its check that schema-valid requests are accepted is left out: a path that is not
 /// a raster or a region that does not parse is valid to the schema and still refused (404 or 400).
@@ -18,6 +18,7 @@ struct SchemathesisTests {
     let workspace = try CLIWorkspace.initialize(folder)
     let analyst = try workspace.swath(["user", "add", "lena", "--role", "analyst"])
     let annotator = try workspace.swath(["user", "add", "ana", "--role", "annotator"])
+    let reviewer = try workspace.swath(["user", "add", "rita", "--role", "reviewer"])
     try workspace.swath([
       "image", "add", TestSupport.image("spacenet4_atlanta_pan_uint16_utm16n_nodata0.tif").path, "--name",
       "atlanta",
@@ -33,7 +34,7 @@ struct SchemathesisTests {
     defer { server.stop() }
     let base = server.url
 
-    for token in [analyst, annotator] {
+    for token in [analyst, annotator, reviewer] {
       let run = try TestSupport.run(
         Self.binary,
         [

@@ -171,6 +171,16 @@ enum StoreContract {
       #expect(try store.queue(annotator: "ben", taskId: closed.id!).isEmpty)
       #expect(try store.task(id: closed.id!)?.state == .closed)
     }
+    // Sent back by a reviewer: every assignment on the chip is pending again, the others unchanged.
+    try store.write { store throws in
+      try store.markSubmitted(chipId: chips[1].id!, annotator: "ben")
+      try store.reopenAssignments(chipId: chips[0].id!)
+    }
+    try store.read { store throws in
+      let assignments = try store.assignments(ofTask: open.id!)
+      #expect(assignments.map(\.state) == [.pending, .pending, .pending, .submitted])
+      #expect(try store.queue(annotator: "ana", taskId: nil).map(\.chip.id) == [chips[0].id, chips[1].id])
+    }
   }
 
   @Test func submissionsKeepTheirBytesStatusAndFeatures() throws {
@@ -385,5 +395,111 @@ enum StoreContract {
     }
     try store.write { store throws in try store.deleteIdempotencyRecord(id: claim.id!) }
     #expect(try store.read { try $0.idempotencyRecord(id: claim.id!) } == nil)
+  }
+}
+
+@Suite struct StoreContractReviewTests {
+  @Test func reviewDecisionsLeasesChipReviewsAndSettings() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let (task, runs, chip) = try store.write { store -> (TaskRecord, [ConsensusRunRecord], ChipRecord) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
+      try store.insert(&chip)
+      var runs: [ConsensusRunRecord] = []
+      for _ in 0..<2 {
+        var run = ConsensusRunRecord(
+          taskId: task.id!, parameters: "{}", runAt: Timestamp.now(), submissionCount: 1, objectCount: 1,
+          result: "{}", report: "{}")
+        try store.insert(&run)
+        runs.append(run)
+      }
+      return (task, runs, chip)
+    }
+    let now = Timestamp.now()
+    let decisions = try store.write { store -> [ReviewDecisionRecord] in
+      var reject = ReviewDecisionRecord(
+        taskId: task.id!, runId: runs[0].id!, objectIndex: 2, decision: .reject, reason: "duplicate",
+        reviewer: "rev", decidedAt: now)
+      try store.insert(&reject)
+      var added = ReviewDecisionRecord(
+        taskId: task.id!, runId: runs[1].id!, objectIndex: nil, decision: .add, label: "building",
+        attributes: #"{"roof":"flat"}"#, geometry: #"{"type":"MultiPolygon","coordinates":[]}"#,
+        reviewer: "rev", decidedAt: now, overridden: true)
+      try store.insert(&added)
+      var carried = reject
+      carried.id = nil
+      carried.runId = runs[1].id!
+      carried.objectIndex = 0
+      carried.carriedFrom = reject.id
+      try store.insert(&carried)
+      return [reject, added, carried]
+    }
+    #expect(decisions.allSatisfy { $0.id != nil })
+    // One decision per object of a run: a second is refused and nothing of its transaction stays.
+    #expect(throws: (any Error).self) {
+      try store.write { store in
+        try store.audit(actor: "x", command: "x", action: "x", detail: "x")
+        var again = ReviewDecisionRecord(
+          taskId: task.id!, runId: runs[0].id!, objectIndex: 2, decision: .accept, reviewer: "other",
+          decidedAt: now)
+        try store.insert(&again)
+      }
+    }
+    try store.read { store throws in
+      #expect(try store.reviewDecisions(ofTask: task.id!) == decisions)
+      #expect(try store.reviewDecisions(ofRun: runs[1].id!) == [decisions[1], decisions[2]])
+      #expect(try store.reviewDecisions(ofRun: runs[0].id!).first?.reason == "duplicate")
+      #expect(try store.auditLog().isEmpty)
+    }
+
+    // Review leases: running until they end or expire.
+    let later = Timestamp.string(from: Date().addingTimeInterval(3600))
+    let leases = try store.write { store -> [ReviewLeaseRecord] in
+      var first = ReviewLeaseRecord(
+        taskId: task.id!, runId: runs[1].id!, objectIndex: 0, reviewer: "rev", leasedAt: now, expiresAt: later
+      )
+      try store.insert(&first)
+      var second = ReviewLeaseRecord(
+        taskId: task.id!, runId: runs[1].id!, objectIndex: 1, reviewer: "ida", leasedAt: now, expiresAt: later
+      )
+      try store.insert(&second)
+      second.endedAt = now
+      try store.update(second)
+      return [first, second]
+    }
+    try store.read { store throws in
+      let probe = Timestamp.string(from: Date().addingTimeInterval(1))
+      #expect(try store.reviewLeases(ofTask: task.id!, runningAt: probe) == [leases[0]])
+      #expect(try store.reviewLeases(ofTask: task.id!, runningAt: later).isEmpty)
+    }
+
+    // Chip reviews in order; settings inserted, then replaced.
+    try store.write { store in
+      var validated = ChipReviewRecord(
+        taskId: task.id!, chipId: chip.id!, reviewer: "rev", verdict: .validated, comment: nil,
+        reviewedAt: now)
+      try store.insert(&validated)
+      var invalidated = ChipReviewRecord(
+        taskId: task.id!, chipId: chip.id!, reviewer: "rev", verdict: .invalidated, comment: "missed sheds",
+        reviewedAt: now, overridden: true)
+      try store.insert(&invalidated)
+      var settings = ReviewSettingsRecord(taskId: task.id!, accept: 0.9, reject: 0.2)
+      try store.save(&settings)
+      var replaced = ReviewSettingsRecord(taskId: task.id!, accept: 0.8, reject: 0.1)
+      try store.save(&replaced)
+      #expect(replaced.id == settings.id)
+    }
+    try store.read { store throws in
+      let reviews = try store.chipReviews(ofTask: task.id!)
+      #expect(reviews.map(\.verdict) == [.validated, .invalidated])
+      #expect(reviews.last?.comment == "missed sheds" && reviews.last?.overridden == true)
+      let settings = try #require(try store.reviewSettings(ofTask: task.id!))
+      #expect(settings.accept == 0.8 && settings.reject == 0.1)
+      #expect(try store.reviewSettings(ofTask: task.id! + 1) == nil)
+    }
   }
 }

@@ -69,6 +69,12 @@ struct AccessTests {
     ("task status", [.analyst, .admin]),
     ("consensus", [.analyst, .admin]),
     ("export", [.analyst, .admin]),
+    ("see reviews", [.reviewer, .analyst, .admin]),
+    ("set review thresholds", [.analyst, .admin]),
+    ("lease review work", [.reviewer, .admin]),
+    ("decide objects", [.reviewer, .admin]),
+    ("add objects", [.reviewer, .admin]),
+    ("validate chips", [.reviewer, .admin]),
   ]
 
   @Test(arguments: Role.allCases)
@@ -91,6 +97,14 @@ struct AccessTests {
       "consensus": { _ = try store.runConsensus(task: "roofs", by: caller) },
       "export": {
         _ = try store.export(task: "roofs", out: url.appendingPathComponent("x.geojson").path, by: caller)
+      },
+      "see reviews": { _ = try store.reviewList(task: "roofs", by: caller) },
+      "set review thresholds": { try store.setReviewThresholds(task: "roofs", .defaults, by: caller) },
+      "lease review work": { _ = try store.nextReview(task: "roofs", reviewer: "someone", by: caller) },
+      "decide objects": { _ = try store.decide(task: "roofs", object: "1-0", .accept, by: caller) },
+      "add objects": { _ = try store.addObject(task: "roofs", Data("{}".utf8), pixelChip: nil, by: caller) },
+      "validate chips": {
+        _ = try store.reviewChip(task: "roofs", chip: "r0_c0", verdict: .validated, comment: nil, by: caller)
       },
     ]
     for (name, allowed) in Self.table {

@@ -215,6 +215,8 @@ struct AttributeTests {
       Set(fields) == [
         "annotators", "assigned", "confidence", "conflicts", "iou_mean", "label", "score", "shape",
         "status", "support", "votes",
+        // The review's, present before any decision.
+        "review_state", "decision", "reason", "reviewer", "reviewed_at",
       ], "\(info)")
     #expect(!info.contains("SWATH_LABEL_SCHEMA"))
   }
