@@ -29,10 +29,22 @@ public struct LayerScore: Sendable, Hashable, Codable {
     _ layer: [MultiPolygon], against reference: [MultiPolygon], iou threshold: Double = 0.5,
     crs: WorkingCRS? = nil
   ) throws -> LayerScore {
+    let matches = try matching(layer, against: reference, iou: threshold, crs: crs)
+    let matched = matches.compactMap { $0 }
+    return LayerScore(
+      truePositives: matched.count, falsePositives: layer.count - matched.count,
+      falseNegatives: reference.count - matched.count,
+      meanIoU: matched.isEmpty ? 0 : matched.map(\.iou).reduce(0, +) / Double(matched.count))
+  }
+
+  /// The optimal one-to-one matching behind `compare`: for each object of `layer`, the index of
+  /// the reference object it is matched to and their IoU, or nil.
+  public static func matching(
+    _ layer: [MultiPolygon], against reference: [MultiPolygon], iou threshold: Double = 0.5,
+    crs: WorkingCRS? = nil
+  ) throws -> [(reference: Int, iou: Double)?] {
+    guard !layer.isEmpty, !reference.isEmpty else { return Array(repeating: nil, count: layer.count) }
     let all = layer + reference
-    guard !all.isEmpty else {
-      return LayerScore(truePositives: 0, falsePositives: 0, falseNegatives: 0, meanIoU: 0)
-    }
     let working = try crs ?? WorkingCRS.forData(all)
     let projected = try working.fromWGS84(all)
     let frame = LocalFrame(projected)
@@ -48,16 +60,8 @@ public struct LayerScore: Sendable, Hashable, Codable {
     }
     let assignment = Assignment.sparse(
       rows: predicted.count, columns: truth.count, edges: perRow.flatMap { $0 })
-    var matched = 0
-    var iouSum = 0.0
-    for (row, column) in assignment.enumerated() {
-      guard let column else { continue }
-      matched += 1
-      iouSum += perRow[row].first { $0.column == column }!.weight
+    return assignment.enumerated().map { row, column in
+      column.map { column in (column, perRow[row].first { $0.column == column }!.weight) }
     }
-    return LayerScore(
-      truePositives: matched, falsePositives: predicted.count - matched,
-      falseNegatives: truth.count - matched,
-      meanIoU: matched > 0 ? iouSum / Double(matched) : 0)
   }
 }

@@ -60,7 +60,7 @@ public enum Review {
     public var properties: [String: JSONValue]
 
     /// How far from a coin toss: the least certain objects are worth a decision first.
-    var certainty: Double { abs(confidence - 0.5) }
+    var certainty: Double { Review.certainty(confidence) }
   }
 
   /// What a reviewer decides about an object.
@@ -101,7 +101,39 @@ public enum Review {
     return Thresholds(uncheckedAccept: settings.accept, reject: settings.reject)
   }
 
-  static func state(confidence: Double, status: String, conflicts: [String], _ thresholds: Thresholds)
+  /// What an object's review state is made of, from its consensus properties: `confidence`
+  /// (else `score`, else 0), `status` (else `accepted`) and `conflicts`.
+  public static func stateInputs(_ properties: [String: JSONValue]) -> (
+    confidence: Double, status: String, conflicts: [String]
+  ) {
+    (
+      properties["confidence"]?.doubleValue ?? properties["score"]?.doubleValue ?? 0,
+      properties["status"]?.stringValue ?? "accepted",
+      properties["conflicts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    )
+  }
+
+  /// How far a confidence is from a coin toss.
+  public static func certainty(_ confidence: Double) -> Double { abs(confidence - 0.5) }
+
+  /// Whether the review queue offers object `a` before `b`: the least certain first, then the
+  /// lower index.
+  public static func queuePrecedes(
+    _ a: (confidence: Double, index: Int), _ b: (confidence: Double, index: Int)
+  ) -> Bool {
+    (certainty(a.confidence), a.index) < (certainty(b.confidence), b.index)
+  }
+
+  /// The indices of the `needs_review` objects in the order the review queue offers them (with
+  /// no decisions, leases or reviewer's own chips to skip).
+  public static func queueOrder(states: [State], confidences: [Double]) -> [Int] {
+    states.indices.filter { states[$0] == .needsReview }.sorted {
+      queuePrecedes((confidences[$0], $0), (confidences[$1], $1))
+    }
+  }
+
+  /// The review state of an object (the rules of the table in README, "Review").
+  public static func state(confidence: Double, status: String, conflicts: [String], _ thresholds: Thresholds)
     -> State
   {
     if !conflicts.isEmpty { return .needsReview }
@@ -132,10 +164,7 @@ public enum Review {
     }
     return try Export.parseResult(run.result).enumerated().map { index, object in
       let properties = object.properties
-      let confidence =
-        properties["confidence"]?.doubleValue ?? properties["score"]?.doubleValue ?? 0
-      let status = properties["status"]?.stringValue ?? "accepted"
-      let conflicts = properties["conflicts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+      let (confidence, status, conflicts) = stateInputs(properties)
       var onChips: [String] = []
       var chipAnnotators: Set<String> = []
       if let box = object.geometry.envelope {
@@ -250,7 +279,10 @@ extension Workspace {
         $0.state == .needsReview && $0.decision == nil && !leased.contains($0.index)
           && !$0.chipAnnotators.contains(reviewer)
       }
-      guard let next = open.min(by: { ($0.certainty, $0.index) < ($1.certainty, $1.index) }) else {
+      guard
+        let next = open.min(by: { Review.queuePrecedes(($0.confidence, $0.index), ($1.confidence, $1.index)) }
+        )
+      else {
         return nil
       }
       var lease = ReviewLeaseRecord(
