@@ -11,7 +11,7 @@ public struct SwathCommand: ParsableCommand {
       SimulatePanelCommand.self, InitCommand.self, ImageCommand.self, TaskCommand.self,
       QueueCommand.self, SubmitCommand.self, StatusCommand.self, ConsensusCommand.self,
       ExportCommand.self, IoUCommand.self, UserCommand.self, LeaseCommand.self, FlagCommand.self,
-      AuditCommand.self, SubmissionsCommand.self, ServeCommand.self, ReviewCommand.self,
+      AuditCommand.self, SubmissionsCommand.self, ServeCommand.self, ReviewCommand.self, GoldCommand.self,
     ]
   )
 

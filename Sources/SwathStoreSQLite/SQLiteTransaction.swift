@@ -283,6 +283,25 @@ struct SQLiteTransaction: StoreWriter {
     try settings.save(db)
   }
 
+  // MARK: Gold
+
+  func goldChips(ofTask taskId: Int64) throws -> [GoldChipRecord] {
+    try all("SELECT * FROM gold_chips WHERE task_id = ? ORDER BY chip_id", [taskId])
+  }
+
+  func goldObjects(ofTask taskId: Int64) throws -> [GoldObjectRecord] {
+    try all("SELECT * FROM gold_objects WHERE task_id = ? ORDER BY feature_index, id", [taskId])
+  }
+
+  func deleteGold(ofTask taskId: Int64) throws {
+    try db.execute(sql: "DELETE FROM gold_chips WHERE task_id = ?", arguments: [taskId])
+    try db.execute(sql: "DELETE FROM gold_objects WHERE task_id = ?", arguments: [taskId])
+  }
+
+  func insert(_ gold: inout GoldChipRecord) throws { try gold.insert(db) }
+
+  func insert(_ object: inout GoldObjectRecord) throws { try object.insert(db) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

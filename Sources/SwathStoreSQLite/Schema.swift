@@ -7,7 +7,7 @@ enum Schema {
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
     "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-read-indexes",
-    "v11-label-schemas",
+    "v11-label-schemas", "v12-review", "v13-gold",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -304,6 +304,29 @@ enum Schema {
             accept REAL NOT NULL,
             reject REAL NOT NULL
           );
+          """)
+    }
+    migrator.registerMigration("v13-gold") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE gold_chips (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            UNIQUE (task_id, chip_id)
+          );
+          CREATE TABLE gold_objects (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            feature_index INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            shape TEXT NOT NULL,
+            geometry TEXT NOT NULL,       -- GeoJSON, WGS84
+            attributes TEXT               -- JSON object
+          );
+          CREATE INDEX gold_objects_by_task ON gold_objects(task_id, feature_index);
           """)
     }
     return migrator

@@ -1,0 +1,47 @@
+import Foundation
+
+/// A chip of a task whose truth is known (issue #12, "Gold chips"): the task's gold objects are
+/// the complete truth inside its footprint. Annotators get it like any other chip.
+public struct GoldChipRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var chipId: Int64
+  public var addedBy: String
+  public var addedAt: String
+
+  public init(id: Int64? = nil, taskId: Int64, chipId: Int64, addedBy: String, addedAt: String) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.addedBy = addedBy
+    self.addedAt = addedAt
+  }
+}
+
+/// One true object of a task's gold, validated as a submission's feature is, in WGS84.
+public struct GoldObjectRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  /// The feature's index in the truth file.
+  public var featureIndex: Int
+  public var label: String
+  public var shape: String
+  /// GeoJSON geometry text, WGS84.
+  public var geometry: String
+  /// The feature's properties as a JSON object (with the schema's defaults), when the task has a
+  /// label schema.
+  public var attributes: String?
+
+  public init(
+    id: Int64? = nil, taskId: Int64, featureIndex: Int, label: String, shape: String, geometry: String,
+    attributes: String?
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.featureIndex = featureIndex
+    self.label = label
+    self.shape = shape
+    self.geometry = geometry
+    self.attributes = attributes
+  }
+}
