@@ -15,8 +15,9 @@ struct GoldCommand: ParsableCommand {
         swath gold add roofs --truth known.geojson
         swath gold add roofs --truth known.geojson --chips r0000_c0001,r0002_c0003
         swath gold list roofs
+        swath gold record roofs
       """,
-    subcommands: [Add.self, List.self])
+    subcommands: [Add.self, List.self, Record.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make chips gold with their true objects.")
@@ -57,6 +58,28 @@ struct GoldCommand: ParsableCommand {
       if json { return try printJSON(listing.json) }
       for chip in listing.chips {
         print([chip.chip, "\(chip.objects)", chip.addedBy, chip.addedAt].joined(separator: "\t"))
+      }
+    }
+  }
+
+  struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Each annotator's record on the gold chips: chips, precision, recall, F1, mean IoU.")
+    @OptionGroup var workspace: WorkspaceOption
+    @Argument(help: "The task name.") var task: String
+    @Flag(help: "Print the records as JSON.") var json = false
+
+    func run() throws {
+      let workspace = try self.workspace.open()
+      let records = try workflowCall { try workspace.goldRecord(task: task, by: processCaller) }
+      if json { return try printJSON(JSONValue.array(records.map(\.json))) }
+      for record in records {
+        let score = record.score
+        print(
+          "\(record.annotator)\t\(record.chips) chip(s)\t"
+            + String(
+              format: "precision %.3f, recall %.3f, F1 %.3f, mean IoU %.3f", score.precision, score.recall,
+              score.f1, score.meanIoU))
       }
     }
   }

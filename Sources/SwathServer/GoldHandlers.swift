@@ -32,4 +32,11 @@ extension SwathAPI {
     let task = try context.parameters.require("task")
     return Bodies.json(try await call(context) { try $0.gold(task: task, by: $1) }.json)
   }
+
+  /// `GET /api/v1/tasks/{task}/gold/record`.
+  func goldRecord(_ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let records = try await call(context) { try $0.goldRecord(task: task, by: $1) }
+    return Bodies.json(.array(records.map(\.json)))
+  }
 }

@@ -189,6 +189,10 @@ extension SwathAPI {
       request, context, api in
       try await api.addGold(request, context)
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/gold/record", authenticated: true) {
+      _, context, api in
+      try await api.goldRecord(context)
+    },
 
     // Admins.
     Endpoint(method: .get, path: "/api/v1/users", authenticated: true) { _, context, api in

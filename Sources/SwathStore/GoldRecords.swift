@@ -45,3 +45,35 @@ public struct GoldObjectRecord: StoreRecord, Identifiable {
     self.attributes = attributes
   }
 }
+
+/// An accepted submission on a gold chip scored at once against the chip's gold objects (both
+/// clipped to the chip) at the task's IoU threshold. Annotators never see it.
+public struct GoldScoreRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var chipId: Int64
+  public var submissionId: Int64
+  public var annotator: String
+  public var truePositives: Int
+  public var falsePositives: Int
+  public var falseNegatives: Int
+  /// Mean IoU of the matched pairs (0 when none).
+  public var meanIou: Double
+  public var scoredAt: String
+
+  public init(
+    id: Int64? = nil, taskId: Int64, chipId: Int64, submissionId: Int64, annotator: String,
+    truePositives: Int, falsePositives: Int, falseNegatives: Int, meanIou: Double, scoredAt: String
+  ) {
+    self.id = id
+    self.taskId = taskId
+    self.chipId = chipId
+    self.submissionId = submissionId
+    self.annotator = annotator
+    self.truePositives = truePositives
+    self.falsePositives = falsePositives
+    self.falseNegatives = falseNegatives
+    self.meanIou = meanIou
+    self.scoredAt = scoredAt
+  }
+}

@@ -129,6 +129,8 @@ public protocol StoreReader {
   func goldChips(ofTask taskId: Int64) throws -> [GoldChipRecord]
   /// A task's gold objects, by feature index.
   func goldObjects(ofTask taskId: Int64) throws -> [GoldObjectRecord]
+  /// A task's gold scores, by id.
+  func goldScores(ofTask taskId: Int64) throws -> [GoldScoreRecord]
 
   /// All users, by name.
   func users() throws -> [UserRecord]
@@ -174,6 +176,7 @@ public protocol StoreWriter: StoreReader {
   /// Fails when the chip is already gold.
   func insert(_ gold: inout GoldChipRecord) throws
   func insert(_ object: inout GoldObjectRecord) throws
+  func insert(_ score: inout GoldScoreRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
 }

@@ -302,6 +302,12 @@ struct SQLiteTransaction: StoreWriter {
 
   func insert(_ object: inout GoldObjectRecord) throws { try object.insert(db) }
 
+  func goldScores(ofTask taskId: Int64) throws -> [GoldScoreRecord] {
+    try all("SELECT * FROM gold_scores WHERE task_id = ? ORDER BY id", [taskId])
+  }
+
+  func insert(_ score: inout GoldScoreRecord) throws { try score.insert(db) }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -327,6 +327,19 @@ enum Schema {
             attributes TEXT               -- JSON object
           );
           CREATE INDEX gold_objects_by_task ON gold_objects(task_id, feature_index);
+          CREATE TABLE gold_scores (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            true_positives INTEGER NOT NULL,
+            false_positives INTEGER NOT NULL,
+            false_negatives INTEGER NOT NULL,
+            mean_iou REAL NOT NULL,
+            scored_at TEXT NOT NULL
+          );
+          CREATE INDEX gold_scores_by_task ON gold_scores(task_id, annotator);
           """)
     }
     return migrator

@@ -171,6 +171,9 @@ struct RouteTests {
       method: .get, uri: "/api/v1/tasks/roofs/gold",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
+      method: .get, uri: "/api/v1/tasks/roofs/gold/record",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/users",
       expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
     Case(

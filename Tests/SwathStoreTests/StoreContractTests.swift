@@ -559,6 +559,22 @@ enum StoreContract {
       }
     }
     #expect(try store.read { try $0.auditLog() }.isEmpty)
+    // Scores, by id, per task.
+    let scores = try store.write { store -> [GoldScoreRecord] in
+      var submission = StoreContract.submission(task: task.id!, annotator: "ana", raw: "{}")
+      try store.insert(&submission)
+      var scores: [GoldScoreRecord] = []
+      for (annotator, tp) in [("ben", 1), ("ana", 2)] {
+        var score = GoldScoreRecord(
+          taskId: task.id!, chipId: chips[0].id!, submissionId: submission.id!, annotator: annotator,
+          truePositives: tp, falsePositives: 1, falseNegatives: 0, meanIou: 0.75, scoredAt: now)
+        try store.insert(&score)
+        scores.append(score)
+      }
+      return scores
+    }
+    #expect(try store.read { try $0.goldScores(ofTask: task.id!) } == scores)
+    #expect(try store.read { try $0.goldScores(ofTask: other.id!) }.isEmpty)
     // Deleting the task's gold removes chips and objects, and only that task's.
     try store.write { store in
       var kept = GoldObjectRecord(

@@ -73,6 +73,7 @@ struct AccessTests {
     ("set review thresholds", [.analyst, .admin]),
     ("manage gold", [.analyst, .admin]),
     ("see gold", [.analyst, .admin]),
+    ("see gold records", [.analyst, .admin]),
     ("lease review work", [.reviewer, .admin]),
     ("decide objects", [.reviewer, .admin]),
     ("add objects", [.reviewer, .admin]),
@@ -105,6 +106,7 @@ struct AccessTests {
         _ = try store.addGold(task: "roofs", truth: Data("{}".utf8), chips: ["r0_c0"], by: caller)
       },
       "see gold": { _ = try store.gold(task: "roofs", by: caller) },
+      "see gold records": { _ = try store.goldRecord(task: "roofs", by: caller) },
       "set review thresholds": { try store.setReviewThresholds(task: "roofs", .defaults, by: caller) },
       "lease review work": { _ = try store.nextReview(task: "roofs", reviewer: "someone", by: caller) },
       "decide objects": { _ = try store.decide(task: "roofs", object: "1-0", .accept, by: caller) },

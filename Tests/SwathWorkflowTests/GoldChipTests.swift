@@ -97,4 +97,48 @@ struct GoldChipTests {
     let ana = Caller(name: "ana", role: .annotator, command: "test")
     #expect(throws: WorkflowError.self) { try task.store.gold(task: "roofs", by: ana) }
   }
+
+  @Test func acceptedAnswersOnGoldChipsAreScoredAtOnceAndOnlyTheCurrentOnesCount() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let analyst = Caller(name: "olga", role: .analyst, command: "test")
+    let building = try task.lonLatRing(chip: "r0001_c0001", 60, 60, 120, 120)
+    let vehicle = try task.lonLatRing(chip: "r0001_c0001", 150, 150, 160, 158)
+    let truth = LabelSchemaWorkflowTests.collection([
+      Self.feature("building", building), Self.feature("vehicle", vehicle),
+    ])
+    _ = try task.store.addGold(task: "roofs", truth: Data(truth.utf8), chips: nil, by: analyst)
+    func submit(_ annotator: String, _ features: [String], chip: String = "r0001_c0001") throws -> String {
+      let file = try task.file("\(annotator).geojson", LabelSchemaWorkflowTests.collection(features))
+      let result = try task.swath(["submit", "roofs", "--annotator", annotator, file.path, "--chip", chip])
+      #expect(result.status == 0, "\(result.stderr)")
+      return result.stdout
+    }
+    // ana draws the truth; ben the building a little off and a made-up shape; chloe answers a
+    // chip that is not gold.
+    _ = try submit("ana", [Self.feature("building", building), Self.feature("vehicle", vehicle)])
+    let shifted = try task.lonLatRing(chip: "r0001_c0001", 62, 62, 122, 122)
+    let madeUp = try task.lonLatRing(chip: "r0001_c0001", 200, 20, 230, 50)
+    let benSaid = try submit("ben", [Self.feature("building", shifted), Self.feature("building", madeUp)])
+    let chloeSaid = try submit(
+      "chloe", [Self.feature("building", try task.lonLatRing(chip: "r0000_c0000", 10, 10, 60, 60))],
+      chip: "r0000_c0000")
+    // The answer an annotator gets says nothing about gold.
+    #expect(!benSaid.lowercased().contains("gold") && !chloeSaid.lowercased().contains("gold"))
+    var records = try task.store.goldRecord(task: "roofs", by: analyst)
+    #expect(records.map(\.annotator) == ["ana", "ben"])
+    #expect(records[0].chips == 1 && records[0].score.f1 == 1 && records[0].score.meanIoU > 0.999)
+    let ben = records[1].score
+    #expect(ben.truePositives == 1 && ben.falsePositives == 1 && ben.falseNegatives == 1)
+    #expect(ben.precision == 0.5 && ben.recall == 0.5 && ben.f1 == 0.5)
+    // 60 × 60 px shifted by 2 px: IoU 58² / (2 · 60² − 58²).
+    #expect(abs(ben.meanIoU - 3364.0 / 3836.0) < 0.01, "\(ben.meanIoU)")
+    // ben answers again: only his current answer counts.
+    _ = try submit("ben", [Self.feature("building", building), Self.feature("vehicle", vehicle)])
+    records = try task.store.goldRecord(task: "roofs", by: analyst)
+    #expect(records[1].annotator == "ben" && records[1].score.f1 == 1 && records[1].chips == 1)
+    let printed = try task.swath(["gold", "record", "roofs"])
+    #expect(
+      printed.stdout.contains("ben\t1 chip(s)\tprecision 1.000, recall 1.000, F1 1.000"), "\(printed.stdout)")
+  }
 }
