@@ -141,4 +141,45 @@ struct GoldChipTests {
     #expect(
       printed.stdout.contains("ben\t1 chip(s)\tprecision 1.000, recall 1.000, F1 1.000"), "\(printed.stdout)")
   }
+
+  @Test func consensusUsesTheTasksGoldAndSaysWhichModelsCameFromIt() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let analyst = Caller(name: "olga", role: .analyst, command: "test")
+    // Six true buildings on the gold chip, well inside it.
+    let truth = try (0..<6).map { index in
+      let x = 20 + Double(index % 3) * 70
+      let y = 20 + Double(index / 3) * 90
+      return try task.lonLatRing(chip: "r0001_c0001", x, y, x + 40, y + 40)
+    }
+    _ = try task.store.addGold(
+      task: "roofs",
+      truth: Data(LabelSchemaWorkflowTests.collection(truth.map { Self.feature("building", $0) }).utf8),
+      chips: nil, by: analyst)
+    #expect(try task.store.gold(task: "roofs", by: analyst).chips.map(\.chip) == ["r0001_c0001"])
+    // ana draws them all; ben four of them and one that is not there; both draw on another chip.
+    let other = try task.lonLatRing(chip: "r0000_c0000", 20, 20, 60, 60)
+    let madeUp = try task.lonLatRing(chip: "r0001_c0001", 20, 200, 50, 230)
+    for (annotator, shapes) in [("ana", truth), ("ben", Array(truth.prefix(4)) + [madeUp])] {
+      let gold = try task.file(
+        "\(annotator)-gold.geojson",
+        LabelSchemaWorkflowTests.collection(shapes.map { Self.feature("building", $0) }))
+      try task.run(["submit", "roofs", "--annotator", annotator, gold.path, "--chip", "r0001_c0001"])
+      let plain = try task.file(
+        "\(annotator)-other.geojson", LabelSchemaWorkflowTests.collection([Self.feature("building", other)]))
+      try task.run(["submit", "roofs", "--annotator", annotator, plain.path, "--chip", "r0000_c0000"])
+    }
+    let outcome = try task.store.runConsensus(task: "roofs", by: analyst)
+    let report = outcome.report
+    let byName = Dictionary(uniqueKeysWithValues: report.annotators.map { ($0.annotator, $0) })
+    #expect(byName["ana"]?.estimatedFrom == "gold" && byName["ana"]?.goldObjects == 6)
+    #expect(byName["ben"]?.estimatedFrom == "gold" && byName["ben"]?.goldObjects == 6)
+    #expect(report.gold?.objects == 6)
+    // Inside the gold chip the layer is the gold objects themselves; ben's made-up shape is not in it.
+    let layer = try JSONValue(parsing: outcome.run.result)
+    let features = layer["features"]?.arrayValue ?? []
+    let gold = features.filter { $0["properties"]?["gold"]?.boolValue == true }
+    #expect(gold.count == 6)
+    #expect(gold.allSatisfy { $0["properties"]?["status"]?.stringValue == "accepted" })
+  }
 }
