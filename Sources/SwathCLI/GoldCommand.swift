@@ -16,8 +16,9 @@ struct GoldCommand: ParsableCommand {
         swath gold add roofs --truth known.geojson --chips r0000_c0001,r0002_c0003
         swath gold list roofs
         swath gold record roofs
+        swath gold min-f1 roofs 0.6
       """,
-    subcommands: [Add.self, List.self, Record.self])
+    subcommands: [Add.self, List.self, Record.self, MinF1.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make chips gold with their true objects.")
@@ -81,6 +82,23 @@ struct GoldCommand: ParsableCommand {
               format: "precision %.3f, recall %.3f, F1 %.3f, mean IoU %.3f", score.precision, score.recall,
               score.f1, score.meanIoU))
       }
+    }
+  }
+
+  struct MinF1: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "min-f1",
+      abstract:
+        "Leave out of consensus the annotators whose gold F1 is below VALUE (0 to 1), and offer their chips to others."
+    )
+    @OptionGroup var workspace: WorkspaceOption
+    @Argument(help: "The task name.") var task: String
+    @Argument(help: "The minimum gold F1, 0 to 1 (0: none).") var value: Double
+
+    func run() throws {
+      let workspace = try self.workspace.open()
+      try workflowCall { try workspace.setGoldMinF1(task: task, value, by: processCaller) }
+      print("task '\(task)': minimum gold F1 \(value)")
     }
   }
 }

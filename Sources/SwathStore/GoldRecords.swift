@@ -77,3 +77,17 @@ public struct GoldScoreRecord: StoreRecord, Identifiable {
     self.scoredAt = scoredAt
   }
 }
+
+/// A task's gold settings: annotators whose gold F1 is below `minF1` are left out of consensus
+/// and their chips offered to others.
+public struct GoldSettingsRecord: StoreRecord, Identifiable {
+  public var id: Int64?
+  public var taskId: Int64
+  public var minF1: Double
+
+  public init(id: Int64? = nil, taskId: Int64, minF1: Double) {
+    self.id = id
+    self.taskId = taskId
+    self.minF1 = minF1
+  }
+}

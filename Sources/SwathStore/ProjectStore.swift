@@ -131,6 +131,8 @@ public protocol StoreReader {
   func goldObjects(ofTask taskId: Int64) throws -> [GoldObjectRecord]
   /// A task's gold scores, by id.
   func goldScores(ofTask taskId: Int64) throws -> [GoldScoreRecord]
+  /// A task's gold settings, if set.
+  func goldSettings(ofTask taskId: Int64) throws -> GoldSettingsRecord?
 
   /// All users, by name.
   func users() throws -> [UserRecord]
@@ -177,6 +179,8 @@ public protocol StoreWriter: StoreReader {
   func insert(_ gold: inout GoldChipRecord) throws
   func insert(_ object: inout GoldObjectRecord) throws
   func insert(_ score: inout GoldScoreRecord) throws
+  /// Inserts a task's gold settings or replaces them.
+  func save(_ settings: inout GoldSettingsRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
 }

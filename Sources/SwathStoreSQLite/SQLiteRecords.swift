@@ -39,6 +39,7 @@ extension ReviewSettingsRecord: SQLiteRecord { public static let databaseTableNa
 extension GoldChipRecord: SQLiteRecord { public static let databaseTableName = "gold_chips" }
 extension GoldObjectRecord: SQLiteRecord { public static let databaseTableName = "gold_objects" }
 extension GoldScoreRecord: SQLiteRecord { public static let databaseTableName = "gold_scores" }
+extension GoldSettingsRecord: SQLiteRecord { public static let databaseTableName = "gold_settings" }
 
 /// snake_case column ⇄ camelCase property, each name converted once: GRDB's own conversion
 /// splits and joins strings for every column of every row, which was most of a lease's time.

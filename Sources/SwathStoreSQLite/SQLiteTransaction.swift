@@ -308,6 +308,15 @@ struct SQLiteTransaction: StoreWriter {
 
   func insert(_ score: inout GoldScoreRecord) throws { try score.insert(db) }
 
+  func goldSettings(ofTask taskId: Int64) throws -> GoldSettingsRecord? {
+    try one("SELECT * FROM gold_settings WHERE task_id = ?", [taskId])
+  }
+
+  func save(_ settings: inout GoldSettingsRecord) throws {
+    if let existing = try goldSettings(ofTask: settings.taskId) { settings.id = existing.id }
+    try settings.save(db)
+  }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

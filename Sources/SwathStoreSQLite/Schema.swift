@@ -340,6 +340,11 @@ enum Schema {
             scored_at TEXT NOT NULL
           );
           CREATE INDEX gold_scores_by_task ON gold_scores(task_id, annotator);
+          CREATE TABLE gold_settings (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
+            min_f1 REAL NOT NULL CHECK (min_f1 >= 0 AND min_f1 <= 1)
+          );
           """)
     }
     return migrator

@@ -66,7 +66,12 @@ public enum ConsensusWorkflow {
         assigned[assignment.chipId, default: []].insert(assignment.annotator)
         if assignment.state != .submitted { unsubmitted += 1 }
       }
-      let accepted = try store.submissionSummaries(ofTask: task.id!).filter { $0.status == .accepted }
+      // Annotators below the task's minimum gold F1 are left out.
+      let excluded = try Gold.excluded(task, in: store)
+      for annotator in excluded { for chip in assigned.keys { assigned[chip]?.remove(annotator) } }
+      let accepted = try store.submissionSummaries(ofTask: task.id!).filter {
+        $0.status == .accepted && !excluded.contains($0.annotator)
+      }
       // Leased chips were asked of the annotators who answered them.
       if task.distribution == .leased {
         for submission in accepted {

@@ -75,7 +75,49 @@ extension Gold {
   }
 }
 
+extension Gold {
+  /// Annotators whose gold F1 is below the task's minimum: left out of consensus, and their
+  /// answers not counted when chips are leased. Empty without a minimum.
+  static func excluded(_ task: TaskRecord, in store: any StoreReader) throws -> Set<String> {
+    guard let settings = try store.goldSettings(ofTask: task.id!) else { return [] }
+    return Set(try records(task, in: store).filter { $0.score.f1 < settings.minF1 }.map(\.annotator))
+  }
+
+  /// How many kept answers each chip has: `answerCounts` without the excluded annotators'.
+  static func keptAnswerCounts(_ task: TaskRecord, in store: any StoreReader) throws -> [Int64: Int] {
+    var counts = try store.answerCounts(ofTask: task.id!)
+    let excluded = try excluded(task, in: store)
+    guard !excluded.isEmpty else { return counts }
+    var answered: Set<[String]> = []
+    for submission in try store.submissionSummaries(ofTask: task.id!)
+    where excluded.contains(submission.annotator)
+      && (submission.status == .accepted || submission.status == .superseded)
+    {
+      guard let chip = submission.chipId, answered.insert([submission.annotator, String(chip)]).inserted
+      else { continue }
+      counts[chip] = max(0, (counts[chip] ?? 0) - 1)
+    }
+    return counts
+  }
+}
+
 extension Workspace {
+  /// Sets the task's minimum gold F1 (0...1), or removes it with nil; audited.
+  public func setGoldMinF1(task name: String, _ value: Double?, by caller: Caller) throws {
+    try caller.require(.manageGold)
+    if let value, !(0...1).contains(value) {
+      throw WorkflowError("the minimum gold F1 must lie in 0...1, found \(value)")
+    }
+    try store.write { store in
+      let task = try store.requireTask(named: name)
+      var settings = GoldSettingsRecord(taskId: task.id!, minF1: value ?? 0)
+      try store.save(&settings)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "gold.min-f1",
+        detail: "task=\(name) min_f1=\(value ?? 0)")
+    }
+  }
+
   /// Each annotator's record on the task's gold chips (analysts only).
   public func goldRecord(task name: String, by caller: Caller) throws -> [Gold.AnnotatorRecord] {
     try caller.require(.manageGold)

@@ -575,6 +575,16 @@ enum StoreContract {
     }
     #expect(try store.read { try $0.goldScores(ofTask: task.id!) } == scores)
     #expect(try store.read { try $0.goldScores(ofTask: other.id!) }.isEmpty)
+    // Settings inserted, then replaced.
+    try store.write { store in
+      var settings = GoldSettingsRecord(taskId: task.id!, minF1: 0.6)
+      try store.save(&settings)
+      var replaced = GoldSettingsRecord(taskId: task.id!, minF1: 0.7)
+      try store.save(&replaced)
+      #expect(replaced.id == settings.id)
+    }
+    #expect(try store.read { try $0.goldSettings(ofTask: task.id!) }?.minF1 == 0.7)
+    #expect(try store.read { try $0.goldSettings(ofTask: other.id!) } == nil)
     // Deleting the task's gold removes chips and objects, and only that task's.
     try store.write { store in
       var kept = GoldObjectRecord(

@@ -182,4 +182,60 @@ struct GoldChipTests {
     #expect(gold.count == 6)
     #expect(gold.allSatisfy { $0["properties"]?["status"]?.stringValue == "accepted" })
   }
+
+  @Test func belowTheMinimumGoldF1AnAnnotatorIsLeftOutAndTheirChipsGoToOthers() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let analyst = Caller(name: "olga", role: .analyst, command: "test")
+    // A leased task of two chips, one answer each; its r0000_c0000 is the same window as roofs'.
+    try task.run([
+      "task", "create", "--image", "atlanta", "--region", "px:0,0,512,256", "--labels", "building,vehicle",
+      "--chip-size", "256", "--overlap", "0", "--replicas", "1", "--distribution", "leased", "--lease-time",
+      "1h",
+      "--name", "walls",
+    ])
+    let building = try task.lonLatRing(chip: "r0000_c0000", 60, 60, 120, 120)
+    let truth = LabelSchemaWorkflowTests.collection([Self.feature("building", building)])
+    _ = try task.store.addGold(task: "walls", truth: Data(truth.utf8), chips: nil, by: analyst)
+    let wrong = LabelSchemaWorkflowTests.collection([
+      Self.feature("building", try task.lonLatRing(chip: "r0000_c0000", 150, 150, 200, 200))
+    ])
+    let empty = LabelSchemaWorkflowTests.collection([])
+    func leaseAndAnswer(_ annotator: String, _ file: String) throws -> String? {
+      let caller = Caller(name: annotator, role: .annotator, command: "test")
+      guard let lease = try task.store.lease(task: "walls", annotator: annotator, by: caller) else {
+        return nil
+      }
+      let chip = try task.store.chipKey(of: lease)
+      let outcome = try task.store.submit(
+        task: "walls", annotator: annotator, fileName: "\(annotator).geojson", raw: Data(file.utf8),
+        chip: chip,
+        pixel: false, by: caller)
+      #expect(outcome.results.allSatisfy { $0.status == "accepted" }, "\(outcome)")
+      return chip
+    }
+    // ana answers both chips, the gold one wrongly: F1 0.
+    #expect(try leaseAndAnswer("ana", wrong) == "r0000_c0000")
+    #expect(try leaseAndAnswer("ana", empty) == "r0000_c0001")
+    #expect(try leaseAndAnswer("ben", truth) == nil)
+    #expect(try task.store.goldRecord(task: "walls", by: analyst).first?.score.f1 == 0)
+
+    // Outside 0...1: refused.
+    for bad in [-0.1, 1.5] {
+      let error = #expect(throws: WorkflowError.self) {
+        try task.store.setGoldMinF1(task: "walls", bad, by: analyst)
+      }
+      #expect(error?.kind == .invalid)
+    }
+    let refused = try task.swath(["gold", "min-f1", "walls", "1.5"])
+    #expect(refused.status == 1 && refused.stderr.contains("must lie in 0...1"))
+    #expect(try task.swath(["gold", "min-f1", "walls", "0.6"]).status == 0)
+    // ana's answers no longer count: both chips are offered to ben, gold first.
+    #expect(try leaseAndAnswer("ben", truth) == "r0000_c0000")
+    #expect(try leaseAndAnswer("ben", empty) == "r0000_c0001")
+    #expect(try leaseAndAnswer("chloe", truth) == nil)
+    // Consensus leaves ana out.
+    let outcome = try task.store.runConsensus(task: "walls", by: analyst)
+    #expect(outcome.report.annotators.map(\.annotator) == ["ben"])
+  }
 }
