@@ -11,6 +11,13 @@ public struct LayerScore: Sendable, Hashable, Codable {
   /// Mean IoU of the matched pairs.
   public var meanIoU: Double
 
+  public init(truePositives: Int, falsePositives: Int, falseNegatives: Int, meanIoU: Double) {
+    self.truePositives = truePositives
+    self.falsePositives = falsePositives
+    self.falseNegatives = falseNegatives
+    self.meanIoU = meanIoU
+  }
+
   public var precision: Double {
     truePositives + falsePositives > 0 ? Double(truePositives) / Double(truePositives + falsePositives) : 0
   }

@@ -182,6 +182,17 @@ extension SwathAPI {
       request, context, api in
       try await api.export(request, context)
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/gold", authenticated: true) { _, context, api in
+      try await api.goldList(context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/gold", authenticated: true) {
+      request, context, api in
+      try await api.addGold(request, context)
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/gold/record", authenticated: true) {
+      _, context, api in
+      try await api.goldRecord(context)
+    },
 
     // Admins.
     Endpoint(method: .get, path: "/api/v1/users", authenticated: true) { _, context, api in

@@ -125,6 +125,15 @@ public protocol StoreReader {
   /// A task's review thresholds, if set.
   func reviewSettings(ofTask taskId: Int64) throws -> ReviewSettingsRecord?
 
+  /// A task's gold chips, by chip id.
+  func goldChips(ofTask taskId: Int64) throws -> [GoldChipRecord]
+  /// A task's gold objects, by feature index.
+  func goldObjects(ofTask taskId: Int64) throws -> [GoldObjectRecord]
+  /// A task's gold scores, by id.
+  func goldScores(ofTask taskId: Int64) throws -> [GoldScoreRecord]
+  /// A task's gold settings, if set.
+  func goldSettings(ofTask taskId: Int64) throws -> GoldSettingsRecord?
+
   /// All users, by name.
   func users() throws -> [UserRecord]
   func user(named name: String) throws -> UserRecord?
@@ -164,6 +173,14 @@ public protocol StoreWriter: StoreReader {
   /// Inserts a task's review thresholds or replaces them.
   func save(_ settings: inout ReviewSettingsRecord) throws
   func update(_ user: UserRecord) throws
+  /// Removes a task's gold chips and gold objects.
+  func deleteGold(ofTask taskId: Int64) throws
+  /// Fails when the chip is already gold.
+  func insert(_ gold: inout GoldChipRecord) throws
+  func insert(_ object: inout GoldObjectRecord) throws
+  func insert(_ score: inout GoldScoreRecord) throws
+  /// Inserts a task's gold settings or replaces them.
+  func save(_ settings: inout GoldSettingsRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
 }

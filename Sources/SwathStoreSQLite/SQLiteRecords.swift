@@ -36,6 +36,10 @@ extension ReviewDecisionRecord: SQLiteRecord { public static let databaseTableNa
 extension ReviewLeaseRecord: SQLiteRecord { public static let databaseTableName = "review_leases" }
 extension ChipReviewRecord: SQLiteRecord { public static let databaseTableName = "chip_reviews" }
 extension ReviewSettingsRecord: SQLiteRecord { public static let databaseTableName = "review_settings" }
+extension GoldChipRecord: SQLiteRecord { public static let databaseTableName = "gold_chips" }
+extension GoldObjectRecord: SQLiteRecord { public static let databaseTableName = "gold_objects" }
+extension GoldScoreRecord: SQLiteRecord { public static let databaseTableName = "gold_scores" }
+extension GoldSettingsRecord: SQLiteRecord { public static let databaseTableName = "gold_settings" }
 
 /// snake_case column ⇄ camelCase property, each name converted once: GRDB's own conversion
 /// splits and joins strings for every column of every row, which was most of a lease's time.

@@ -283,6 +283,40 @@ struct SQLiteTransaction: StoreWriter {
     try settings.save(db)
   }
 
+  // MARK: Gold
+
+  func goldChips(ofTask taskId: Int64) throws -> [GoldChipRecord] {
+    try all("SELECT * FROM gold_chips WHERE task_id = ? ORDER BY chip_id", [taskId])
+  }
+
+  func goldObjects(ofTask taskId: Int64) throws -> [GoldObjectRecord] {
+    try all("SELECT * FROM gold_objects WHERE task_id = ? ORDER BY feature_index, id", [taskId])
+  }
+
+  func deleteGold(ofTask taskId: Int64) throws {
+    try db.execute(sql: "DELETE FROM gold_chips WHERE task_id = ?", arguments: [taskId])
+    try db.execute(sql: "DELETE FROM gold_objects WHERE task_id = ?", arguments: [taskId])
+  }
+
+  func insert(_ gold: inout GoldChipRecord) throws { try gold.insert(db) }
+
+  func insert(_ object: inout GoldObjectRecord) throws { try object.insert(db) }
+
+  func goldScores(ofTask taskId: Int64) throws -> [GoldScoreRecord] {
+    try all("SELECT * FROM gold_scores WHERE task_id = ? ORDER BY id", [taskId])
+  }
+
+  func insert(_ score: inout GoldScoreRecord) throws { try score.insert(db) }
+
+  func goldSettings(ofTask taskId: Int64) throws -> GoldSettingsRecord? {
+    try one("SELECT * FROM gold_settings WHERE task_id = ?", [taskId])
+  }
+
+  func save(_ settings: inout GoldSettingsRecord) throws {
+    if let existing = try goldSettings(ofTask: settings.taskId) { settings.id = existing.id }
+    try settings.save(db)
+  }
+
   // MARK: Users
 
   func users() throws -> [UserRecord] { try UserRecord.order(Column("name")).fetchAll(db) }

@@ -7,7 +7,7 @@ enum Schema {
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
     "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-read-indexes",
-    "v11-label-schemas",
+    "v11-label-schemas", "v12-review", "v13-gold",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -303,6 +303,47 @@ enum Schema {
             task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
             accept REAL NOT NULL,
             reject REAL NOT NULL
+          );
+          """)
+    }
+    migrator.registerMigration("v13-gold") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE gold_chips (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            UNIQUE (task_id, chip_id)
+          );
+          CREATE TABLE gold_objects (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            feature_index INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            shape TEXT NOT NULL,
+            geometry TEXT NOT NULL,       -- GeoJSON, WGS84
+            attributes TEXT               -- JSON object
+          );
+          CREATE INDEX gold_objects_by_task ON gold_objects(task_id, feature_index);
+          CREATE TABLE gold_scores (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            chip_id INTEGER NOT NULL REFERENCES chips(id) ON DELETE CASCADE,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            true_positives INTEGER NOT NULL,
+            false_positives INTEGER NOT NULL,
+            false_negatives INTEGER NOT NULL,
+            mean_iou REAL NOT NULL,
+            scored_at TEXT NOT NULL
+          );
+          CREATE INDEX gold_scores_by_task ON gold_scores(task_id, annotator);
+          CREATE TABLE gold_settings (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
+            min_f1 REAL NOT NULL CHECK (min_f1 >= 0 AND min_f1 <= 1)
           );
           """)
     }

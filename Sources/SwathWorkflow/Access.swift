@@ -20,6 +20,8 @@ public enum Permission: String, Sendable, CaseIterable {
   case review
   /// See review states and decisions.
   case viewReviews
+  /// Make chips gold, see the gold and each annotator's gold record.
+  case manageGold
   /// Act for another user (submit as an annotator, see their queue): the local CLI's admin.
   case actForOthers
 }
@@ -30,7 +32,7 @@ extension Role {
     switch (self, permission) {
     case (.admin, _): return true
     case (.analyst, .manageImages), (.analyst, .manageTasks), (.analyst, .viewTaskStatus),
-      (.analyst, .runConsensus), (.analyst, .exportLayers):
+      (.analyst, .runConsensus), (.analyst, .exportLayers), (.analyst, .manageGold):
       return true
     case (.annotator, .annotate): return true
     case (.reviewer, .review), (.reviewer, .viewReviews), (.analyst, .viewReviews): return true
@@ -74,6 +76,7 @@ extension Permission {
     case .annotate: "annotate"
     case .review: "review"
     case .viewReviews: "see reviews"
+    case .manageGold: "manage gold chips"
     case .actForOthers: "act for other users"
     }
   }

@@ -53,6 +53,8 @@ public enum ConsensusWorkflow {
       var submitters: Set<String>
       var submissionIds: [Int64]
       var unsubmitted: Int
+      var goldChips: [GoldChipRecord]
+      var goldObjects: [GoldObjectRecord]
     }
     let snapshot = try store.read { store -> Snapshot in
       let task = try store.requireTask(named: name)
@@ -64,7 +66,12 @@ public enum ConsensusWorkflow {
         assigned[assignment.chipId, default: []].insert(assignment.annotator)
         if assignment.state != .submitted { unsubmitted += 1 }
       }
-      let accepted = try store.submissionSummaries(ofTask: task.id!).filter { $0.status == .accepted }
+      // Annotators below the task's minimum gold F1 are left out.
+      let excluded = try Gold.excluded(task, in: store)
+      for annotator in excluded { for chip in assigned.keys { assigned[chip]?.remove(annotator) } }
+      let accepted = try store.submissionSummaries(ofTask: task.id!).filter {
+        $0.status == .accepted && !excluded.contains($0.annotator)
+      }
       // Leased chips were asked of the annotators who answered them.
       if task.distribution == .leased {
         for submission in accepted {
@@ -78,7 +85,8 @@ public enum ConsensusWorkflow {
       return Snapshot(
         task: task, image: image, chips: chips, assigned: assigned, features: features,
         submitters: Set(accepted.map(\.annotator)), submissionIds: accepted.map(\.id),
-        unsubmitted: unsubmitted)
+        unsubmitted: unsubmitted, goldChips: try store.goldChips(ofTask: task.id!),
+        goldObjects: try store.goldObjects(ofTask: task.id!))
     }
     guard !snapshot.submitters.isEmpty else {
       throw WorkflowError("task '\(name)' has no accepted submission yet")
@@ -109,6 +117,7 @@ public enum ConsensusWorkflow {
       return ChipFootprint(
         id: chip.chipKey, footprint: footprint, annotators: snapshot.assigned[chip.id!] ?? [])
     }
+    options.gold = try gold(snapshot.goldChips, snapshot.goldObjects, chips: snapshot.chips)
     var chipsOf: [String: Set<String>] = [:]
     for (chip, annotators) in snapshot.assigned {
       for annotator in annotators { chipsOf[annotator, default: []].insert(chipKeys[chip]!) }
@@ -175,6 +184,34 @@ public enum ConsensusWorkflow {
       run: run, accepted: accepted, rejected: result.objects.count - accepted,
       annotators: submissions.count, report: result.report, unsubmitted: snapshot.unsubmitted,
       carriedDecisions: carried.carried, unmatchedDecisions: carried.unmatched)
+  }
+
+  /// The task's gold for the engine: the gold objects, complete inside the gold chips' joined
+  /// footprints; none without gold objects.
+  static func gold(_ goldChips: [GoldChipRecord], _ objects: [GoldObjectRecord], chips: [ChipRecord]) throws
+    -> GoldStandard?
+  {
+    guard !goldChips.isEmpty, !objects.isEmpty else { return nil }
+    let ids = Set(goldChips.map(\.chipId))
+    let footprints = chips.filter { ids.contains($0.id!) }.compactMap {
+      GeoJSONGeometry.multiPolygon(text: $0.footprint)
+    }
+    let features = try objects.map { object in
+      guard let geometry = GeoJSONGeometry.multiPolygon(text: object.geometry) else {
+        throw WorkflowError(
+          "gold object \(object.featureIndex) has an unreadable geometry", kind: .environment)
+      }
+      var properties: [String: JSONValue] = [:]
+      if let text = object.attributes { properties = (try? JSONValue(parsing: text))?.objectValue ?? [:] }
+      return LabelFeature(
+        id: "gold:\(object.featureIndex)", label: object.label,
+        shape: ShapeKind(rawValue: object.shape) ?? .polygon, geometry: geometry, properties: properties)
+    }
+    do {
+      return GoldStandard(objects: features, area: try Topology.union(footprints))
+    } catch {
+      throw WorkflowError("the gold chips' footprints cannot be joined: \(error)", kind: .environment)
+    }
   }
 
   /// A stored feature's attributes (its schema's, defaults filled in), as the engine reads them:

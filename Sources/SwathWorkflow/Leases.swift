@@ -23,7 +23,8 @@ extension Workspace {
       let nowText = Timestamp.string(from: now)
       let running = try store.leases(ofTask: task.id!, runningAt: nowText)
       if let theirs = running.first(where: { $0.annotator == annotator }) { return theirs }
-      let answers = try store.answerCounts(ofTask: task.id!)
+      // Answers of annotators below the task's minimum gold F1 do not count.
+      let answers = try Gold.keptAnswerCounts(task, in: store)
       let theirAnswers = try Leases.answeredChips(by: annotator, task, in: store)
       var leasedNow: [Int64: Int] = [:]
       for lease in running { leasedNow[lease.chipId, default: 0] += 1 }

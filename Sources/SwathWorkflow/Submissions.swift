@@ -129,6 +129,9 @@ enum Submissions {
               shape: feature.shape, geometry: feature.geometry, attributes: feature.attributes)
             try store.insert(&featureRow)
           }
+          try Gold.score(
+            submission: partId, chipId: part.chipId, annotator: row.annotator,
+            features: part.features.map(\.geometry), task: task, in: store)
           // The newest received (highest id) stays accepted for this annotator and chip.
           let competing = try store.acceptedSubmissions(
             taskId: row.taskId, chipId: part.chipId, annotator: row.annotator

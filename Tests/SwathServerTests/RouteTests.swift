@@ -163,6 +163,17 @@ struct RouteTests {
       method: .get, uri: "/api/v1/tasks/roofs/export?format=gpkg",
       expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
     Case(
+      method: .post, uri: "/api/v1/tasks/roofs/gold",
+      body: #"{"truth": {"type": "FeatureCollection", "features": []}, "chips": ["r0001_c0001"]}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 201, admin: 201)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/gold",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/gold/record",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/users",
       expected: roles(annotator: 403, reviewer: 403, analyst: 403, admin: 200)),
     Case(

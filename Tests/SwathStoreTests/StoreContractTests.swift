@@ -503,3 +503,99 @@ enum StoreContract {
     }
   }
 }
+
+@Suite struct StoreContractGoldTests {
+  @Test func goldChipsAndObjectsAreStoredPerTaskAndReplacedTogether() throws {
+    let (store, cleanUp) = try StoreContract.makeStore()
+    defer { cleanUp() }
+    let now = Timestamp.now()
+    let (task, other, chips) = try store.write { store -> (TaskRecord, TaskRecord, [ChipRecord]) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      var other = StoreContract.task("cars", image: image.id!)
+      try store.insert(&other)
+      var chips: [ChipRecord] = []
+      for column in 0..<3 {
+        var chip = StoreContract.chip("r0_c\(column)", task: task.id!, column: column)
+        try store.insert(&chip)
+        chips.append(chip)
+      }
+      return (task, other, chips)
+    }
+    let stored = try store.write { store -> ([GoldChipRecord], [GoldObjectRecord]) in
+      // Inserted out of order: listed by chip, objects by feature index.
+      var gold: [GoldChipRecord] = []
+      for chip in [chips[2], chips[0]] {
+        var record = GoldChipRecord(taskId: task.id!, chipId: chip.id!, addedBy: "ana", addedAt: now)
+        try store.insert(&record)
+        gold.append(record)
+      }
+      var objects: [GoldObjectRecord] = []
+      for index in [1, 0] {
+        var object = GoldObjectRecord(
+          taskId: task.id!, featureIndex: index, label: "building", shape: "polygon",
+          geometry: #"{"type":"Polygon","coordinates":[]}"#,
+          attributes: index == 0 ? #"{"roof":"flat"}"# : nil)
+        try store.insert(&object)
+        objects.append(object)
+      }
+      return (gold, objects)
+    }
+    #expect(stored.0.allSatisfy { $0.id != nil } && stored.1.allSatisfy { $0.id != nil })
+    try store.read { store throws in
+      #expect(try store.goldChips(ofTask: task.id!) == [stored.0[1], stored.0[0]])
+      #expect(try store.goldObjects(ofTask: task.id!) == [stored.1[1], stored.1[0]])
+      #expect(try store.goldChips(ofTask: other.id!).isEmpty)
+      #expect(try store.goldObjects(ofTask: other.id!).isEmpty)
+    }
+    // A chip is gold once: a second row is refused and nothing of its transaction stays.
+    #expect(throws: (any Error).self) {
+      try store.write { store in
+        try store.audit(actor: "x", command: "x", action: "x", detail: "x")
+        var again = GoldChipRecord(taskId: task.id!, chipId: chips[0].id!, addedBy: "ana", addedAt: now)
+        try store.insert(&again)
+      }
+    }
+    #expect(try store.read { try $0.auditLog() }.isEmpty)
+    // Scores, by id, per task.
+    let scores = try store.write { store -> [GoldScoreRecord] in
+      var submission = StoreContract.submission(task: task.id!, annotator: "ana", raw: "{}")
+      try store.insert(&submission)
+      var scores: [GoldScoreRecord] = []
+      for (annotator, tp) in [("ben", 1), ("ana", 2)] {
+        var score = GoldScoreRecord(
+          taskId: task.id!, chipId: chips[0].id!, submissionId: submission.id!, annotator: annotator,
+          truePositives: tp, falsePositives: 1, falseNegatives: 0, meanIou: 0.75, scoredAt: now)
+        try store.insert(&score)
+        scores.append(score)
+      }
+      return scores
+    }
+    #expect(try store.read { try $0.goldScores(ofTask: task.id!) } == scores)
+    #expect(try store.read { try $0.goldScores(ofTask: other.id!) }.isEmpty)
+    // Settings inserted, then replaced.
+    try store.write { store in
+      var settings = GoldSettingsRecord(taskId: task.id!, minF1: 0.6)
+      try store.save(&settings)
+      var replaced = GoldSettingsRecord(taskId: task.id!, minF1: 0.7)
+      try store.save(&replaced)
+      #expect(replaced.id == settings.id)
+    }
+    #expect(try store.read { try $0.goldSettings(ofTask: task.id!) }?.minF1 == 0.7)
+    #expect(try store.read { try $0.goldSettings(ofTask: other.id!) } == nil)
+    // Deleting the task's gold removes chips and objects, and only that task's.
+    try store.write { store in
+      var kept = GoldObjectRecord(
+        taskId: other.id!, featureIndex: 0, label: "vehicle", shape: "bbox", geometry: "{}", attributes: nil)
+      try store.insert(&kept)
+      try store.deleteGold(ofTask: task.id!)
+    }
+    try store.read { store throws in
+      #expect(try store.goldChips(ofTask: task.id!).isEmpty)
+      #expect(try store.goldObjects(ofTask: task.id!).isEmpty)
+      #expect(try store.goldObjects(ofTask: other.id!).map(\.label) == ["vehicle"])
+    }
+  }
+}

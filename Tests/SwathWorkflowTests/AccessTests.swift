@@ -71,6 +71,10 @@ struct AccessTests {
     ("export", [.analyst, .admin]),
     ("see reviews", [.reviewer, .analyst, .admin]),
     ("set review thresholds", [.analyst, .admin]),
+    ("manage gold", [.analyst, .admin]),
+    ("see gold", [.analyst, .admin]),
+    ("see gold records", [.analyst, .admin]),
+    ("set the minimum gold F1", [.analyst, .admin]),
     ("lease review work", [.reviewer, .admin]),
     ("decide objects", [.reviewer, .admin]),
     ("add objects", [.reviewer, .admin]),
@@ -99,6 +103,12 @@ struct AccessTests {
         _ = try store.export(task: "roofs", out: url.appendingPathComponent("x.geojson").path, by: caller)
       },
       "see reviews": { _ = try store.reviewList(task: "roofs", by: caller) },
+      "manage gold": {
+        _ = try store.addGold(task: "roofs", truth: Data("{}".utf8), chips: ["r0_c0"], by: caller)
+      },
+      "see gold": { _ = try store.gold(task: "roofs", by: caller) },
+      "see gold records": { _ = try store.goldRecord(task: "roofs", by: caller) },
+      "set the minimum gold F1": { try store.setGoldMinF1(task: "roofs", 0.5, by: caller) },
       "set review thresholds": { try store.setReviewThresholds(task: "roofs", .defaults, by: caller) },
       "lease review work": { _ = try store.nextReview(task: "roofs", reviewer: "someone", by: caller) },
       "decide objects": { _ = try store.decide(task: "roofs", object: "1-0", .accept, by: caller) },

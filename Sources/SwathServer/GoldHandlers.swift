@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import SwathGeometry
+import SwathWorkflow
+
+// Analysts: gold chips.
+extension SwathAPI {
+  /// `POST /api/v1/tasks/{task}/gold` with `{"truth": FeatureCollection, "chips"?: [id]}`.
+  func addGold(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["truth", "chips"])
+    guard let truth = body.object["truth"], truth.objectValue != nil else {
+      throw Problem(.invalidRequest, "'truth' must be a GeoJSON FeatureCollection")
+    }
+    var chips: [String]?
+    if let value = body.object["chips"] {
+      guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+        throw Problem(.invalidRequest, "'chips' must be an array of chip ids")
+      }
+      chips = items.compactMap(\.stringValue)
+    }
+    let data = Data(truth.jsonText.utf8)
+    let listing = try await call(context) { [chips] in
+      try $0.addGold(task: task, truth: data, chips: chips, by: $1)
+    }
+    return Bodies.json(listing.json, status: .created)
+  }
+
+  /// `GET /api/v1/tasks/{task}/gold`.
+  func goldList(_ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    return Bodies.json(try await call(context) { try $0.gold(task: task, by: $1) }.json)
+  }
+
+  /// `GET /api/v1/tasks/{task}/gold/record`.
+  func goldRecord(_ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let records = try await call(context) { try $0.goldRecord(task: task, by: $1) }
+    return Bodies.json(.array(records.map(\.json)))
+  }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SwathGeometry
+import SwathTestSupport
+import SwathWorkflow
+import Testing
+
+/// Gold chips over HTTP: the analyst adds and lists them; an annotator gets a gold chip exactly
+/// as any other chip (lease, chip details, PNG, submission answer), nothing telling them apart.
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
+struct GoldRouteTests {
+  /// What a JSON value is, member by member, without its values: the same for two answers when
+  /// no field differs in kind (present, missing, null, a number, a text, …).
+  static func kind(_ value: JSONValue) -> String {
+    switch value {
+    case .null: "null"
+    case .bool: "bool"
+    case .integer, .number: "number"
+    case .string: "string"
+    case .array(let items): "[" + Set(items.map(kind)).sorted().joined(separator: "|") + "]"
+    case .object(let members):
+      "{" + members.keys.sorted().map { "\($0):\(kind(members[$0]!))" }.joined(separator: ",") + "}"
+    }
+  }
+
+  @Test func anAnnotatorCannotTellAGoldChipFromAnyOther() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    _ = try fixture.workspace.createTask(
+      TaskParameters(
+        name: "walls", imageName: "atlanta", region: "px:0,0,512,256", labels: ["building"], chipSize: 256,
+        overlap: 0, replicas: 1, distribution: .leased, leaseSeconds: 600),
+      by: ServerFixture.admin)
+    try await fixture.withClient { client in
+      let analyst = fixture.headers("alice", contentType: "application/json")
+      // The first chip in lease order is gold, with nothing on it.
+      let added = try await client.execute(
+        uri: "/api/v1/tasks/walls/gold", method: .post, headers: analyst,
+        body: #"{"truth": {"type": "FeatureCollection", "features": []}, "chips": ["r0000_c0000"]}"#.buffer)
+      #expect(added.status == .created, "\(added.body.text)")
+      #expect(added.body.json?["chips"]?.arrayValue?.first?["chip"]?.stringValue == "r0000_c0000")
+      let listed = try await client.execute(
+        uri: "/api/v1/tasks/walls/gold", method: .get, headers: fixture.headers("alice"))
+      #expect(listed.status == .ok && listed.body.json == added.body.json)
+      let refused = try await client.execute(
+        uri: "/api/v1/tasks/walls/gold", method: .post, headers: analyst,
+        body: #"{"truth": {"type": "FeatureCollection", "features": []}, "chips": ["r9_c9"]}"#.buffer)
+      #expect(refused.status == .notFound)
+      let badBody = try await client.execute(
+        uri: "/api/v1/tasks/walls/gold", method: .post, headers: analyst, body: #"{"chips": 3}"#.buffer)
+      #expect(badBody.status == .badRequest)
+
+      // ben takes the gold chip, then the other, and sees each the same way.
+      let ben = fixture.headers("ben")
+      var seen: [(chip: String, answers: [String], headers: [String])] = []
+      for _ in 0..<2 {
+        let lease = try await client.execute(uri: "/api/v1/tasks/walls/leases", method: .post, headers: ben)
+        #expect(lease.status == .ok, "\(lease.body.text)")
+        let leaseJSON = try #require(lease.body.json)
+        let chip = try #require(leaseJSON["chip"]?.stringValue)
+        let details = try await client.execute(
+          uri: "/api/v1/tasks/walls/chips/\(chip)", method: .get, headers: ben)
+        let png = try await client.execute(
+          uri: "/api/v1/tasks/walls/chips/\(chip).png", method: .get, headers: ben)
+        #expect(png.status == .ok && png.body.readableBytesView.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let submitted = try await client.execute(
+          uri: "/api/v1/tasks/walls/chips/\(chip)/submissions", method: .post,
+          headers: fixture.headers("ben", contentType: "application/geo+json"),
+          body: #"{"type": "FeatureCollection", "features": []}"#.buffer)
+        #expect(submitted.status == .created, "\(submitted.body.text)")
+        let mine = try await client.execute(uri: "/api/v1/submissions?task=walls", method: .get, headers: ben)
+        let answers =
+          [lease, details, submitted].map { Self.kind($0.body.json ?? .null) } + [
+            "\(lease.status.code) \(details.status.code) \(png.status.code) \(submitted.status.code)",
+            png.headers[.contentType] ?? "", Self.kind(mine.body.json?.arrayValue?.last ?? .null),
+          ]
+        let headers = [lease, details, png, submitted].map { response in
+          response.headers.map(\.name.canonicalName).filter { $0 != "content-length" && $0 != "date" }
+            .sorted()
+            .joined(separator: ",")
+        }
+        seen.append((chip, answers, headers))
+      }
+      #expect(seen.map(\.chip) == ["r0000_c0000", "r0000_c0001"])
+      // Every answer the same in kind: no field, status or header is there for one and not the other.
+      for (gold, other) in zip(seen[0].answers, seen[1].answers) { #expect(gold == other) }
+      #expect(seen[0].headers == seen[1].headers)
+    }
+  }
+}
