@@ -33,6 +33,17 @@ extension SwathAPI {
     return Bodies.json(try await call(context) { try $0.gold(task: task, by: $1) }.json)
   }
 
+  /// `PUT /api/v1/tasks/{task}/gold/min-f1` with `{"min_f1": 0.6}` (0 or null removes the bar).
+  func setGoldMinF1(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["min_f1"])
+    guard body.object["min_f1"] != nil else { throw Problem(.invalidRequest, "'min_f1' is required") }
+    let value = try body.number("min_f1")
+    try await call(context) { try $0.setGoldMinF1(task: task, value == 0 ? nil : value, by: $1) }
+    return Bodies.json(.object(["task": .string(task), "min_f1": .number(value ?? 0)]))
+  }
+
   /// `GET /api/v1/tasks/{task}/gold/record`.
   func goldRecord(_ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")

@@ -193,6 +193,10 @@ extension SwathAPI {
       _, context, api in
       try await api.goldRecord(context)
     },
+    Endpoint(method: .put, path: "/api/v1/tasks/{task}/gold/min-f1", authenticated: true) {
+      request, context, api in
+      try await api.setGoldMinF1(request, context)
+    },
 
     // Admins.
     Endpoint(method: .get, path: "/api/v1/users", authenticated: true) { _, context, api in

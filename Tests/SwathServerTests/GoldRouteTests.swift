@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SwathGeometry
+import SwathStore
 import SwathTestSupport
 import SwathWorkflow
 import Testing
@@ -86,6 +87,34 @@ struct GoldRouteTests {
       // Every answer the same in kind: no field, status or header is there for one and not the other.
       for (gold, other) in zip(seen[0].answers, seen[1].answers) { #expect(gold == other) }
       #expect(seen[0].headers == seen[1].headers)
+    }
+  }
+
+  /// The minimum gold F1 over HTTP: stored when in 0...1, a problem document otherwise.
+  @Test func theMinimumGoldF1IsSetOverHTTP() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    try await fixture.withClient { client in
+      let analyst = fixture.headers("alice", contentType: "application/json")
+      let uri = "/api/v1/tasks/roofs/gold/min-f1"
+      let set = try await client.execute(
+        uri: uri, method: .put, headers: analyst, body: #"{"min_f1": 0.6}"#.buffer)
+      #expect(set.status == .ok && set.body.json?["min_f1"]?.doubleValue == 0.6)
+      let stored = try fixture.workspace.store.read { store in
+        try store.goldSettings(ofTask: try #require(try store.task(named: "roofs")).id!)?.minF1
+      }
+      #expect(stored == 0.6)
+      for bad in [#"{"min_f1": 1.5}"#, #"{"min_f1": "high"}"#, #"{}"#, #"{"min_f1": 0.5, "x": 1}"#] {
+        let refused = try await client.execute(uri: uri, method: .put, headers: analyst, body: bad.buffer)
+        #expect(refused.status == .badRequest, "\(bad): \(refused.body.text)")
+      }
+      let cleared = try await client.execute(
+        uri: uri, method: .put, headers: analyst, body: #"{"min_f1": null}"#.buffer)
+      #expect(cleared.status == .ok && cleared.body.json?["min_f1"]?.doubleValue == 0)
+      let audit = try fixture.workspace.auditLog(by: ServerFixture.admin).filter {
+        $0.action == "gold.min-f1"
+      }
+      #expect(audit.map(\.detail) == ["task=roofs min_f1=0.6", "task=roofs min_f1=0.0"])
     }
   }
 }

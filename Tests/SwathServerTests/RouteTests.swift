@@ -171,6 +171,10 @@ struct RouteTests {
       method: .get, uri: "/api/v1/tasks/roofs/gold",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
+      method: .put, uri: "/api/v1/tasks/roofs/gold/min-f1", body: #"{"min_f1": 0.5}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
       method: .get, uri: "/api/v1/tasks/roofs/gold/record",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
     Case(
