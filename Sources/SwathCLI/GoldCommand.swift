@@ -30,10 +30,7 @@ struct GoldCommand: ParsableCommand {
 
     func run() throws {
       let workspace = try self.workspace.open()
-      let data: Data
-      do { data = try Data(contentsOf: URL(fileURLWithPath: truth)) } catch {
-        throw SwathFailure("\(truth): cannot read: \(error.localizedDescription)")
-      }
+      let data = try readFileArgument(truth)
       let keys = chips.map {
         $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
       }

@@ -76,6 +76,15 @@ var commandLineForAudit: String {
 /// The process's user acting through this command line.
 var processCaller: Caller { .processUser(command: commandLineForAudit) }
 
+/// The bytes of a file named on the command line; one line naming it when it cannot be read.
+func readFileArgument(_ path: String) throws -> Data {
+  do {
+    return try Data(contentsOf: URL(fileURLWithPath: path))
+  } catch {
+    throw SwathFailure("\(path): cannot read: \(error.localizedDescription)")
+  }
+}
+
 func printJSON<T: Encodable>(_ value: T) throws {
   let data = try JSONValueEncoder().encodeData(value, format: .pretty)
   FileHandle.standardOutput.write(data)

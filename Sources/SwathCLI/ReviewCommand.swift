@@ -179,11 +179,7 @@ struct ReviewCommand: ParsableCommand {
         }
         choice = .attributes(values)
       case .geometry:
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: feature!)) } catch {
-          throw SwathFailure("\(feature!): cannot read: \(error.localizedDescription)")
-        }
-        choice = .geometry(data, pixelChip: chip)
+        choice = .geometry(try readFileArgument(feature!), pixelChip: chip)
       }
       let record = try workflowCall { try workspace.decide(task: task, object: object, choice, by: caller) }
       print(
@@ -203,10 +199,7 @@ struct ReviewCommand: ParsableCommand {
     func run() throws {
       let workspace = try self.workspace.open()
       let caller = try reviewer.caller(workspace)
-      let data: Data
-      do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-        throw SwathFailure("\(file): cannot read: \(error.localizedDescription)")
-      }
+      let data = try readFileArgument(file)
       let record = try workflowCall { try workspace.addObject(task: task, data, pixelChip: chip, by: caller) }
       print("added #\(record.id!) (\(record.label ?? "-")) to run #\(record.runId) by \(record.reviewer)")
     }

@@ -98,10 +98,6 @@ struct SubmitCommand: ParsableCommand {
       throw SwathFailure(
         "\(file): \(size) bytes is over the \(Self.maximumBytes >> 20) MiB a submission may hold")
     }
-    do {
-      return try Data(contentsOf: URL(fileURLWithPath: file))
-    } catch {
-      throw SwathFailure("\(file): cannot read: \(error.localizedDescription)")
-    }
+    return try readFileArgument(file)
   }
 }
