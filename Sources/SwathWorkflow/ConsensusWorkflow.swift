@@ -257,10 +257,17 @@ public enum ConsensusWorkflow {
 }
 
 extension ConsensusWorkflow {
-  /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.
-  static func score(
-    run: ConsensusRunRecord, truth path: String, iou: Double, in store: any ProjectStore
-  ) throws -> LayerScore {
+  /// What a run is scored on against a truth file: the file's valid features, the run's accepted
+  /// objects, and the CRS to measure IoU in (the image's when projected; nil: the data's UTM zone).
+  struct TruthComparison {
+    var truth: [LabelFeature]
+    var layer: [Export.Object]
+    var crs: WorkingCRS?
+  }
+
+  static func comparison(run: ConsensusRunRecord, truth path: String, in store: any ProjectStore) throws
+    -> TruthComparison
+  {
     let document: GeoJSONDocument
     do {
       document = try GeoJSONReader.read(
@@ -268,19 +275,27 @@ extension ConsensusWorkflow {
     } catch {
       throw WorkflowError("\(path): cannot read: \(error)")
     }
-    let reference = document.features.filter(\.isValid).map(\.feature.geometry)
-    guard !reference.isEmpty else { throw WorkflowError("\(path): no valid polygon to compare with") }
+    let truth = document.features.filter(\.isValid).map(\.feature)
+    guard !truth.isEmpty else { throw WorkflowError("\(path): no valid polygon to compare with") }
     let layer = try Export.parseResult(run.result)
       .filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
-      .map(\.geometry)
     let image = try store.read { store in
       try store.task(id: run.taskId).flatMap { try store.image(id: $0.imageId) }
     }
     let crs = image?.crsWkt.flatMap { try? WorkingCRS(definition: $0) }
+    return TruthComparison(
+      truth: truth, layer: layer, crs: (crs?.spatialReference.isProjected ?? false) ? crs : nil)
+  }
+
+  /// Scores a run's accepted objects against a reference layer (WGS84 GeoJSON), label-agnostic.
+  static func score(
+    run: ConsensusRunRecord, truth path: String, iou: Double, in store: any ProjectStore
+  ) throws -> LayerScore {
+    let comparison = try comparison(run: run, truth: path, in: store)
     do {
       return try LayerScore.compare(
-        layer, against: reference, iou: iou,
-        crs: (crs?.spatialReference.isProjected ?? false) ? crs : nil)
+        comparison.layer.map(\.geometry), against: comparison.truth.map(\.geometry), iou: iou,
+        crs: comparison.crs)
     } catch {
       throw WorkflowError("cannot score against \(path): \(error)")
     }
@@ -320,24 +335,16 @@ extension Workspace {
     try caller.require(.runConsensus)
     let schema = try store.read { store in try store.task(id: run.taskId)?.schema() }
     guard let schema, schema.hasAttributes else { return nil }
-    let document: GeoJSONDocument
-    do {
-      document = try GeoJSONReader.read(
-        contentsOf: URL(fileURLWithPath: path), options: ValidationOptions(minArea: 0, parallelism: 1))
-    } catch {
-      throw WorkflowError("\(path): cannot read: \(error)")
+    let comparison = try ConsensusWorkflow.comparison(run: run, truth: path, in: store)
+    let truth = comparison.truth
+    let layer = comparison.layer.map {
+      LabelFeature(
+        label: $0.properties["label"]?.stringValue, shape: .polygon, geometry: $0.geometry,
+        properties: $0.properties)
     }
-    let truth = document.features.filter(\.isValid).map(\.feature)
-    let layer = try Export.parseResult(run.result)
-      .filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
-      .map {
-        LabelFeature(
-          label: $0.properties["label"]?.stringValue, shape: .polygon, geometry: $0.geometry,
-          properties: $0.properties)
-      }
     do {
-      // IoU in metres: the UTM zone of the truth.
-      let crs = try WorkingCRS.forData(truth.map(\.geometry))
+      // IoU in metres, in the CRS `score` measures in.
+      let crs = try comparison.crs ?? WorkingCRS.forData(truth.map(\.geometry))
       func projected(_ features: [LabelFeature]) throws -> [LabelFeature] {
         try features.map { feature in
           var copy = feature
