@@ -130,9 +130,7 @@ final class GeometryChecker {
         return []
       }
       // Degrees² to m² near the shape, to skip the exact projection for shapes far above the limit.
-      let metresPerDegree = 111_319.49
-      let approximate =
-        planarArea * metresPerDegree * metresPerDegree * cos(envelope.center.y * .pi / 180)
+      let approximate = planarArea * WorkingCRS.squareMetresPerSquareDegree(atLatitude: envelope.center.y)
       if planarArea > 0 && approximate > 4 * minArea { return [] }
       if planarArea > 0 {
         do {

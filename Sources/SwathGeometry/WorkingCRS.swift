@@ -9,6 +9,13 @@ public final class WorkingCRS: @unchecked Sendable {
   private let forward: CoordinateTransform
   private let inverse: CoordinateTransform
 
+  /// About how many m² one degree² of longitude × latitude covers near `latitude`: for
+  /// estimates where an exact projection is not worth it.
+  public static func squareMetresPerSquareDegree(atLatitude latitude: Double) -> Double {
+    let metresPerDegree = 111_319.49
+    return metresPerDegree * metresPerDegree * cos(latitude * .pi / 180)
+  }
+
   public init(spatialReference: SpatialReference) throws {
     let wgs84 = SpatialReference.wgs84()
     self.spatialReference = spatialReference

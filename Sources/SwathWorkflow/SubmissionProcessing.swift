@@ -190,8 +190,7 @@ public enum SubmissionProcessing {
   ) -> Double? {
     let unitArea: Double
     if crs.isGeographic {
-      let metresPerDegree = 111_319.49
-      unitArea = metresPerDegree * metresPerDegree * cos((chip ?? image)[3] * .pi / 180)
+      unitArea = WorkingCRS.squareMetresPerSquareDegree(atLatitude: (chip ?? image)[3])
     } else if let metres = crs.linearUnitsInMetres {
       unitArea = metres * metres
     } else {
