@@ -63,11 +63,13 @@ let package = Package(
         .copy("submission.schema.json"), .copy("task.schema.json"),
         .copy("validation-report.schema.json"), .copy("label-schema.schema.json"),
       ]),
-    // 6. Front ends: the HTTP API (a Hummingbird application over a workspace) ...
+    // 6. Front ends: the browser pages (HTML, CSS and JavaScript modules, no build step) ...
+    .target(name: "SwathWeb", resources: [.copy("Pages")]),
+    // ... the HTTP API (a Hummingbird application over a workspace) serving them ...
     .target(
       name: "SwathServer",
       dependencies: [
-        "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathConsensus", "SwathSchemas",
+        "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathConsensus", "SwathSchemas", "SwathWeb",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -82,7 +84,7 @@ let package = Package(
       name: "SwathCLI",
       dependencies: [
         "SwathSupport", "SwathGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus", "SwathStore",
-        "SwathSimulation", "SwathWorkflow", "SwathServer",
+        "SwathSimulation", "SwathWorkflow", "SwathServer", "SwathWeb",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "swath", dependencies: ["SwathCLI"]),

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import SwathServer
+import SwathWeb
 import SwathWorkflow
 
 struct ServeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "serve",
-    abstract: "Serve the workspace over HTTP: the JSON API under /api/v1 (bearer tokens).",
+    abstract:
+      "Serve the workspace over HTTP: the JSON API under /api/v1 (bearer tokens) and the browser pages at /app/.",
     discussion: """
       Listens on loopback by default; put a TLS-terminating reverse proxy in front of it to serve other machines (README, "HTTP API"). Every request but /healthz, /readyz and /api/v1/openapi.yaml needs 'Authorization: Bearer TOKEN' (swath user add|token issue them). SIGTERM or SIGINT stops it after the requests in flight.
 
@@ -54,11 +56,24 @@ struct ServeCommand: ParsableCommand {
         slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
         idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor))
     let host = self.host
+    if api.pages == nil {
+      FileHandle.standardError.write(
+        Data(
+          "swath serve: the browser pages are missing (no SwathWeb resources beside the binary); only the API is served\n"
+            .utf8))
+    }
+    if api.leaflet == nil {
+      FileHandle.standardError.write(
+        Data(
+          "swath serve: Leaflet is missing at \(WebAssets.systemLeaflet.path): install Debian's libjs-leaflet (tools/setup does) or set SWATH_LEAFLET_DIR; the pages will not show maps\n"
+            .utf8))
+    }
     try api.runUntilSignalled { port in
+      let base = "http://\(host):\(port.map(String.init) ?? "?")"
       // Unbuffered, so a supervisor (or the end-to-end test) sees the port at once.
       FileHandle.standardOutput.write(
         Data(
-          "swath serve: listening on http://\(host):\(port.map(String.init) ?? "?") (workspace \(workspace.folder.path))\n"
+          "swath serve: listening on \(base) (workspace \(workspace.folder.path)); pages at \(base)/app/\n"
             .utf8))
     }
   }

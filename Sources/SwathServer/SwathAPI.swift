@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import SwathWeb
 import SwathWorkflow
 
 /// How `swath serve` listens and what it takes.
@@ -62,11 +63,16 @@ public final class SwathAPI: Sendable {
   let work: BlockingWork
   let failedLogins: FailedLogins
   let metrics = ServerMetrics()
+  /// The browser pages and Debian's Leaflet, where found (nil: not installed; `swath serve` says so).
+  public let pages: URL?
+  public let leaflet: URL?
 
   public init(workspace: Workspace, options: ServerOptions = ServerOptions()) {
     self.workspace = workspace
     self.options = options
     self.work = BlockingWork(threads: options.threads)
+    self.pages = WebAssets.pages()
+    self.leaflet = WebAssets.leaflet()
     self.failedLogins = FailedLogins(
       policy: FailedLogins.Policy(
         slowAfter: options.slowLoginsAfter, refuseAfter: options.refuseLoginsAfter,
@@ -107,6 +113,7 @@ public final class SwathAPI: Sendable {
         }
       }
     }
+    WebPages.mount(on: router, pages: pages, leaflet: leaflet)
     return router
   }
 

@@ -1,0 +1,64 @@
+// Page furniture every page shares: the header with the user and sign-out, the message bar,
+// and turning an API error into words (never a silent failure).
+import { signOut, whoAmI } from './api.js';
+
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (name === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Signs the page in (or sends it to sign-in), checks the role, fills the header. */
+export async function startPage({ roles, title }) {
+  document.getElementById('sign-out').addEventListener('click', signOut);
+  let me;
+  try {
+    me = await whoAmI();
+  } catch (error) {
+    showError(error);
+    throw error;
+  }
+  document.getElementById('who').textContent = `${me.name} (${me.role})`;
+  if (title) document.title = `${title} · Swath`;
+  if (roles && !roles.includes(me.role)) {
+    showMessage(`This page is for ${roles.join(' or ')}s; you are signed in as ${me.role}.`, 'error');
+    throw new Error('wrong role');
+  }
+  return me;
+}
+
+/** The message bar: `kind` is info, ok or error. */
+export function showMessage(text, kind = 'info') {
+  const bar = document.getElementById('message');
+  bar.textContent = text;
+  bar.className = `message ${kind}`;
+  bar.hidden = !text;
+}
+
+export function clearMessage() {
+  showMessage('');
+}
+
+/** Says what went wrong; an expired or unknown token gets a way back to sign-in. */
+export function showError(error) {
+  if (error && error.signedOut) {
+    const bar = document.getElementById('message');
+    bar.className = 'message error';
+    bar.hidden = false;
+    bar.replaceChildren(
+      'Your token is no longer accepted (expired, disabled or signed out). ',
+      element('a', { href: `/app/?next=${encodeURIComponent(location.pathname)}` }, 'Sign in again'),
+    );
+    return;
+  }
+  showMessage(error && error.message ? error.message : String(error), 'error');
+}
