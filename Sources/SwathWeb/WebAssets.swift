@@ -4,13 +4,16 @@ import Foundation
 /// module's `Pages/` folder, bundled as a resource; Leaflet is Debian's `libjs-leaflet`, served
 /// from the system path so nothing is fetched from outside (no CDN).
 public enum WebAssets {
-  /// The folder of the pages (`index.html`, `annotate.html`, `js/`, `css/`); nil when the
-  /// resource bundle is not installed beside the binary.
-  public static var pages: URL? {
-    Bundle.module.resourceURL.map { $0.appendingPathComponent("Pages", isDirectory: true) }
-      .flatMap {
-        FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) ? $0 : nil
-      }
+  /// The folder of the pages (`index.html`, `annotate.html`, `js/`, `css/`): `SWATH_PAGES_DIR`
+  /// when set (to work on the pages without rebuilding), else the bundled copy; nil when neither
+  /// holds `index.html`.
+  public static func pages(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+    let folder =
+      environment["SWATH_PAGES_DIR"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+      ?? Bundle.module.resourceURL?.appendingPathComponent("Pages", isDirectory: true)
+    guard let folder, FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.html").path)
+    else { return nil }
+    return folder
   }
 
   /// Where `libjs-leaflet` installs Leaflet 1.7.
