@@ -11,7 +11,9 @@ struct LiveServer {
   /// Its standard error: the access log.
   let log: URL
 
-  static func start(workspace: URL, arguments: [String] = []) throws -> LiveServer {
+  static func start(workspace: URL, arguments: [String] = [], environment: [String: String] = [:]) throws
+    -> LiveServer
+  {
     let name = UUID().uuidString
     let output = workspace.appendingPathComponent("serve-\(name).out")
     let log = workspace.appendingPathComponent("serve-\(name).err")
@@ -19,6 +21,9 @@ struct LiveServer {
     let process = Process()
     process.executableURL = TestSupport.swathBinary
     process.arguments = ["serve", "--workspace", workspace.path, "--port", "0"] + arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardOutput = try FileHandle(forWritingTo: output)
     process.standardError = try FileHandle(forWritingTo: log)
     try process.run()
