@@ -170,6 +170,8 @@ extension Workspace {
           attributes: schema.map { _ in JSONValue.object(validated.feature.properties).jsonText })
         try store.insert(&object)
       }
+      // Answers given before the gold was (re)placed are scored against the new gold.
+      try Gold.rescore(task, in: store)
       try store.audit(
         actor: caller.name, command: caller.command, action: "gold.add",
         detail: "task=\(name) chips=\(goldIds.count) objects=\(document.features.count)")
