@@ -11,7 +11,9 @@ import SwathSimulation
 /// other; a wrong decision is the opposite. After every `every` reviewed objects the final
 /// layer (the `auto_accepted` objects and those the reviewer accepted) is scored against the
 /// truth. With `undecided: .consensus` the `needs_review` objects not reviewed yet are in it too
-/// when their consensus status is `accepted`, as in the workflow's exported final layer.
+/// when their consensus status is `accepted`, as in the workflow's exported final layer. With
+/// `Fixes` the reviewer also replaces poor shapes of missed true objects and adds missed objects
+/// near each reviewed one (README, "Review effort"), each one more object reviewed.
 public enum ReviewSimulation {
   /// What the final layer does with the `needs_review` objects not reviewed yet.
   public enum Undecided: String, Sendable, CaseIterable {
