@@ -9,16 +9,17 @@ struct GoldCommand: ParsableCommand {
     commandName: "gold",
     abstract: "Gold chips: chips of a task whose truth is known.",
     discussion: """
-      The truth file is a GeoJSON FeatureCollection in lon/lat, validated as a submission is (the task's labels and label schema). Without --chips the gold chips are the chips the objects' centres fall in; with --chips, the chips named (a chip with nothing on it too), and every object must lie on one of them. Adding gold again replaces the task's gold. Annotators get gold chips like any other chip.
+      The truth file is a GeoJSON FeatureCollection in lon/lat, validated as a submission is (the task's labels and label schema). Without --chips the gold chips are the chips the objects' centres fall in; with --chips, the chips named (a chip with nothing on it too), and every object must lie on one of them. Adding gold with a truth file replaces the task's gold (promoted chips included). Promoting adds to it: a reviewed chip (validated, or every object on it that needed a review decided) gets its final layer after review, clipped to the chip, as its truth, and the answers already on it are scored. Annotators get gold chips like any other chip.
 
       Examples:
         swath gold add roofs --truth known.geojson
         swath gold add roofs --truth known.geojson --chips r0000_c0001,r0002_c0003
+        swath gold promote roofs --chips r0001_c0002
         swath gold list roofs
         swath gold record roofs
         swath gold min-f1 roofs 0.6
       """,
-    subcommands: [Add.self, List.self, Record.self, MinF1.self])
+    subcommands: [Add.self, Promote.self, List.self, Record.self, MinF1.self])
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make chips gold with their true objects.")
@@ -40,6 +41,29 @@ struct GoldCommand: ParsableCommand {
       print(
         "task '\(task)': \(listing.chips.count) gold chip(s) (\(listing.chips.map(\.chip).joined(separator: ", "))), \(listing.objects.count) gold object(s)"
       )
+    }
+  }
+
+  struct Promote: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Make reviewed chips gold: each chip's final layer after review, clipped to it, becomes its truth (added to the task's gold)."
+    )
+    @OptionGroup var workspace: WorkspaceOption
+    @Argument(help: "The task name.") var task: String
+    @Option(help: "The chips to promote, comma-separated.") var chips: String
+
+    func run() throws {
+      let workspace = try self.workspace.open()
+      let keys = chips.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+      let promoted = try workflowCall {
+        try workspace.promoteToGold(task: task, chips: keys, by: processCaller)
+      }
+      for chip in promoted {
+        print(
+          "task '\(task)': chip \(chip.chip) (\(chip.reviewedBy.rawValue)) is gold with \(chip.objects) object(s)"
+        )
+      }
     }
   }
 

@@ -132,6 +132,7 @@ struct TaskShowCommand: ParsableCommand {
       assignments: \(summary.assignmentsSubmitted) submitted of \(summary.assignments)
       submissions: \(summary.acceptedSubmissions) accepted, \(summary.rejectedSubmissions) rejected
       consensus:   \(summary.consensusRuns) run(s)
+      review:      accept ≥ \(summary.review.accept), reject < \(summary.review.reject)
       created:     \(summary.createdAt)\(summary.closedAt.map { "\nclosed:      \($0)" } ?? "")
       """)
   }

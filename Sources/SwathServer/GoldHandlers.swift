@@ -27,6 +27,37 @@ extension SwathAPI {
     return Bodies.json(listing.json, status: .created)
   }
 
+  /// `POST /api/v1/tasks/{task}/gold/promote` with `{"chips": [id]}`: reviewed chips made gold
+  /// with their final layer; answers the promoted chips and the task's gold now.
+  func promoteGold(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
+    try body.allowOnly(["chips"])
+    guard let items = body.object["chips"]?.arrayValue, !items.isEmpty,
+      items.allSatisfy({ $0.stringValue != nil })
+    else {
+      throw Problem(.invalidRequest, "'chips' must be a non-empty array of chip ids")
+    }
+    let chips = items.compactMap(\.stringValue)
+    let (promoted, listing) = try await call(context) { workspace, caller in
+      (
+        try workspace.promoteToGold(task: task, chips: chips, by: caller),
+        try workspace.gold(task: task, by: caller)
+      )
+    }
+    return Bodies.json(
+      .object([
+        "promoted": .array(
+          promoted.map {
+            .object([
+              "chip": .string($0.chip), "reviewed": .string($0.reviewedBy.rawValue),
+              "objects": .integer(Int64($0.objects)),
+            ])
+          }),
+        "gold": listing.json,
+      ]), status: .created)
+  }
+
   /// `GET /api/v1/tasks/{task}/gold`.
   func goldList(_ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")

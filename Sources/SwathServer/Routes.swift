@@ -189,6 +189,10 @@ extension SwathAPI {
       request, context, api in
       try await api.addGold(request, context)
     },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/gold/promote", authenticated: true) {
+      request, context, api in
+      try await api.promoteGold(request, context)
+    },
     Endpoint(method: .get, path: "/api/v1/tasks/{task}/gold/record", authenticated: true) {
       _, context, api in
       try await api.goldRecord(context)

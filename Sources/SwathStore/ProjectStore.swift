@@ -175,6 +175,8 @@ public protocol StoreWriter: StoreReader {
   func update(_ user: UserRecord) throws
   /// Removes a task's gold chips and gold objects.
   func deleteGold(ofTask taskId: Int64) throws
+  /// Removes a task's gold scores, before its answers on gold chips are scored again.
+  func deleteGoldScores(ofTask taskId: Int64) throws
   /// Fails when the chip is already gold.
   func insert(_ gold: inout GoldChipRecord) throws
   func insert(_ object: inout GoldObjectRecord) throws

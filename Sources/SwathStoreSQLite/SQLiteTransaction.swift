@@ -298,6 +298,10 @@ struct SQLiteTransaction: StoreWriter {
     try db.execute(sql: "DELETE FROM gold_objects WHERE task_id = ?", arguments: [taskId])
   }
 
+  func deleteGoldScores(ofTask taskId: Int64) throws {
+    try db.execute(sql: "DELETE FROM gold_scores WHERE task_id = ?", arguments: [taskId])
+  }
+
   func insert(_ gold: inout GoldChipRecord) throws { try gold.insert(db) }
 
   func insert(_ object: inout GoldObjectRecord) throws { try object.insert(db) }

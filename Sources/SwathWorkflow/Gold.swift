@@ -6,7 +6,8 @@ import SwathStore
 /// Gold chips (issue #12): chips of a task whose truth the analyst knows. The truth file's
 /// objects are validated as a submission is (geometry core, the task's labels and label schema,
 /// lon/lat) and stored once per task; the gold chips are the chips where that truth is complete.
-/// Adding gold again replaces the task's gold.
+/// Adding gold with a truth file replaces the task's gold; promoting reviewed chips
+/// (`promoteToGold`) adds to it.
 public enum Gold {
   /// A task's gold as an analyst sees it.
   public struct Listing: Sendable {
@@ -92,7 +93,8 @@ public enum Gold {
 
 extension Workspace {
   /// Makes chips of a task gold with the true objects of `truth` (a GeoJSON FeatureCollection in
-  /// lon/lat), replacing the task's gold. With `chips`, those chips are gold (a chip with nothing
+  /// lon/lat), replacing the task's gold (promoted chips included), and scores again the answers
+  /// already on the gold chips. With `chips`, those chips are gold (a chip with nothing
   /// on it too) and every object must share area with one of them; without, the gold chips are
   /// the chips the objects' centres (of their envelopes) fall in. An invalid file, an object
   /// outside every chip of the task or outside the named chips, or an unknown chip is one error
@@ -170,6 +172,8 @@ extension Workspace {
           attributes: schema.map { _ in JSONValue.object(validated.feature.properties).jsonText })
         try store.insert(&object)
       }
+      // Answers given before the gold was (re)placed are scored against the new gold.
+      try Gold.rescore(task, in: store)
       try store.audit(
         actor: caller.name, command: caller.command, action: "gold.add",
         detail: "task=\(name) chips=\(goldIds.count) objects=\(document.features.count)")

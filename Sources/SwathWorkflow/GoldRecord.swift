@@ -32,6 +32,25 @@ extension Gold {
     try store.insert(&record)
   }
 
+  /// Scores again every current answer on the task's gold chips, after the gold changed (added,
+  /// replaced or grown by a promotion): the old scores go, each accepted submission on a gold
+  /// chip is scored against the gold as it is now. Inside the change's write transaction.
+  static func rescore(_ task: TaskRecord, in store: any StoreWriter) throws {
+    try store.deleteGoldScores(ofTask: task.id!)
+    let gold = Set(try store.goldChips(ofTask: task.id!).map(\.chipId))
+    let answers = try store.submissionSummaries(ofTask: task.id!).filter { submission in
+      submission.status == .accepted && submission.chipId.map(gold.contains) == true
+    }
+    guard !answers.isEmpty else { return }
+    let features = Dictionary(
+      grouping: try store.features(ofSubmissions: answers.map(\.id)), by: \.submissionId)
+    for answer in answers {
+      try score(
+        submission: answer.id, chipId: answer.chipId!, annotator: answer.annotator,
+        features: (features[answer.id] ?? []).map(\.geometry), task: task, in: store)
+    }
+  }
+
   /// One annotator's record on a task's gold chips: their current answers (superseded ones left
   /// out) pooled, at the task's IoU threshold.
   public struct AnnotatorRecord: Sendable, Hashable {

@@ -182,6 +182,7 @@ enum TaskCatalog {
       acceptedSubmissions: submissions.filter { $0.status == .accepted }.count,
       rejectedSubmissions: submissions.filter { $0.status == .rejected }.count,
       consensusRuns: try store.consensusRunCount(ofTask: taskId),
+      review: try TaskSummary.ReviewThresholds(Review.thresholds(task, in: store)),
       createdAt: task.createdAt, closedAt: task.closedAt)
   }
 }
@@ -246,8 +247,22 @@ public struct TaskSummary: Codable, Sendable {
   public var acceptedSubmissions: Int
   public var rejectedSubmissions: Int
   public var consensusRuns: Int
+  /// The task's review thresholds (the defaults until set).
+  public var review: ReviewThresholds
   public var createdAt: String
   public var closedAt: String?
+
+  /// `{"accept": 0.9, "reject": 0.2}`: the confidences at and above which an object is
+  /// `auto_accepted`, and below which `auto_rejected` (README, "Review").
+  public struct ReviewThresholds: Codable, Sendable, Hashable {
+    public var accept: Double
+    public var reject: Double
+
+    init(_ thresholds: Review.Thresholds) {
+      accept = thresholds.accept
+      reject = thresholds.reject
+    }
+  }
 
   enum CodingKeys: String, CodingKey {
     case name, image, state, region, labels
@@ -257,6 +272,7 @@ public struct TaskSummary: Codable, Sendable {
     case acceptedSubmissions = "accepted_submissions"
     case rejectedSubmissions = "rejected_submissions"
     case consensusRuns = "consensus_runs"
+    case review
     case createdAt = "created_at"
     case closedAt = "closed_at"
   }

@@ -117,4 +117,76 @@ struct GoldRouteTests {
       #expect(audit.map(\.detail) == ["task=roofs min_f1=0.6", "task=roofs min_f1=0.0"])
     }
   }
+
+  /// Promotion over HTTP: an annotator and a reviewer are refused, the analyst promotes a
+  /// validated chip and the answer on it is scored; bad requests are problem documents.
+  @Test func anAnalystPromotesAReviewedChipOverHTTP() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    let ana = Caller(name: "ana", role: .annotator, command: "test")
+    let drawn = GeoJSONFixture.collection([
+      ("building", GeoJSONFixture.pixelSquare(20, 20, 80, 80)),
+      ("building", GeoJSONFixture.pixelSquare(120, 120, 180, 170)),
+    ])
+    let outcome = try fixture.workspace.submit(
+      task: "roofs", annotator: "ana", fileName: "ana.geojson", raw: Data(drawn.utf8), chip: "r0000_c0000",
+      pixel: true, by: ana)
+    #expect(outcome.results.map(\.status) == ["accepted"])
+    _ = try fixture.workspace.runConsensus(task: "roofs", by: ServerFixture.admin)
+    try await fixture.withClient { client in
+      let uri = "/api/v1/tasks/roofs/gold/promote"
+      let body = #"{"chips": ["r0000_c0000"]}"#
+      // Not reviewed yet.
+      let early = try await client.execute(
+        uri: uri, method: .post, headers: fixture.headers("alice", contentType: "application/json"),
+        body: body.buffer)
+      #expect(early.status == .conflict && early.headers[.contentType] == "application/problem+json")
+      #expect(early.body.json?["detail"]?.stringValue?.contains("r0000_c0000") == true)
+      let validated = try await client.execute(
+        uri: "/api/v1/tasks/roofs/chips/r0000_c0000/review", method: .post,
+        headers: fixture.headers("rev", contentType: "application/json"),
+        body: #"{"verdict": "validated"}"#.buffer)
+      #expect(validated.status == .created, "\(validated.body.text)")
+      for user in ["ana", "rev"] {
+        let refused = try await client.execute(
+          uri: uri, method: .post, headers: fixture.headers(user, contentType: "application/json"),
+          body: body.buffer)
+        #expect(refused.status == .forbidden, "\(user): \(refused.body.text)")
+      }
+      let bad: [(String, HTTPResponse.Status)] = [
+        (#"{"chips": []}"#, .badRequest), (#"{"chips": "r0000_c0000"}"#, .badRequest), (#"{}"#, .badRequest),
+        (#"{"chips": ["r0000_c0000"], "x": 1}"#, .badRequest), (#"{"chips": ["r9_c9"]}"#, .notFound),
+      ]
+      for (text, status) in bad {
+        let refused = try await client.execute(
+          uri: uri, method: .post, headers: fixture.headers("alice", contentType: "application/json"),
+          body: text.buffer)
+        #expect(refused.status == status, "\(text): \(refused.body.text)")
+      }
+      #expect(try fixture.workspace.gold(task: "roofs", by: ServerFixture.admin).chips.isEmpty)
+
+      let promoted = try await client.execute(
+        uri: uri, method: .post, headers: fixture.headers("alice", contentType: "application/json"),
+        body: body.buffer)
+      #expect(promoted.status == .created, "\(promoted.body.text)")
+      let json = try #require(promoted.body.json)
+      #expect(json["promoted"]?.arrayValue?.first?["chip"]?.stringValue == "r0000_c0000")
+      #expect(json["promoted"]?.arrayValue?.first?["reviewed"]?.stringValue == "validated")
+      let objects = try #require(json["promoted"]?.arrayValue?.first?["objects"]?.integerValue)
+      #expect(json["gold"]?["chips"]?.arrayValue?.first?["objects"]?.integerValue == objects)
+      #expect(json["gold"]?["objects"]?["features"]?.arrayValue?.count == Int(objects))
+      // ana's answer is scored against the chip's final layer: her two squares, both accepted.
+      #expect(objects == 2)
+      let record = try await client.execute(
+        uri: "/api/v1/tasks/roofs/gold/record", method: .get, headers: fixture.headers("alice"))
+      #expect(record.body.json?.arrayValue?.first?["annotator"]?.stringValue == "ana")
+      #expect(record.body.json?.arrayValue?.first?["f1"]?.doubleValue == 1)
+      let again = try await client.execute(
+        uri: uri, method: .post, headers: fixture.headers("adm", contentType: "application/json"),
+        body: body.buffer)
+      #expect(
+        again.status == .conflict && again.body.json?["detail"]?.stringValue?.contains("already gold") == true
+      )
+    }
+  }
 }

@@ -96,6 +96,16 @@ struct ReviewRouteTests {
         headers: fixture.headers("alice", contentType: "application/json"),
         body: #"{"accept": 0.2, "reject": 0.5}"#.buffer)
       #expect(thresholds.status == .badRequest && thresholds.body.text.contains("reject <= accept"))
+      // Set, they are in the task's details.
+      let set = try await client.execute(
+        uri: "/api/v1/tasks/roofs/review/thresholds", method: .put,
+        headers: fixture.headers("alice", contentType: "application/json"),
+        body: #"{"accept": 0.85, "reject": 0.15}"#.buffer)
+      #expect(set.status == .ok, "\(set.body.text)")
+      let task = try await client.execute(
+        uri: "/api/v1/tasks/roofs", method: .get, headers: fixture.headers("alice"))
+      #expect(task.body.json?["review"]?["accept"]?.doubleValue == 0.85)
+      #expect(task.body.json?["review"]?["reject"]?.doubleValue == 0.15)
 
       let after = try await client.execute(
         uri: "/api/v1/tasks/roofs/review", method: .get, headers: fixture.headers("alice"))

@@ -174,6 +174,11 @@ struct RouteTests {
       method: .put, uri: "/api/v1/tasks/roofs/gold/min-f1", body: #"{"min_f1": 0.5}"#,
       contentType: "application/json",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),
+    // r0001_c0001 is gold since the case above.
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/gold/promote", body: #"{"chips": ["r0001_c0001"]}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/gold/record",
       expected: roles(annotator: 403, reviewer: 403, analyst: 200, admin: 200)),

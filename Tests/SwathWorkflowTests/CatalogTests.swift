@@ -186,6 +186,12 @@ struct AssignmentTests {
     let show = try TestSupport.swath(["task", "show", "roofs", "--json", "--workspace", url.path])
     let summary = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
     #expect(summary?["state"] as? String == "closed" && summary?["chips"] as? Int == 4)
+    // The review thresholds: the defaults until set.
+    let review = summary?["review"] as? [String: Any]
+    #expect(review?["accept"] as? Double == 0.9 && review?["reject"] as? Double == 0.2)
+    try store.setReviewThresholds(task: "roofs", try Review.Thresholds(accept: 0.8, reject: 0.1), by: .test)
+    let text = try TestSupport.swath(["task", "show", "roofs", "--workspace", url.path]).stdout
+    #expect(text.contains("review:      accept ≥ 0.8, reject < 0.1\n"), "\(text)")
     let list = try TestSupport.swath(["task", "list", "--json", "--workspace", url.path])
     let files = [
       try Fixtures.writeJSON(show.stdout, in: url, name: "show.json"),

@@ -104,4 +104,66 @@ import Testing
     let wrong = try ReviewSimulation.run(layer, truth: truth, accuracy: 0, seed: 42, every: 5)
     #expect(wrong.points.allSatisfy { $0.wrong == $0.reviewed })
   }
+
+  /// Three true squares: T0 drawn well (A), T1 drawn 60 % of a width off (B, IoU 0.25), T2 one
+  /// width to the right of T1 and drawn by nobody; D is a second poor copy of T0, which A already
+  /// matches. All four objects need a review: D first, then B, then A.
+  static let fixTruth = [square(0), square(1), square(1, shift: 0.0002)]
+  static let fixLayer: [ReviewSimulation.Object] = [
+    .init(geometry: square(0, shift: 0.00001), confidence: 0.6),  // A
+    .init(geometry: square(1, shift: 0.00006), confidence: 0.55),  // B
+    .init(geometry: square(0, shift: 0.00006), confidence: 0.52),  // D
+  ]
+
+  @Test func aReviewerWhoFixesGeometryReplacesPoorShapesOfMissedObjectsOnly() throws {
+    let fixes = ReviewSimulation.Fixes(geometry: true, addWithin: nil)
+    let outcome = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 1, seed: 3, every: 1, fixes: fixes)
+    #expect(outcome.order == [2, 1, 0])
+    #expect(outcome.isTrue == [true, false, false])
+    // D (T0 is A's) is rejected, B replaced by T1's shape, A accepted: T0 and T1 found, T2 missed.
+    let last = try #require(outcome.points.last)
+    #expect(last.reviewed == 3 && last.replaced == 1 && last.added == 0 && last.wrong == 0)
+    #expect(last.score.truePositives == 2 && last.score.falsePositives == 0 && last.score.falseNegatives == 1)
+    #expect(outcome.points.map(\.replaced) == [0, 0, 1, 1])
+    // Accept and reject only: B is rejected, T1 stays missed.
+    let plain = try ReviewSimulation.run(Self.fixLayer, truth: Self.fixTruth, accuracy: 1, seed: 3, every: 1)
+    #expect(plain.points.last?.score.truePositives == 1)
+  }
+
+  @Test func aReviewerAddsTheMissedObjectsNearTheObjectAndEachAddCounts() throws {
+    // Within 0 (boxes that meet B's): T2 is a width away, so nothing is added.
+    let touching = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 1, seed: 3, every: 1,
+      fixes: .init(geometry: true, addWithin: 0))
+    #expect(touching.points.last?.added == 0 && touching.points.last?.reviewed == 3)
+    // Within one size of B: T2 is added after B, as one more object reviewed.
+    let near = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 1, seed: 3, every: 1,
+      fixes: .init(geometry: true, addWithin: 1))
+    #expect(near.points.map(\.reviewed) == [0, 1, 3, 4])
+    #expect(near.points.map(\.added) == [0, 0, 1, 1])
+    let last = try #require(near.points.last)
+    #expect(last.score.truePositives == 3 && last.score.falsePositives == 0 && last.score.f1 == 1)
+    // Always wrong: D and B kept as drawn, A rejected, T2 drawn a width off; every decision wrong.
+    let wrong = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 0, seed: 3, every: 1,
+      fixes: .init(geometry: true, addWithin: 1))
+    let end = try #require(wrong.points.last)
+    #expect(end.wrong == end.reviewed && end.reviewed == 4 && end.replaced == 0 && end.added == 1)
+    #expect(end.score.truePositives == 0 && end.score.falsePositives == 3)
+    // The same seed gives the same curve.
+    let again = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 0.5, seed: 9, every: 1,
+      fixes: .init(geometry: true, addWithin: 1))
+    let once = try ReviewSimulation.run(
+      Self.fixLayer, truth: Self.fixTruth, accuracy: 0.5, seed: 9, every: 1,
+      fixes: .init(geometry: true, addWithin: 1))
+    #expect(again.points == once.points)
+    #expect(throws: WorkflowError.self) {
+      try ReviewSimulation.run(
+        Self.fixLayer, truth: Self.fixTruth, accuracy: 1, seed: 3, every: 1,
+        fixes: .init(geometry: false, addWithin: -1))
+    }
+  }
 }
