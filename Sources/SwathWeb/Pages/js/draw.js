@@ -64,6 +64,7 @@ export class DrawingTool extends EventTarget {
     this._hide = false;
     this._swallowClick = false;
     this._nextId = 1;
+    this._ids = new Set(); // every id the tool has handed out or loaded: never reused, even after undo
 
     this._onDown = this._onDown.bind(this);
     this._onDragMove = this._onDragMove.bind(this);
@@ -103,12 +104,14 @@ export class DrawingTool extends EventTarget {
   /** Replaces all shapes (a draft restored) and forgets the undo history. */
   load(shapes) {
     this.cancel();
+    this._endDrag();
     const used = new Set();
     const loaded = [];
     for (const shape of shapes || []) {
       let id = shape.id != null ? String(shape.id) : null;
       if (!id || used.has(id)) id = this._freshId(used);
       used.add(id);
+      this._ids.add(id);
       const ring = closeRing(shape.ring) || shape.ring.map((point) => [point[0], point[1]]);
       loaded.push(freezeShape({ ...shape, id, kind: shape.kind === 'box' ? 'box' : 'polygon', ring }));
     }
@@ -125,7 +128,8 @@ export class DrawingTool extends EventTarget {
 
   _freshId(used = new Set()) {
     let id;
-    do id = `s${this._nextId++}`; while (used.has(id) || this._entries.has(id));
+    do id = `s${this._nextId++}`; while (used.has(id) || this._ids.has(id));
+    this._ids.add(id);
     return id;
   }
 
@@ -322,6 +326,13 @@ export class DrawingTool extends EventTarget {
     this._renderHandles();
   }
 
+  // Redraws a shape from the model after a drag that changed only its layer.
+  _restore(id) {
+    const entry = this._entries.get(id);
+    if (entry) entry.shape = null;
+    this._render();
+  }
+
   _renderProblem(shape, visible) {
     const problem = this._problems.get(shape.id);
     if (!problem) return;
@@ -422,6 +433,7 @@ export class DrawingTool extends EventTarget {
     if (last && this._screenDistance(last, point) < DRAG_START) return;
     points.push(point);
     this._drawDraft();
+    this._markDraftCrossings();
     if (points.length < 4) return;
     const [a, b] = [points[points.length - 2], point];
     for (let i = 0; i + 1 < points.length - 2; i++) {
@@ -437,15 +449,21 @@ export class DrawingTool extends EventTarget {
     if (!this._draft || !this._draft.points.length) return;
     this._draft.points.pop();
     this._drawDraft();
+    this._markDraftCrossings();
   }
 
   _drawDraft(cursor) {
     const draft = this._draft;
-    for (const mark of draft.marks) this.map.removeLayer(mark);
-    draft.marks = [];
-    draft.line.setLatLngs(draft.points.map(toLatLng));
+    if (!cursor) draft.line.setLatLngs(draft.points.map(toLatLng));
     const last = draft.points[draft.points.length - 1];
     draft.rubber.setLatLngs(last && cursor ? [last, cursor, draft.points[0]].map(toLatLng) : []);
+  }
+
+  // Circles where the polygon would cross itself if it were closed now.
+  _markDraftCrossings() {
+    const draft = this._draft;
+    for (const mark of draft.marks) this.map.removeLayer(mark);
+    draft.marks = [];
     const ring = closeRing(draft.points);
     for (const { point } of ring ? selfIntersections(ring) : []) {
       draft.marks.push(L.circleMarker(toLatLng(point), {
@@ -640,12 +658,8 @@ export class DrawingTool extends EventTarget {
     if (!drag.moved) return;
     const ring = this._draggedRing(drag, this._eventPoint(event));
     const same = ring.every((point, index) => point[0] === drag.shape.ring[index][0] && point[1] === drag.shape.ring[index][1]);
-    if (same) {
-      this._render();
-      return;
-    }
-    if (drag.shape.kind === 'box' && drag.type === 'vertex' && ringArea(ring) === 0) {
-      this._render(); // a box dragged flat goes back
+    if (same || (drag.shape.kind === 'box' && ringArea(ring) === 0)) {
+      this._restore(drag.shape.id); // nothing moved, or a box dragged flat: back as it was
       return;
     }
     this._replace(drag.shape.id, { ring });
@@ -685,9 +699,9 @@ export class DrawingTool extends EventTarget {
       this._drawDraft(roundPoint(toPoint(event.latlng), this._step()));
       return;
     }
-    if (this._mode !== 'idle' || this._drag || this._selected === null) return;
-    const hit = this._hit(event.originalEvent);
+    if (this._drag) return;
     const container = this.map.getContainer();
+    const hit = this._mode === 'idle' && this._selected !== null ? this._hit(event.originalEvent) : null;
     container.classList.toggle('swath-over-vertex', Boolean(hit && hit.id === this._selected && hit.vertex !== null));
     container.classList.toggle('swath-over-selected', Boolean(hit && hit.id === this._selected && hit.vertex === null));
   }
@@ -722,6 +736,13 @@ export class DrawingTool extends EventTarget {
     }
     if (this._mode === 'box') {
       if (key === 'Escape') { handled(); this.cancel(); }
+      return;
+    }
+    if (key === 'Escape' && this._drag) {
+      handled();
+      const drag = this._endDrag();
+      this._swallowClick = true;
+      if (drag.shape) this._restore(drag.shape.id); // the dragged shape goes back to where it was
       return;
     }
     if (this._selected === null) return;
