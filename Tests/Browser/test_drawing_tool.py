@@ -338,6 +338,24 @@ def test_keys_typed_into_a_form_field_are_not_shortcuts(tool_page):
     assert field.get_attribute("value") == "a"
 
 
+def test_load_keeps_the_pages_ids_and_fields_closes_rings_and_forgets_history(tool_page):
+    driver = tool_page
+    load(driver, polygon("a", SQUARE))
+    driver.execute_script("tool.remove('a')")
+    driver.execute_script("""tool.load([
+        { id: 's1', label: 'building', kind: 'polygon', ring: [[0, 0], [10, 0], [10, 10]], attributes: {}, server: 7 },
+        { label: 'vehicle', kind: 'box', ring: [[20, 20], [30, 20], [30, 30], [20, 30], [20, 20]] }])""")
+    loaded = shapes(driver)
+    assert loaded[0] == {"id": "s1", "label": "building", "kind": "polygon", "server": 7, "attributes": {},
+                         "ring": [[0, 0], [10, 0], [10, 10], [0, 0]]}
+    assert loaded[1]["id"] not in ("s1", "a") and loaded[1]["attributes"] == {}
+    assert driver.execute_script("return tool.undo()") is False
+    assert events(driver, "change") == [{"shapes": []}]  # the remove; the load is not an edit
+    driver.execute_script("tool.drawBox('vehicle')")
+    drag_chip(driver, (300, 300), (340, 330))
+    assert len({shape["id"] for shape in shapes(driver)}) == 3
+
+
 # ---- 500 shapes ----
 
 def test_render_and_pan_times_with_500_shapes_are_measured(tool_page):

@@ -31,10 +31,10 @@ const coordinates = (point) => `(${point.map((value) => Math.round(value * 100) 
 const isFormField = (node) => node && (node.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(node.tagName));
 
 // Shapes are frozen so the undo history can keep references instead of copies; an edit makes a
-// new shape object.
-function freezeShape({ id, label, kind, ring, attributes }) {
+// new shape object. Fields of the page's own (e.g. a server id) ride along untouched.
+function freezeShape({ ring, attributes, ...fields }) {
   return Object.freeze({
-    id, label, kind,
+    ...fields,
     ring: Object.freeze(ring.map((point) => Object.freeze([point[0], point[1]]))),
     attributes: Object.freeze({ ...(attributes || {}) }),
   });
@@ -107,11 +107,12 @@ export class DrawingTool extends EventTarget {
     this._endDrag();
     const used = new Set();
     const loaded = [];
+    // The page's ids are kept; a shape without one (or with a repeated one) gets a fresh one.
+    for (const shape of shapes || []) if (shape.id != null) this._ids.add(String(shape.id));
     for (const shape of shapes || []) {
       let id = shape.id != null ? String(shape.id) : null;
-      if (!id || used.has(id)) id = this._freshId(used);
+      if (!id || used.has(id)) id = this._freshId();
       used.add(id);
-      this._ids.add(id);
       const ring = closeRing(shape.ring) || shape.ring.map((point) => [point[0], point[1]]);
       loaded.push(freezeShape({ ...shape, id, kind: shape.kind === 'box' ? 'box' : 'polygon', ring }));
     }
@@ -126,9 +127,9 @@ export class DrawingTool extends EventTarget {
     if (hadSelection) this._emit('select', { id: null });
   }
 
-  _freshId(used = new Set()) {
+  _freshId() {
     let id;
-    do id = `s${this._nextId++}`; while (used.has(id) || this._ids.has(id));
+    do id = `s${this._nextId++}`; while (this._ids.has(id));
     this._ids.add(id);
     return id;
   }
