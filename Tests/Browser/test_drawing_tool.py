@@ -74,6 +74,12 @@ def test_a_box_dragged_on_the_map_is_stored_in_chip_pixels_where_it_was_dragged(
     assert ring_near(second["ring"], [[280.25, 290.5], [310.75, 290.5], [310.75, 320], [280.25, 320], [280.25, 290.5]],
                      tolerance=0.25), second["ring"]
     assert all((value * 4) == int(value * 4) for point in second["ring"] for value in point)
+    # A press on the zoom buttons (inside the map's container) is not the start of a box.
+    driver.execute_script("tool.drawBox('vehicle')")
+    driver.find_element(By.CSS_SELECTOR, ".leaflet-control-zoom-out").click()
+    assert driver.execute_script("return [tool.mode, map.getZoom()]") == ["box", 1]
+    assert len(shapes(driver)) == 2
+    press(driver, Keys.ESCAPE)
     screenshot(driver, "drawing-tool-boxes")
 
 

@@ -564,7 +564,8 @@ export class DrawingTool extends EventTarget {
   }
 
   _onDown(event) {
-    if (event.button !== 0) return;
+    // The zoom buttons and other controls sit inside the map's container but are not the map.
+    if (event.button !== 0 || event.target.closest('.leaflet-control')) return;
     this._swallowClick = false;
     if (this._mode === 'box') {
       this._draft.start = roundPoint(this._eventPoint(event), this._step());
@@ -689,7 +690,7 @@ export class DrawingTool extends EventTarget {
   }
 
   _onDoubleClick(event) {
-    if (this._mode !== 'polygon') return;
+    if (this._mode !== 'polygon' || event.target.closest('.leaflet-control')) return;
     event.preventDefault();
     event.stopPropagation();
     this._finishPolygon();
