@@ -179,6 +179,20 @@ def test_a_click_selects_and_a_dragged_vertex_moves(tool_page):
     assert driver.execute_script("return tool.selectedId") is None
 
 
+def test_dragging_the_middle_of_an_edge_inserts_a_vertex(tool_page):
+    driver = tool_page
+    load(driver, polygon("a", SQUARE))
+    click_chip(driver, (150, 150))
+    click_chip(driver, (150, 100))  # pressed without a drag: nothing inserted
+    assert shapes(driver)[0]["ring"] == SQUARE
+    drag_chip(driver, (150, 100), (155, 70))
+    assert shapes(driver)[0]["ring"] == [[100, 100], [155, 70], [200, 100], [200, 200], [100, 200], [100, 100]]
+    press(driver, Keys.DELETE)  # the new vertex is the active one
+    assert shapes(driver)[0]["ring"] == SQUARE
+    ctrl(driver, "z")
+    assert len(shapes(driver)[0]["ring"]) == 6
+
+
 def test_a_box_corner_dragged_keeps_it_a_box(tool_page):
     driver = tool_page
     load(driver, {"id": "v", "label": "vehicle", "kind": "box", "ring": SQUARE, "attributes": {}})

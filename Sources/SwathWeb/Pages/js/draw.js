@@ -57,6 +57,7 @@ export class DrawingTool extends EventTarget {
     this._selected = null;
     this._vertex = null; // the active vertex of the selected shape (Delete/Backspace remove it)
     this._handles = [];
+    this._ghosts = []; // midpoints of a selected polygon's edges: drag one to insert a vertex
     this._mode = 'idle';
     this._draft = null; // { label, kind, points, line, rubber, marks, start }
     this._drag = null;
@@ -73,6 +74,7 @@ export class DrawingTool extends EventTarget {
     this._onKey = this._onKey.bind(this);
     this._onClick = this._onClick.bind(this);
     this._onHover = this._onHover.bind(this);
+    this._onZoom = () => this._renderHandles();
     const container = map.getContainer();
     // Capture, so the tool sees a press before Leaflet's map dragging does and can turn it off.
     container.addEventListener('mousedown', this._onDown, true);
@@ -80,6 +82,7 @@ export class DrawingTool extends EventTarget {
     document.addEventListener('keydown', this._onKey);
     map.on('click', this._onClick);
     map.on('mousemove', this._onHover);
+    map.on('zoomend', this._onZoom);
   }
 
   /** Removes the tool's layers and listeners from the map. */
@@ -92,6 +95,7 @@ export class DrawingTool extends EventTarget {
     document.removeEventListener('keydown', this._onKey);
     this.map.off('click', this._onClick);
     this.map.off('mousemove', this._onHover);
+    this.map.off('zoomend', this._onZoom);
   }
 
   /** The shapes: { id, label, kind, ring (closed, chip px), attributes }, frozen. */
@@ -371,6 +375,29 @@ export class DrawingTool extends EventTarget {
       handle.setStyle({ fillColor: active ? '#ffeb3b' : color, radius: active ? HANDLE_RADIUS + 2 : HANDLE_RADIUS });
       handle.bringToFront();
     });
+    const midpoints = shape && shape.kind === 'polygon' && !ring ? this._midpoints(shape.ring) : [];
+    while (this._ghosts.length > midpoints.length) this.map.removeLayer(this._ghosts.pop());
+    while (this._ghosts.length < midpoints.length) {
+      this._ghosts.push(L.circleMarker([0, 0], {
+        renderer: this._renderer, interactive: false, radius: HANDLE_RADIUS - 1, color: '#fff', weight: 1,
+        fillOpacity: 0.5,
+      }).addTo(this.map));
+    }
+    midpoints.forEach(({ point }, index) => {
+      this._ghosts[index].setLatLng(toLatLng(point)).setStyle({ fillColor: color });
+      this._ghosts[index].bringToFront();
+    });
+  }
+
+  // The middles of the edges long enough on screen to hold a handle between their vertices.
+  _midpoints(ring) {
+    const found = [];
+    for (let edge = 0; edge + 1 < ring.length; edge++) {
+      const [a, b] = [ring[edge], ring[edge + 1]];
+      if (this._screenDistance(a, b) < 6 * HANDLE_RADIUS) continue;
+      found.push({ edge, point: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2] });
+    }
+    return found;
   }
 
   // ---- drawing ----
@@ -540,6 +567,11 @@ export class DrawingTool extends EventTarget {
           return { id: selected.id, vertex: index, point };
         }
       }
+      for (const { edge, point: middle } of selected.kind === 'polygon' ? this._midpoints(ring) : []) {
+        if (this.map.latLngToContainerPoint(toLatLng(middle)).distanceTo(container) <= HIT_TOLERANCE) {
+          return { id: selected.id, vertex: null, edge, middle, point };
+        }
+      }
     }
     const hits = (entry) => {
       const [minX, minY, maxX, maxY] = entry.bounds;
@@ -576,7 +608,12 @@ export class DrawingTool extends EventTarget {
     const hit = this._hit(event);
     if (!hit || hit.id !== this._selected) return; // a click selects; a drag pans the map
     const shape = this._find(hit.id);
-    if (hit.vertex !== null) {
+    if (hit.edge !== undefined) {
+      // The drag starts from a ring with the edge's middle as a new vertex; a click alone adds none.
+      const ring = [...shape.ring.slice(0, hit.edge + 1), hit.middle, ...shape.ring.slice(hit.edge + 1)];
+      this._vertex = hit.edge + 1;
+      this._beginDrag(event, { type: 'vertex', shape: { ...shape, ring }, index: hit.edge + 1, inserted: true });
+    } else if (hit.vertex !== null) {
       if (event.altKey) {
         event.preventDefault();
         this._swallowClick = true;
@@ -657,9 +694,13 @@ export class DrawingTool extends EventTarget {
       this._finishBox(roundPoint(this._eventPoint(event), this._step()));
       return;
     }
-    if (!drag.moved) return;
-    const ring = this._draggedRing(drag, this._eventPoint(event));
+    const ring = drag.moved ? this._draggedRing(drag, this._eventPoint(event)) : drag.shape.ring;
     const same = ring.every((point, index) => point[0] === drag.shape.ring[index][0] && point[1] === drag.shape.ring[index][1]);
+    if (drag.inserted && same) this._vertex = null; // a middle pressed but not moved inserts nothing
+    if (!drag.moved) {
+      if (drag.inserted) this._renderHandles();
+      return;
+    }
     if (same || (drag.shape.kind === 'box' && ringArea(ring) === 0)) {
       this._restore(drag.shape.id); // nothing moved, or a box dragged flat: back as it was
       return;
