@@ -98,10 +98,11 @@ def test_a_polygon_is_drawn_by_clicks_and_closed_with_enter(tool_page):
 
 def test_a_polygon_is_closed_by_a_double_click_on_its_last_vertex(tool_page):
     driver = tool_page
-    driver.execute_script("tool.drawPolygon('area')")
+    driver.execute_script("tool.drawPolygon({ name: 'area', display_name: 'Area' })")  # a label object will do
     click_chip(driver, (50, 50), (150, 60))
     double_click_chip(driver, 100, 140)
     [shape] = shapes(driver)
+    assert shape["label"] == "area"
     assert ring_near(shape["ring"], [[50, 50], [150, 60], [100, 140], [50, 50]]), shape["ring"]
     # A double-click zooms the map when nothing is drawn; while drawing it only closed the shape.
     assert driver.execute_script("return map.getZoom()") == 0

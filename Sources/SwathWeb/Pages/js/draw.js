@@ -30,6 +30,9 @@ const toPoint = (latlng) => [latlng.lng, -latlng.lat];
 const coordinates = (point) => `(${point.map((value) => Math.round(value * 100) / 100).join(', ')})`;
 const isFormField = (node) => node && (node.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(node.tagName));
 
+// A label is named by its name; a page may hand the schema's label object instead.
+const labelName = (label) => (label && typeof label === 'object' ? label.name : label);
+
 // Shapes are frozen so the undo history can keep references instead of copies; an edit makes a
 // new shape object. Fields of the page's own (e.g. a server id) ride along untouched.
 function freezeShape({ ring, attributes, ...fields }) {
@@ -170,7 +173,7 @@ export class DrawingTool extends EventTarget {
   }
 
   undo() {
-    if (this._mode !== 'idle' || !this._undo.length) return false;
+    if (this._mode !== 'idle' || this._drag || !this._undo.length) return false;
     this._redo.push(this._shapes);
     this._vertex = null;
     this._apply(this._undo.pop());
@@ -178,7 +181,7 @@ export class DrawingTool extends EventTarget {
   }
 
   redo() {
-    if (this._mode !== 'idle' || !this._redo.length) return false;
+    if (this._mode !== 'idle' || this._drag || !this._redo.length) return false;
     this._undo.push(this._shapes);
     this._vertex = null;
     this._apply(this._redo.pop());
@@ -203,6 +206,7 @@ export class DrawingTool extends EventTarget {
   /** Gives the shape another label, refused (message event) when the label does not allow the
    * shape's kind. */
   setLabel(id, label) {
+    label = labelName(label);
     const shape = this._find(id);
     if (!shape || !this._allows(label, shape.kind)) return false;
     if (shape.label === label) return true;
@@ -414,6 +418,7 @@ export class DrawingTool extends EventTarget {
   }
 
   _start(label, kind) {
+    label = labelName(label);
     if (!this._allows(label, kind)) return false;
     this.cancel();
     this.select(null);
