@@ -42,7 +42,8 @@ public struct TaskMap: Codable, Sendable {
     public var width: Int
     public var height: Int
     public var state: ChipState
-    /// Annotators whose accepted (or superseded) answer is on the chip.
+    /// Annotators whose accepted (or superseded) answer is on the chip, not counting those below
+    /// the task's minimum gold F1 (as leasing counts them).
     public var answers: Int
     /// Answers asked for: replicas (plus invalidations) in a leased task, assignments otherwise.
     public var asked: Int
@@ -130,7 +131,8 @@ extension TaskMap {
     let taskId = task.id!
     let image = try store.requireImage(of: task)
     let chips = try store.chips(ofTask: taskId)
-    let answers = try store.answerCounts(ofTask: taskId)
+    // As leasing counts them: answers of annotators below the task's minimum gold F1 do not count.
+    let answers = try Gold.keptAnswerCounts(task, in: store)
     let gold = Set(try store.goldChips(ofTask: taskId).map(\.chipId))
     var latestVerdict: [Int64: ChipVerdict] = [:]
     for review in try store.chipReviews(ofTask: taskId) { latestVerdict[review.chipId] = review.verdict }

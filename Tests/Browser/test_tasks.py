@@ -123,3 +123,29 @@ def test_the_task_map_is_not_for_annotators_or_reviewers(deployment, browser):
         assert status == 403
         browser.find_element(By.ID, "sign-out").click()
         wait_for(browser, EC.visibility_of_element_located((By.ID, "token")))
+
+
+def test_the_map_frame_puts_scene_pixels_where_leaflet_expects_them(deployment, browser):
+    """tasks-map.js: scene pixel [x, y] is L.latLng(-y, x); a window's bounds and a polygon's rings
+    follow; the heat-map colour runs from red (0) to green (1)."""
+    sign_in(browser, deployment, "lena", "tasks.html")
+    wait_for(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-ready='true']")))
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/app/js/tasks-map.js').then((m) => {
+          const point = m.scenePoint([300, 40]);
+          const bounds = m.windowBounds({ x: 256, y: 512, width: 256, height: 128 });
+          const rings = m.polygonPositions([[[[0, 0], [10, 0], [10, 20], [0, 0]]]]);
+          done({
+            point: [point.lat, point.lng],
+            bounds: [bounds.getSouth(), bounds.getWest(), bounds.getNorth(), bounds.getEast()],
+            ring: rings[0][0].map((p) => [p.lat, p.lng]),
+            colours: [m.agreementColour(0), m.agreementColour(0.5), m.agreementColour(1), m.agreementColour(null)],
+          });
+        }, (error) => done({ error: String(error) }));
+    """)
+    assert "error" not in result, result
+    assert result["point"] == [-40, 300]
+    assert result["bounds"] == [-640, 256, -512, 512]
+    assert result["ring"] == [[0, 0], [0, 10], [-20, 10], [0, 0]]
+    assert result["colours"] == ["hsl(0, 70%, 78%)", "hsl(60, 70%, 68%)", "hsl(120, 70%, 58%)", "#eeeeee"]

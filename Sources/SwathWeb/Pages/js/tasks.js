@@ -33,6 +33,7 @@ function buildPanel() {
     element('ul', { id: 'task-list', class: 'task-list' }),
     element('section', { id: 'task-detail', hidden: true },
       element('h2', { id: 'task-title' }),
+      element('button', { id: 'refresh', type: 'button', onclick: () => choose(current) }, 'Refresh'),
       element('p', { id: 'task-facts', class: 'muted' }),
       element('h2', {}, 'Chips'),
       element('ul', { id: 'chip-legend', class: 'legend' }),
