@@ -14,7 +14,8 @@ extension SwathAPI {
   }
 
   /// `GET /api/v1/tasks/{task}/overview.png?max=PX`: the scene, its long side at most PX
-  /// (default 2048). Rendered on each request; `private`, since it is only for the signed-in.
+  /// (default 2048), rendered on request. The ETag (the image's SHA-256 and the size) lets a client
+  /// keep it: If-None-Match answers 304 without rendering. `private`: only for the signed-in.
   func taskOverview(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")
     var maxSide = 2048
@@ -25,14 +26,18 @@ extension SwathAPI {
       maxSide = value
     }
     let chosen = maxSide
+    let etag = try await call(context) { try $0.taskOverviewTag(task: task, maxSide: chosen, by: $1) }
+    var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=3600"]
+    if let match = request.headers[.ifNoneMatch],
+      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
+    {
+      return Response(status: .notModified, headers: headers)
+    }
     let image = try await call(context) { try $0.taskOverview(task: task, maxSide: chosen, by: $1) }
+    headers[.contentType] = "image/png"
+    headers[HTTPField.Name("X-Overview-Width")!] = "\(image.width)"
+    headers[HTTPField.Name("X-Overview-Height")!] = "\(image.height)"
     return Response(
-      status: .ok,
-      headers: [
-        .contentType: "image/png", .cacheControl: "private, max-age=3600",
-        HTTPField.Name("X-Overview-Width")!: "\(image.width)",
-        HTTPField.Name("X-Overview-Height")!: "\(image.height)",
-      ],
-      body: ResponseBody(byteBuffer: ByteBuffer(bytes: image.png)))
+      status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: image.png)))
   }
 }

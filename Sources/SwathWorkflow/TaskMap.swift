@@ -261,6 +261,14 @@ extension Workspace {
     return try store.read { store in try TaskMap.make(store.requireTask(named: name), in: store) }
   }
 
+  /// The entity tag of a task's overview at `maxSide`: the image's identity (its SHA-256, checked
+  /// when it was registered) and the size, so a client's copy can be revalidated without a render.
+  public func taskOverviewTag(task name: String, maxSide: Int, by caller: Caller) throws -> String {
+    try caller.require(.viewTaskStatus)
+    let image = try store.read { store in try store.requireImage(of: store.requireTask(named: name)) }
+    return "\"\(image.sha256.prefix(16))-\(maxSide)\""
+  }
+
   /// The overview of a task's scene, the long side at most `maxSide` pixels (16…4096), rendered
   /// by the tiling engine with the chips' bands and stretch, invalid pixels transparent.
   public func taskOverview(task name: String, maxSide: Int, by caller: Caller) throws -> SceneOverview.Image {

@@ -277,6 +277,22 @@ struct TaskMapRouteTests {
         #expect(grey[row * 200 + 60] < grey[row * 200 + 120] && grey[row * 200 + 120] < grey[row * 200 + 190])
       }
       #expect(response.headers[HTTPField.Name("X-Overview-Width")!] == "200")
+      // The ETag names the image and the size: a client's copy is revalidated without a render.
+      let etag = try #require(response.headers[.eTag])
+      var conditional = fixture.headers("alice")
+      conditional[.ifNoneMatch] = etag
+      let again = try await client.execute(
+        uri: "/api/v1/tasks/ramp/overview.png?max=200", method: .get, headers: conditional)
+      #expect(again.status == .notModified && again.body.readableBytes == 0)
+      let otherSize = try await client.execute(
+        uri: "/api/v1/tasks/ramp/overview.png?max=100", method: .get, headers: conditional)
+      #expect(otherSize.status == .ok && otherSize.headers[.eTag] != etag)
+      // Another role gets no tag to compare: 403 before any answer about the image.
+      var reviewer = fixture.headers("rev")
+      reviewer[.ifNoneMatch] = etag
+      let refused = try await client.execute(
+        uri: "/api/v1/tasks/ramp/overview.png?max=200", method: .get, headers: reviewer)
+      #expect(refused.status == .forbidden)
     }
   }
 }
