@@ -134,7 +134,7 @@ let package = Package(
     .testTarget(
       name: "SwathServerTests",
       dependencies: [
-        "SwathServer", "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathTestSupport", "swath",
+        "SwathServer", "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathGDAL", "SwathTestSupport", "swath",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

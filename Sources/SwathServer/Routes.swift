@@ -170,6 +170,13 @@ extension SwathAPI {
       let task = try context.parameters.require("task")
       return try Bodies.json(try await api.call(context) { try $0.status(task: task, by: $1) })
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/map", authenticated: true) { _, context, api in
+      try await api.taskMap(context)
+    },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/overview.png", authenticated: true) {
+      request, context, api in
+      try await api.taskOverview(request, context)
+    },
     Endpoint(method: .post, path: "/api/v1/tasks/{task}/assignments", authenticated: true) {
       request, context, api in
       try await api.assign(request, context)

@@ -1,6 +1,7 @@
 import Foundation
 import SwathGDAL
 import SwathGeometry
+import SwathStore
 
 /// Geometries through a GDAL coordinate transformation, all points in one call.
 enum Reprojection {
@@ -17,4 +18,31 @@ enum Reprojection {
     }
   }
 
+}
+
+/// The scene's pixel frame: WGS84 lon/lat to the image's column/row (0,0 the top-left corner of
+/// the first pixel), through the image's CRS and the inverse of its geotransform.
+struct ScenePixelFrame {
+  private let toImageCRS: CoordinateTransform
+  private let toPixels: GeoTransform
+
+  init(_ image: ImageRecord) throws {
+    guard let wkt = image.crsWkt, let coefficients = image.geotransform, coefficients.count == 6 else {
+      throw WorkflowError("image '\(image.name)' has no CRS or geotransform")
+    }
+    guard let inverse = GeoTransform(coefficients).inverted() else {
+      throw WorkflowError("image '\(image.name)' has a degenerate geotransform")
+    }
+    toImageCRS = try CoordinateTransform(
+      from: SpatialReference.wgs84(), to: SpatialReference(definition: wkt))
+    toPixels = inverse
+  }
+
+  /// A WGS84 geometry in scene pixels.
+  func pixels(_ geometry: MultiPolygon) throws -> MultiPolygon {
+    try Reprojection.apply(geometry, toImageCRS).mapPoints { point in
+      let (column, row) = toPixels.apply(column: point.x, row: point.y)
+      return Point(column, row)
+    }
+  }
 }
