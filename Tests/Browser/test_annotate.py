@@ -50,12 +50,12 @@ def test_ana_draws_a_box_and_a_polygon_labels_them_by_keyboard_and_the_store_hol
     assert rect["width"] == 512
     # 2 → Vehicle, a box dragged; its required type chosen in the form.
     press(browser, "2")
-    box = draw_box(browser, rect, (300, 80), (360, 120))
+    box = draw_box(browser, rect, (255, 160), (275, 175))  # the red car on the street
     wait_for(browser, lambda driver: shape_count(driver) == 1)
-    choose(browser, "type", "van")
+    choose(browser, "type", "car")
     # Esc lets go of the box; 1 → Building, a polygon of four clicks and Enter.
     press(browser, Keys.ESCAPE, "1")
-    polygon = draw_polygon(browser, rect, [(100, 300), (200, 290), (210, 400), (110, 410)])
+    polygon = draw_polygon(browser, rect, [(291, 218), (327, 217), (327, 254), (291, 254)])  # the orange roof
     wait_for(browser, lambda driver: shape_count(driver) == 2)
     choose(browser, "roof", "hip")
     screenshot(browser, "annotate")
@@ -65,7 +65,7 @@ def test_ana_draws_a_box_and_a_polygon_labels_them_by_keyboard_and_the_store_hol
 
     stored = stored_shapes(deployment, "ana", task, chip)
     assert [(label, shape) for label, shape, _, _ in stored] == [("vehicle", "bbox"), ("building", "polygon")]
-    assert stored[0][3] == {"type": "van", "occluded": False}
+    assert stored[0][3] == {"type": "car", "occluded": False}
     assert stored[1][3] == {"roof": "hip", "occluded": False}
     (ax, ay), (bx, by) = box
     expected_box = [(ax, ay), (bx, ay), (bx, by), (ax, by)]
@@ -98,7 +98,9 @@ def test_a_self_intersecting_polygon_is_refused_at_the_shape_and_the_fix_is_acce
     rejected = submissions(deployment, "ana", task)
     assert [(row[0], row[1]) for row in rejected] == [(chip, "rejected")]
 
-    # The fix: select the shape at one of its edges and drag the vertex (100,300) to (400,200).
+    # The fix: select the shape at one of its edges and drag the vertex (100,300) to (400,200)
+    # (the message bar above the map moved it: where the chip is now).
+    rect = chip_rect(browser)
     click_at(browser, screen_point(rect, (200, 100))[0])
     time.sleep(0.3)
     start, _ = screen_point(rect, (100, 300))
@@ -106,7 +108,8 @@ def test_a_self_intersecting_polygon_is_refused_at_the_shape_and_the_fix_is_acce
     drag(browser, start, end, steps=10)
     time.sleep(0.3)
     browser.find_element(By.ID, "submit").click()
-    assert "Submitted 1 shape" in submitted(browser), message(browser)
+    wait_for(browser, lambda driver: "Submitted" in message(driver) or "#2" in message(driver))
+    assert "Submitted 1 shape" in message(browser), message(browser)
     stored = stored_shapes(deployment, "ana", task, chip)
     assert len(stored) == 1 and stored[0][3]["roof"] == "flat"
     pixels = to_chip_pixels(deployment, task, chip, stored[0][2])
@@ -204,7 +207,9 @@ def test_extend_moves_the_end_of_the_lease(deployment, browser):
     wait_for(browser, lambda driver: driver.find_element(By.ID, "lease-left").text.startswith("1:"))
     browser.find_element(By.ID, "extend").click()
     wait_for(browser, lambda driver: "Lease extended" in message(driver))
-    assert re.fullmatch(r"(9|10):\d\d", browser.find_element(By.ID, "lease-left").text)
+    wait_for(browser, lambda driver: re.fullmatch(r"(9|10):\d\d", driver.find_element(By.ID, "lease-left").text))
+    status, [lease] = deployment.api("ana", "/leases")
+    assert status == 200 and lease["expires_at"] > lease["leased_at"]
 
 
 def test_anas_page_never_shows_bens_shapes_or_name(deployment, browser):
@@ -217,7 +222,9 @@ def test_anas_page_never_shows_bens_shapes_or_name(deployment, browser):
         json.dumps(ben).encode(), "application/geo+json")
     assert status == 201, body
     [(_, _, ring, _)] = stored_shapes(deployment, "ben", "town", "r0000_c0000")
-    bens_numbers = {f"{value:.6f}"[:-1] for position in ring for value in position}
+    # His positions as stored (9 decimals): no answer to ana may carry one of them.
+    bens_numbers = {repr(value) for position in ring for value in position}
+    assert all(len(number.split(".")[1]) >= 7 for number in bens_numbers), bens_numbers
 
     open_page(browser, deployment, "ana", "town")
     chip = take_next_chip(browser)
@@ -312,18 +319,24 @@ def test_render_time_of_a_chip_with_500_shapes(deployment, browser):
     browser.execute_script("sessionStorage.setItem(arguments[0], arguments[1])", draft_key,
                            json.dumps({"task": task, "chip": work["chip"], "shapes": shapes}))
     browser.refresh()
-    wait_for(browser, lambda driver: shape_count(driver) == 500, timeout=60)
-    loaded = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => done(performance.now()))")
-    rect = chip_rect(browser)
-    started = time.perf_counter()
-    drag(browser, screen_point(rect, (600, 300))[0], screen_point(rect, (450, 200))[0], steps=15)
-    frames = browser.execute_async_script("""
+    # When the count says 500 and the next frame is painted, in ms since the navigation began.
+    shown = browser.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        const times = []; let last = performance.now();
-        function frame(now) { times.push(now - last); last = now; if (times.length < 30) requestAnimationFrame(frame); else done(times); }
+        const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now())));
+        const count = document.getElementById('shape-count');
+        if (count.textContent.startsWith('500 ')) return painted();
+        new MutationObserver((_, observer) => {
+          if (count.textContent.startsWith('500 ')) { observer.disconnect(); painted(); }
+        }).observe(count, {childList: true, characterData: true, subtree: true});""")
+    rect = chip_rect(browser)
+    # Frame intervals while the map is dragged by real pointer events.
+    browser.execute_script("""
+        window.frames_ = []; let last = performance.now();
+        const frame = (now) => { window.frames_.push(now - last); last = now; if (!window.stop_) requestAnimationFrame(frame); };
         requestAnimationFrame(frame);""")
-    panned = (time.perf_counter() - started) * 1000
-    print(f"\n500 shapes: page shown with the draft {loaded:.0f} ms after navigation; a 15-step pan took "
-          f"{panned:.0f} ms; median frame afterwards {sorted(frames)[len(frames) // 2]:.1f} ms")
+    drag(browser, screen_point(rect, (600, 300))[0], screen_point(rect, (450, 200))[0], steps=15)
+    frames = browser.execute_script("window.stop_ = true; return window.frames_.slice(1)")
+    frames.sort()
+    print(f"\n500 shapes: the chip with its draft painted {shown:.0f} ms after navigation; while panning, "
+          f"median frame {frames[len(frames) // 2]:.1f} ms, slowest {frames[-1]:.1f} ms ({len(frames)} frames)")
     assert shape_count(browser) == 500

@@ -23,6 +23,8 @@ const map = L.map('map', {
   doubleClickZoom: false, boxZoom: false,
 });
 map.setView([0, 0], 0);
+// The message bar above the map comes and goes: Leaflet must hear of its new size.
+new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
 
 /** The piece of work on screen: { task, chip, lease|null, details, labels, width, height }. */
 let work = null;
@@ -371,16 +373,18 @@ function startClock() {
   const lease = work.lease;
   $('lease').hidden = !lease;
   if (!lease) return;
-  const tick = () => {
-    const left = Date.parse(work.lease.expires_at) - Date.now();
-    $('lease-left').textContent = formatLeft(left);
-    $('lease').classList.toggle('short', left < SHORT_LEASE_MS);
-    if (left <= 0) leaseExpired();
-  };
   tick();
   clock = setInterval(tick, 1000);
   // The lease can also end elsewhere (released from the CLI, ended by an analyst): ask now and then.
   leaseCheck = setInterval(() => checkLease().catch(() => {}), LEASE_CHECK_MS);
+}
+
+function tick() {
+  if (!work || !work.lease || expired) return;
+  const left = Date.parse(work.lease.expires_at) - Date.now();
+  $('lease-left').textContent = formatLeft(left);
+  $('lease').classList.toggle('short', left < SHORT_LEASE_MS);
+  if (left <= 0) leaseExpired();
 }
 
 async function checkLease() {
@@ -416,6 +420,7 @@ $('extend').addEventListener('click', async () => {
   try {
     work.lease = await api(`/leases/${work.lease.id}/extend`, { method: 'POST' });
     sessionStorage.setItem(`swath.work.${me.name}`, JSON.stringify({ task: work.task, chip: work.chip, lease: work.lease }));
+    tick();
     showMessage(`Lease extended to ${new Date(work.lease.expires_at).toLocaleTimeString()}.`, 'ok');
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) leaseExpired();
