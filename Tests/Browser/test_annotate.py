@@ -340,3 +340,44 @@ def test_render_time_of_a_chip_with_500_shapes(deployment, browser):
     print(f"\n500 shapes: the chip with its draft painted {shown:.0f} ms after navigation; while panning, "
           f"median frame {frames[len(frames) // 2]:.1f} ms, slowest {frames[-1]:.1f} ms ({len(frames)} frames)")
     assert shape_count(browser) == 500
+
+
+def test_a_reviewers_comment_on_an_invalidated_chip_goes_to_the_next_annotator(deployment, browser):
+    task = leased_task(deployment)
+    comment = "The garages behind the houses are missing."
+    status, body = deployment.api(
+        "rita", f"/tasks/{task}/chips/r0000_c0000/review", "POST", {"verdict": "invalidated", "comment": comment})
+    assert status == 201, body
+    open_page(browser, deployment, "ana", task)
+    assert take_next_chip(browser) == "r0000_c0000"
+    shown = browser.find_element(By.ID, "review-comment")
+    assert shown.is_displayed() and comment in shown.text
+    # Only the lease's first answer carries it: a reload keeps it from the tab.
+    browser.refresh()
+    wait_for(browser, lambda driver: chip_name(driver) == "r0000_c0000")
+    wait_for(browser, lambda driver: comment in driver.find_element(By.ID, "review-comment").text)
+    # The reviewer's name is not the annotator's business.
+    assert "rita" not in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_undo_redo_and_delete_from_the_buttons(deployment, browser):
+    task = leased_task(deployment)
+    open_page(browser, deployment, "ana", task)
+    take_next_chip(browser)
+    rect = chip_rect(browser)
+    press(browser, "2")
+    draw_box(browser, rect, (40, 40), (80, 70))
+    wait_for(browser, lambda driver: shape_count(driver) == 1)
+    browser.find_element(By.ID, "undo").click()
+    wait_for(browser, lambda driver: shape_count(driver) == 0)
+    browser.find_element(By.ID, "redo").click()
+    wait_for(browser, lambda driver: shape_count(driver) == 1)
+    # The redone box is selected again by a click on it; Delete removes it.
+    click_at(browser, screen_point(rect, (60, 55))[0])
+    wait_for(browser, lambda driver: driver.find_element(By.ID, "delete").is_enabled())
+    browser.find_element(By.ID, "delete").click()
+    wait_for(browser, lambda driver: shape_count(driver) == 0)
+    # A label's key does not draw a shape its label does not allow: Building is polygons only.
+    press(browser, "1")
+    wait_for(browser, lambda driver: "active" in driver.find_element(By.ID, "draw-polygon").get_attribute("class"))
+    assert "active" not in browser.find_element(By.ID, "draw-box").get_attribute("class")

@@ -96,7 +96,7 @@ async function open(next) {
   closeWork();
   work = { ...next, details, labels: labelsOf(schema), width: chipImage.naturalWidth, height: chipImage.naturalHeight };
   work.labelsByName = new Map(work.labels.map((label) => [label.name, label]));
-  sessionStorage.setItem(`swath.work.${me.name}`, JSON.stringify({ task: work.task, chip: work.chip, lease: work.lease }));
+  keepWork();
   remember(work.task);
 
   const chipBounds = L.latLngBounds([[-work.height, 0], [0, work.width]]);
@@ -116,6 +116,13 @@ async function open(next) {
   const restored = restoreDraft();
   if (restored) showMessage(`Your draft of ${restored} shape${restored === 1 ? '' : 's'} is back.`, 'info');
   startClock();
+}
+
+/** What a reload needs to come back to this work: the lease, and the reviewer's comment, which
+ * only the lease's first answer carries. */
+function keepWork() {
+  const { task, chip, lease, reviewComment } = work;
+  sessionStorage.setItem(`swath.work.${me.name}`, JSON.stringify({ task, chip, lease, reviewComment }));
 }
 
 function loadImage(url) {
@@ -222,7 +229,10 @@ function showSelected() {
   const labelSelect = element('select', { id: 'shape-label', name: 'label' },
     ...work.labels.filter((candidate) => candidate.shapes.includes(shape.kind)).map((candidate) =>
       element('option', { value: candidate.name, selected: candidate.name === shape.label }, candidate.display_name)));
-  labelSelect.addEventListener('change', () => tool.setLabel(shape.id, labelSelect.value));
+  labelSelect.addEventListener('change', () => {
+    tool.setLabel(shape.id, labelSelect.value);
+    backToMap();
+  });
   const fields = [element('label', { for: 'shape-label' }, 'Label'), labelSelect];
   const values = attributesFor(label, shape.attributes);
   const missing = new Set(missingRequired(label, shape.attributes));
@@ -256,6 +266,7 @@ function showSelected() {
       if (given === undefined) delete next[attribute.name];
       else next[attribute.name] = given;
       tool.setAttributes(shape.id, next);
+      backToMap();
     });
     fields.push(element('label', { for: id, class: attribute.required ? 'required' : null }, attribute.name), field);
   }
@@ -301,7 +312,15 @@ $('draw-box').addEventListener('click', () => startDrawing('box'));
 $('undo').addEventListener('click', () => tool && tool.undo());
 $('redo').addEventListener('click', () => tool && tool.redo());
 $('delete').addEventListener('click', () => tool && tool.selectedId && tool.remove(tool.selectedId));
-$('hide-others').addEventListener('change', (event) => tool && tool.hideOthers(event.target.checked));
+$('hide-others').addEventListener('change', (event) => {
+  if (tool) tool.hideOthers(event.target.checked);
+  backToMap();
+});
+
+/** Shortcuts do nothing while a form field has the focus: once a value is chosen, give it back. */
+function backToMap() {
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+}
 
 document.addEventListener('keydown', (event) => {
   const target = event.target;
@@ -419,7 +438,7 @@ $('extend').addEventListener('click', async () => {
   if (!work || !work.lease) return;
   try {
     work.lease = await api(`/leases/${work.lease.id}/extend`, { method: 'POST' });
-    sessionStorage.setItem(`swath.work.${me.name}`, JSON.stringify({ task: work.task, chip: work.chip, lease: work.lease }));
+    keepWork();
     tick();
     showMessage(`Lease extended to ${new Date(work.lease.expires_at).toLocaleTimeString()}.`, 'ok');
   } catch (error) {
@@ -538,13 +557,14 @@ async function resume() {
     && (!last || !last.lease || candidate.id === last.lease.id)) || running.find((candidate) => !asked || candidate.task === asked);
   $('task').value = asked || (lease && lease.task) || (last && last.task) || [...tasks][0] || '';
   if (lease) {
-    await open({ task: lease.task, chip: lease.chip, lease, reviewComment: lease.review_comment || null });
+    const comment = last && last.lease && last.lease.id === lease.id ? last.reviewComment : null;
+    await open({ task: lease.task, chip: lease.chip, lease, reviewComment: comment || null });
   } else if (last && last.lease) {
     sessionStorage.removeItem(draftKey(me.name, last));
     sessionStorage.removeItem(`swath.work.${me.name}`);
     showMessage(`Your lease on ${last.chip} of ${last.task} has ended; take the next chip.`, 'info');
   } else if (last && !last.lease && (!asked || asked === last.task)) {
-    await open({ task: last.task, chip: last.chip, lease: null, reviewComment: null });
+    await open({ task: last.task, chip: last.chip, lease: null, reviewComment: last.reviewComment || null });
   }
 }
 
