@@ -4,15 +4,21 @@
 // one canvas renderer and hit-tested here (not by Leaflet), so 500 shapes stay smooth and only
 // the selected shape gets vertex handles.
 //
-// Interface (see the contract in the pull request):
-//   const tool = new DrawingTool(map, { width, height, labels });
-//   tool.shapes, tool.selectedId, tool.mode
+//   const tool = new DrawingTool(map, { width, height, labels }); // labels of the task's schema
+//   tool.shapes (frozen [{ id, label, kind: 'polygon'|'box', ring, attributes, ...page's own }])
+//   tool.selectedId · tool.mode ('idle'|'polygon'|'box')
 //   tool.load(shapes) · drawPolygon(label) · drawBox(label) · cancel() · select(id) · remove(id)
 //   tool.setLabel(id, label) · setAttributes(id, attributes) · removeVertex(id, index)
 //   tool.undo() · redo() · hideOthers(on) · showProblems([{ id, message, point? }])
 //   tool.clearProblems() · destroy()
 //   events: change { shapes } · select { id } · mode { mode } · message { text, point? }
-// `load` is not an edit: it fires no `change` (the page knows what it loaded).
+// `load` is not an edit: it fires no `change` and empties the undo history.
+//
+// Mouse: polygon: click vertices, Enter or double-click closes; box: press, drag, release. Idle:
+// a click selects; on the selected shape, drag a handle to move a vertex, drag an edge's middle
+// to insert one, alt-click a handle to remove it, drag the body to move the shape; elsewhere a
+// drag pans the map. Keys (not in form fields): Enter, Backspace (last vertex), Escape, Delete
+// (the pressed vertex, else the shape), Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y. Number keys are the page's.
 import {
   boxRing, closeRing, distanceToSegment, pointInRing, ringArea, ringBounds, roundPoint,
   segmentIntersection, selfIntersections,
@@ -635,6 +641,9 @@ export class DrawingTool extends EventTarget {
 
   _beginDrag(event, drag) {
     event.preventDefault(); // no text selection, and Leaflet's map dragging stays out of it
+    // Preventing the press keeps focus where it was; a form field left focused would swallow
+    // the keys (Escape, Delete) meant for the shape just pressed.
+    if (isFormField(document.activeElement)) document.activeElement.blur();
     this._drag = { ...drag, from: this._eventPoint(event), x: event.clientX, y: event.clientY, moved: false };
     this._dragging = this.map.dragging && this.map.dragging.enabled();
     if (this._dragging) this.map.dragging.disable();
