@@ -134,6 +134,12 @@ struct TaskShowCommand: ParsableCommand {
       consensus:   \(summary.consensusRuns) run(s)
       created:     \(summary.createdAt)\(summary.closedAt.map { "\nclosed:      \($0)" } ?? "")
       """)
+    if let instructions = summary.instructions {
+      print(
+        "instructions:\n"
+          + instructions.split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }.joined(
+            separator: "\n"))
+    }
   }
 }
 

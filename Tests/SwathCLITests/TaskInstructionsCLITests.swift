@@ -55,6 +55,11 @@ struct TaskInstructionsCLITests {
     #expect(fromFile.status == 0, "\(fromFile.stderr)")
     #expect(try Self.instructions(folder, "read")?.stringValue == long)
 
+    let shown = try TestSupport.swath([
+      "task", "show", "told", "--workspace", folder.appendingPathComponent("work").path,
+    ])
+    #expect(shown.stdout.hasSuffix("instructions:\n  \(text)\n"), "\(shown.stdout)")
+
     let plain = try Self.create(folder, "plain", [])
     #expect(plain.status == 0)
     #expect(try Self.instructions(folder, "plain") == nil)
