@@ -135,6 +135,12 @@ struct TaskShowCommand: ParsableCommand {
       review:      accept ≥ \(summary.review.accept), reject < \(summary.review.reject)
       created:     \(summary.createdAt)\(summary.closedAt.map { "\nclosed:      \($0)" } ?? "")
       """)
+    if let instructions = summary.instructions {
+      print(
+        "instructions:\n"
+          + instructions.split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }.joined(
+            separator: "\n"))
+    }
   }
 }
 
@@ -216,6 +222,12 @@ struct TaskCreateCommand: ParsableCommand {
   @Option(help: "How long a lease lasts: seconds, or a number with s, m or h (e.g. 90m, 2h).")
   var leaseTime: LeaseTime = LeaseTime(seconds: 7200)
 
+  @Option(help: "What annotators are asked to do, shown on their page (at most 10000 characters).")
+  var instructions: String?
+
+  @Option(help: ArgumentHelp("The instructions, read from a UTF-8 text file.", valueName: "file"))
+  var instructionsFile: String?
+
   @OptionGroup var progress: ProgressOption
 
   @Flag(help: "Print JSON instead of text.")
@@ -224,6 +236,10 @@ struct TaskCreateCommand: ParsableCommand {
   func validate() throws {
     guard (labels == nil) != (labelsFile == nil) else {
       throw ValidationError("give the labels: --labels a,b or --labels-file schema.json (one of them)")
+    }
+    if instructions != nil, instructionsFile != nil {
+      throw ValidationError(
+        "give the instructions as --instructions TEXT or --instructions-file FILE, not both")
     }
   }
 
@@ -241,6 +257,13 @@ struct TaskCreateCommand: ParsableCommand {
       overlap: overlap, replicas: replicas, iou: iou, quorum: quorum, distribution: distribution,
       leaseSeconds: leaseTime.seconds)
     parameters.schema = schema
+    parameters.instructions = instructions
+    if let instructionsFile {
+      guard let text = String(data: try readFileArgument(instructionsFile), encoding: .utf8) else {
+        throw SwathFailure("\(instructionsFile): the instructions are not UTF-8 text")
+      }
+      parameters.instructions = text
+    }
     let outcome = try workflowCall {
       try workspace.createTask(parameters, by: processCaller, progress: progress.reporter) { warning in
         FileHandle.standardError.write(Data("swath: warning: \(warning)\n".utf8))

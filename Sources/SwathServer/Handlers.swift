@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import SwathConsensus
@@ -44,6 +45,40 @@ extension SwathAPI {
     }
     headers[.contentType] = "image/png"
     return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// `GET …/chips/{chip}/context.png?margin=PX`: the scene around the chip, for the annotator's
+  /// page to dim around it. The image's offset from the chip's corner is in `Swath-Offset-X/Y`.
+  /// The picture only changes with the scene's file, so it caches like the chip.
+  func chipContext(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    let (task, chip) = try context.taskAndChip()
+    var margin = 128
+    if let text = request.uri.queryParameters["margin"].map(String.init) {
+      guard let value = Int(text), (0...ChipContextImage.maxMargin).contains(value) else {
+        throw Problem(
+          .invalidRequest,
+          "margin '\(text)': expected a whole number of pixels in 0…\(ChipContextImage.maxMargin)")
+      }
+      margin = value
+    }
+    let asked = margin
+    let image = try await call(context) { workspace, caller in
+      try workspace.chipContext(task: task, chip: chip, margin: asked, by: caller)
+    }
+    let etag = "\"\(image.tag)\""
+    var headers: HTTPFields = [
+      .eTag: etag, .cacheControl: "private, max-age=86400",
+      HTTPField.Name("Swath-Offset-X")!: "\(image.offsetX)",
+      HTTPField.Name("Swath-Offset-Y")!: "\(image.offsetY)",
+    ]
+    if let match = request.headers[.ifNoneMatch],
+      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
+    {
+      return Response(status: .notModified, headers: headers)
+    }
+    headers[.contentType] = "image/png"
+    return Response(
+      status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: image.png)))
   }
 
   /// `POST …/chips/{chip}/submissions`: the body is the annotator's GeoJSON, stored as received
@@ -317,7 +352,7 @@ extension SwathAPI {
     let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
     try body.allowOnly([
       "name", "image", "region", "labels", "label_schema", "chip_size", "overlap", "replicas", "iou",
-      "quorum", "distribution", "lease_seconds",
+      "quorum", "distribution", "lease_seconds", "instructions",
     ])
     let schema = try body.object["label_schema"].map(Self.labelSchema)
     guard (schema == nil) != (body.object["labels"] == nil) else {
@@ -334,6 +369,7 @@ extension SwathAPI {
     if let iou = try body.number("iou") { parameters.iou = iou }
     if let quorum = try body.number("quorum") { parameters.quorum = quorum }
     if let seconds = try body.integer("lease_seconds") { parameters.leaseSeconds = seconds }
+    parameters.instructions = try body.string("instructions")
     if let text = try body.string("distribution") {
       guard let distribution = ChipDistribution(rawValue: text) else {
         throw Problem(.invalidRequest, "distribution '\(text)': expected assigned or leased")

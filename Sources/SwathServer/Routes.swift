@@ -49,6 +49,11 @@ extension SwathAPI {
       return try await api.chipImage(task: task, chip: chip, request: request, context: context)
     },
     Endpoint(
+      method: .get, path: "/api/v1/tasks/{task}/chips/{chip}/context.png", authenticated: true
+    ) { request, context, api in
+      try await api.chipContext(request, context)
+    },
+    Endpoint(
       method: .post, path: "/api/v1/tasks/{task}/chips/{chip}/submissions", authenticated: true
     ) { request, context, api in
       try await api.submit(request, context)

@@ -71,13 +71,16 @@ public struct TaskRecord: StoreRecord, Identifiable {
   /// The label schema document (JSON); nil for a task made with a plain list of labels. `labels`
   /// always holds the names.
   public var labelSchema: String?
+  /// What the annotators are asked to do, in the analyst's words; nil when not given.
+  public var instructions: String?
 
   public init(
     id: Int64? = nil, name: String, imageId: Int64, region: String, labels: [String], chipSize: Int,
     overlap: Int, replicas: Int, iou: Double, quorum: Double, state: TaskState, chipDirectory: String,
     createdAt: String, closedAt: String?, distribution: ChipDistribution = .assigned,
-    leaseSeconds: Int = 7200, labelSchema: String? = nil
+    leaseSeconds: Int = 7200, labelSchema: String? = nil, instructions: String? = nil
   ) {
+    self.instructions = instructions
     self.labelSchema = labelSchema
     self.distribution = distribution
     self.leaseSeconds = leaseSeconds

@@ -7,7 +7,7 @@ enum Schema {
   static let migrations = [
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
     "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-read-indexes",
-    "v11-label-schemas", "v12-review", "v13-gold",
+    "v11-label-schemas", "v12-review", "v13-gold", "v14-task-instructions",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -346,6 +346,9 @@ enum Schema {
             min_f1 REAL NOT NULL CHECK (min_f1 >= 0 AND min_f1 <= 1)
           );
           """)
+    }
+    migrator.registerMigration("v14-task-instructions") { db in
+      try db.execute(sql: "ALTER TABLE tasks ADD COLUMN instructions TEXT;  -- NULL: none given")
     }
     return migrator
   }

@@ -1,5 +1,6 @@
 import Foundation
 import SwathStore
+import SwathTiling
 
 /// One chip as an annotator (or an analyst) sees it: where it lies in the image and on the map,
 /// and what to label. The JSON of `GET /api/v1/tasks/{task}/chips/{chip}`.
@@ -17,9 +18,11 @@ public struct ChipDetails: Codable, Sendable {
   /// running lease) or `answered` (a leased chip they answered); nil for analysts and admins
   /// who have none.
   public var assignment: String?
+  /// The task's instructions to annotators; nil when it has none.
+  public var instructions: String?
 
   enum CodingKeys: String, CodingKey {
-    case task, chip, window, geotransform, footprint, labels, assignment
+    case task, chip, window, geotransform, footprint, labels, assignment, instructions
     case validFraction = "valid_fraction"
   }
 }
@@ -52,7 +55,7 @@ extension Workspace {
         footprint: PolygonGeometry.decode(chipRecord.footprint)
           ?? PolygonGeometry(type: "Polygon", coordinates: []),
         validFraction: chipRecord.validFraction, labels: taskRecord.labels,
-        assignment: relation)
+        assignment: relation, instructions: taskRecord.instructions)
     }
   }
 
@@ -147,5 +150,53 @@ enum ChipKeys {
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_-."))
     return !key.isEmpty && key.count <= 200 && !key.contains("..")
       && key.unicodeScalars.allSatisfy { allowed.contains($0) && $0.isASCII }
+  }
+}
+
+/// The scene around a chip as a PNG (see `ChipContext`), and where it lies relative to the chip.
+public struct ChipContextImage: Sendable {
+  /// The largest margin asked for, in pixels.
+  public static let maxMargin = ChipContext.maxMargin
+  public var png: Data
+  /// The image's top-left corner relative to the chip's top-left corner (≤ 0), in pixels.
+  public var offsetX: Int
+  public var offsetY: Int
+  /// Changes whenever the picture could: the scene's checksum, the chip's window and the margin.
+  public var tag: String
+}
+
+extension Workspace {
+  /// The neighbouring imagery of a chip, for context: the chip's window grown by `margin` pixels
+  /// and clipped to the scene, stretched as the chip was. The same rule as `chipImage`: only who
+  /// may see the chip may see around it.
+  public func chipContext(task: String, chip: String, margin: Int, by caller: Caller) throws
+    -> ChipContextImage
+  {
+    guard (0...ChipContext.maxMargin).contains(margin) else {
+      throw WorkflowError("margin \(margin) is outside 0…\(ChipContext.maxMargin) pixels")
+    }
+    let (taskRecord, chipRecord, image) = try store.read { store in
+      let (taskRecord, chipRecord, _) = try Self.visibleChip(
+        task: task, chip: chip, caller: caller, in: store)
+      guard let image = try store.image(id: taskRecord.imageId) else {
+        throw WorkflowError("task '\(task)' has lost its image", kind: .environment)
+      }
+      return (taskRecord, chipRecord, image)
+    }
+    let index = folder.appendingPathComponent(taskRecord.chipDirectory, isDirectory: true)
+      .appendingPathComponent(ChipIndex.fileName)
+    let rendered: ChipContext.Rendered
+    do {
+      rendered = try ChipContext.render(
+        imagePath: image.path, index: FileManager.default.fileExists(atPath: index.path) ? index : nil,
+        chipSize: taskRecord.chipSize, x: chipRecord.columnOffset, y: chipRecord.rowOffset,
+        width: chipRecord.width, height: chipRecord.height, margin: margin)
+    } catch let error as ChipError {
+      // The request was checked above: what is left is the scene file's trouble.
+      throw WorkflowError("chip \(chip): cannot render its context: \(error.message)", kind: .environment)
+    }
+    let tag =
+      "\(image.sha256.prefix(16))-\(chipRecord.columnOffset)-\(chipRecord.rowOffset)-\(chipRecord.width)x\(chipRecord.height)-\(margin)"
+    return ChipContextImage(png: rendered.png, offsetX: rendered.offsetX, offsetY: rendered.offsetY, tag: tag)
   }
 }

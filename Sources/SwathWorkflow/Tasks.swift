@@ -20,6 +20,11 @@ public struct TaskParameters: Sendable, Hashable, Codable {
   public var leaseSeconds: Int
   /// The full label schema; nil when the task was given names only (`labels`).
   public var schema: LabelSchema?
+  /// What the annotators are asked to do, shown on their page; at most `maxInstructions` characters.
+  public var instructions: String?
+
+  /// Instructions are a page of text, not a manual.
+  public static let maxInstructions = 10_000
 
   public init(
     name: String, imageName: String, region: String, labels: [String], chipSize: Int = 512,
@@ -83,6 +88,12 @@ public struct TaskParameters: Sendable, Hashable, Codable {
     guard leaseSeconds >= 60, leaseSeconds <= 7 * 86_400 else {
       throw WorkflowError("lease time \(leaseSeconds) s is outside 1 minute…7 days")
     }
+    // Counted in Unicode scalars, as JSON Schema's maxLength counts (Schemas/openapi.yaml).
+    if let instructions, instructions.unicodeScalars.count > Self.maxInstructions {
+      throw WorkflowError(
+        "instructions of \(instructions.unicodeScalars.count) characters are longer than \(Self.maxInstructions)"
+      )
+    }
   }
 }
 
@@ -144,7 +155,8 @@ enum TaskCatalog {
       replicas: parameters.replicas, iou: parameters.iou, quorum: parameters.quorum,
       state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil,
       distribution: parameters.distribution, leaseSeconds: parameters.leaseSeconds,
-      labelSchema: parameters.schema.map { $0.json.jsonText })
+      labelSchema: parameters.schema.map { $0.json.jsonText },
+      instructions: parameters.instructions.flatMap { $0.isEmpty ? nil : $0 })
     try store.insert(&task)
     for chip in chips {
       let xs = chip.footprint.map(\.x)
@@ -183,7 +195,7 @@ enum TaskCatalog {
       rejectedSubmissions: submissions.filter { $0.status == .rejected }.count,
       consensusRuns: try store.consensusRunCount(ofTask: taskId),
       review: try TaskSummary.ReviewThresholds(Review.thresholds(task, in: store)),
-      createdAt: task.createdAt, closedAt: task.closedAt)
+      createdAt: task.createdAt, closedAt: task.closedAt, instructions: task.instructions)
   }
 }
 
@@ -251,6 +263,7 @@ public struct TaskSummary: Codable, Sendable {
   public var review: ReviewThresholds
   public var createdAt: String
   public var closedAt: String?
+  public var instructions: String?
 
   /// `{"accept": 0.9, "reject": 0.2}`: the confidences at and above which an object is
   /// `auto_accepted`, and below which `auto_rejected` (README, "Review").
@@ -265,7 +278,7 @@ public struct TaskSummary: Codable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case name, image, state, region, labels
+    case name, image, state, region, labels, instructions
     case chipSize = "chip_size"
     case overlap, replicas, iou, quorum, chips, assignments
     case assignmentsSubmitted = "assignments_submitted"

@@ -52,6 +52,9 @@ struct RouteTests {
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001.png",
       expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001/context.png?margin=32",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 200, admin: 200)),
     // `{}` is no FeatureCollection: ana's is stored and rejected (422); the admin is assigned
     // nowhere, so the chip does not exist for them.
     Case(
@@ -235,6 +238,10 @@ struct RouteTests {
       let pairs: [(HTTPRequest.Method, String, String)] = [
         (.get, "/api/v1/tasks/roofs/chips/r0001_c0001", "/api/v1/tasks/nosuch/chips/r0001_c0001"),
         (.get, "/api/v1/tasks/roofs/chips/r0001_c0001.png", "/api/v1/tasks/nosuch/chips/r0001_c0001.png"),
+        (
+          .get, "/api/v1/tasks/roofs/chips/r0001_c0001/context.png",
+          "/api/v1/tasks/nosuch/chips/r0001_c0001/context.png"
+        ),
         (
           .post, "/api/v1/tasks/roofs/chips/r0001_c0001/submissions",
           "/api/v1/tasks/nosuch/chips/r0001_c0001/submissions"

@@ -322,6 +322,7 @@ enum StoreContract {
       task.distribution = .leased
       task.leaseSeconds = 600
       task.labelSchema = #"{"labels":[{"name":"building"}]}"#
+      task.instructions = "Outline every roof.\nBox every car — not the trucks."
       try store.insert(&task)
       var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
       try store.insert(&chip)
@@ -329,6 +330,9 @@ enum StoreContract {
     }
     #expect(try store.read { try $0.task(id: task.id!) }?.distribution == .leased)
     #expect(try store.read { try $0.task(id: task.id!) }?.labelSchema == #"{"labels":[{"name":"building"}]}"#)
+    #expect(
+      try store.read { try $0.task(named: "roofs") }?.instructions
+        == "Outline every roof.\nBox every car — not the trucks.")
     let lease = try store.write { store throws -> LeaseRecord in
       var lease = LeaseRecord(
         taskId: task.id!, chipId: chip.id!, annotator: "ana", leasedAt: "2026-01-01T00:00:00.000Z",
