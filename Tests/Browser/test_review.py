@@ -1,0 +1,145 @@
+"""The reviewer's page: the next object over its chip with the annotators as anonymous letters,
+decisions from real keyboard events, the export showing them, chip validation with a comment,
+an expired lease said and a conflicting decision shown."""
+
+import json
+import re
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+
+from conftest import response_bodies, screenshot, sign_in, wait_for
+from review_support import object_near, prepare_review, review_objects
+
+NAMES = re.compile(r"\b(ana|ben)\b")
+
+
+def press(browser, keys):
+    ActionChains(browser).send_keys(keys).perform()
+
+
+def shown_object(browser, previous=None):
+    """Waits until the page shows an object (other than `previous`) and returns its id."""
+    def ready(driver):
+        found = driver.find_elements(By.ID, "object-id")
+        if not found or found[0].text == previous:
+            return False
+        # The map is drawn once the chip image is on it.
+        return found[0].text if driver.find_elements(By.CSS_SELECTOR, ".leaflet-image-layer") else False
+    return wait_for(browser, ready)
+
+
+def outcome(browser):
+    return wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text or False)
+
+
+def letters_on_map(browser):
+    return sorted(node.text for node in browser.find_elements(By.CSS_SELECTOR, ".letter-tooltip"))
+
+
+def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town, browser):
+    work = prepare_review(deployment, town)
+    listing = review_objects(deployment)
+    only_ana = object_near(listing, work["only_ana"])
+    differ = object_near(listing, work["differ"])
+    needing = sorted(o["id"] for o in listing["objects"] if o["state"] == "needs_review")
+    assert needing == sorted([only_ana, differ])
+
+    sign_in(browser, deployment, "rita", "review.html?task=town")
+    seen = {}
+    first = shown_object(browser)
+    seen[first] = letters_on_map(browser)
+    # Both annotators answered the chip: two letters in the legend whatever the object.
+    assert [li.get_attribute("data-letter") for li in browser.find_elements(By.CSS_SELECTOR, "#letters li[data-letter]")] == ["A", "B"]
+    assert re.match(r"Lease: \d+:\d\d left", browser.find_element(By.ID, "lease").text)
+    screenshot(browser, "review")
+
+    press(browser, "a")
+    assert "accepted" in outcome(browser)
+    press(browser, "n")
+    second = shown_object(browser, previous=first)
+    seen[second] = letters_on_map(browser)
+    press(browser, "r")
+    dialog = wait_for(browser, EC.visibility_of_element_located((By.ID, "reject-dialog")))
+    assert "Not an object" in dialog.text and "Duplicate" in dialog.text
+    press(browser, "1")
+    assert "rejected (not_an_object)" in outcome(browser)
+
+    # The object only ana drew shows one letter on the map; the one both drew shows two.
+    assert sorted([first, second]) == sorted([only_ana, differ])
+    assert len(seen[only_ana]) == 1 and seen[only_ana][0] in ("A", "B")
+    assert seen[differ] == ["A", "B"]
+
+    # No name of an annotator in the page or in anything the API sent it.
+    assert not NAMES.search(browser.find_element(By.TAG_NAME, "body").text)
+    assert not NAMES.search(browser.page_source)
+    bodies = response_bodies(browser)
+    assert any("/review" in url for url, _ in bodies)
+    for url, body in bodies:
+        assert not NAMES.search(body), (url, body[:300])
+
+    # The decisions as stored and exported.
+    decided = {o["id"]: o["decision"] for o in review_objects(deployment)["objects"] if o["decision"]}
+    assert decided[first]["decision"] == "accept" and decided[first]["reviewer"] == "rita"
+    assert decided[second]["decision"] == "reject" and decided[second]["reason"] == "not_an_object"
+    status, exported = deployment.api("lena", "/tasks/town/export")
+    assert status == 200
+    layer = exported if isinstance(exported, dict) else json.loads(exported)
+    reviewed = sorted((f["properties"]["decision"], f["properties"]["reason"], f["properties"]["reviewer"], f["properties"]["status"])
+                      for f in layer["features"] if f["properties"].get("decision"))
+    assert reviewed == [("accept", None, "rita", "accepted"), ("reject", "not_an_object", "rita", "rejected")]
+
+    # Nothing more needs rita's review.
+    press(browser, "n")
+    wait_for(browser, lambda d: "No object" in d.find_element(By.ID, "empty").text)
+
+
+def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
+    work = prepare_review(deployment, town)
+    sign_in(browser, deployment, "rita", "review.html?task=town&mode=chips")
+    chip = wait_for(browser, lambda d: d.find_elements(By.ID, "chip-id") and d.find_element(By.ID, "chip-id").text)
+    assert chip == work["chip"]
+    # Every shape of the chip under its letter: ana drew five, ben four.
+    wait_for(browser, lambda d: len(letters_on_map(d)) == 9)
+    assert letters_on_map(browser) == ["A"] * 5 + ["B"] * 4 or letters_on_map(browser) == ["A"] * 4 + ["B"] * 5
+    press(browser, "i")
+    text = wait_for(browser, EC.visibility_of_element_located((By.CSS_SELECTOR, "#comment-dialog textarea")))
+    # An invalidation needs a comment: Enter on an empty one is refused on the page.
+    press(browser, "\ue007")
+    assert "Write a comment for the next annotator first" in browser.find_element(By.ID, "comment-dialog").text
+    text.send_keys("The garages on the east side are missing")
+    press(browser, "\ue007")
+    assert "invalidated" in outcome(browser)
+    reviews = review_objects(deployment)["chip_reviews"]
+    assert [(r["chip"], r["verdict"], r["comment"], r["reviewer"]) for r in reviews] == [
+        (chip, "invalidated", "The garages on the east side are missing", "rita")]
+    assert not NAMES.search(browser.page_source)
+
+
+def test_expired_lease_is_said_and_a_decision_taken_first_is_shown(deployment, town, browser):
+    # A task of its own whose leases last three seconds.
+    deployment.swath(
+        "task", "create", "--image", "town", "--region", "all", "--labels-file", town / "labels.json",
+        "--chip-size", 512, "--overlap", 0, "--replicas", 2, "--name", "quick", "--lease-time", "3s", "--quiet")
+    deployment.swath("task", "assign", "quick", "--annotators", "ana,ben")
+    deployment.tokens["rex"] = deployment.swath("user", "add", "rex", "--role", "reviewer")
+    prepare_review(deployment, town, task="quick")
+
+    sign_in(browser, deployment, "rita", "review.html?task=quick")
+    first = shown_object(browser)
+    lease = wait_for(browser, lambda d: "expired" in d.find_element(By.ID, "lease").text and d.find_element(By.ID, "lease"))
+    assert "another reviewer may take this object" in lease.text
+
+    # Rex leases the same object now that rita's lease ran out, and decides it first.
+    status, taken = deployment.api("rex", "/tasks/quick/review/next", "POST")
+    assert status == 200 and taken["id"] == first
+    status, record = deployment.api("rex", f"/tasks/quick/review/objects/{first}/decisions", "POST", {"decision": "accept"})
+    assert status == 201, record
+
+    press(browser, "a")
+    said = outcome(browser)
+    assert said.startswith("Not recorded") and "already decided" in said and "rex" in said
+    assert "already decided" in browser.find_element(By.ID, "message").text
+    decided = {o["id"]: o["decision"] for o in review_objects(deployment, "quick")["objects"] if o["decision"]}
+    assert decided[first]["reviewer"] == "rex"
