@@ -78,7 +78,8 @@ def object_near(listing, feature):
     cx, cy = centre(feature)
 
     def distance(obj):
-        ring = obj["geometry"]["coordinates"][0][0]
+        geometry = obj["geometry"]
+        ring = geometry["coordinates"][0] if geometry["type"] == "Polygon" else geometry["coordinates"][0][0]
         x = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
         y = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
         return (x - cx) ** 2 + (y - cy) ** 2

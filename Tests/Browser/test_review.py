@@ -19,23 +19,36 @@ def press(browser, keys):
     ActionChains(browser).send_keys(keys).perform()
 
 
+def text_of(browser, element_id):
+    """The text of an element by id, read in the page (the side panel is redrawn as it changes)."""
+    return browser.execute_script(
+        "const node = document.getElementById(arguments[0]); return node ? node.innerText : null;", element_id)
+
+
 def shown_object(browser, previous=None):
-    """Waits until the page shows an object (other than `previous`) and returns its id."""
+    """Waits until the page shows an object (other than `previous`) over its chip image and
+    returns its id."""
     def ready(driver):
-        found = driver.find_elements(By.ID, "object-id")
-        if not found or found[0].text == previous:
+        shown = text_of(driver, "object-id")
+        if not shown or shown == previous:
             return False
-        # The map is drawn once the chip image is on it.
-        return found[0].text if driver.find_elements(By.CSS_SELECTOR, ".leaflet-image-layer") else False
+        return shown if driver.execute_script("return !!document.querySelector('.leaflet-image-layer')") else False
     return wait_for(browser, ready)
 
 
 def outcome(browser):
-    return wait_for(browser, lambda d: d.find_element(By.ID, "outcome").text or False)
+    return wait_for(browser, lambda d: text_of(d, "outcome") or False)
+
+
+def review_fields(layer):
+    """(decision, reason, reviewer, status) of each decided object of an exported layer."""
+    return [(f["properties"]["decision"], f["properties"]["reason"], f["properties"]["reviewer"], f["properties"]["status"])
+            for f in layer["features"] if f["properties"].get("decision")]
 
 
 def letters_on_map(browser):
-    return sorted(node.text for node in browser.find_elements(By.CSS_SELECTOR, ".letter-tooltip"))
+    return sorted(browser.execute_script(
+        "return [...document.querySelectorAll('.letter-tooltip')].map((node) => node.textContent)"))
 
 
 def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town, browser):
@@ -51,8 +64,9 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
     first = shown_object(browser)
     seen[first] = letters_on_map(browser)
     # Both annotators answered the chip: two letters in the legend whatever the object.
-    assert [li.get_attribute("data-letter") for li in browser.find_elements(By.CSS_SELECTOR, "#letters li[data-letter]")] == ["A", "B"]
-    assert re.match(r"Lease: \d+:\d\d left", browser.find_element(By.ID, "lease").text)
+    assert browser.execute_script(
+        "return [...document.querySelectorAll('#letters li[data-letter]')].map((li) => li.dataset.letter)") == ["A", "B"]
+    assert re.fullmatch(r"Lease: (1:59:\d\d|2:00:00) left", text_of(browser, "lease"))
     screenshot(browser, "review")
 
     press(browser, "a")
@@ -83,22 +97,25 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
     decided = {o["id"]: o["decision"] for o in review_objects(deployment)["objects"] if o["decision"]}
     assert decided[first]["decision"] == "accept" and decided[first]["reviewer"] == "rita"
     assert decided[second]["decision"] == "reject" and decided[second]["reason"] == "not_an_object"
+    # The API's export holds the accepted objects; the CLI's with --include-rejected the rejected too.
     status, exported = deployment.api("lena", "/tasks/town/export")
     assert status == 200
     layer = exported if isinstance(exported, dict) else json.loads(exported)
-    reviewed = sorted((f["properties"]["decision"], f["properties"]["reason"], f["properties"]["reviewer"], f["properties"]["status"])
-                      for f in layer["features"] if f["properties"].get("decision"))
-    assert reviewed == [("accept", None, "rita", "accepted"), ("reject", "not_an_object", "rita", "rejected")]
+    assert sorted(review_fields(layer)) == [("accept", None, "rita", "accepted")]
+    out = deployment.folder / "final.geojson"
+    deployment.swath("export", "town", "--out", out, "--include-rejected")
+    assert sorted(review_fields(json.loads(out.read_text()))) == [
+        ("accept", None, "rita", "accepted"), ("reject", "not_an_object", "rita", "rejected")]
 
     # Nothing more needs rita's review.
     press(browser, "n")
-    wait_for(browser, lambda d: "No object" in d.find_element(By.ID, "empty").text)
+    wait_for(browser, lambda d: "No object" in (text_of(d, "empty") or ""))
 
 
 def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
     work = prepare_review(deployment, town)
     sign_in(browser, deployment, "rita", "review.html?task=town&mode=chips")
-    chip = wait_for(browser, lambda d: d.find_elements(By.ID, "chip-id") and d.find_element(By.ID, "chip-id").text)
+    chip = wait_for(browser, lambda d: text_of(d, "chip-id"))
     assert chip == work["chip"]
     # Every shape of the chip under its letter: ana drew five, ben four.
     wait_for(browser, lambda d: len(letters_on_map(d)) == 9)
@@ -117,19 +134,19 @@ def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
     assert not NAMES.search(browser.page_source)
 
 
-def test_expired_lease_is_said_and_a_decision_taken_first_is_shown(deployment, town, browser):
-    # A task of its own whose leases last three seconds.
+def test_expired_lease_is_said_and_decisions_taken_first_or_replaced_are_shown(deployment, town, browser):
+    # A task of its own whose review leases last the shortest lease time there is, a minute.
     deployment.swath(
         "task", "create", "--image", "town", "--region", "all", "--labels-file", town / "labels.json",
-        "--chip-size", 512, "--overlap", 0, "--replicas", 2, "--name", "quick", "--lease-time", "3s", "--quiet")
+        "--chip-size", 512, "--overlap", 0, "--replicas", 2, "--name", "quick", "--lease-time", "1m", "--quiet")
     deployment.swath("task", "assign", "quick", "--annotators", "ana,ben")
     deployment.tokens["rex"] = deployment.swath("user", "add", "rex", "--role", "reviewer")
     prepare_review(deployment, town, task="quick")
 
     sign_in(browser, deployment, "rita", "review.html?task=quick")
     first = shown_object(browser)
-    lease = wait_for(browser, lambda d: "expired" in d.find_element(By.ID, "lease").text and d.find_element(By.ID, "lease"))
-    assert "another reviewer may take this object" in lease.text
+    lease = wait_for(browser, lambda d: "expired" in (text_of(d, "lease") or "") and text_of(d, "lease"), timeout=90)
+    assert "another reviewer may take this object" in lease
 
     # Rex leases the same object now that rita's lease ran out, and decides it first.
     status, taken = deployment.api("rex", "/tasks/quick/review/next", "POST")
@@ -143,3 +160,14 @@ def test_expired_lease_is_said_and_a_decision_taken_first_is_shown(deployment, t
     assert "already decided" in browser.find_element(By.ID, "message").text
     decided = {o["id"]: o["decision"] for o in review_objects(deployment, "quick")["objects"] if o["decision"]}
     assert decided[first]["reviewer"] == "rex"
+
+    # The next object; then a new consensus run replaces it before rita decides.
+    press(browser, "n")
+    second = shown_object(browser, previous=first)
+    deployment.swath("consensus", "quick")
+    press(browser, "r")
+    wait_for(browser, EC.visibility_of_element_located((By.ID, "reject-dialog")))
+    press(browser, "2")
+    said = outcome(browser)
+    assert said.startswith("Not recorded") and f"object {second} belongs to consensus run" in said and "replaced" in said
+    assert all(o["decision"] is None or o["decision"]["reviewer"] == "rex" for o in review_objects(deployment, "quick")["objects"])

@@ -128,7 +128,7 @@ function startLeaseClock() {
     }
     const left = Math.round((expires - Date.now()) / 1000);
     if (left > 0) {
-      node.textContent = `Lease: ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
+      node.textContent = `Lease: ${clock(left)} left`;
       node.className = left < 60 ? 'lease warn' : 'lease';
     } else {
       node.textContent = `Your lease expired at ${new Date(expires).toLocaleTimeString()}: another reviewer may take this object. A decision is still recorded if nobody decided it first; n asks for a new lease.`;
@@ -138,6 +138,14 @@ function startLeaseClock() {
   };
   tick();
   leaseTimer = setInterval(tick, 1000);
+}
+
+/** Seconds as m:ss, or h:mm:ss from an hour. */
+function clock(seconds) {
+  const pad = (value) => String(value).padStart(2, '0');
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return hours ? `${hours}:${pad(minutes)}:${pad(seconds % 60)}` : `${minutes}:${pad(seconds % 60)}`;
 }
 
 function labelOf(name) {
