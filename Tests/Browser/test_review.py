@@ -10,6 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
 from conftest import response_bodies, screenshot, sign_in, wait_for
+from drawing_support import drag_screen
 from review_support import object_near, prepare_review, review_objects
 
 NAMES = re.compile(r"\b(ana|ben)\b")
@@ -110,6 +111,54 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
     # Nothing more needs rita's review.
     press(browser, "n")
     wait_for(browser, lambda d: "No object" in (text_of(d, "empty") or ""))
+
+
+def chip_frame(deployment, chip):
+    """Chip pixel → lon/lat from the chip's footprint corners (top-left, top-right, bottom-left)."""
+    status, details = deployment.api("rita", f"/tasks/town/chips/{chip}")
+    assert status == 200, details
+    ring = details["footprint"]["coordinates"][0]
+    # The footprint is densified, four points per edge: its corners are every fourth point.
+    corners = ring[0:16:4] if len(ring) == 17 else ring[:4]
+    top = sorted(sorted(corners, key=lambda p: -p[1])[:2])
+    bottom = sorted(sorted(corners, key=lambda p: p[1])[:2])
+    (tl, tr), bl = top, bottom[0]
+    w, h = details["window"]["width"], details["window"]["height"]
+    return lambda x, y: (tl[0] + x / w * (tr[0] - tl[0]) + y / h * (bl[0] - tl[0]),
+                         tl[1] + x / w * (tr[1] - tl[1]) + y / h * (bl[1] - tl[1]))
+
+
+def test_reviewer_edits_the_geometry_with_the_drawing_tool(deployment, town, browser):
+    work = prepare_review(deployment, town)
+    sign_in(browser, deployment, "rita", "review.html?task=town")
+    shown = shown_object(browser)
+    status, view = deployment.api("rita", f"/tasks/town/chips/{work['chip']}/review")
+    consensus = next(o for o in view["objects"] if o["id"] == shown)
+    vertex = consensus["pixels"][0][0][0]
+    press(browser, "e")
+    wait_for(browser, lambda d: (text_of(d, "message") or "").startswith(f"Editing {shown}"))
+    # The vertex on screen, from the chip image's place on the page; dragged 40 screen px east.
+    rect = browser.execute_script("return document.querySelector('.leaflet-image-layer').getBoundingClientRect().toJSON()")
+    scale = rect["width"] / view["width"]
+    start = (rect["left"] + vertex[0] * scale, rect["top"] + vertex[1] * scale)
+    drag_screen(browser, start, (start[0] + 40, start[1]), steps=8)
+    press(browser, "\ue007")
+    assert "geometry replaced" in outcome(browser)
+
+    decision = next(o for o in review_objects(deployment)["objects"] if o["id"] == shown)["decision"]
+    assert decision["decision"] == "geometry" and decision["reviewer"] == "rita"
+    ring = decision["geometry"]["coordinates"][0] if decision["geometry"]["type"] == "Polygon" else decision["geometry"]["coordinates"][0][0]
+    to_lonlat = chip_frame(deployment, work["chip"])
+    moved = to_lonlat(vertex[0] + 40 / scale, vertex[1])
+    pixel = abs(to_lonlat(1, 0)[0] - to_lonlat(0, 0)[0])  # one chip pixel in degrees of longitude
+    unmoved = [to_lonlat(*p) for p in consensus["pixels"][0][0][1:-1]]
+    # The dragged vertex where it was dropped (within a pixel and a half), the others where they were.
+    assert any(abs(p[0] - moved[0]) < 1.5 * pixel and abs(p[1] - moved[1]) < 1.5 * pixel for p in ring), (ring, moved)
+    for point in unmoved:
+        assert any(abs(p[0] - point[0]) < 1.5 * pixel and abs(p[1] - point[1]) < 1.5 * pixel for p in ring), (ring, point)
+    # and nothing left where it was (nearer than half the drag).
+    was = to_lonlat(*vertex)
+    assert not any(abs(p[0] - was[0]) < 20 / scale * pixel and abs(p[1] - was[1]) < 1.5 * pixel for p in ring)
 
 
 def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
