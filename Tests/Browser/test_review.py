@@ -161,6 +161,30 @@ def test_reviewer_edits_the_geometry_with_the_drawing_tool(deployment, town, bro
     assert not any(abs(p[0] - was[0]) < 20 / scale * pixel and abs(p[1] - was[1]) < 1.5 * pixel for p in ring)
 
 
+def test_attributes_and_relabel_from_the_keyboard(deployment, town, browser):
+    prepare_review(deployment, town)
+    sign_in(browser, deployment, "rita", "review.html?task=town")
+    first = shown_object(browser)
+    press(browser, "t")
+    # The form of the building's schema: roof (required enum) and occluded (boolean), as they are now.
+    dialog = wait_for(browser, EC.visibility_of_element_located((By.ID, "attributes-dialog")))
+    assert "roof *" in dialog.text and "occluded" in dialog.text
+    assert browser.execute_script("return document.activeElement.name") == "roof"
+    press(browser, "f")  # the select's type-ahead: flat
+    press(browser, "\ue007")
+    assert "attributes set" in outcome(browser) and "roof flat" in text_of(browser, "outcome")
+    press(browser, "n")
+    second = shown_object(browser, previous=first)
+    press(browser, "l")
+    dialog = wait_for(browser, EC.visibility_of_element_located((By.ID, "relabel-dialog")))
+    assert "Vehicle" in dialog.text and "Building" not in dialog.text
+    press(browser, "1")
+    assert "relabelled vehicle" in outcome(browser)
+    decided = {o["id"]: o["decision"] for o in review_objects(deployment)["objects"] if o["decision"]}
+    assert decided[first]["decision"] == "attributes" and decided[first]["attributes"]["roof"] == "flat"
+    assert decided[second]["decision"] == "relabel" and decided[second]["label"] == "vehicle"
+
+
 def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
     work = prepare_review(deployment, town)
     sign_in(browser, deployment, "rita", "review.html?task=town&mode=chips")
