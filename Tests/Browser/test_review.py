@@ -184,6 +184,12 @@ def test_attributes_and_relabel_from_the_keyboard(deployment, town, browser):
     assert decided[first]["decision"] == "attributes" and decided[first]["attributes"]["roof"] == "flat"
     assert decided[second]["decision"] == "relabel" and decided[second]["label"] == "vehicle"
 
+    # A token that stops working mid-session is said, with the way back to sign-in.
+    deployment.swath("user", "disable", "rita")
+    press(browser, "n")
+    message = wait_for(browser, lambda d: "no longer accepted" in (text_of(d, "message") or "") and text_of(d, "message"))
+    assert "Sign in again" in message
+
 
 def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
     work = prepare_review(deployment, town)

@@ -83,6 +83,10 @@ async function next() {
       if (current && current.kind === 'object' && current.object.id === object.id && !current.decided) {
         showMessage(`Object ${object.id} is still yours: the queue has no skip. Decide it (a, r, l, t, e).`, 'info');
       }
+      if (!object.chips.length) {
+        showMessage(`Object ${object.id} lies on no chip of the task; decide it with the CLI (swath review decide).`, 'error');
+        return;
+      }
       await showObject(object, object.chips[0]);
     } else {
       const next = await api(path('/review/next-chip'));
