@@ -4,6 +4,7 @@ an expired lease said and a conflicting decision shown."""
 
 import json
 import re
+import time
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -72,8 +73,11 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
 
     press(browser, "a")
     assert "accepted" in outcome(browser)
+    started = time.perf_counter()
     press(browser, "n")
     second = shown_object(browser, previous=first)
+    # Measured, not asserted: the lease, the chip view and the chip image, drawn.
+    print(f"review: next object shown {1000 * (time.perf_counter() - started):.0f} ms after n")
     seen[second] = letters_on_map(browser)
     press(browser, "r")
     dialog = wait_for(browser, EC.visibility_of_element_located((By.ID, "reject-dialog")))
@@ -199,6 +203,7 @@ def test_chip_validation_with_a_comment_is_stored(deployment, town, browser):
     # Every shape of the chip under its letter: ana drew five, ben four.
     wait_for(browser, lambda d: len(letters_on_map(d)) == 9)
     assert letters_on_map(browser) == ["A"] * 5 + ["B"] * 4 or letters_on_map(browser) == ["A"] * 4 + ["B"] * 5
+    screenshot(browser, "review-chip")
     press(browser, "i")
     text = wait_for(browser, EC.visibility_of_element_located((By.CSS_SELECTOR, "#comment-dialog textarea")))
     # An invalidation needs a comment: Enter on an empty one is refused on the page.
