@@ -47,7 +47,8 @@ export function decisionFeature({ ring, label, shape, attributes }) {
 export class GeometryEditor {
   constructor(map, labels) {
     this.map = map;
-    this.labels = labels;
+    // The tool names the schema's bbox a box.
+    this.labels = labels.map((label) => ({ ...label, shapes: label.shapes && label.shapes.map(toolKind) }));
     this.tool = null;
     this.size = null;
   }
