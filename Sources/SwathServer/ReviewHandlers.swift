@@ -104,6 +104,14 @@ extension SwathAPI {
     return Bodies.json(ReviewView.json(review, chip: chip), status: .created)
   }
 
+  /// `GET /api/v1/tasks/{task}/chips/{chip}/review`: the chip as a reviewer sees it, every
+  /// annotator under a letter, in chip pixels.
+  func reviewChipView(_ context: APIRequestContext) async throws -> Response {
+    let (task, chip) = try context.taskAndChip()
+    let view = try await call(context) { try $0.reviewChipView(task: task, chip: chip, by: $1) }
+    return Bodies.json(ReviewView.json(view))
+  }
+
   /// The `feature` member as GeoJSON text for the validator.
   static func feature(_ body: JSONMembers) throws -> Data {
     guard let feature = body.object["feature"], feature.objectValue != nil else {
@@ -152,6 +160,48 @@ enum ReviewView {
       "comment": review.comment.map { .string($0) } ?? .null, "reviewer": .string(review.reviewer),
       "reviewed_at": .string(review.reviewedAt), "override": .bool(review.overridden),
     ])
+  }
+
+  /// Pixel coordinates as a GeoJSON MultiPolygon's `coordinates`: polygons, rings, [x, y].
+  static func pixels(_ geometry: MultiPolygon) -> JSONValue {
+    .array(
+      geometry.polygons.map { polygon in
+        .array(polygon.rings.map { ring in .array(ring.map { .array([.number($0.x), .number($0.y)]) }) })
+      })
+  }
+
+  /// The chip as a reviewer sees it: letters only, never an annotator's name.
+  static func json(_ view: Review.ChipView) -> JSONValue {
+    let shapes: [JSONValue] = view.shapes.map(json)
+    let objects: [JSONValue] = view.objects.map(json)
+    var members: [String: JSONValue] = [
+      "task": .string(view.task), "chip": .string(view.chip), "width": .integer(Int64(view.width)),
+      "height": .integer(Int64(view.height)), "annotators": .array(view.letters.map { .string($0) }),
+    ]
+    members["run"] = view.run.map { .integer($0) } ?? .null
+    members["shapes"] = .array(shapes)
+    members["objects"] = .array(objects)
+    members["reviews"] = .array(view.reviews.map { json($0, chip: view.chip) })
+    return .object(members)
+  }
+
+  static func json(_ shape: Review.ChipView.Shape) -> JSONValue {
+    var members: [String: JSONValue] = [
+      "annotator": .string(shape.annotator), "shape": .string(shape.shape),
+      "attributes": .object(shape.attributes), "pixels": pixels(shape.pixels),
+    ]
+    members["label"] = shape.label.map { .string($0) } ?? .null
+    members["object"] = shape.object.map { .string($0) } ?? .null
+    return .object(members)
+  }
+
+  static func json(_ item: Review.ChipView.Item) -> JSONValue {
+    var object = json(item.object).objectValue ?? [:]
+    object["pixels"] = pixels(item.pixels)
+    object["attributes"] = .object(item.attributes)
+    object["shape"] = item.object.properties["shape"] ?? .null
+    object["members"] = .array(item.members.map { .string($0) })
+    return .object(object)
   }
 
   static func json(_ listing: Review.Listing) -> JSONValue {

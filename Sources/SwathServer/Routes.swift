@@ -115,6 +115,10 @@ extension SwathAPI {
     ) { request, context, api in
       try await api.decide(request, context)
     },
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/chips/{chip}/review", authenticated: true) {
+      _, context, api in
+      try await api.reviewChipView(context)
+    },
     Endpoint(method: .post, path: "/api/v1/tasks/{task}/chips/{chip}/review", authenticated: true) {
       request, context, api in
       try await api.reviewChip(request, context)

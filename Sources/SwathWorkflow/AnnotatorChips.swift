@@ -41,7 +41,7 @@ extension Workspace {
   }
 
   /// One chip's window, geotransform, footprint and labels. Annotators see only chips they are
-  /// assigned to; analysts and admins see every chip.
+  /// assigned to; analysts, reviewers and admins see every chip.
   public func chipDetails(task: String, chip: String, by caller: Caller) throws -> ChipDetails {
     try store.read { store in
       let (taskRecord, chipRecord, relation) = try Self.visibleChip(
@@ -98,7 +98,8 @@ extension Workspace {
   static func visibleChip(task: String, chip: String, caller: Caller, in store: any StoreReader)
     throws -> (task: TaskRecord, chip: ChipRecord, relation: String?)
   {
-    let seesAll = caller.role.may(.viewTaskStatus)
+    // Reviewers are not assigned to tasks: any task's review work may reach them, over its chips.
+    let seesAll = caller.role.may(.viewTaskStatus) || caller.role.may(.review)
     guard seesAll || caller.role.may(.annotate) else {
       throw WorkflowError(
         "\(caller.name) (\(caller.role.rawValue)) may not see chips", kind: .forbidden)
