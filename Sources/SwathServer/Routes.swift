@@ -79,6 +79,9 @@ extension SwathAPI {
       try await api.changeLease(context, release: true)
     },
 
+    Endpoint(method: .get, path: "/api/v1/me/tasks", authenticated: true) { _, context, api in
+      try Bodies.json(try await api.call(context) { try $0.ownTasks(by: $1) })
+    },
     Endpoint(method: .get, path: "/api/v1/me/statistics", authenticated: true) { _, context, api in
       try Bodies.json(try await api.call(context) { try $0.ownStatistics(by: $1) })
     },

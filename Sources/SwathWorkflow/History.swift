@@ -85,6 +85,17 @@ enum History {
   }
 }
 
+/// A task the caller can work in now, as the annotator's page lists them.
+public struct OwnTask: Codable, Sendable, Hashable {
+  public var task: String
+  /// `leased` (any annotator takes its chips one at a time) or `assigned`.
+  public var distribution: String
+  /// The caller's assigned chips not answered yet (assigned tasks only).
+  public var pending: Int?
+  /// Whether the caller holds a running lease in it (leased tasks only).
+  public var leased: Bool?
+}
+
 /// An annotator's own progress in one task: nothing about anyone else.
 public struct OwnStatistics: Codable, Sendable, Hashable {
   public var task: String
@@ -97,6 +108,30 @@ public struct OwnStatistics: Codable, Sendable, Hashable {
 }
 
 extension Workspace {
+  /// The open tasks the caller can work in: every open leased task (any annotator may lease its
+  /// chips) and the open assigned tasks where chips assigned to them wait for an answer. Says
+  /// nothing about anyone else's work.
+  public func ownTasks(by caller: Caller) throws -> [OwnTask] {
+    guard caller.role.may(.annotate) else {
+      throw WorkflowError("\(caller.name) (\(caller.role.rawValue)) has no annotation work", kind: .forbidden)
+    }
+    let me = caller.name
+    let now = Timestamp.now()
+    return try store.read { store in
+      try store.tasks().filter { $0.state == .open }.compactMap { task -> OwnTask? in
+        switch task.distribution {
+        case .leased:
+          let running = try store.leases(ofTask: task.id!, annotator: me, runningAt: now)
+          return OwnTask(task: task.name, distribution: "leased", leased: !running.isEmpty)
+        case .assigned:
+          let pending = try store.assignments(ofTask: task.id!)
+            .filter { $0.annotator == me && $0.state == .pending }.count
+          return pending == 0 ? nil : OwnTask(task: task.name, distribution: "assigned", pending: pending)
+        }
+      }
+    }
+  }
+
   /// The caller's own counts in every task they have work in (assignments, submissions, flags).
   public func ownStatistics(by caller: Caller) throws -> [OwnStatistics] {
     guard caller.role.may(.annotate) else {

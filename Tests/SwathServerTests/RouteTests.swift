@@ -46,6 +46,9 @@ struct RouteTests {
     Case(
       method: .get, uri: "/api/v1/queue",
       expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
+    Case(
+      method: .get, uri: "/api/v1/me/tasks",
+      expected: roles(annotator: 200, reviewer: 403, analyst: 403, admin: 200)),
     // Reviewers see any chip: review work of any task may reach them.
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/chips/r0001_c0001",

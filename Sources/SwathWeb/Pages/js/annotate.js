@@ -547,9 +547,13 @@ function remember(task) {
 /** A running lease (or the assigned chip this tab was on) comes back with its draft. */
 async function resume() {
   const asked = new URLSearchParams(location.search).get('task');
-  const running = await api('/leases');
+  const [running, mine] = await Promise.all([api('/leases'), api('/me/tasks')]);
   dropStaleDrafts(running);
-  const tasks = new Set(JSON.parse(sessionStorage.getItem(`swath.tasks.${me.name}`) || '[]'));
+  // The tasks open to this annotator now come first, then those this tab worked in.
+  const tasks = new Set([
+    ...mine.map((entry) => entry.task),
+    ...JSON.parse(sessionStorage.getItem(`swath.tasks.${me.name}`) || '[]'),
+  ]);
   for (const lease of running) tasks.add(lease.task);
   $('known-tasks').replaceChildren(...[...tasks].map((name) => element('option', { value: name })));
   const last = JSON.parse(sessionStorage.getItem(`swath.work.${me.name}`) || 'null');
