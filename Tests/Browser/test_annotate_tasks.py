@@ -29,3 +29,9 @@ def test_a_closed_task_and_other_annotators_work_are_not_offered(deployment, bro
     deployment.swath("task", "close", "drawing")
     sign_in(browser, deployment, "ben", "annotate.html")
     wait_for(browser, lambda driver: offered(driver) == ["town"])
+    browser.find_element(By.ID, "task").clear()
+    browser.find_element(By.ID, "task").send_keys("drawing")
+    browser.find_element(By.ID, "next").click()
+    wait_for(browser, lambda driver: "has no work for you" in driver.find_element(By.ID, "message").text)
+    status, leases = deployment.api("ben", "/leases")
+    assert status == 200 and leases == []

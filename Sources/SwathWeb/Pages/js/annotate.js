@@ -44,17 +44,29 @@ $('task-form').addEventListener('submit', (event) => {
   nextChip().catch(showError);
 });
 
-/** A task that leases gives the next chip; one that assigns up front answers 409, and then the
- * next pending chip of the caller's queue is the work. */
+/** How each task open to the annotator gives out chips (GET /me/tasks), by task name. */
+const distributions = new Map();
+
+async function refreshTasks() {
+  const mine = await api('/me/tasks');
+  distributions.clear();
+  for (const entry of mine) distributions.set(entry.task, entry.distribution);
+  return mine;
+}
+
+/** A task that leases gives the next chip; in one that assigns up front the next pending chip of
+ * the caller's queue is the work. */
 async function nextChip() {
   const task = $('task').value.trim();
   if (!task) return;
   clearMessage();
-  let lease;
-  try {
-    lease = await api(`${path(task)}/leases`, { method: 'POST' });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 409 || !/assigns its chips/.test(error.message)) throw error;
+  if (!distributions.has(task)) await refreshTasks();
+  const distribution = distributions.get(task);
+  if (!distribution) {
+    showMessage(`Task ${task} has no work for you: it is closed, unknown, or none of its chips is yours to answer.`, 'error');
+    return;
+  }
+  if (distribution === 'assigned') {
     const queue = await api(`/queue?task=${encodeURIComponent(task)}`);
     const skipped = skippedChips(task);
     const item = queue.pending.find((entry) => !skipped.includes(entry.chip) && entry.chip !== (work && work.chip));
@@ -65,6 +77,7 @@ async function nextChip() {
     await open({ task, chip: item.chip, lease: null, reviewComment: item.review_comment || null });
     return;
   }
+  const lease = await api(`${path(task)}/leases`, { method: 'POST' });
   if (!lease) {
     showMessage(`No chip of ${task} needs you now.`, 'ok');
     return;
@@ -547,7 +560,7 @@ function remember(task) {
 /** A running lease (or the assigned chip this tab was on) comes back with its draft. */
 async function resume() {
   const asked = new URLSearchParams(location.search).get('task');
-  const [running, mine] = await Promise.all([api('/leases'), api('/me/tasks')]);
+  const [running, mine] = await Promise.all([api('/leases'), refreshTasks()]);
   dropStaleDrafts(running);
   // The tasks open to this annotator now come first, then those this tab worked in.
   const tasks = new Set([
