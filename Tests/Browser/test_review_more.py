@@ -134,6 +134,9 @@ def test_reviewer_adds_a_missed_building_drawn_with_real_pointer_events(deployme
     assert f"the missed building on chip {chip}, recorded by rita" in said
     listed = page.text_of(browser, "added")
     assert listed.startswith("#") and "building (" in listed and "roof gable" in listed and chip in listed, listed
+    # The added building stays on the map (the drawing tool is emptied for the next shape).
+    assert browser.execute_script("return document.querySelectorAll('path.added-shape').length") == 1
+    assert browser.execute_script("return document.querySelectorAll('path.swath-problem, .swath-problem').length") == 0
     screenshot(browser, "review-missed")
 
     added = review_objects(deployment)["added"]

@@ -460,6 +460,7 @@ async function sendMissed() {
       body: { chip, feature: decisionFeature({ ring: shape.ring, label: missed.label, shape: missed.shape, attributes: missed.attributes || {} }) },
     });
     added.unshift({ ...record, chip });
+    chipMap.markAdded(shape.ring);
     showMessage(`Added #${record.id}: the missed ${record.label} on chip ${chip}, recorded by ${record.reviewer}.`, 'ok');
     stopEditing();
     render();
