@@ -18,13 +18,14 @@ struct ReviewCommand: ParsableCommand {
         swath review thresholds roofs --accept 0.9 --reject 0.2
         swath review next roofs --reviewer rita
         swath review next roofs --chip --reviewer rita
+        swath review release roofs 12 --reviewer rita
         swath review decide roofs 4-17 reject --reason duplicate --reviewer rita
         swath review decide roofs 4-18 relabel --label vehicle --reviewer rita
         swath review decide roofs 4-19 geometry --feature fixed.geojson --chip r0000_c0001 --reviewer rita
         swath review add roofs missed.geojson --reviewer rita
         swath review chip roofs r0002_c0003 invalidated --comment "the sheds are missing" --reviewer rita
       """,
-    subcommands: [List.self, Thresholds.self, Next.self, Decide.self, Add.self, Chip.self])
+    subcommands: [List.self, Thresholds.self, Next.self, Release.self, Decide.self, Add.self, Chip.self])
 
   struct ReviewerOption: ParsableArguments {
     @Option(help: "The reviewer (a registered reviewer or admin).")
@@ -130,7 +131,7 @@ struct ReviewCommand: ParsableCommand {
       print(
         "object \(object.id) (\(object.label ?? "-"), confidence \(String(format: "%.3f", object.confidence)), chips \(object.chips.joined(separator: ",")), conflicts \(object.conflicts.joined(separator: ",")))"
       )
-      print("leased to \(caller.name) until \(lease.expiresAt)")
+      print("lease #\(lease.id!) to \(caller.name) until \(lease.expiresAt)")
     }
   }
 
@@ -185,6 +186,24 @@ struct ReviewCommand: ParsableCommand {
       print(
         "object \(object): \(record.decision.rawValue) by \(record.reviewer)\(record.overridden ? " (override)" : "")"
       )
+    }
+  }
+
+  struct Release: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Give a review lease back undecided; the reviewer's next object is another one.")
+    @OptionGroup var workspace: WorkspaceOption
+    @OptionGroup var reviewer: ReviewerOption
+    @Argument(help: "The task name.") var task: String
+    @Argument(help: "The lease id, as 'swath review next' printed it.") var lease: Int64
+
+    func run() throws {
+      let workspace = try self.workspace.open()
+      let caller = try reviewer.caller(workspace)
+      let released = try workflowCall {
+        try workspace.releaseReviewLease(task: task, lease: lease, by: caller)
+      }
+      print("released lease #\(lease) on object \(released.object) (\(released.lease.reviewer))")
     }
   }
 

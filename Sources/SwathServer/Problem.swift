@@ -15,6 +15,7 @@ public struct Problem: Error, Sendable {
     case conflict = "conflict"
     case invalidRequest = "invalid-request"
     case rejectedSubmission = "rejected-submission"
+    case rejectedFeature = "rejected-feature"
     case unauthenticated = "unauthenticated"
     case forbidden = "forbidden"
     case payloadTooLarge = "payload-too-large"
@@ -31,7 +32,7 @@ public struct Problem: Error, Sendable {
       case .notFound: .notFound
       case .conflict: .conflict
       case .invalidRequest: .badRequest
-      case .rejectedSubmission: .unprocessableContent
+      case .rejectedSubmission, .rejectedFeature: .unprocessableContent
       case .unauthenticated: .unauthorized
       case .forbidden: .forbidden
       case .payloadTooLarge: .contentTooLarge
@@ -49,6 +50,7 @@ public struct Problem: Error, Sendable {
       case .conflict: "Conflict with the project's state"
       case .invalidRequest: "Invalid request"
       case .rejectedSubmission: "Submission rejected"
+      case .rejectedFeature: "Feature rejected"
       case .unauthenticated: "Authentication required"
       case .forbidden: "Forbidden"
       case .payloadTooLarge: "Request body too large"
@@ -110,6 +112,20 @@ extension Problem {
     switch error {
     case let problem as Problem:
       return problem
+    case let error as WorkflowError where !error.issues.isEmpty:
+      // A reviewer's feature the validator refused: its errors, located in the feature's own
+      // coordinates (chip pixels when it was sent in them).
+      let issues: [JSONValue] = error.issues.map { issue in
+        var entry: [String: JSONValue] = [
+          "code": .string(issue.code), "severity": .string(issue.severity.rawValue),
+          "path": .string(issue.path), "message": .string(issue.message),
+        ]
+        if let location = issue.location, location.x.isFinite, location.y.isFinite {
+          entry["location"] = .array([.number(location.x), .number(location.y)])
+        }
+        return .object(entry)
+      }
+      return Problem(.rejectedFeature, error.message, extensions: ["issues": .array(issues)])
     case let error as WorkflowError:
       let kind: Kind =
         switch error.kind {

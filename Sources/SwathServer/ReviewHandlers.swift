@@ -43,6 +43,20 @@ extension SwathAPI {
     return Bodies.json(.object(view))
   }
 
+  /// `POST /api/v1/tasks/{task}/review/leases/{lease}/release`: gives the object back undecided.
+  func releaseReviewLease(_ context: APIRequestContext) async throws -> Response {
+    let task = try context.parameters.require("task")
+    let text = try context.parameters.require("lease")
+    guard let id = Int64(text) else { throw Problem(.notFound, "no review lease #\(text)") }
+    let (lease, object) = try await call(context) { try $0.releaseReviewLease(task: task, lease: id, by: $1) }
+    return Bodies.json(
+      .object([
+        "id": .integer(lease.id ?? 0), "object": .string(object), "reviewer": .string(lease.reviewer),
+        "leased_at": .string(lease.leasedAt), "expires_at": .string(lease.expiresAt),
+        "released_at": lease.endedAt.map { .string($0) } ?? .null,
+      ]))
+  }
+
   /// `GET /api/v1/tasks/{task}/review/next-chip`: 200 with the chip, 204 when none.
   func nextChipToValidate(_ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")

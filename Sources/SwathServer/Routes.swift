@@ -105,6 +105,10 @@ extension SwathAPI {
       _, context, api in
       try await api.nextReview(context)
     },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/review/leases/{lease}/release", authenticated: true) {
+      _, context, api in
+      try await api.releaseReviewLease(context)
+    },
     Endpoint(method: .get, path: "/api/v1/tasks/{task}/review/next-chip", authenticated: true) {
       _, context, api in
       try await api.nextChipToValidate(context)

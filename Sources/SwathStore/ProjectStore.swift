@@ -120,6 +120,10 @@ public protocol StoreReader {
   func reviewDecisions(ofRun runId: Int64) throws -> [ReviewDecisionRecord]
   /// A task's review leases running at `time`, by id.
   func reviewLeases(ofTask taskId: Int64, runningAt time: String) throws -> [ReviewLeaseRecord]
+  /// One review lease, running or not.
+  func reviewLease(id: Int64) throws -> ReviewLeaseRecord?
+  /// A reviewer's review leases of one consensus run that ended (by a decision or a release), by id.
+  func endedReviewLeases(ofRun runId: Int64, reviewer: String) throws -> [ReviewLeaseRecord]
   /// A task's chip reviews (validated, invalidated), by id.
   func chipReviews(ofTask taskId: Int64) throws -> [ChipReviewRecord]
   /// A task's review thresholds, if set.

@@ -262,6 +262,16 @@ struct SQLiteTransaction: StoreWriter {
       "SELECT * FROM review_leases WHERE task_id = ?2 AND \(Self.running) ORDER BY id", [time, taskId])
   }
 
+  func reviewLease(id: Int64) throws -> ReviewLeaseRecord? {
+    try one("SELECT * FROM review_leases WHERE id = ?", [id])
+  }
+
+  func endedReviewLeases(ofRun runId: Int64, reviewer: String) throws -> [ReviewLeaseRecord] {
+    try all(
+      "SELECT * FROM review_leases WHERE run_id = ? AND reviewer = ? AND ended_at IS NOT NULL ORDER BY id",
+      [runId, reviewer])
+  }
+
   func chipReviews(ofTask taskId: Int64) throws -> [ChipReviewRecord] {
     try all("SELECT * FROM chip_reviews WHERE task_id = ? ORDER BY id", [taskId])
   }

@@ -254,7 +254,8 @@ extension Workspace {
 
   /// Leases `reviewer` the next object of the task's latest run that needs a review, the least
   /// certain first, skipping objects decided, leased to another reviewer, or on chips the
-  /// reviewer annotated. Asking again returns the running lease. Nil when nothing is left.
+  /// reviewer annotated; objects the reviewer released come last. Asking again returns the
+  /// running lease. Nil when nothing is left.
   public func nextReview(task name: String, reviewer: String, by caller: Caller) throws -> (
     object: Review.Object, lease: ReviewLeaseRecord
   )? {
@@ -279,9 +280,18 @@ extension Workspace {
         $0.state == .needsReview && $0.decision == nil && !leased.contains($0.index)
           && !$0.chipAnnotators.contains(reviewer)
       }
+      // Objects this reviewer gave back undecided come after every other, the longest ago
+      // first: skipping one moves on, and going round the queue comes back to it.
+      var released: [Int: String] = [:]
+      for ended in try store.endedReviewLeases(ofRun: run.id!, reviewer: reviewer) {
+        if let at = ended.endedAt { released[ended.objectIndex] = max(released[ended.objectIndex] ?? "", at) }
+      }
       guard
-        let next = open.min(by: { Review.queuePrecedes(($0.confidence, $0.index), ($1.confidence, $1.index)) }
-        )
+        let next = open.min(by: { a, b in
+          let (ra, rb) = (released[a.index] ?? "", released[b.index] ?? "")
+          if ra != rb { return ra < rb }
+          return Review.queuePrecedes((a.confidence, a.index), (b.confidence, b.index))
+        })
       else {
         return nil
       }
@@ -293,6 +303,44 @@ extension Workspace {
         actor: reviewer, command: caller.command, action: "review.lease",
         detail: "#\(lease.id!) task=\(name) object=\(next.id) until=\(lease.expiresAt)")
       return (next, lease)
+    }
+  }
+}
+
+extension Workspace {
+  /// Gives back a running review lease undecided: the object returns to the queue at once, for
+  /// other reviewers first (the releasing reviewer is offered it again only after every other
+  /// open object). Only the lease's reviewer or an admin may; anyone else is told there is no
+  /// such lease. A lease that already ended (decided, released or expired) is a conflict.
+  public func releaseReviewLease(task name: String, lease id: Int64, by caller: Caller) throws -> (
+    lease: ReviewLeaseRecord, object: String
+  ) {
+    try caller.require(.review)
+    return try store.write { store in
+      let task = try store.requireTask(named: name)
+      guard var lease = try store.reviewLease(id: id), lease.taskId == task.id,
+        lease.reviewer == caller.name || caller.role.may(.actForOthers)
+      else {
+        throw WorkflowError("\(caller.name) holds no review lease #\(id) in task '\(name)'", kind: .notFound)
+      }
+      let object = Review.objectId(run: lease.runId, index: lease.objectIndex)
+      let now = Timestamp.now()
+      if let ended = lease.endedAt {
+        throw WorkflowError(
+          "review lease #\(id) on object \(object) already ended at \(ended) (decided or released)",
+          kind: .conflict)
+      }
+      guard lease.isActive(at: now) else {
+        throw WorkflowError(
+          "review lease #\(id) on object \(object) expired at \(lease.expiresAt); ask for the next object",
+          kind: .conflict)
+      }
+      lease.endedAt = now
+      try store.update(lease)
+      try store.audit(
+        actor: caller.name, command: caller.command, action: "review.release",
+        detail: "#\(id) task=\(name) object=\(object) reviewer=\(lease.reviewer)")
+      return (lease, object)
     }
   }
 }

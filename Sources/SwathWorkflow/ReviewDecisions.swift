@@ -212,7 +212,9 @@ extension Workspace {
     }
     let document = GeoJSONReader.read(data: data, options: options)
     guard document.isValid else {
-      throw WorkflowError(SubmissionProcessing.invalidReason(document, labels: task.labels))
+      throw WorkflowError(
+        SubmissionProcessing.invalidReason(document, labels: task.labels),
+        issues: document.issues.filter { $0.severity == .error })
     }
     guard document.features.count == 1, let validated = document.features.first else {
       throw WorkflowError("give exactly one feature, found \(document.features.count)")

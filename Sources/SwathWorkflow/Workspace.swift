@@ -1,4 +1,5 @@
 import Foundation
+import SwathGeometry
 import SwathStore
 import SwathStoreSQLite
 
@@ -99,10 +100,20 @@ public struct WorkflowError: Error, CustomStringConvertible, Sendable {
 
   public let message: String
   public let kind: Kind
+  /// The validator's errors, located, when a feature was refused (a reviewer's shape).
+  public let issues: [ValidationIssue]
 
   public init(_ message: String, kind: Kind = .invalid) {
     self.message = message
     self.kind = kind
+    self.issues = []
+  }
+
+  /// A feature the validator refused: invalid, with its located errors.
+  public init(_ message: String, issues: [ValidationIssue]) {
+    self.message = message
+    self.kind = .invalid
+    self.issues = issues
   }
 
   public var description: String { message }

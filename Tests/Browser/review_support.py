@@ -85,3 +85,18 @@ def object_near(listing, feature):
         return (x - cx) ** 2 + (y - cy) ** 2
 
     return min(listing["objects"], key=distance)["id"]
+
+
+def chip_frame(deployment, chip, task="town"):
+    """Chip pixel → lon/lat from the chip's footprint corners (top-left, top-right, bottom-left)."""
+    status, details = deployment.api("rita", f"/tasks/{task}/chips/{chip}")
+    assert status == 200, details
+    ring = details["footprint"]["coordinates"][0]
+    # The footprint is densified, four points per edge: its corners are every fourth point.
+    corners = ring[0:16:4] if len(ring) == 17 else ring[:4]
+    top = sorted(sorted(corners, key=lambda p: -p[1])[:2])
+    bottom = sorted(sorted(corners, key=lambda p: p[1])[:2])
+    (tl, tr), bl = top, bottom[0]
+    w, h = details["window"]["width"], details["window"]["height"]
+    return lambda x, y: (tl[0] + x / w * (tr[0] - tl[0]) + y / h * (bl[0] - tl[0]),
+                         tl[1] + x / w * (tr[1] - tl[1]) + y / h * (bl[1] - tl[1]))

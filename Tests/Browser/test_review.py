@@ -12,7 +12,7 @@ from selenium.webdriver.support import expected_conditions as EC
 
 from conftest import response_bodies, screenshot, sign_in, wait_for
 from drawing_support import drag_screen
-from review_support import object_near, prepare_review, review_objects
+from review_support import chip_frame, object_near, prepare_review, review_objects
 
 NAMES = re.compile(r"\b(ana|ben)\b")
 
@@ -115,21 +115,6 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
     # Nothing more needs rita's review.
     press(browser, "n")
     wait_for(browser, lambda d: "No object" in (text_of(d, "empty") or ""))
-
-
-def chip_frame(deployment, chip):
-    """Chip pixel → lon/lat from the chip's footprint corners (top-left, top-right, bottom-left)."""
-    status, details = deployment.api("rita", f"/tasks/town/chips/{chip}")
-    assert status == 200, details
-    ring = details["footprint"]["coordinates"][0]
-    # The footprint is densified, four points per edge: its corners are every fourth point.
-    corners = ring[0:16:4] if len(ring) == 17 else ring[:4]
-    top = sorted(sorted(corners, key=lambda p: -p[1])[:2])
-    bottom = sorted(sorted(corners, key=lambda p: p[1])[:2])
-    (tl, tr), bl = top, bottom[0]
-    w, h = details["window"]["width"], details["window"]["height"]
-    return lambda x, y: (tl[0] + x / w * (tr[0] - tl[0]) + y / h * (bl[0] - tl[0]),
-                         tl[1] + x / w * (tr[1] - tl[1]) + y / h * (bl[1] - tl[1]))
 
 
 def test_reviewer_edits_the_geometry_with_the_drawing_tool(deployment, town, browser):

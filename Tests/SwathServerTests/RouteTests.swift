@@ -101,6 +101,10 @@ struct RouteTests {
     Case(
       method: .post, uri: "/api/v1/tasks/roofs/review/next",
       expected: roles(annotator: 403, reviewer: 409, analyst: 403, admin: 409)),
+    // No review lease #1: reviewers and admins are told so; the others may not review.
+    Case(
+      method: .post, uri: "/api/v1/tasks/roofs/review/leases/1/release",
+      expected: roles(annotator: 403, reviewer: 404, analyst: 403, admin: 404)),
     // Nothing answered yet: no chip to validate.
     Case(
       method: .get, uri: "/api/v1/tasks/roofs/review/next-chip",

@@ -1,7 +1,8 @@
 // Editing an object's geometry. With the drawing tool (js/draw.js) the reviewer moves the
 // vertices of the consensus shape, or starts again from one annotator's shape (number keys);
-// without it, one annotator's shape replaces the geometry. Either way the server validates the
-// new shape as it validates a submission, in the chip's pixels.
+// without it, one annotator's shape replaces the geometry. The same tool draws an object every
+// annotator missed. Either way the server validates the shape as it validates a submission, in
+// the chip's pixels.
 
 let toolClass;
 
@@ -53,10 +54,10 @@ export class GeometryEditor {
     this.size = null;
   }
 
-  /** Starts editing `ring` (pixels) as a shape of `label`; resolves false without the tool. */
-  async start({ width, height, ring, label, kind, attributes }) {
+  /** The tool for a chip of this size, made once per size; null without js/draw.js. */
+  async ensure(width, height) {
     const Tool = await drawingTool();
-    if (!Tool) return false;
+    if (!Tool) return null;
     const size = `${width}x${height}`;
     if (!this.tool || this.size !== size) {
       if (this.tool && typeof this.tool.destroy === 'function') this.tool.destroy();
@@ -66,10 +67,33 @@ export class GeometryEditor {
       this.tool.addEventListener('mode', (event) => {
         this.toolMode = event.detail.mode;
       });
+      // The page listens through these, whichever tool is current.
+      this.tool.addEventListener('change', () => this.onChange && this.onChange());
+      this.tool.addEventListener('message', (event) => this.onMessage && this.onMessage(event.detail));
     }
+    return this.tool;
+  }
+
+  /** Starts editing `ring` (pixels) as a shape of `label`; resolves false without the tool. */
+  async start({ width, height, ring, label, kind, attributes }) {
+    if (!(await this.ensure(width, height))) return false;
     this.tool.load([{ id: 'edit', label, kind, ring, attributes }]);
     this.tool.select('edit');
     return true;
+  }
+
+  /** Starts drawing a new shape of `label` as a `kind` ('polygon' or 'box') on an empty tool;
+   * resolves false without the tool or when the label is not drawn so. */
+  async draw({ width, height, label, kind }) {
+    if (!(await this.ensure(width, height))) return false;
+    this.tool.load([]);
+    return kind === 'box' ? this.tool.drawBox(label) : this.tool.drawPolygon(label);
+  }
+
+  /** Marks the edited shape with a message at `point` (chip px), as the server located it. */
+  showProblem(message, point) {
+    const [shape] = this.tool ? this.tool.shapes : [];
+    if (shape) this.tool.showProblems([{ id: shape.id, message, point }]);
   }
 
   /** Replaces the shape being edited with another ring (an annotator's shape). */
@@ -90,6 +114,9 @@ export class GeometryEditor {
   }
 
   stop() {
-    if (this.tool) this.tool.load([]);
+    if (this.tool) {
+      this.tool.cancel();
+      this.tool.load([]);
+    }
   }
 }

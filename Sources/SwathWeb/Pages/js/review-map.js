@@ -54,6 +54,14 @@ export class ChipMap {
     this.imageURL = null;
   }
 
+  /** An object the reviewer just added (a closed ring in chip pixels), shown until the next
+   * chip: the tool that drew it is emptied for the next shape. */
+  markAdded(ring) {
+    L.polygon(ring.map(toLatLng), {
+      color: '#ffe14d', weight: 2.5, fill: true, fillOpacity: 0.12, interactive: false, className: 'added-shape',
+    }).addTo(this.consensus);
+  }
+
   clear() {
     this.shapes.clearLayers();
     this.consensus.clearLayers();

@@ -1,7 +1,8 @@
 // The reviewer's page: the next review item (an object of the latest consensus run, or a chip to
 // validate) over its chip image, each annotator's shape under an anonymous letter (the API's
 // chip view never names them), the consensus shape, its confidence and conflicts; decisions
-// from the keyboard.
+// from the keyboard; n gives an undecided object back and takes the next; m draws an object
+// every annotator missed.
 import { api, imageURL } from './api.js';
 import { element, startPage, showMessage, showError, clearMessage } from './ui.js';
 import { ChipMap, letterColour } from './review-map.js';
@@ -28,6 +29,8 @@ let current = null;
 let busy = false;
 let leaseTimer = null;
 const images = new Map();
+// The objects added on this page, the latest first: the answers of the server.
+const added = [];
 
 const path = (suffix) => `/tasks/${encodeURIComponent(task)}${suffix}`;
 
@@ -37,6 +40,8 @@ if (!task) {
   try {
     labels = (await api(path('/labels'))).labels;
     editor = new GeometryEditor(chipMap.map, labels);
+    editor.onChange = onShapeChange;
+    editor.onMessage = ({ text }) => showMessage(text, 'error');
     await next();
   } catch (error) {
     showError(error);
@@ -78,10 +83,13 @@ async function next() {
   try {
     clearMessage();
     if (mode === 'objects') {
+      const skipped = await giveBack();
       const object = await api(path('/review/next'), { method: 'POST' });
-      if (!object) return nothingLeft('No object of this task needs your review now.');
-      if (current && current.kind === 'object' && current.object.id === object.id && !current.decided) {
-        showMessage(`Object ${object.id} is still yours: the queue has no skip. Decide it (a, r, l, t, e).`, 'info');
+      if (!object) return nothingLeft(`No object of this task needs your review now.${skipped ? ` (${skipped} is back in the queue, undecided.)` : ''}`);
+      if (skipped === object.id) {
+        showMessage(`Object ${object.id} is the only one left for you: decide it (a, r, l, t, e).`, 'info');
+      } else if (skipped) {
+        showMessage(`Object ${skipped} given back undecided; it comes back to you after every other object.`, 'info');
       }
       if (!object.chips.length) {
         showMessage(`Object ${object.id} lies on no chip of the task; decide it with the CLI (swath review decide).`, 'error');
@@ -101,6 +109,25 @@ async function next() {
   } finally {
     busy = false;
   }
+}
+
+/**
+ * Gives the undecided object on screen back (its review lease released), so the queue offers
+ * the next one; returns its id, or null when there was nothing to give back. A lease that ended
+ * meanwhile (expired, or taken by a decision) has nothing to give back.
+ */
+async function giveBack() {
+  if (!current || current.kind !== 'object' || current.decided || !current.lease) return null;
+  const { object, lease } = current;
+  try {
+    await api(path(`/review/leases/${encodeURIComponent(lease.id)}/release`), { method: 'POST' });
+  } catch (error) {
+    if (error.status !== 409) throw error;
+    current = null;
+    return null;
+  }
+  current = null;
+  return object.id;
 }
 
 function nothingLeft(text) {
@@ -218,6 +245,7 @@ function render(empty) {
         element('li', {}, element('span', { class: 'swatch consensus' }), element('strong', {}, 'Consensus'), ' dashed white'),
       ),
       outcome(),
+      addedList(),
       keys(),
     );
   } else {
@@ -238,6 +266,7 @@ function render(empty) {
         )),
       ),
       outcome(),
+      addedList(),
       keys(),
     );
   }
@@ -254,10 +283,25 @@ function outcome() {
   return element('div', { id: 'outcome', class: `outcome ${decided.kind}` }, decided.text);
 }
 
+/** The objects added on this page, as the server recorded them. */
+function addedList() {
+  if (!added.length) return null;
+  return element(
+    'div',
+    {},
+    element('h2', {}, 'Added by you'),
+    element('ul', { id: 'added' }, added.map((record) => element(
+      'li',
+      { dataset: { id: String(record.id) } },
+      `#${record.id} ${record.label || 'no label'}${attributeText(record.attributes) ? ` (${attributeText(record.attributes)})` : ''} on ${record.chip}, run #${record.run}`,
+    ))),
+  );
+}
+
 function keys() {
   const list = mode === 'objects'
-    ? [['a', 'accept'], ['r', 'reject with a reason'], ['l', 'relabel'], ['t', 'attributes'], ['e', 'edit the geometry'], ['n', 'next object']]
-    : [['v', 'validate the chip'], ['i', 'invalidate it (with a comment)'], ['n', 'next chip']];
+    ? [['a', 'accept'], ['r', 'reject with a reason'], ['l', 'relabel'], ['t', 'attributes'], ['e', 'edit the geometry'], ['m', 'add an object everyone missed (draw it)'], ['n', 'next object (this one goes back undecided)']]
+    : [['v', 'validate the chip'], ['i', 'invalidate it (with a comment)'], ['m', 'add an object everyone missed (draw it)'], ['n', 'next chip']];
   return element(
     'div',
     { class: 'keys' },
@@ -359,6 +403,7 @@ async function editGeometry() {
 }
 
 async function saveEdit() {
+  if (current.editing.missed) return sendMissed();
   const edited = editor.result();
   if (!edited) return showMessage('The shape was deleted: Escape cancels the edit.', 'error');
   const object = current.object;
@@ -366,6 +411,72 @@ async function saveEdit() {
     decision: 'geometry', chip: current.chip,
     feature: decisionFeature({ ring: edited.ring, label: object.label, shape: schemaShape(edited.kind), attributes: object.attributes || {} }),
   });
+}
+
+/** m: draw an object every annotator missed, on the chip on screen: its label (and shape) by
+ * number key, then the shape with the drawing tool; it is sent once drawn. */
+async function addMissed() {
+  const view = current.view;
+  if (!(await drawingTool())) return showMessage('No drawing tool here: add the object with the CLI (swath review add).', 'info');
+  const choices = labels.flatMap((label) => (label.shapes && label.shapes.length ? label.shapes : ['polygon', 'bbox']).map((shape) => ({
+    value: JSON.stringify([label.name, shape]),
+    text: `${label.display_name || label.name} (${shape === 'bbox' ? 'box' : shape})`,
+  })));
+  const chosen = await choose({ title: `Add an object everyone missed on chip ${view.chip}`, choices, id: 'missed-dialog' });
+  if (chosen === null) return;
+  const [label, shape] = JSON.parse(chosen);
+  const kind = toolKind(shape);
+  stopEditing();
+  if (!(await editor.draw({ width: view.width, height: view.height, label, kind }))) return;
+  current.editing = { members: [], missed: { label, shape, attributes: null, sent: false } };
+  showMessage(`Draw the missed ${label}: ${kind === 'box' ? 'press, drag and release' : 'click its vertices; Enter or a double-click closes it'}. It is sent once drawn; Escape cancels.`, 'info');
+}
+
+/** The tool's shapes changed: a missed object just drawn is sent at once; after a refusal it
+ * waits for Enter, so a reviewer can move several vertices first. */
+function onShapeChange() {
+  const missed = current && current.editing && current.editing.missed;
+  if (!missed || missed.sent || editor.mode !== 'idle' || !editor.result()) return;
+  missed.sent = true;
+  sendMissed().catch(showError);
+}
+
+async function sendMissed() {
+  const missed = current.editing.missed;
+  const shape = editor.result();
+  if (!shape) return showMessage('Draw the shape first (Escape cancels).', 'error');
+  missed.sent = true;
+  const label = labelOf(missed.label);
+  if (missed.attributes === null && label && (label.attributes || []).length) {
+    const values = await attributesDialog({ label, values: {} });
+    if (!values) return showMessage('Not sent: Enter sends the shape (and asks its attributes), Escape cancels.', 'info');
+    missed.attributes = values;
+  }
+  const chip = current.view.chip;
+  busy = true;
+  try {
+    const record = await api(path('/review/objects'), {
+      method: 'POST',
+      body: { chip, feature: decisionFeature({ ring: shape.ring, label: missed.label, shape: missed.shape, attributes: missed.attributes || {} }) },
+    });
+    added.unshift({ ...record, chip });
+    chipMap.markAdded(shape.ring);
+    showMessage(`Added #${record.id}: the missed ${record.label} on chip ${chip}, recorded by ${record.reviewer}.`, 'ok');
+    stopEditing();
+    render();
+  } catch (error) {
+    if (error.status === 422 && error.problem) {
+      // The validator's errors, at the shape: where it located the first one, in chip pixels.
+      const issues = Array.isArray(error.problem.issues) ? error.problem.issues : [];
+      const located = issues.find((issue) => Array.isArray(issue.location));
+      editor.showProblem(issues.map((issue) => issue.message).join('; ') || error.message, located && located.location);
+      showMessage(`The server refused the shape: ${error.message}. Fix it at the mark (drag its vertices), then Enter sends it again; Escape cancels.`, 'error');
+    } else {
+      showError(error);
+    }
+  } finally {
+    busy = false;
+  }
 }
 
 function stopEditing() {
@@ -413,8 +524,9 @@ function onKey(event) {
       saveEdit();
     } else if (key === 'Escape') {
       event.preventDefault();
+      const missed = current.editing.missed;
       stopEditing();
-      showMessage('Edit cancelled.', 'info');
+      showMessage(missed ? 'Nothing added.' : 'Edit cancelled.', 'info');
     } else if (/^[1-9]$/.test(key) && current.editing.members[Number(key) - 1]) {
       event.preventDefault();
       const member = current.editing.members[Number(key) - 1];
@@ -425,6 +537,11 @@ function onKey(event) {
   if (key === 'n') {
     event.preventDefault();
     next();
+    return;
+  }
+  if (key === 'm' && current && current.view) {
+    event.preventDefault();
+    addMissed().catch(showError);
     return;
   }
   if (!current || current.decided) return;
