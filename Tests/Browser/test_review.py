@@ -69,6 +69,8 @@ def test_reviewer_accepts_and_rejects_with_letters_never_names(deployment, town,
     assert browser.execute_script(
         "return [...document.querySelectorAll('#letters li[data-letter]')].map((li) => li.dataset.letter)") == ["A", "B"]
     assert re.fullmatch(r"Lease: (1:59:\d\d|2:00:00) left", text_of(browser, "lease"))
+    side = browser.find_element(By.ID, "side").text
+    assert "null" not in side and "undefined" not in side, side
     screenshot(browser, "review")
 
     press(browser, "a")

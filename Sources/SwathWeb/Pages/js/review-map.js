@@ -81,6 +81,13 @@ export class ChipMap {
     this.imageURL = imageURL;
     this.image = L.imageOverlay(imageURL, bounds).addTo(this.map);
     this.image.bringToBack();
+    // A chip at the scene's edge is a window smaller than its image (the tiling engine pads it to
+    // the chip size), and chip pixels are the image's: its natural size is the chip's frame.
+    const image = this.image;
+    image.once('load', () => {
+      const element = image.getElement();
+      image.setBounds(L.latLngBounds([[-element.naturalHeight, 0], [0, element.naturalWidth]]));
+    });
     for (const shape of view.shapes) {
       const mine = focus === null || shape.object === focus;
       const colour = letterColour(shape.annotator);

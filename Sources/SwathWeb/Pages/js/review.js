@@ -285,7 +285,8 @@ function outcome() {
 
 /** The objects added on this page, as the server recorded them. */
 function addedList() {
-  if (!added.length) return null;
+  // replaceChildren would write a null as the text "null".
+  if (!added.length) return document.createDocumentFragment();
   return element(
     'div',
     {},
