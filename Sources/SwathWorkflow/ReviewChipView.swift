@@ -33,6 +33,8 @@ extension Review {
 
     public var task: String
     public var chip: String
+    /// The chip's window in the scene: at the scene's edge smaller than the chip's image, which
+    /// the tiling engine pads to the chip size (chip pixels are the image's).
     public var width: Int
     public var height: Int
     public var run: Int64?
