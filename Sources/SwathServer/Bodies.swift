@@ -7,6 +7,26 @@ import SwathStore
 /// Request bodies in, JSON out: every JSON goes through Swath's own codec (`JSONValue`,
 /// `JSONValueEncoder`), never Foundation's.
 enum Bodies {
+  /// A whole number of pixels from the query, within `range`, `fallback` when absent; anything
+  /// else is a 400 naming the parameter and the range.
+  static func pixelQuery(
+    _ request: Request, _ name: String, in range: ClosedRange<Int>, default fallback: Int
+  ) throws -> Int {
+    guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return fallback }
+    guard let value = Int(text), range.contains(value) else {
+      throw Problem(
+        .invalidRequest,
+        "\(name) '\(text)': expected a whole number of pixels in \(range.lowerBound)…\(range.upperBound)")
+    }
+    return value
+  }
+
+  /// Whether the request's If-None-Match names `etag`: the client holds this version (304).
+  static func holds(_ request: Request, etag: String) -> Bool {
+    guard let match = request.headers[.ifNoneMatch] else { return false }
+    return match.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == etag }
+  }
+
   /// An RFC 3339 date-time from a query, as the store's sortable UTC text.
   static func timestamp(_ text: String, _ name: String) throws -> String {
     let formatter = ISO8601DateFormatter()

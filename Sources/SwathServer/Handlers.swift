@@ -38,11 +38,7 @@ extension SwathAPI {
       }
     }
     var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
-    if let match = request.headers[.ifNoneMatch],
-      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
-    {
-      return Response(status: .notModified, headers: headers)
-    }
+    if Bodies.holds(request, etag: etag) { return Response(status: .notModified, headers: headers) }
     headers[.contentType] = "image/png"
     return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
   }
@@ -52,18 +48,9 @@ extension SwathAPI {
   /// The picture only changes with the scene's file, so it caches like the chip.
   func chipContext(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let (task, chip) = try context.taskAndChip()
-    var margin = 128
-    if let text = request.uri.queryParameters["margin"].map(String.init) {
-      guard let value = Int(text), (0...ChipContextImage.maxMargin).contains(value) else {
-        throw Problem(
-          .invalidRequest,
-          "margin '\(text)': expected a whole number of pixels in 0…\(ChipContextImage.maxMargin)")
-      }
-      margin = value
-    }
-    let asked = margin
+    let margin = try Bodies.pixelQuery(request, "margin", in: 0...ChipContextImage.maxMargin, default: 128)
     let image = try await call(context) { workspace, caller in
-      try workspace.chipContext(task: task, chip: chip, margin: asked, by: caller)
+      try workspace.chipContext(task: task, chip: chip, margin: margin, by: caller)
     }
     let etag = "\"\(image.tag)\""
     var headers: HTTPFields = [
@@ -71,11 +58,7 @@ extension SwathAPI {
       HTTPField.Name("Swath-Offset-X")!: "\(image.offsetX)",
       HTTPField.Name("Swath-Offset-Y")!: "\(image.offsetY)",
     ]
-    if let match = request.headers[.ifNoneMatch],
-      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
-    {
-      return Response(status: .notModified, headers: headers)
-    }
+    if Bodies.holds(request, etag: etag) { return Response(status: .notModified, headers: headers) }
     headers[.contentType] = "image/png"
     return Response(
       status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: image.png)))

@@ -18,21 +18,10 @@ extension SwathAPI {
   /// keep it: If-None-Match answers 304 without rendering. `private`: only for the signed-in.
   func taskOverview(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")
-    var maxSide = 2048
-    if let text = request.uri.queryParameters["max"].map(String.init) {
-      guard let value = Int(text), (16...4096).contains(value) else {
-        throw Problem(.invalidRequest, "max '\(text)': expected a whole number of pixels in 16…4096")
-      }
-      maxSide = value
-    }
-    let chosen = maxSide
+    let chosen = try Bodies.pixelQuery(request, "max", in: 16...4096, default: 2048)
     let etag = try await call(context) { try $0.taskOverviewTag(task: task, maxSide: chosen, by: $1) }
     var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=3600"]
-    if let match = request.headers[.ifNoneMatch],
-      match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag })
-    {
-      return Response(status: .notModified, headers: headers)
-    }
+    if Bodies.holds(request, etag: etag) { return Response(status: .notModified, headers: headers) }
     let image = try await call(context) { try $0.taskOverview(task: task, maxSide: chosen, by: $1) }
     headers[.contentType] = "image/png"
     headers[HTTPField.Name("X-Overview-Width")!] = "\(image.width)"
