@@ -1,4 +1,3 @@
-import CPNG
 import Foundation
 import SwathGDAL
 import SwathGeometry
@@ -45,34 +44,11 @@ public enum ChipContext {
     }
     let outWidth = right - left
     let outHeight = bottom - top
-    let window = PixelWindow(x: left, y: top, width: outWidth, height: outHeight)
-    let mask = MaskReader(dataset: dataset, bands: bands)
-    let validity = try mask.read(x: left, y: top, width: outWidth, height: outHeight)
-    let channels = bands.count + (validity == nil ? 0 : 1)
-    var pixels = [UInt8](repeating: 0, count: outWidth * outHeight * channels)
-    var values = [Double](repeating: 0, count: outWidth * outHeight)
-    for (position, band) in bands.enumerated() {
-      do {
-        try values.withUnsafeMutableBytes { buffer in
-          try dataset.read(
-            band: band, window: window, into: buffer.baseAddress!,
-            layout: BufferLayout(width: outWidth, height: outHeight, type: .float64))
-        }
-      } catch let error as GDALError {
-        throw ChipError.input(error.context("\(dataset.path): cannot read band \(band)").message)
-      }
-      let bandStretch = stretch[position]
-      for index in 0..<values.count {
-        pixels[index * channels + position] = bandStretch.apply(values[index])
-      }
-    }
-    if let validity {
-      for index in 0..<validity.count {
-        pixels[index * channels + bands.count] = validity[index] != 0 ? 255 : 0
-      }
-    }
-    let png = try encode(
-      pixels, width: outWidth, height: outHeight, bands: bands.count, alpha: validity != nil)
+    let png = try StretchedWindow.png(
+      dataset: dataset, bands: bands, stretch: stretch,
+      window: PixelWindow(x: left, y: top, width: outWidth, height: outHeight), width: outWidth,
+      height: outHeight, alpha: .whenMasked, readFailure: { "\(dataset.path): cannot read band \($0)" },
+      what: "context")
     return Rendered(png: png, offsetX: left - x, offsetY: top - y, width: outWidth, height: outHeight)
   }
 
@@ -104,29 +80,5 @@ public enum ChipContext {
       )
     }
     return (bands.map { Int($0) }, stretch)
-  }
-
-  private static func encode(_ pixels: [UInt8], width: Int, height: Int, bands: Int, alpha: Bool) throws
-    -> Data
-  {
-    let channels = bands + (alpha ? 1 : 0)
-    // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
-    let colorType: Int32 = bands == 1 ? (alpha ? 4 : 0) : (alpha ? 6 : 2)
-    var output = swath_png_output()
-    let status = pixels.withUnsafeBufferPointer { buffer -> Int32 in
-      let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: height)
-      defer { rows.deallocate() }
-      for row in 0..<height { rows[row] = buffer.baseAddress! + row * width * channels }
-      return swath_png_encode(
-        rows, UInt32(width), UInt32(height), colorType, 6, -1, Z_DEFAULT_STRATEGY, &output)
-    }
-    defer { free(output.data) }
-    guard status == 0 else {
-      let message = withUnsafeBytes(of: output.message) {
-        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-      }
-      throw ChipError.input("cannot encode the context as PNG: \(message)")
-    }
-    return Data(bytes: output.data, count: output.size)
   }
 }

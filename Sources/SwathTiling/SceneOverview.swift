@@ -1,4 +1,3 @@
-import CPNG
 import Foundation
 import SwathGDAL
 
@@ -35,52 +34,11 @@ public enum SceneOverview {
     let plan = try ChipPlan(dataset: dataset, options: ChipOptions(size: 512, jobs: 1))
     let stretch = try plan.computeStretch()
     let (width, height) = size(sceneWidth: dataset.width, sceneHeight: dataset.height, maxSide: maxSide)
-    let bands = plan.bands.count
-    let channels = bands + 1
-    let window = PixelWindow(x: 0, y: 0, width: dataset.width, height: dataset.height)
-    var pixels = [UInt8](repeating: 0, count: width * height * channels)
-    var values = [Double](repeating: 0, count: width * height)
-    let failure = { (error: GDALError) -> ChipError in
-      ChipError.input(error.context("\(dataset.path): cannot read the overview").message)
-    }
-    for (position, band) in plan.bands.enumerated() {
-      do {
-        // GDAL resamples the whole scene to the buffer (and uses the file's overviews if any).
-        try values.withUnsafeMutableBufferPointer { buffer in
-          try dataset.read(
-            band: band, window: window, into: buffer.baseAddress!,
-            layout: BufferLayout(width: width, height: height, type: .float64))
-        }
-      } catch let error as GDALError {
-        throw failure(error)
-      }
-      let cut = stretch[position]
-      for index in 0..<(width * height) {
-        pixels[index * channels + position] = cut.apply(values[index])
-      }
-    }
-    let mask = try plan.mask.read(
-      x: 0, y: 0, width: dataset.width, height: dataset.height, bufferWidth: width, bufferHeight: height)
-    for index in 0..<(width * height) {
-      pixels[index * channels + bands] = (mask == nil || mask![index] != 0) ? 255 : 0
-    }
-    let png = try pixels.withUnsafeBufferPointer { buffer -> Data in
-      let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: height)
-      defer { rows.deallocate() }
-      for row in 0..<height { rows[row] = buffer.baseAddress! + row * width * channels }
-      // PNG colour types: 4 grey+alpha, 6 RGBA.
-      var output = swath_png_output()
-      let status = swath_png_encode(
-        rows, UInt32(width), UInt32(height), bands == 1 ? 4 : 6, 6, -1, Z_DEFAULT_STRATEGY, &output)
-      defer { free(output.data) }
-      guard status == 0 else {
-        let message = withUnsafeBytes(of: output.message) {
-          String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-        }
-        throw ChipError.input("cannot encode the overview as PNG: \(message)")
-      }
-      return Data(bytes: output.data, count: output.size)
-    }
+    let png = try StretchedWindow.png(
+      dataset: dataset, bands: plan.bands, stretch: stretch,
+      window: PixelWindow(x: 0, y: 0, width: dataset.width, height: dataset.height), width: width,
+      height: height,
+      alpha: .always, readFailure: { _ in "\(dataset.path): cannot read the overview" }, what: "overview")
     return Image(png: png, width: width, height: height)
   }
 }
