@@ -253,11 +253,11 @@ def test_anas_page_never_shows_bens_shapes_or_name(deployment, browser):
 
 def test_the_page_unit_parts(deployment, browser):
     """annotate-model.js, imported from a normal page: the submission built from shapes, the
-    server's issue paths mapped back to shapes, the attribute defaults, the clock's format."""
+    server's issue paths mapped back to shapes, the attribute defaults; and ui.js's lease clock."""
     sign_in(browser, deployment, "ana", "annotate.html")
     result = browser.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        import('/app/js/annotate-model.js').then((model) => {
+        Promise.all([import('/app/js/annotate-model.js'), import('/app/js/ui.js')]).then(([model, ui]) => {
           const labels = model.labelsOf({labels: [
             {name: 'building', shapes: ['polygon'], attributes: [
               {name: 'roof', type: 'enum', values: ['flat', 'hip'], required: true},
@@ -281,7 +281,7 @@ def test_the_page_unit_parts(deployment, browser):
             problems: model.problemsForTool(issues),
             missing: model.missingRequired(byName.get('building'), {}),
             value: [model.attributeValue({type: 'integer'}, '7'), model.attributeValue({type: 'enum'}, '')],
-            clock: [model.formatLeft(59_999), model.formatLeft(3_725_000), model.formatLeft(-5)],
+            clock: [ui.formatLeft(59_999), ui.formatLeft(3_725_000), ui.formatLeft(-5)],
           });
         });
     """)

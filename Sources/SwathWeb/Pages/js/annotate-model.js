@@ -108,12 +108,3 @@ export function draftKey(user, work) {
   const where = work.lease ? `lease-${work.lease.id}` : `chip-${work.chip}`;
   return `swath.draft.${user}.${work.task}.${where}`;
 }
-
-/** Time left as m:ss (h:mm:ss past an hour); 0:00 once gone. */
-export function formatLeft(milliseconds) {
-  const total = Math.max(0, Math.floor(milliseconds / 1000));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = String(total % 60).padStart(2, '0');
-  return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
-}

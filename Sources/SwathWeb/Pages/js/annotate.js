@@ -3,10 +3,10 @@
 import { api, ApiError, imageURL } from './api.js';
 import { DrawingTool } from './draw.js';
 import {
-  attributeValue, attributesFor, draftKey, featureCollection, formatLeft, issuesByShape, labelsOf,
+  attributeValue, attributesFor, draftKey, featureCollection, issuesByShape, labelsOf,
   missingRequired, problemsForTool,
 } from './annotate-model.js';
-import { clearMessage, element, showError, showMessage, startPage } from './ui.js';
+import { clearMessage, element, formatLeft, showError, showMessage, startPage } from './ui.js';
 
 const CONTEXT_MARGIN = 256; // px of neighbouring imagery around the chip
 const LEASE_CHECK_MS = 30_000; // how often the page asks whether its lease still runs

@@ -4,7 +4,7 @@
 // from the keyboard; n gives an undecided object back and takes the next; m draws an object
 // every annotator missed.
 import { api, imageURL } from './api.js';
-import { element, startPage, showMessage, showError, clearMessage } from './ui.js';
+import { element, startPage, showMessage, showError, clearMessage, formatLeft } from './ui.js';
 import { ChipMap, letterColour } from './review-map.js';
 import { choose, comment, attributes as attributesDialog, dialogOpen } from './review-dialogs.js';
 import { GeometryEditor, drawingTool, outerRing, decisionFeature, schemaShape, toolKind } from './review-edit.js';
@@ -157,10 +157,10 @@ function startLeaseClock() {
       clearInterval(leaseTimer);
       return;
     }
-    const left = Math.round((expires - Date.now()) / 1000);
+    const left = expires - Date.now();
     if (left > 0) {
-      node.textContent = `Lease: ${clock(left)} left`;
-      node.className = left < 60 ? 'lease warn' : 'lease';
+      node.textContent = `Lease: ${formatLeft(left)} left`;
+      node.className = left < 60_000 ? 'lease warn' : 'lease';
     } else {
       node.textContent = `Your lease expired at ${new Date(expires).toLocaleTimeString()}: another reviewer may take this object. A decision is still recorded if nobody decided it first; n asks for a new lease.`;
       node.className = 'lease expired';
@@ -169,14 +169,6 @@ function startLeaseClock() {
   };
   tick();
   leaseTimer = setInterval(tick, 1000);
-}
-
-/** Seconds as m:ss, or h:mm:ss from an hour. */
-function clock(seconds) {
-  const pad = (value) => String(value).padStart(2, '0');
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  return hours ? `${hours}:${pad(minutes)}:${pad(seconds % 60)}` : `${minutes}:${pad(seconds % 60)}`;
 }
 
 function labelOf(name) {
