@@ -6,7 +6,7 @@ import {
   attributeValue, attributesFor, draftKey, featureCollection, issuesByShape, labelsOf,
   missingRequired, problemsForTool,
 } from './annotate-model.js';
-import { clearMessage, element, formatLeft, showError, showMessage, startPage } from './ui.js';
+import { attributeField, clearMessage, element, formatLeft, showError, showMessage, startPage } from './ui.js';
 
 const CONTEXT_MARGIN = 256; // px of neighbouring imagery around the chip
 const LEASE_CHECK_MS = 30_000; // how often the page asks whether its lease still runs
@@ -252,22 +252,7 @@ function showSelected() {
   for (const attribute of label ? label.attributes : []) {
     const id = `attribute-${attribute.name}`;
     const value = values[attribute.name];
-    let field;
-    if (attribute.type === 'enum') {
-      field = element('select', { id, name: attribute.name },
-        element('option', { value: '', selected: value === undefined }, attribute.required ? 'choose…' : '—'),
-        ...attribute.values.map((choice) => element('option', { value: choice, selected: choice === value }, choice)));
-    } else if (attribute.type === 'boolean') {
-      field = element('input', { id, name: attribute.name, type: 'checkbox', checked: value === true });
-    } else if (attribute.type === 'integer' || attribute.type === 'number') {
-      field = element('input', {
-        id, name: attribute.name, type: 'number', min: attribute.minimum, max: attribute.maximum,
-        step: attribute.type === 'integer' ? 1 : 'any', value: value ?? '',
-      });
-    } else {
-      field = element('input', { id, name: attribute.name, type: 'text', value: value ?? '' });
-    }
-    if (attribute.required) field.required = true;
+    const field = attributeField(attribute, value, { id, blank: attribute.required ? 'choose…' : '—' });
     if (missing.has(attribute.name)) field.classList.add('missing');
     field.addEventListener('change', () => {
       if (field.type === 'number' && field.value !== '' && !field.checkValidity()) {

@@ -1,6 +1,6 @@
 // Small modal dialogs driven from the keyboard: number keys choose, Enter confirms, Escape
 // cancels. Each resolves to the choice, or null when cancelled.
-import { element } from './ui.js';
+import { attributeField, element } from './ui.js';
 
 /** Whether a dialog is open: the page's own keys wait until it closes. */
 export function dialogOpen() {
@@ -128,24 +128,7 @@ export function attributes({ label, values, id = 'attributes-dialog' }) {
     const fields = [];
     for (const attribute of label.attributes || []) {
       const current = values[attribute.name] ?? attribute.default;
-      let field;
-      if (attribute.type === 'enum') {
-        field = element(
-          'select',
-          { name: attribute.name, required: attribute.required },
-          attribute.required ? null : element('option', { value: '' }, '—'),
-          attribute.values.map((value) => element('option', { value, selected: value === current }, value)),
-        );
-      } else if (attribute.type === 'boolean') {
-        field = element('input', { type: 'checkbox', name: attribute.name, checked: current === true });
-      } else if (attribute.type === 'number' || attribute.type === 'integer') {
-        field = element('input', {
-          type: 'number', name: attribute.name, required: attribute.required, min: attribute.minimum,
-          max: attribute.maximum, step: attribute.type === 'integer' ? '1' : 'any', value: current ?? '',
-        });
-      } else {
-        field = element('input', { type: 'text', name: attribute.name, required: attribute.required, value: current ?? '' });
-      }
+      const field = attributeField(attribute, current, { blank: attribute.required ? null : '—' });
       fields.push({ attribute, field });
       form.append(
         element('label', { class: 'attribute' }, attribute.name, attribute.required ? element('span', { class: 'required', title: 'required' }, ' *') : null, ' ', field),

@@ -71,3 +71,31 @@ export function formatLeft(milliseconds) {
   const seconds = String(total % 60).padStart(2, '0');
   return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
 }
+
+/**
+ * One form field for a label-schema attribute holding `value`: enums as choices (with an empty
+ * choice worded `blank`, or none when `blank` is null), booleans as toggles, numbers within their
+ * range, text otherwise; required when the schema says so.
+ */
+export function attributeField(attribute, value, { id, blank }) {
+  const common = { id, name: attribute.name, required: attribute.required };
+  if (attribute.type === 'enum') {
+    return element(
+      'select',
+      common,
+      blank === null ? null : element('option', { value: '', selected: value === undefined }, blank),
+      attribute.values.map((choice) => element('option', { value: choice, selected: choice === value }, choice)),
+    );
+  }
+  // Either state of a toggle is an answer, so a checkbox is never `required` (which would demand it ticked).
+  if (attribute.type === 'boolean') {
+    return element('input', { id, name: attribute.name, type: 'checkbox', checked: value === true });
+  }
+  if (attribute.type === 'integer' || attribute.type === 'number') {
+    return element('input', {
+      ...common, type: 'number', min: attribute.minimum, max: attribute.maximum,
+      step: attribute.type === 'integer' ? 1 : 'any', value: value ?? '',
+    });
+  }
+  return element('input', { ...common, type: 'text', value: value ?? '' });
+}
