@@ -20,25 +20,32 @@ enum Reprojection {
 
 }
 
-/// The scene's pixel frame: WGS84 lon/lat to the image's column/row (0,0 the top-left corner of
-/// the first pixel), through the image's CRS and the inverse of its geotransform.
-struct ScenePixelFrame {
+/// A pixel frame of a scene: WGS84 lon/lat to column/row (0,0 the top-left corner of the first
+/// pixel) through the image's CRS and the inverse of a geotransform: the image's own (scene
+/// pixels) or a chip's (chip pixels).
+struct PixelFrame {
   private let toImageCRS: CoordinateTransform
   private let toPixels: GeoTransform
 
+  /// The scene's frame.
   init(_ image: ImageRecord) throws {
-    guard let wkt = image.crsWkt, let coefficients = image.geotransform, coefficients.count == 6 else {
-      throw WorkflowError("image '\(image.name)' has no CRS or geotransform")
+    try self.init(image, geotransform: image.geotransform)
+  }
+
+  /// The frame of `geotransform` (a chip's) in the image's CRS.
+  init(_ image: ImageRecord, geotransform coefficients: [Double]?) throws {
+    guard let wkt = image.crsWkt, let coefficients, coefficients.count == 6 else {
+      throw WorkflowError("image '\(image.name)' has no CRS or geotransform", kind: .environment)
     }
     guard let inverse = GeoTransform(coefficients).inverted() else {
-      throw WorkflowError("image '\(image.name)' has a degenerate geotransform")
+      throw WorkflowError("image '\(image.name)' has a degenerate geotransform", kind: .environment)
     }
     toImageCRS = try CoordinateTransform(
       from: SpatialReference.wgs84(), to: SpatialReference(definition: wkt))
     toPixels = inverse
   }
 
-  /// A WGS84 geometry in scene pixels.
+  /// A WGS84 geometry in this frame's pixels.
   func pixels(_ geometry: MultiPolygon) throws -> MultiPolygon {
     try Reprojection.apply(geometry, toImageCRS).mapPoints { point in
       let (column, row) = toPixels.apply(column: point.x, row: point.y)

@@ -149,21 +149,14 @@ extension Workspace {
     }
   }
 
-  /// WGS84 → the chip's pixels (the inverse of the chip's geotransform after the image's CRS),
-  /// rounded to a hundredth of a pixel.
+  /// WGS84 → the chip's pixels, rounded to a hundredth of a pixel.
   static func pixelMapping(task: TaskRecord, chip: ChipRecord, in store: any StoreReader) throws
     -> (MultiPolygon) throws -> MultiPolygon
   {
-    let image = try store.requireImage(of: task)
-    guard let wkt = image.crsWkt, let inverse = GeoTransform(chip.geotransform).inverted() else {
-      throw WorkflowError("image '\(image.name)' has no georeference", kind: .environment)
-    }
-    let toImage = try CoordinateTransform(
-      from: SpatialReference.wgs84(), to: try SpatialReference(definition: wkt))
+    let frame = try PixelFrame(try store.requireImage(of: task), geotransform: chip.geotransform)
     return { geometry in
-      try Reprojection.apply(geometry, toImage).mapPoints { point in
-        let pixel = inverse.apply(column: point.x, row: point.y)
-        return Point((pixel.x * 100).rounded() / 100, (pixel.y * 100).rounded() / 100)
+      try frame.pixels(geometry).mapPoints {
+        Point(($0.x * 100).rounded() / 100, ($0.y * 100).rounded() / 100)
       }
     }
   }

@@ -195,7 +195,7 @@ extension TaskMap {
     var run: Run?
     var report: AnnotatorReport?
     if let record = try store.latestConsensusRun(ofTask: taskId) {
-      let frame = try ScenePixelFrame(image)
+      let frame = try PixelFrame(image)
       var objects: [Object] = []
       var objectCounts: [String: Int] = [:]
       for object in try Review.finalLayer(record, task: task, in: store) {
