@@ -18,6 +18,7 @@ let package = Package(
     // Both come with Hummingbird; named for NIOThreadPool (blocking use cases) and the logger.
     .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
   ],
   targets: [
     // System C libraries, found through pkg-config.
@@ -46,12 +47,20 @@ let package = Package(
     .target(
       name: "SwathStoreSQLite",
       dependencies: ["SwathStore", .product(name: "GRDB", package: "GRDB.swift")]),
+    // The PostgreSQL/PostGIS backend of the store (PostgresNIO), for several nodes on one database.
+    .target(
+      name: "SwathStorePostgres",
+      dependencies: [
+        "SwathStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     // 5. The workflow: every use case, for every front end.
     .target(
       name: "SwathWorkflow",
       dependencies: [
         "SwathSupport", "SwathGDAL", "CGDAL", "SwathTiling", "SwathGeometry", "SwathConsensus",
-        "SwathSimulation", "SwathStore", "SwathStoreSQLite",
+        "SwathSimulation", "SwathStore", "SwathStoreSQLite", "SwathStorePostgres",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     // Schemas/ as a module: its files are the single source, bundled for the API to serve.
@@ -118,7 +127,7 @@ let package = Package(
     .testTarget(
       name: "SwathStoreTests",
       dependencies: [
-        "SwathStore", "SwathStoreSQLite", "SwathTestSupport",
+        "SwathStore", "SwathStoreSQLite", "SwathStorePostgres", "SwathTestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .testTarget(

@@ -7,21 +7,25 @@ import SwathWorkflow
 struct InitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "init",
-    abstract: "Create a project workspace: one SQLite store (WAL) plus the chips folder.",
+    abstract: "Create a project workspace: a store (SQLite, or PostgreSQL) plus the chips folder.",
     discussion: """
-      Creates DIR if needed and the store swath.sqlite in it. Running it again on an existing workspace only migrates its store to the current schema; nothing is lost. Other commands find the workspace through --workspace DIR, else $SWATH_WORKSPACE, else the current directory.
+      Creates DIR if needed and the store swath.sqlite in it; with --store postgres://… (or $SWATH_STORE) the records go to that PostgreSQL database instead (PostGIS is needed), and DIR records its address in swath.store so that later commands find it. Running it again on an existing workspace only migrates its store to the current schema; nothing is lost. Other commands find the workspace through --workspace DIR, else $SWATH_WORKSPACE, else the current directory.
 
-      Example:
+      Examples:
         swath init ~/projects/atlanta
+        swath init ~/projects/atlanta --store postgres://swath@db.example:5432/atlanta
       """)
 
   @Argument(help: "The workspace folder (default: the current directory).")
   var directory: String?
 
+  @Option(help: "A PostgreSQL database for the records: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
+  var store: String?
+
   func run() throws {
     let url = WorkspaceOption.resolve(directory)
     let (_, created) = try workflowCall {
-      try Workspace.initialize(at: url, by: .processUser(command: "init"))
+      try Workspace.initialize(at: url, store: store, by: .processUser(command: "init"))
     }
     print(created ? "created workspace \(url.path)" : "workspace \(url.path) is up to date")
   }
@@ -34,10 +38,16 @@ struct WorkspaceOption: ParsableArguments {
     help: "The workspace folder (default: $SWATH_WORKSPACE, else the current directory).")
   var workspace: String?
 
+  @Option(
+    name: .long,
+    help:
+      "The store, when not the workspace's own: postgres://USER@HOST:PORT/DATABASE (default: $SWATH_STORE).")
+  var store: String?
+
   func open() throws -> Workspace {
     let folder = Self.resolve(workspace)
     do {
-      return try Workspace.open(folder)
+      return try Workspace.open(folder, store: store)
     } catch let error as WorkflowError where error.kind == .environment {
       throw SwathFailure(
         "\(error.message) (run 'swath init \(folder.path)', or pass --workspace or set SWATH_WORKSPACE)")

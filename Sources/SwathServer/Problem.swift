@@ -147,7 +147,7 @@ extension Problem {
     case is NIOTooManyBytesError:
       return Problem(.payloadTooLarge, "the request body is over the server's limit")
     case let error as StoreError:
-      return Problem(.internalError, error.message)
+      return Problem(error.unavailable ? .unavailable : .internalError, error.message)
     case let error as HTTPError:
       let kind: Kind =
         switch error.status {

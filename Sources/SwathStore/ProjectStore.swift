@@ -3,7 +3,13 @@ import Foundation
 /// A failure of the store the user can act on: one line, what is wrong and where.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
   public let message: String
-  public init(_ message: String) { self.message = message }
+  /// The database cannot be reached (down, restarting, the connection lost): nothing was
+  /// written, and the same request may succeed later.
+  public let unavailable: Bool
+  public init(_ message: String, unavailable: Bool = false) {
+    self.message = message
+    self.unavailable = unavailable
+  }
   public var description: String { message }
 }
 
@@ -20,6 +26,13 @@ public protocol ProjectStore: Sendable {
   /// One transaction: `body`'s writes commit together when it returns, and none of them when it
   /// throws. Write transactions exclude each other from the start (no read-then-upgrade race).
   func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+  /// Waits up to `timeout` for the store to be reachable and migrated; an unavailable store error
+  /// when it is not by then. A store in a local file is always ready.
+  func waitUntilReady(timeout: TimeInterval) throws
+}
+
+extension ProjectStore {
+  public func waitUntilReady(timeout: TimeInterval) throws {}
 }
 
 /// A submission without its file and report: what status and consensus count.

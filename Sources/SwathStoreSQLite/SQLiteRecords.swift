@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import SwathStore
-import Synchronization
 
 /// Rows use snake_case columns; Swift properties are camelCase.
 protocol SQLiteRecord: StoreRecord, FetchableRecord, MutablePersistableRecord {}
@@ -40,51 +39,6 @@ extension GoldChipRecord: SQLiteRecord { public static let databaseTableName = "
 extension GoldObjectRecord: SQLiteRecord { public static let databaseTableName = "gold_objects" }
 extension GoldScoreRecord: SQLiteRecord { public static let databaseTableName = "gold_scores" }
 extension GoldSettingsRecord: SQLiteRecord { public static let databaseTableName = "gold_settings" }
-
-/// snake_case column ⇄ camelCase property, each name converted once: GRDB's own conversion
-/// splits and joins strings for every column of every row, which was most of a lease's time.
-enum ColumnNames {
-  struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
-  private static let properties = Mutex<[String: String]>([:])
-  private static let columns = Mutex<[String: String]>([:])
-
-  static func property(_ column: String) -> String {
-    if let known = properties.withLock({ $0[column] }) { return known }
-    var result = ""
-    var upperNext = false
-    for character in column {
-      if character == "_" {
-        upperNext = !result.isEmpty
-      } else {
-        result.append(upperNext ? Character(character.uppercased()) : character)
-        upperNext = false
-      }
-    }
-    properties.withLock { $0[column] = result }
-    return result
-  }
-
-  static func column(_ property: String) -> String {
-    if let known = columns.withLock({ $0[property] }) { return known }
-    var result = ""
-    for character in property {
-      if character.isUppercase {
-        if !result.isEmpty { result.append("_") }
-        result.append(contentsOf: character.lowercased())
-      } else {
-        result.append(character)
-      }
-    }
-    columns.withLock { $0[property] = result }
-    return result
-  }
-}
 
 // The records every request reads, decoded by hand: GRDB's Codable decoder costs more than the
 // query itself. The contract tests compare each with what was inserted.

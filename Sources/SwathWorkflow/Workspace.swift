@@ -1,13 +1,20 @@
 import Foundation
 import SwathGeometry
 import SwathStore
+import SwathStorePostgres
 import SwathStoreSQLite
+import SwathSupport
 
-/// A project: a folder holding the store (`swath.sqlite`) and the chips of its tasks
-/// (`chips/TASK/`). Every use case is a method of the workspace, so every front end (the CLI
-/// today, the HTTP API next) runs the same rules through the same code.
+/// A project: a folder holding the store (`swath.sqlite`, or the address of a PostgreSQL
+/// database in `swath.store`) and the chips of its tasks (`chips/TASK/`). Every use case is a
+/// method of the workspace, so every front end (the CLI, the HTTP API) runs the same rules
+/// through the same code.
 public final class Workspace: Sendable {
   public static let storeFileName = "swath.sqlite"
+  /// Where a workspace whose store is a PostgreSQL database keeps the database's address.
+  public static let storeAddressFileName = "swath.store"
+  /// How long opening a workspace waits for its database to come up.
+  public static let storeWaitSeconds: TimeInterval = 10
 
   public let folder: URL
   public let store: any ProjectStore
@@ -19,10 +26,12 @@ public final class Workspace: Sendable {
     self.store = store
   }
 
-  /// Creates a workspace (the folder too) or opens and migrates an existing one.
-  public static func initialize(at folder: URL, by caller: Caller) throws -> (
-    workspace: Workspace, created: Bool
-  ) {
+  /// Creates a workspace (the folder too) or opens and migrates an existing one. `store` (else
+  /// `SWATH_STORE`) names a PostgreSQL database to keep the records in, recorded in the folder
+  /// so that later commands find it; without one the store is `swath.sqlite` in the folder.
+  public static func initialize(at folder: URL, store address: String? = nil, by caller: Caller) throws
+    -> (workspace: Workspace, created: Bool)
+  {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
     if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
@@ -36,10 +45,27 @@ public final class Workspace: Sendable {
         throw WorkflowError("cannot create \(folder.path): \(error.localizedDescription)")
       }
     }
-    let existed = manager.fileExists(atPath: folder.appendingPathComponent(storeFileName).path)
-    let workspace = Workspace(
-      folder: folder,
-      store: try SQLiteStore(path: folder.appendingPathComponent(storeFileName).path))
+    let addressFile = folder.appendingPathComponent(storeAddressFileName)
+    let existed =
+      manager.fileExists(atPath: folder.appendingPathComponent(storeFileName).path)
+      || manager.fileExists(atPath: addressFile.path)
+    let store: any ProjectStore
+    if let address = address ?? environmentStore {
+      store = try openStore(address)
+      try store.waitUntilReady(timeout: storeWaitSeconds)
+      do {
+        try AtomicFile.write(Data((address + "\n").utf8), to: addressFile)
+      } catch {
+        throw WorkflowError(
+          "cannot write \(addressFile.path): \(error.localizedDescription)", kind: .environment)
+      }
+    } else if let recorded = try recordedStore(in: folder) {
+      store = try openStore(recorded)
+      try store.waitUntilReady(timeout: storeWaitSeconds)
+    } else {
+      store = try SQLiteStore(path: folder.appendingPathComponent(storeFileName).path)
+    }
+    let workspace = Workspace(folder: folder, store: store)
     try workspace.store.write { store in
       try store.audit(
         actor: caller.name, command: caller.command, action: existed ? "migrate" : "init",
@@ -48,13 +74,45 @@ public final class Workspace: Sendable {
     return (workspace, !existed)
   }
 
-  /// Opens the workspace in `folder`, migrating its store to the current schema.
-  public static func open(_ folder: URL) throws -> Workspace {
+  /// Opens the workspace in `folder`, migrating its store to the current schema. The store is
+  /// `store` when given, else `SWATH_STORE`, else the database the folder records, else the
+  /// folder's `swath.sqlite`. A node of a cluster needs no workspace made by `init`: a folder
+  /// (for pre-cut chips) and the database's address are enough.
+  public static func open(_ folder: URL, store address: String? = nil) throws -> Workspace {
+    if let address = try address ?? environmentStore ?? recordedStore(in: folder) {
+      let store = try openStore(address)
+      try store.waitUntilReady(timeout: storeWaitSeconds)
+      return Workspace(folder: folder, store: store)
+    }
     let file = folder.appendingPathComponent(storeFileName)
     guard FileManager.default.fileExists(atPath: file.path) else {
       throw WorkflowError.noWorkspace(folder)
     }
     return Workspace(folder: folder, store: try SQLiteStore(path: file.path))
+  }
+
+  private static var environmentStore: String? {
+    ProcessInfo.processInfo.environment["SWATH_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+  }
+
+  private static func recordedStore(in folder: URL) throws -> String? {
+    let file = folder.appendingPathComponent(storeAddressFileName)
+    guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+    guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+      throw WorkflowError("\(file.path): cannot read the store's address", kind: .environment)
+    }
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// The store an address names: a PostgreSQL database (`postgres://…`) or a SQLite file.
+  public static func openStore(_ address: String) throws -> any ProjectStore {
+    if PostgresStore.names(address) { return try PostgresStore(url: address) }
+    if address.hasPrefix("sqlite:") || address.hasSuffix(".sqlite") {
+      return try SQLiteStore(path: String(address.trimmingPrefix("sqlite:")))
+    }
+    throw WorkflowError(
+      "\(address): not a store address (postgres://user@host:port/database, or a .sqlite file)",
+      kind: .invalid)
   }
 }
 

@@ -1,17 +1,29 @@
 import Foundation
 import SwathStore
+import SwathStorePostgres
 import SwathStoreSQLite
 import SwathTestSupport
 import Testing
 
-/// The contract every store backend must keep, exercised only through `ProjectStore`. To run it
-/// against another backend, change `StoreContract.makeStore`.
+/// The contract every store backend must keep, exercised only through `ProjectStore`, on each
+/// backend: SQLite in a temporary file, PostgreSQL in a new database of the tests' own cluster.
 enum StoreContract {
+  enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+  }
+
   /// A new, empty store and a clean-up for it.
-  static func makeStore() throws -> (store: any ProjectStore, cleanUp: () -> Void) {
-    let folder = try TestSupport.temporaryDirectory("swath-contract")
-    let store = try SQLiteStore(path: folder.appendingPathComponent("swath.sqlite").path)
-    return (store, { try? FileManager.default.removeItem(at: folder) })
+  static func makeStore(_ backend: Backend) throws -> (store: any ProjectStore, cleanUp: () -> Void) {
+    switch backend {
+    case .sqlite:
+      let folder = try TestSupport.temporaryDirectory("swath-contract")
+      let store = try SQLiteStore(path: folder.appendingPathComponent("swath.sqlite").path)
+      return (store, { try? FileManager.default.removeItem(at: folder) })
+    case .postgres:
+      let store = try PostgresStore(url: try TestPostgres.newDatabase())
+      return (store, { store.close() })
+    }
   }
 
   struct Failure: Error {}
@@ -48,8 +60,10 @@ enum StoreContract {
 }
 
 @Suite struct StoreContractTests {
-  @Test func insertedRowsReadBackEqualWithIds() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func insertedRowsReadBackEqualWithIds(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let (image, task, chips) = try store.write { store throws in
       var image = StoreContract.image("town")
@@ -79,8 +93,10 @@ enum StoreContract {
     }
   }
 
-  @Test func listsComeInTheirStatedOrder() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func listsComeInTheirStatedOrder(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     try store.write { store throws in
       for name in ["b", "c", "a"] {
@@ -96,8 +112,10 @@ enum StoreContract {
     }
   }
 
-  @Test func aThrowingWriteLeavesNoRow() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func aThrowingWriteLeavesNoRow(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     #expect(throws: StoreContract.Failure.self) {
       try store.write { store throws in
@@ -113,8 +131,10 @@ enum StoreContract {
     }
   }
 
-  @Test func uniqueNamesAreRefusedWithAStoreError() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func uniqueNamesAreRefusedWithAStoreError(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     try store.write { store throws in
       var image = StoreContract.image("town")
@@ -129,8 +149,10 @@ enum StoreContract {
     #expect(try store.read { try $0.images().count } == 1)
   }
 
-  @Test func assignmentsQueueAndSubmittedState() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func assignmentsQueueAndSubmittedState(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let (open, closed) = try store.write { store -> (TaskRecord, TaskRecord) in
       var image = StoreContract.image("town")
@@ -183,8 +205,10 @@ enum StoreContract {
     }
   }
 
-  @Test func submissionsKeepTheirBytesStatusAndFeatures() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func submissionsKeepTheirBytesStatusAndFeatures(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let raw = "{\"type\":\"FeatureCollection\",\"features\":[]}\u{0}\u{FF}"
     let (task, chip, first, second) = try store.write {
@@ -250,8 +274,10 @@ enum StoreContract {
     }
   }
 
-  @Test func consensusRunsNewestFirstAndAuditInOrder() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func consensusRunsNewestFirstAndAuditInOrder(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let task = try store.write { store -> TaskRecord in
       var image = StoreContract.image("town")
@@ -279,8 +305,10 @@ enum StoreContract {
 }
 
 @Suite struct StoreContractAccessTests {
-  @Test func usersByNameAndByTokenHash() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func usersByNameAndByTokenHash(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let now = Timestamp.now()
     let ana = try store.write { store throws -> UserRecord in
@@ -312,8 +340,10 @@ enum StoreContract {
     }
   }
 
-  @Test func leasesFlagsAndIdempotencyRecords() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func leasesFlagsAndIdempotencyRecords(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let (task, chip) = try store.write { store throws -> (TaskRecord, ChipRecord) in
       var image = StoreContract.image("town")
@@ -403,8 +433,10 @@ enum StoreContract {
 }
 
 @Suite struct StoreContractReviewTests {
-  @Test func reviewDecisionsLeasesChipReviewsAndSettings() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases) func reviewDecisionsLeasesChipReviewsAndSettings(
+    _ backend: StoreContract.Backend
+  ) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let (task, runs, chip) = try store.write { store -> (TaskRecord, [ConsensusRunRecord], ChipRecord) in
       var image = StoreContract.image("town")
@@ -509,8 +541,9 @@ enum StoreContract {
 }
 
 @Suite struct StoreContractGoldTests {
-  @Test func goldChipsAndObjectsAreStoredPerTaskAndReplacedTogether() throws {
-    let (store, cleanUp) = try StoreContract.makeStore()
+  @Test(arguments: StoreContract.Backend.allCases)
+  func goldChipsAndObjectsAreStoredPerTaskAndReplacedTogether(_ backend: StoreContract.Backend) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
     defer { cleanUp() }
     let now = Timestamp.now()
     let (task, other, chips) = try store.write { store -> (TaskRecord, TaskRecord, [ChipRecord]) in

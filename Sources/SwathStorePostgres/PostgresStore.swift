@@ -1,0 +1,289 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import SwathStore
+import Synchronization
+
+/// The project store on a PostgreSQL database with PostGIS, shared by any number of server nodes
+/// and workers. The store protocol is synchronous (use cases run on threads made for blocking
+/// work), so each transaction holds one pooled PostgresNIO connection and waits for each query.
+///
+/// Write transactions exclude each other from the start, as SQLite's do: each takes one
+/// transaction-scoped advisory lock first, so the workflow's read-then-write rules hold across
+/// nodes. Reads see one snapshot (REPEATABLE READ) and never wait for writers. Job claims and
+/// heartbeats skip that lock (`FOR UPDATE SKIP LOCKED`), so workers never queue behind requests.
+public final class PostgresStore: ProjectStore, Sendable {
+  /// Where the database is, without its password: for messages.
+  public let location: String
+  let pool: ConnectionPool
+  private let migrated = Mutex(false)
+
+  /// The key of the advisory lock every write transaction holds (any constant: "swath" in ASCII).
+  static let writeLockKey: Int64 = 0x73_77_61_74_68
+
+  /// Whether `text` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
+  public static func names(_ text: String) -> Bool {
+    text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+  }
+
+  /// A store at `url` (`postgres://user[:password]@host[:port]/database`, or a Unix socket folder
+  /// as `?host=/path`). Nothing is connected yet: the first transaction connects and migrates,
+  /// so a node can start while its database is still coming up.
+  public init(url: String, maxConnections: Int = 16) throws {
+    let target = try PostgresURL(url)
+    location = target.description
+    pool = ConnectionPool(configuration: target.configuration, limit: maxConnections, location: location)
+  }
+
+  /// Every migration this code knows, oldest first.
+  public static var migrations: [String] { PostgresSchema.migrations.map(\.name) }
+
+  /// Connects and migrates the schema now; throws an unavailable store error when the database
+  /// cannot be reached. Several nodes starting together migrate once (an advisory lock).
+  public func prepare() throws {
+    if migrated.withLock({ $0 }) { return }
+    try pool.withConnection { connection in
+      try connection.run("BEGIN")
+      do {
+        try connection.run("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
+        try connection.run(
+          "CREATE TABLE IF NOT EXISTS swath_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        let applied = Set(
+          try connection.rows(PostgresQuery(unsafeSQL: "SELECT name FROM swath_migrations")).map {
+            try $0.decode(String.self)
+          })
+        for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+          for statement in migration.statements { try connection.run(PostgresQuery(unsafeSQL: statement)) }
+          var bindings = PostgresBindings()
+          bindings.append(migration.name)
+          bindings.append(Timestamp.now())
+          try connection.run(
+            PostgresQuery(
+              unsafeSQL: "INSERT INTO swath_migrations (name, applied_at) VALUES ($1, $2)", binds: bindings))
+        }
+        try connection.run("COMMIT")
+      } catch {
+        connection.rollBack()
+        throw error
+      }
+    }
+    migrated.withLock { $0 = true }
+  }
+
+  /// The migrations applied to this database, oldest first.
+  public func appliedMigrations() throws -> [String] {
+    try prepare()
+    let applied = try pool.withConnection { connection in
+      Set(
+        try connection.rows(PostgresQuery(unsafeSQL: "SELECT name FROM swath_migrations")).map {
+          try $0.decode(String.self)
+        })
+    }
+    return Self.migrations.filter(applied.contains)
+  }
+
+  public func waitUntilReady(timeout: TimeInterval) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    var pause = 0.1
+    while true {
+      do {
+        return try prepare()
+      } catch let error as StoreError where error.unavailable && Date().addingTimeInterval(pause) < deadline {
+        Thread.sleep(forTimeInterval: pause)
+        pause = min(pause * 2, 2)
+      }
+    }
+  }
+
+  public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+    try prepare()
+    return try pool.withConnection { connection in
+      try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+      do {
+        let result = try body(PostgresTransaction(connection))
+        try connection.run("COMMIT")
+        return result
+      } catch {
+        connection.rollBack()
+        throw error
+      }
+    }
+  }
+
+  public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+    try prepare()
+    return try pool.withConnection { connection in
+      try connection.run("BEGIN")
+      do {
+        try connection.run("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
+        let result = try body(PostgresTransaction(connection))
+        try connection.run("COMMIT")
+        return result
+      } catch {
+        connection.rollBack()
+        throw error
+      }
+    }
+  }
+
+  /// Runs `body` in its own transaction without the write lock: for rows one worker owns by a
+  /// row lock (`SKIP LOCKED`), such as a job it claims.
+  func unserialized<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+    try prepare()
+    return try pool.withConnection { connection in
+      try connection.run("BEGIN")
+      do {
+        let result = try body(PostgresTransaction(connection))
+        try connection.run("COMMIT")
+        return result
+      } catch {
+        connection.rollBack()
+        throw error
+      }
+    }
+  }
+
+  /// Closes every idle connection (a process about to exit).
+  public func close() { pool.closeAll() }
+}
+
+/// A fixed number of connections, each used by one transaction at a time. A connection the
+/// server dropped is discarded, so the pool recovers when the database comes back.
+final class ConnectionPool: Sendable {
+  private let configuration: PostgresConnection.Configuration
+  private let location: String
+  private let idle = Mutex<[PostgresConnection]>([])
+  private let slots: DispatchSemaphore
+  private let logger = Logger(label: "swath.postgres")
+  private let nextId = Atomic<Int>(1)
+
+  init(configuration: PostgresConnection.Configuration, limit: Int, location: String) {
+    self.configuration = configuration
+    self.location = location
+    slots = DispatchSemaphore(value: limit)
+  }
+
+  deinit { closeAll(waiting: false) }
+
+  func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    slots.wait()
+    defer { slots.signal() }
+    let connection = try idle.withLock { $0.popLast() } ?? connect()
+    do {
+      let result = try body(connection)
+      release(connection)
+      return result
+    } catch {
+      release(connection)
+      throw StoreErrors.translate(error, location: location)
+    }
+  }
+
+  private func release(_ connection: PostgresConnection) {
+    if connection.isClosed {
+      let closing: EventLoopFuture<Void> = connection.close()
+      closing.whenComplete { _ in }
+    } else {
+      idle.withLock { $0.append(connection) }
+    }
+  }
+
+  private func connect() throws -> PostgresConnection {
+    let id = nextId.wrappingAdd(1, ordering: .relaxed).oldValue
+    do {
+      return try PostgresConnection.connect(
+        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger
+      ).wait()
+    } catch {
+      throw StoreErrors.translate(error, location: location)
+    }
+  }
+
+  func closeAll(waiting: Bool = true) {
+    for connection in idle.withLock({ connections in
+      defer { connections.removeAll() }
+      return connections
+    }) {
+      let closing: EventLoopFuture<Void> = connection.close()
+      if waiting { try? closing.wait() } else { closing.whenComplete { _ in } }
+    }
+  }
+}
+
+/// PostgreSQL's and PostgresNIO's errors as one-line store errors.
+enum StoreErrors {
+  static func translate(_ error: any Error, location: String) -> any Error {
+    guard let error = error as? PSQLError else { return error }
+    if error.code == .server, let message = error.serverInfo?[.message] {
+      let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+      // Admin shutdown, crash recovery, too many connections: the database, not the request.
+      let state = error.serverInfo?[.sqlState] ?? ""
+      let unavailable = state.hasPrefix("57P") || state.hasPrefix("08") || state == "53300"
+      return StoreError("store \(location): \(message)\(detail)", unavailable: unavailable)
+    }
+    let reason =
+      switch error.code {
+      case .connectionError: "cannot connect: \(error.underlying.map { "\($0)" } ?? "connection refused")"
+      case .serverClosedConnection, .uncleanShutdown: "the database closed the connection"
+      case .clientClosedConnection: "the connection was closed"
+      default: "\(error.code)"
+      }
+    return StoreError("store \(location): \(reason)", unavailable: true)
+  }
+}
+
+extension PostgresConnection {
+  private static let logger = Logger(label: "swath.postgres")
+
+  /// One statement, its rows collected.
+  func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+    try self.query(query, logger: Self.logger).wait().rows
+  }
+
+  func run(_ query: PostgresQuery) throws { _ = try self.query(query, logger: Self.logger).wait() }
+
+  /// Ends a failed transaction; a connection that cannot is closed rather than reused.
+  func rollBack() {
+    do {
+      try run("ROLLBACK")
+    } catch {
+      let closing: EventLoopFuture<Void> = close()
+      try? closing.wait()
+    }
+  }
+}
+
+/// A database address: `postgres://user[:password]@host[:port]/database[?host=/socket/folder]`.
+struct PostgresURL: CustomStringConvertible {
+  let configuration: PostgresConnection.Configuration
+  let description: String
+
+  init(_ text: String) throws {
+    guard PostgresStore.names(text), let components = URLComponents(string: text) else {
+      throw StoreError("\(text): not a PostgreSQL address (postgres://user@host:port/database)")
+    }
+    let database = String(components.path.drop(while: { $0 == "/" }))
+    guard !database.isEmpty else { throw StoreError("\(text): names no database (…/DATABASE)") }
+    let user = components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+    let password = components.password
+    let port = components.port ?? 5432
+    var configuration: PostgresConnection.Configuration
+    if let socketFolder = components.queryItems?.first(where: { $0.name == "host" })?.value,
+      socketFolder.hasPrefix("/")
+    {
+      configuration = .init(
+        unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password,
+        database: database)
+      description = "postgres://\(user)@\(socketFolder):\(port)/\(database)"
+    } else {
+      let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+      configuration = .init(
+        host: host, port: port, username: user, password: password, database: database, tls: .disable)
+      description = "postgres://\(user)@\(host):\(port)/\(database)"
+    }
+    configuration.options.connectTimeout = .seconds(5)
+    self.configuration = configuration
+  }
+}
