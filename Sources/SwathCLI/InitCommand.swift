@@ -44,10 +44,10 @@ struct WorkspaceOption: ParsableArguments {
       "The store, when not the workspace's own: postgres://USER@HOST:PORT/DATABASE (default: $SWATH_STORE).")
   var store: String?
 
-  func open() throws -> Workspace {
+  func open(waitForStore: Bool = true) throws -> Workspace {
     let folder = Self.resolve(workspace)
     do {
-      return try Workspace.open(folder, store: store)
+      return try Workspace.open(folder, store: store, waitForStore: waitForStore)
     } catch let error as WorkflowError where error.kind == .environment {
       throw SwathFailure(
         "\(error.message) (run 'swath init \(folder.path)', or pass --workspace or set SWATH_WORKSPACE)")

@@ -36,6 +36,9 @@ struct ServeCommand: ParsableCommand {
   @Flag(help: "Behind a reverse proxy on this machine: count failed logins by the X-Forwarded-For client.")
   var trustForwardedFor = false
 
+  @Flag(help: "Run no background jobs here: 'swath worker' processes run them (PostgreSQL stores).")
+  var noJobs = false
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0…65535") }
     guard maxFailedLogins >= 1 else { throw ValidationError("--max-failed-logins must be at least 1") }
@@ -48,13 +51,16 @@ struct ServeCommand: ParsableCommand {
   }
 
   func run() throws {
-    let workspace = try self.workspace.open()
+    // A database still starting (or down) does not stop the node: it serves 503 and /readyz
+    // says not ready until the store answers.
+    let workspace = try self.workspace.open(waitForStore: false)
+    StoreWatch.start(workspace)
     let api = SwathAPI(
       workspace: workspace,
       options: ServerOptions(
         host: host, port: port, maxBodyBytes: maxBodyMb << 20,
         slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
-        idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor))
+        idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor, runsJobs: !noJobs))
     let host = self.host
     if api.pages == nil {
       FileHandle.standardError.write(
@@ -76,5 +82,31 @@ struct ServeCommand: ParsableCommand {
           "swath serve: listening on \(base) (workspace \(workspace.folder.path)); pages at \(base)/app/\n"
             .utf8))
     }
+  }
+}
+
+/// Connects a node's store in the background, retrying with backoff and saying so on stderr, so
+/// that a node started before its database becomes ready when the database does.
+enum StoreWatch {
+  static func start(_ workspace: Workspace) {
+    let thread = Thread {
+      var pause = 0.5
+      var said = false
+      while true {
+        do {
+          try workspace.store.waitUntilReady(timeout: 0)
+          if said { FileHandle.standardError.write(Data("swath: the store is reachable again\n".utf8)) }
+          return
+        } catch {
+          FileHandle.standardError.write(
+            Data("swath: the store is unavailable (\(error)); retrying in \(pause) s\n".utf8))
+          said = true
+          Thread.sleep(forTimeInterval: pause)
+          pause = min(pause * 2, 30)
+        }
+      }
+    }
+    thread.name = "swath-store-watch"
+    thread.start()
   }
 }

@@ -12,7 +12,7 @@ public struct SwathCommand: ParsableCommand {
       QueueCommand.self, SubmitCommand.self, StatusCommand.self, ConsensusCommand.self,
       ExportCommand.self, IoUCommand.self, UserCommand.self, LeaseCommand.self, FlagCommand.self,
       AuditCommand.self, SubmissionsCommand.self, ServeCommand.self, ReviewCommand.self,
-      SimulateReviewCommand.self, GoldCommand.self,
+      SimulateReviewCommand.self, GoldCommand.self, WorkerCommand.self,
     ]
   )
 

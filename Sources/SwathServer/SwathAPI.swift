@@ -27,12 +27,16 @@ public struct ServerOptions: Sendable {
   /// of a request from loopback (for the failed-login throttle); otherwise every client would
   /// share the proxy's address.
   public var trustForwardedFor: Bool
+  /// Whether this node also runs queued jobs (with SQLite, the one worker; on PostgreSQL, one of
+  /// any number, beside `swath worker` processes).
+  public var runsJobs: Bool
 
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8,
     slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300,
-    idleTimeout: Int = 30, trustForwardedFor: Bool = false
+    idleTimeout: Int = 30, trustForwardedFor: Bool = false, runsJobs: Bool = true
   ) {
+    self.runsJobs = runsJobs
     self.idleTimeout = idleTimeout
     self.trustForwardedFor = trustForwardedFor
     self.host = host
@@ -118,7 +122,8 @@ public final class SwathAPI: Sendable {
   }
 
   /// Runs the queued background jobs one at a time until cancelled (`swath serve` runs this
-  /// beside the server; with SQLite one worker per workspace is the rule).
+  /// beside the server unless told not to). Claims are exclusive, so any number of nodes and
+  /// workers may run it on one PostgreSQL store.
   public func runJobs() async {
     let workspace = self.workspace
     while !Task.isCancelled {
@@ -136,7 +141,7 @@ public final class SwathAPI: Sendable {
       server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
       configuration: ApplicationConfiguration(
         address: .hostname(options.host, port: options.port), serverName: "swath"),
-      services: [JobWorker(api: self)],
+      services: options.runsJobs ? [JobWorker(api: self)] : [],
       onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
       logger: logger)
   }

@@ -29,6 +29,14 @@ public protocol ProjectStore: Sendable {
   /// Waits up to `timeout` for the store to be reachable and migrated; an unavailable store error
   /// when it is not by then. A store in a local file is always ready.
   func waitUntilReady(timeout: TimeInterval) throws
+
+  /// Claims the oldest job that is queued, or running with a heartbeat older than `staleBefore`
+  /// (its worker died), for `worker`, in a transaction of its own: marked running, started and
+  /// heartbeat `now`. Two workers claiming at once never get the same job. Nil when none waits.
+  func claimJob(worker: String, now: String, staleBefore: String) throws -> JobRecord?
+  /// Records that `worker` still runs job `id`; false when the job is no longer its own (claimed
+  /// again after its heartbeat lapsed, or finished).
+  func heartbeat(job id: Int64, worker: String, now: String) throws -> Bool
 }
 
 extension ProjectStore {

@@ -477,12 +477,15 @@ public struct JobRecord: StoreRecord, Identifiable {
   public var finishedAt: String?
   /// The process running it, as `pid@host`: a job whose process is gone is queued again.
   public var worker: String?
+  /// When its worker last said it is still working: a running job whose heartbeat lapsed is
+  /// claimed by another worker, on any machine.
+  public var heartbeatAt: String?
 
   public init(
     id: Int64? = nil, kind: JobKind, parameters: String, state: JobState = .queued, step: String? = nil,
     done: Int = 0, total: Int? = nil, result: String? = nil, error: String? = nil, createdBy: String,
     createdByRole: Role, createdAt: String, startedAt: String? = nil, finishedAt: String? = nil,
-    worker: String? = nil
+    worker: String? = nil, heartbeatAt: String? = nil
   ) {
     self.id = id
     self.kind = kind
@@ -499,6 +502,7 @@ public struct JobRecord: StoreRecord, Identifiable {
     self.startedAt = startedAt
     self.finishedAt = finishedAt
     self.worker = worker
+    self.heartbeatAt = heartbeatAt
   }
 }
 

@@ -145,6 +145,31 @@ public final class PostgresStore: ProjectStore, Sendable {
     }
   }
 
+  /// `SKIP LOCKED`: a job another worker is claiming at this instant is passed over, not waited for.
+  public func claimJob(worker: String, now: String, staleBefore: String) throws -> JobRecord? {
+    try unserialized { transaction in
+      let claimed: JobRecord? = try transaction.one(
+        """
+        UPDATE jobs SET state = 'running', worker = $1, started_at = $2, heartbeat_at = $2
+        WHERE id = (
+          SELECT id FROM jobs
+          WHERE state = 'queued' OR (state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $3))
+          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING *
+        """, [.text(worker), .text(now), .text(staleBefore)])
+      return claimed
+    }
+  }
+
+  public func heartbeat(job id: Int64, worker: String, now: String) throws -> Bool {
+    try unserialized { transaction in
+      try !transaction.rows(
+        "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND state = 'running' AND worker = $3 RETURNING id",
+        [.text(now), .integer(id), .text(worker)]
+      ).isEmpty
+    }
+  }
+
   /// Closes every idle connection (a process about to exit).
   public func close() { pool.closeAll() }
 }
@@ -170,7 +195,13 @@ final class ConnectionPool: Sendable {
   func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
     slots.wait()
     defer { slots.signal() }
-    let connection = try idle.withLock { $0.popLast() } ?? connect()
+    // A connection the server dropped while idle (a restart) is noticed here, not mid-request.
+    var reused: PostgresConnection?
+    while reused == nil, let next = idle.withLock({ $0.popLast() }) {
+      if next.isClosed { continue }
+      reused = next
+    }
+    let connection = try reused ?? connect()
     do {
       let result = try body(connection)
       release(connection)
@@ -184,7 +215,7 @@ final class ConnectionPool: Sendable {
   private func release(_ connection: PostgresConnection) {
     if connection.isClosed {
       let closing: EventLoopFuture<Void> = connection.close()
-      closing.whenComplete { _ in }
+      closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     } else {
       idle.withLock { $0.append(connection) }
     }
@@ -197,7 +228,12 @@ final class ConnectionPool: Sendable {
         on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger
       ).wait()
     } catch {
-      throw StoreErrors.translate(error, location: location)
+      // Whatever the reason (refused, shutting down, not accepting sessions), no session.
+      let translated = StoreErrors.translate(error, location: location)
+      if let storeError = translated as? StoreError, !storeError.unavailable {
+        throw StoreError(storeError.message, unavailable: true)
+      }
+      throw translated
     }
   }
 
@@ -207,7 +243,12 @@ final class ConnectionPool: Sendable {
       return connections
     }) {
       let closing: EventLoopFuture<Void> = connection.close()
-      if waiting { try? closing.wait() } else { closing.whenComplete { _ in } }
+      // PostgresNIO insists a connection is closed before it is freed: the callback keeps it.
+      if waiting {
+        try? closing.wait()
+      } else {
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+      }
     }
   }
 }

@@ -70,6 +70,30 @@ public final class SQLiteStore: ProjectStore {
     }
   }
 
+  // Writes exclude each other here, so a plain select-then-update claims alone.
+  public func claimJob(worker: String, now: String, staleBefore: String) throws -> JobRecord? {
+    try write { store in
+      let queued = try store.jobs(inState: .queued).first
+      let lapsed = try store.jobs(inState: .running).first { ($0.heartbeatAt ?? "") < staleBefore }
+      guard var job = [queued, lapsed].compactMap({ $0 }).min(by: { $0.id! < $1.id! }) else { return nil }
+      job.state = .running
+      job.worker = worker
+      job.startedAt = now
+      job.heartbeatAt = now
+      try store.update(job)
+      return job
+    }
+  }
+
+  public func heartbeat(job id: Int64, worker: String, now: String) throws -> Bool {
+    try write { store in
+      guard var job = try store.job(id: id), job.state == .running, job.worker == worker else { return false }
+      job.heartbeatAt = now
+      try store.update(job)
+      return true
+    }
+  }
+
   /// SQLite's own errors as one-line store errors naming the file.
   private func storeErrors<T>(_ body: () throws -> T) throws -> T {
     do {

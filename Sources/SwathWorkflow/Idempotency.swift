@@ -73,9 +73,9 @@ extension Workspace {
   }
 }
 
-enum Idempotency {
+public enum Idempotency {
   static let host = ProcessInfo.processInfo.hostName
-  static var thisProcess: String { "\(ProcessInfo.processInfo.processIdentifier)@\(host)" }
+  public static var thisProcess: String { "\(ProcessInfo.processInfo.processIdentifier)@\(host)" }
 
   /// Whether the process that claimed a request is known to be gone: it ran on this host and no
   /// process has its id any more (a server killed mid-request, then restarted).

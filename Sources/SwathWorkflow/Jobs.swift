@@ -94,29 +94,44 @@ extension Workspace {
     return job
   }
 
-  /// Claims the oldest queued job (and first queues again the running ones whose worker is
-  /// gone), runs it with the rights of the user who queued it, and records its outcome. Nil when
-  /// there is nothing to do.
+  /// How often a worker says it is still working on its job, and how long after its last word
+  /// another worker takes the job over (a machine that died says nothing).
+  public struct Heartbeat: Sendable {
+    public var interval: TimeInterval
+    public var lapse: TimeInterval
+    public static let standard = Heartbeat(interval: 5, lapse: 30)
+
+    public init(interval: TimeInterval, lapse: TimeInterval) {
+      self.interval = interval
+      self.lapse = lapse
+    }
+  }
+
+  /// Claims the oldest queued job, or a running one whose worker is gone (its process ended on
+  /// this machine, or its heartbeat lapsed on any), runs it with the rights of the user who
+  /// queued it while beating its heartbeat, and records its outcome. Nil when there is nothing
+  /// to do. A job is claimed by one worker at a time, and running it twice leaves one result.
   @discardableResult
-  public func runNextJob() throws -> JobRecord? {
-    let worker = Idempotency.thisProcess
+  public func runNextJob(worker: String = Idempotency.thisProcess, heartbeat: Heartbeat = .standard) throws
+    -> JobRecord?
+  {
+    try store.write { store in
+      for var orphan in try store.jobs(inState: .running) where Idempotency.ownerIsGone(orphan.worker) {
+        orphan.state = .queued
+        orphan.worker = nil
+        try store.update(orphan)
+      }
+    }
+    let now = Date()
     guard
-      var job = try store.write({ store -> JobRecord? in
-        for var orphan in try store.jobs(inState: .running) where Idempotency.ownerIsGone(orphan.worker) {
-          orphan.state = .queued
-          orphan.worker = nil
-          try store.update(orphan)
-        }
-        guard var next = try store.jobs(inState: .queued).first else { return nil }
-        next.state = .running
-        next.worker = worker
-        next.startedAt = Timestamp.now()
-        try store.update(next)
-        return next
-      })
+      var job = try store.claimJob(
+        worker: worker, now: Timestamp.string(from: now),
+        staleBefore: Timestamp.string(from: now.addingTimeInterval(-heartbeat.lapse)))
     else { return nil }
+    let beat = HeartbeatThread(job: job.id!, worker: worker, store: store, interval: heartbeat.interval)
+    defer { beat.stop() }
     let caller = Caller(name: job.createdBy, role: job.createdByRole, command: "job #\(job.id!)")
-    let progress = JobProgress(job: job.id!, store: store)
+    let progress = JobProgress(job: job.id!, worker: worker, store: store)
     do {
       let result: JSONValue
       switch job.kind {
@@ -131,6 +146,12 @@ extension Workspace {
       case .consensus:
         let parameters = try JSONDecoder().decode(
           ConsensusJobParameters.self, from: Data(job.parameters.utf8))
+        // A worker that died after recording the run, before recording the job's outcome: the
+        // run's audit entry (same transaction) says this job made it, so it is not run again.
+        if let recorded = try consensusRun(byJob: job.id!) {
+          result = recorded
+          break
+        }
         let outcome = try runConsensus(
           task: parameters.task, iou: try parameters.iou.map(IoUThreshold.init),
           quorum: parameters.quorum.flatMap(Quorum.init),
@@ -144,19 +165,45 @@ extension Workspace {
         ])
       }
       progress.flush()
-      job = try finish(job.id!) {
+      job = try finish(job.id!, worker: worker) {
         $0.state = .succeeded
         $0.result = result.jsonText
       }
+    } catch let error as StoreError where error.unavailable {
+      // The database went away: the job is not failed, only unfinished. Another worker takes it
+      // over when its heartbeat lapses.
+      throw error
     } catch {
       progress.flush()
       let message = (error as? WorkflowError)?.message ?? (error as? StoreError)?.message ?? "\(error)"
-      job = try finish(job.id!) {
+      job = try finish(job.id!, worker: worker) {
         $0.state = .failed
         $0.error = message
       }
     }
     return job
+  }
+
+  /// The run a consensus job recorded, as its result, from the run's audit entry
+  /// (`#RUN task=NAME submissions=N accepted=A rejected=R`).
+  private func consensusRun(byJob id: Int64) throws -> JSONValue? {
+    guard
+      let entry = try store.read({ store in
+        try store.auditLog().last { $0.action == "consensus.run" && $0.command == "job #\(id)" }
+      })
+    else { return nil }
+    var fields: [String: String] = [:]
+    for part in entry.detail.split(separator: " ") {
+      if part.hasPrefix("#") { fields["run"] = String(part.dropFirst()) }
+      if let equals = part.firstIndex(of: "=") {
+        fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
+      }
+    }
+    return .object([
+      "task": .string(fields["task"] ?? ""), "run": .integer(Int64(fields["run"] ?? "") ?? 0),
+      "accepted": .integer(Int64(fields["accepted"] ?? "") ?? 0),
+      "rejected": .integer(Int64(fields["rejected"] ?? "") ?? 0), "resumed": .bool(true),
+    ])
   }
 
   private func taskCreated(byJob id: Int64, named name: String) throws -> Bool {
@@ -182,11 +229,14 @@ extension Workspace {
     }
   }
 
-  private func finish(_ id: Int64, _ change: (inout JobRecord) -> Void) throws -> JobRecord {
+  /// Records a job's outcome, unless another worker took the job over meanwhile (this one was
+  /// thought dead): then that worker's outcome stands.
+  private func finish(_ id: Int64, worker: String, _ change: (inout JobRecord) -> Void) throws -> JobRecord {
     try store.write { store in
       guard var job = try store.job(id: id) else {
         throw WorkflowError("job #\(id) vanished from the store", kind: .environment)
       }
+      guard job.state == .running, job.worker == worker else { return job }
       change(&job)
       job.finishedAt = Timestamp.now()
       try store.update(job)
@@ -200,14 +250,16 @@ final class JobProgress: ProgressReporter, @unchecked Sendable {
   // @unchecked: the mutable fields are only touched under `lock`.
   private let lock = NSLock()
   private let job: Int64
+  private let worker: String
   private let store: any ProjectStore
   private var step: String?
   private var done = 0
   private var total: Int?
   private var written = Date.distantPast
 
-  init(job: Int64, store: any ProjectStore) {
+  init(job: Int64, worker: String, store: any ProjectStore) {
     self.job = job
+    self.worker = worker
     self.store = store
   }
 
@@ -237,11 +289,46 @@ final class JobProgress: ProgressReporter, @unchecked Sendable {
       return (self.step, self.done, self.total)
     }
     try? store.write { store in
-      guard var record = try store.job(id: job), record.state == .running else { return }
+      guard var record = try store.job(id: job), record.state == .running, record.worker == worker else {
+        return
+      }
       record.step = step
       record.done = done
       record.total = total
       try store.update(record)
     }
+  }
+}
+
+/// Beats a running job's heartbeat on a thread of its own until stopped, so that a long step
+/// (cutting a 40,000² scene, a consensus over a region) never looks like a dead worker.
+final class HeartbeatThread: @unchecked Sendable {
+  // @unchecked: `stopped` is only touched under `condition`.
+  private let condition = NSCondition()
+  private var stopped = false
+
+  init(job: Int64, worker: String, store: any ProjectStore, interval: TimeInterval) {
+    let thread = Thread { [self] in
+      condition.lock()
+      defer { condition.unlock() }
+      while !stopped {
+        _ = condition.wait(until: Date().addingTimeInterval(interval))
+        if stopped { break }
+        condition.unlock()
+        // A database that is briefly away costs one beat; the next one may reach it.
+        let mine = (try? store.heartbeat(job: job, worker: worker, now: Timestamp.now())) ?? true
+        condition.lock()
+        if !mine { break }
+      }
+    }
+    thread.name = "swath-heartbeat-\(job)"
+    thread.start()
+  }
+
+  func stop() {
+    condition.lock()
+    stopped = true
+    condition.signal()
+    condition.unlock()
   }
 }

@@ -78,10 +78,13 @@ public final class Workspace: Sendable {
   /// `store` when given, else `SWATH_STORE`, else the database the folder records, else the
   /// folder's `swath.sqlite`. A node of a cluster needs no workspace made by `init`: a folder
   /// (for pre-cut chips) and the database's address are enough.
-  public static func open(_ folder: URL, store address: String? = nil) throws -> Workspace {
+  /// `waitForStore: false` opens without connecting (a server node retries in the background).
+  public static func open(_ folder: URL, store address: String? = nil, waitForStore: Bool = true) throws
+    -> Workspace
+  {
     if let address = try address ?? environmentStore ?? recordedStore(in: folder) {
       let store = try openStore(address)
-      try store.waitUntilReady(timeout: storeWaitSeconds)
+      if waitForStore { try store.waitUntilReady(timeout: storeWaitSeconds) }
       return Workspace(folder: folder, store: store)
     }
     let file = folder.appendingPathComponent(storeFileName)

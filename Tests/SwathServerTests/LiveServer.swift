@@ -62,7 +62,8 @@ struct CLIWorkspace {
 
   /// A new workspace in `folder`.
   static func initialize(_ folder: URL) throws -> CLIWorkspace {
-    let result = try TestSupport.swath(["init", folder.path])
+    let store = try TestPostgres.workspaceStore().map { ["--store", $0] } ?? []
+    let result = try TestSupport.swath(["init", folder.path] + store)
     guard result.status == 0 else { throw StoreError("swath init failed: \(result.stderr)") }
     return CLIWorkspace(folder: folder)
   }

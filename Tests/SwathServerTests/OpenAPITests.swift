@@ -51,7 +51,8 @@ struct OpenAPITests {
     let folder = try TestSupport.temporaryDirectory("swath-openapi")
     defer { try? FileManager.default.removeItem(at: folder) }
     let (workspace, _) = try Workspace.initialize(
-      at: folder, by: Caller(name: "test", role: .admin, command: "test"))
+      at: folder, store: TestPostgres.workspaceStore(),
+      by: Caller(name: "test", role: .admin, command: "test"))
     let api = SwathAPI(workspace: workspace, options: ServerOptions(threads: 1))
     let expected = try Data(contentsOf: Self.document)
     try await Application(router: api.router()).test(.router) { client in

@@ -21,7 +21,7 @@ final class ServerFixture: Sendable {
 
   init() throws {
     url = try TestSupport.temporaryDirectory("swath-serve")
-    (workspace, _) = try Workspace.initialize(at: url, by: Self.admin)
+    (workspace, _) = try Workspace.initialize(at: url, store: TestPostgres.workspaceStore(), by: Self.admin)
     var tokens: [String: String] = [:]
     let users: [(String, Role)] = [
       ("ana", .annotator), ("ben", .annotator), ("rev", .reviewer), ("alice", .analyst),

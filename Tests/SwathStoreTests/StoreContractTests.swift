@@ -3,6 +3,7 @@ import SwathStore
 import SwathStorePostgres
 import SwathStoreSQLite
 import SwathTestSupport
+import Synchronization
 import Testing
 
 /// The contract every store backend must keep, exercised only through `ProjectStore`, on each
@@ -634,5 +635,93 @@ enum StoreContract {
       #expect(try store.goldObjects(ofTask: task.id!).isEmpty)
       #expect(try store.goldObjects(ofTask: other.id!).map(\.label) == ["vehicle"])
     }
+  }
+}
+
+@Suite struct StoreContractJobClaimTests {
+  static func queueJobs(_ count: Int, in store: any ProjectStore) throws {
+    try store.write { store in
+      for index in 0..<count {
+        var job = JobRecord(
+          kind: .consensus, parameters: #"{"task":"t\#(index)"}"#, createdBy: "lena", createdByRole: .analyst,
+          createdAt: Timestamp.now())
+        try store.insert(&job)
+      }
+    }
+  }
+
+  /// Eight workers claiming forty jobs at once: each job is claimed exactly once.
+  @Test(arguments: StoreContract.Backend.allCases)
+  func concurrentClaimsNeverShareAJob(_ backend: StoreContract.Backend) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
+    defer { cleanUp() }
+    try Self.queueJobs(40, in: store)
+    let claimed = Mutex<[Int64: String]>([:])
+    let failures = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: 8) { worker in
+      let name = "w\(worker)@test"
+      while true {
+        do {
+          let now = Timestamp.now()
+          guard let job = try store.claimJob(worker: name, now: now, staleBefore: "2000-01-01T00:00:00.000Z")
+          else { return }
+          #expect(job.state == .running && job.worker == name && job.heartbeatAt == now)
+          claimed.withLock { claims in
+            if let first = claims[job.id!] {
+              failures.withLock { $0.append("#\(job.id!): \(first) and \(name)") }
+            }
+            claims[job.id!] = name
+          }
+        } catch {
+          failures.withLock { $0.append("\(error)") }
+          return
+        }
+      }
+    }
+    #expect(failures.withLock { $0 } == [])
+    #expect(claimed.withLock { $0.count } == 40)
+    try store.read { store in
+      let running = try store.jobs(inState: .running)
+      #expect(try running.count == 40 && store.jobs(inState: .queued).isEmpty)
+      #expect(
+        Dictionary(uniqueKeysWithValues: running.map { ($0.id!, $0.worker!) }) == claimed.withLock { $0 })
+    }
+  }
+
+  /// A running job is claimed again only once its heartbeat is older than the lapse; its first
+  /// worker's heartbeat then fails, and the new worker's holds.
+  @Test(arguments: StoreContract.Backend.allCases)
+  func aLapsedHeartbeatLetsAnotherWorkerClaimTheJob(_ backend: StoreContract.Backend) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
+    defer { cleanUp() }
+    try Self.queueJobs(1, in: store)
+    let first = try #require(
+      try store.claimJob(
+        worker: "a@one", now: "2026-12-06T10:00:00.000Z", staleBefore: "2026-12-06T09:59:30.000Z"))
+    #expect(try store.heartbeat(job: first.id!, worker: "a@one", now: "2026-12-06T10:00:05.000Z"))
+    // Not lapsed yet (last beat 10:00:05, lapse boundary 10:00:01): nobody else gets it.
+    #expect(
+      try store.claimJob(
+        worker: "b@two", now: "2026-12-06T10:00:31.000Z", staleBefore: "2026-12-06T10:00:01.000Z")
+        == nil)
+    let second = try #require(
+      try store.claimJob(
+        worker: "b@two", now: "2026-12-06T10:00:40.000Z", staleBefore: "2026-12-06T10:00:10.000Z"))
+    #expect(
+      second.id == first.id && second.worker == "b@two" && second.heartbeatAt == "2026-12-06T10:00:40.000Z")
+    #expect(try !store.heartbeat(job: first.id!, worker: "a@one", now: "2026-12-06T10:00:41.000Z"))
+    #expect(try store.heartbeat(job: first.id!, worker: "b@two", now: "2026-12-06T10:00:42.000Z"))
+    #expect(try store.read { try $0.job(id: first.id!)?.heartbeatAt } == "2026-12-06T10:00:42.000Z")
+    // A finished job is nobody's: no heartbeat holds and no claim takes it.
+    try store.write { store in
+      var job = try #require(try store.job(id: first.id!))
+      job.state = .succeeded
+      try store.update(job)
+    }
+    #expect(try !store.heartbeat(job: first.id!, worker: "b@two", now: "2026-12-06T10:00:43.000Z"))
+    #expect(
+      try store.claimJob(
+        worker: "c@three", now: "2026-12-06T11:00:00.000Z", staleBefore: "2026-12-06T10:59:00.000Z")
+        == nil)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Testing
 
 /// A throwaway PostgreSQL cluster for the tests: `initdb` into a temporary folder, started on a
 /// Unix socket there (no TCP port), PostGIS in its template so every new database has it. A
@@ -30,7 +31,15 @@ public enum TestPostgres {
 
   /// Runs SQL in a database of the cluster (for tests that break things: terminate sessions).
   public static func sql(_ statement: String, database: String = "postgres") throws {
-    try Cluster.shared().sql(statement, database: database)
+    _ = try Cluster.shared().sql(statement, database: database)
+  }
+
+  /// The first column of a query's rows, as text, in the database a store address names.
+  public static func column(_ query: String, store address: String) throws -> [String] {
+    guard let name = URLComponents(string: address)?.path.split(separator: "/").first else {
+      throw Failure(description: "\(address): names no database")
+    }
+    return try Cluster.shared().sql(query, database: String(name)).split(separator: "\n").map(String.init)
   }
 
   static let binaries: URL? = {
@@ -111,15 +120,17 @@ public enum TestPostgres {
       "postgres://postgres@localhost:\(port)/\(database)?host=\(folder.path)"
     }
 
-    func sql(_ statement: String, database: String = "postgres") throws {
-      try Self.check(
-        TestSupport.run(
-          bin.appendingPathComponent("psql"),
-          [
-            "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", folder.path, "-p", "\(port)", "-U", "postgres", "-d",
-            database,
-            "-c", statement,
-          ]))
+    @discardableResult
+    func sql(_ statement: String, database: String = "postgres") throws -> String {
+      let result = try TestSupport.run(
+        bin.appendingPathComponent("psql"),
+        [
+          "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", folder.path, "-p", "\(port)", "-U",
+          "postgres",
+          "-d", database, "-c", statement,
+        ])
+      try Self.check(result)
+      return result.stdout
     }
 
     /// Runs a shell command and waits for it with waitpid: Foundation's Process never noticed
@@ -147,5 +158,13 @@ public enum TestPostgres {
         throw Failure(description: "PostgreSQL: \(result.stderr.isEmpty ? result.stdout : result.stderr)")
       }
     }
+  }
+}
+
+extension Trait where Self == ConditionTrait {
+  /// For a test that reads or changes the SQLite file itself: not run when the workspaces are
+  /// PostgreSQL databases.
+  public static var sqliteFileOnly: Self {
+    .enabled(if: !TestPostgres.isSelected, "reads the workspace's SQLite file directly")
   }
 }

@@ -11,7 +11,7 @@ import Testing
 /// Users, tokens and the roles table, through the workflow every front end calls.
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct AccessTests {
-  @Test func tokensAreIssuedOnceAndOnlyTheirHashIsStored() throws {
+  @Test(.sqliteFileOnly) func tokensAreIssuedOnceAndOnlyTheirHashIsStored() throws {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     let added = try TestSupport.swath(["user", "add", "eve", "--role", "analyst", "--workspace", url.path])
@@ -132,7 +132,7 @@ struct AccessTests {
     }
   }
 
-  @Test func annotatorsActOnlyForThemselvesAndMustBeRegistered() throws {
+  @Test(.sqliteFileOnly) func annotatorsActOnlyForThemselvesAndMustBeRegistered() throws {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)

@@ -82,7 +82,7 @@ struct AttributeTests {
     return features
   }
 
-  @Test func attributesAreVotedInConsensusAndExportedAsTypedFields() throws {
+  @Test(.sqliteFileOnly) func attributesAreVotedInConsensusAndExportedAsTypedFields() throws {
     let task = try SchemaTask()
     defer { task.remove() }
     let west = GeoJSONFixture.pixelSquare(30, 30, 110, 90)

@@ -43,7 +43,7 @@ struct CatalogTests {
     #expect(ring.first! == ring.last!)
   }
 
-  @Test func imageAddRefusesWhatGDALCannotReadAndDuplicates() throws {
+  @Test(.sqliteFileOnly) func imageAddRefusesWhatGDALCannotReadAndDuplicates() throws {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     let text = try Fixtures.writeJSON("not a raster\n", in: url, name: "notes.tif")
@@ -82,7 +82,7 @@ struct CatalogTests {
       !FileManager.default.fileExists(atPath: empty.appendingPathComponent(Workspace.storeFileName).path))
   }
 
-  @Test func everyCommandHasHelpWithAnExample() throws {
+  @Test(.sqliteFileOnly) func everyCommandHasHelpWithAnExample() throws {
     let commands: [[String]] = [
       ["init"], ["image", "add"], ["image", "list"], ["task", "create"], ["task", "assign"],
       ["task", "list"], ["task", "show"], ["task", "close"], ["queue"], ["submit"], ["status"],
@@ -99,14 +99,14 @@ struct CatalogTests {
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct AssignmentTests {
   func assignments(_ store: Workspace) throws -> [String: [String]] {
-    try store.sql { db in
+    try store.store.read { store in
       var byChip: [String: [String]] = [:]
-      for row in try Row.fetchAll(
-        db,
-        sql:
-          "SELECT c.chip_key, a.annotator FROM assignments a JOIN chips c ON c.id = a.chip_id ORDER BY a.id")
-      {
-        byChip[row["chip_key"], default: []].append(row["annotator"])
+      for task in try store.tasks() {
+        let keys = Dictionary(
+          uniqueKeysWithValues: try store.chips(ofTask: task.id!).map { ($0.id!, $0.chipKey) })
+        for assignment in try store.assignments(ofTask: task.id!).sorted(by: { $0.id! < $1.id! }) {
+          byChip[keys[assignment.chipId]!, default: []].append(assignment.annotator)
+        }
       }
       return byChip
     }
@@ -165,7 +165,7 @@ struct AssignmentTests {
     }
   }
 
-  @Test func assignRefusesBadInputAndClosedTasks() throws {
+  @Test(.sqliteFileOnly) func assignRefusesBadInputAndClosedTasks() throws {
     let (url, store) = try Fixtures.workspace()
     defer { try? FileManager.default.removeItem(at: url) }
     try Fixtures.seedTask(store, chipSize: 400)

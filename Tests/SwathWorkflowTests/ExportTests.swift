@@ -95,7 +95,7 @@ struct ExportTests {
     #expect(root["crs"] == nil)  // RFC 7946: WGS84 implied, no crs member
   }
 
-  @Test func badRequestsFailWithOneLineAndLeaveNoFile() throws {
+  @Test(.sqliteFileOnly) func badRequestsFailWithOneLineAndLeaveNoFile() throws {
     let (url, store) = try workspaceWithRun()
     defer { try? FileManager.default.removeItem(at: url) }
     let locked = url.appendingPathComponent("locked")

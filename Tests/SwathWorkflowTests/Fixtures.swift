@@ -15,7 +15,7 @@ enum Fixtures {
 
   static func workspace() throws -> (url: URL, store: Workspace) {
     let url = try TestSupport.temporaryDirectory("swath-store")
-    let (store, created) = try Workspace.initialize(at: url, by: .test)
+    let (store, created) = try Workspace.initialize(at: url, store: TestPostgres.workspaceStore(), by: .test)
     precondition(created)
     for name in annotators { _ = try store.addUser(name, role: .annotator, by: .test) }
     return (url, store)
@@ -78,6 +78,16 @@ extension Workspace {
   /// The SQLite file read directly, to check stored rows independently of the store's API.
   func sql<T>(_ body: (Database) throws -> T) throws -> T {
     try DatabaseQueue(path: folder.appendingPathComponent(Workspace.storeFileName).path).read(body)
+  }
+
+  /// One number a query counts, read behind the store's API on either backend.
+  func count(_ query: String) throws -> Int {
+    let address = folder.appendingPathComponent(Workspace.storeAddressFileName)
+    if let text = try? String(contentsOf: address, encoding: .utf8) {
+      let rows = try TestPostgres.column(query, store: text.trimmingCharacters(in: .whitespacesAndNewlines))
+      return Int(rows.first ?? "") ?? -1
+    }
+    return try sql { db in try Int.fetchOne(db, sql: query) ?? -1 }
   }
 
   /// Changes rows behind the store's back, as a fault or an older Swath would.

@@ -16,16 +16,14 @@ struct GoldPromotionTests {
   static let analyst = Caller(name: "olga", role: .analyst, command: "test")
 
   func goldRows(_ store: Workspace) throws -> (chips: Int, objects: Int, scores: Int) {
-    try store.sql { db in
-      (
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gold_chips")!,
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gold_objects")!,
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM gold_scores")!
-      )
-    }
+    (
+      try store.count("SELECT COUNT(*) FROM gold_chips"),
+      try store.count("SELECT COUNT(*) FROM gold_objects"),
+      try store.count("SELECT COUNT(*) FROM gold_scores")
+    )
   }
 
-  @Test func aReviewedChipsFinalLayerBecomesItsGoldAndItsAnswersAreScored() throws {
+  @Test(.sqliteFileOnly) func aReviewedChipsFinalLayerBecomesItsGoldAndItsAnswersAreScored() throws {
     let task = try ReviewedTask()
     defer { task.remove() }
     let store = task.store

@@ -1,6 +1,7 @@
 import Foundation
 import SwathStore
 import SwathTestSupport
+import Synchronization
 import Testing
 
 @testable import SwathWorkflow
@@ -108,5 +109,73 @@ struct JobTests {
       by: .test)
     let clash = try #require(try store.runNextJob())
     #expect(clash.state == .failed && clash.error == "a task named 'other' already exists")
+  }
+}
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct JobHeartbeatTests {
+  /// A worker on another machine died mid-job (its heartbeat stopped): after the lapse another
+  /// worker takes the job over; a consensus job whose run was already recorded is not run again.
+  @Test func aJobWhoseHeartbeatLapsedIsFinishedOnceByAnotherWorker() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let store = task.store
+    let square = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(20, 20, 80, 80))])
+    for annotator in ["ana", "ben", "chloe"] {
+      try task.run([
+        "submit", "roofs", try task.file("\(annotator).geojson", square).path, "--annotator", annotator,
+        "--chip", "r0000_c0000", "--pixel",
+      ])
+    }
+    let job = try store.enqueueConsensus(task: "roofs", by: .test)
+    // The dead worker claimed the job and recorded the run, then vanished before the outcome.
+    let claimed = try #require(
+      try store.store.claimJob(
+        worker: "4242@elsewhere", now: Timestamp.now(), staleBefore: "2000-01-01T00:00:00.000Z"))
+    #expect(claimed.id == job.id)
+    let made = try store.runConsensus(
+      task: "roofs", by: Caller(name: "test", role: .admin, command: "job #\(job.id!)"))
+    // Within the lapse nobody takes it over.
+    let patient = Workspace.Heartbeat(interval: 0.1, lapse: 60)
+    #expect(try store.runNextJob(worker: "1@here", heartbeat: patient) == nil)
+    Thread.sleep(forTimeInterval: 0.3)
+    let hasty = Workspace.Heartbeat(interval: 0.1, lapse: 0.2)
+    let finished = try #require(try store.runNextJob(worker: "1@here", heartbeat: hasty))
+    #expect(finished.id == job.id && finished.state == .succeeded && finished.worker == "1@here")
+    let result = try #require(JobView(finished).result)
+    #expect(result["run"]?.integerValue == made.run.id && result["resumed"] == .bool(true))
+    #expect(result["accepted"]?.integerValue == Int64(made.accepted))
+    let record = try #require(try store.store.read { try $0.task(named: "roofs") })
+    #expect(try store.store.read { try $0.consensusRunCount(ofTask: record.id!) } == 1)
+    // The dead worker, were it to come back, can no longer record an outcome.
+    #expect(try !store.store.heartbeat(job: job.id!, worker: "4242@elsewhere", now: Timestamp.now()))
+  }
+
+  /// While a job runs, its heartbeat advances on its own.
+  @Test func aRunningJobBeatsItsHeartbeat() throws {
+    let (url, store) = try Fixtures.workspace()
+    defer { try? FileManager.default.removeItem(at: url) }
+    let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
+    _ = try store.registerImage(inspection, name: "atlanta", by: .test)
+    let job = try store.enqueueTaskCreation(
+      TaskParameters(
+        name: "beating", imageName: "atlanta", region: "all", labels: ["building"], chipSize: 128, overlap: 0,
+        replicas: 1),
+      by: .test)
+    let beats = Mutex<Set<String>>([])
+    let watcher = Thread {
+      while true {
+        guard let record = try? store.store.read({ try $0.job(id: job.id!) }) else { continue }
+        if record.state == .succeeded || record.state == .failed { return }
+        if let beat = record.heartbeatAt { beats.withLock { _ = $0.insert(beat) } }
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+    }
+    watcher.start()
+    let done = try #require(try store.runNextJob(heartbeat: .init(interval: 0.05, lapse: 10)))
+    #expect(done.state == .succeeded)
+    Thread.sleep(forTimeInterval: 0.1)
+    // The claim's own stamp and at least one beat after it.
+    #expect(beats.withLock { $0.count } >= 2, "\(beats.withLock { $0 })")
   }
 }

@@ -33,7 +33,7 @@ struct LabelSchemaWorkflowTests {
     #"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#
   }
 
-  @Test func attributesAreCheckedStoredWithDefaultsAndLocatedWhenWrong() throws {
+  @Test(.sqliteFileOnly) func attributesAreCheckedStoredWithDefaultsAndLocatedWhenWrong() throws {
     let task = try AtlantaTask(labelSchema: Self.schema)
     defer { task.remove() }
     // Pixels of about 0.5 m: 200 × 200 px is some 8,000 m², above the building's 2,000 m²;
@@ -92,7 +92,7 @@ struct LabelSchemaWorkflowTests {
     #expect(message == #"attribute "roof" must be one of "flat", "gable", "hip", found "dome""#)
   }
 
-  @Test func schemaChangesKeepEveryAnswerGiven() throws {
+  @Test(.sqliteFileOnly) func schemaChangesKeepEveryAnswerGiven() throws {
     let task = try AtlantaTask(labelSchema: Self.schema)
     defer { task.remove() }
     func change(_ document: String) throws -> TestSupport.ProcessResult {

@@ -82,7 +82,7 @@ struct LeaseTests {
     #expect(foreign?.kind == .notFound && foreign?.message == "no lease #\(next!.id!)")
   }
 
-  @Test func expiredLeasesReturnTheChipAndExtendingMovesTheEnd() throws {
+  @Test(.sqliteFileOnly) func expiredLeasesReturnTheChipAndExtendingMovesTheEnd() throws {
     let task = try LeasedTask(replicas: 1)
     defer { task.remove() }
     let store = task.store
@@ -119,7 +119,7 @@ struct LeaseTests {
   }
 
   /// 16 processes ask at once for one-answer chips: 16 different chips, one lease each.
-  @Test func sixteenConcurrentClaimsNeverShareASlot() throws {
+  @Test(.sqliteFileOnly) func sixteenConcurrentClaimsNeverShareASlot() throws {
     let task = try LeasedTask(replicas: 1)
     defer { task.remove() }
     let names = (1...8).map { "annotator\($0)" } + (9...16).map { "annotator\($0)" }

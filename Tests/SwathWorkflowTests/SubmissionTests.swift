@@ -48,7 +48,10 @@ struct AtlantaTask {
   }
 
   func chip(_ key: String) throws -> SwathStore.ChipRecord {
-    try store.sql { db in try SwathStore.ChipRecord.filter(Column("chip_key") == key).fetchOne(db)! }
+    try store.store.read { store in
+      let task = try #require(try store.task(named: "roofs"))
+      return try #require(try store.chip(taskId: task.id!, key: key))
+    }
   }
 
   /// A pixel rectangle of a chip as a WGS84 ring, converted independently of the store's code.
@@ -56,7 +59,7 @@ struct AtlantaTask {
     -> [[Double]]
   {
     let chip = try chip(key)
-    let wkt = try store.sql { db in try String.fetchOne(db, sql: "SELECT crs_wkt FROM images")! }
+    let wkt = try #require(try store.store.read { try $0.images().first?.crsWkt })
     let transform = GeoTransform(chip.geotransform)
     let toWGS84 = try CoordinateTransform(
       from: SpatialReference(definition: wkt), to: SpatialReference.wgs84())
@@ -72,13 +75,18 @@ struct AtlantaTask {
   }
 
   func submissions() throws -> [SubmissionRecord] {
-    try store.sql { db in try SubmissionRecord.order(Column("id")).fetchAll(db) }
+    try store.store.read { store in
+      let task = try #require(try store.task(named: "roofs"))
+      return try store.submissionSummaries(ofTask: task.id!).map {
+        try #require(try store.submission(id: $0.id))
+      }
+    }
   }
 }
 
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
 struct SubmissionTests {
-  @Test func lonLatAndPixelSubmissionsAreStoredInWGS84() throws {
+  @Test(.sqliteFileOnly) func lonLatAndPixelSubmissionsAreStoredInWGS84() throws {
     let task = try AtlantaTask()
     defer { task.remove() }
     let ring = try task.lonLatRing(chip: "r0001_c0001", 40, 40, 120, 100)
@@ -123,7 +131,7 @@ struct SubmissionTests {
 
   /// A file in the scene's own CRS (as QGIS exports in a project CRS, no crs member) is taken
   /// with `--coordinates crs` and stored in WGS84 where the test's own conversion puts it.
-  @Test func sceneCRSSubmissionsAreStoredInWGS84() throws {
+  @Test(.sqliteFileOnly) func sceneCRSSubmissionsAreStoredInWGS84() throws {
     let task = try AtlantaTask()
     defer { task.remove() }
     let chip = try task.chip("r0001_c0001")
@@ -158,7 +166,7 @@ struct SubmissionTests {
   }
 
   /// SpaceNet-style labels: the scene's own UTM coordinates under a legacy `crs` member.
-  @Test func aSubmissionInTheSceneCRSWithALegacyCRSMemberIsStoredInWGS84() throws {
+  @Test(.sqliteFileOnly) func aSubmissionInTheSceneCRSWithALegacyCRSMemberIsStoredInWGS84() throws {
     let task = try AtlantaTask()
     defer { task.remove() }
     let transform = GeoTransform(try task.chip("r0001_c0001").geotransform)
@@ -196,7 +204,7 @@ struct SubmissionTests {
     }
   }
 
-  @Test func refusalsGiveTheReasonAndKeepTheRawFile() throws {
+  @Test(.sqliteFileOnly) func refusalsGiveTheReasonAndKeepTheRawFile() throws {
     let task = try AtlantaTask(annotators: "ana,ben,chloe,dan")
     defer { task.remove() }
     let chipsOfDan = try task.store.sql { db in
@@ -256,7 +264,7 @@ struct SubmissionTests {
     #expect(closed.status == 1 && closed.stderr.contains("task 'roofs' is closed"), "\(closed.stderr)")
   }
 
-  @Test func aNewSubmissionSupersedesTheOldOneWhichStaysInHistory() throws {
+  @Test(.sqliteFileOnly) func aNewSubmissionSupersedesTheOldOneWhichStaysInHistory() throws {
     let task = try AtlantaTask()
     defer { task.remove() }
     let first = try task.file(

@@ -13,7 +13,7 @@ import Testing
 /// one file invalid), consensus, export GeoJSON and GeoPackage.
 @Suite(.serialized)
 struct WorkflowTests {
-  @Test func theWholeFlowOnTheSampleScene() throws {
+  @Test(.sqliteFileOnly) func theWholeFlowOnTheSampleScene() throws {
     let root = try TestSupport.temporaryDirectory("swath-flow")
     defer { try? FileManager.default.removeItem(at: root) }
     let workspace = root.appendingPathComponent("ws")
