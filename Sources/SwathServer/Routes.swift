@@ -186,8 +186,8 @@ extension SwathAPI {
       let task = try context.parameters.require("task")
       return try Bodies.json(try await api.call(context) { try $0.status(task: task, by: $1) })
     },
-    Endpoint(method: .get, path: "/api/v1/tasks/{task}/map", authenticated: true) { _, context, api in
-      try await api.taskMap(context)
+    Endpoint(method: .get, path: "/api/v1/tasks/{task}/map", authenticated: true) { request, context, api in
+      try await api.taskMap(request, context)
     },
     Endpoint(method: .get, path: "/api/v1/tasks/{task}/overview.png", authenticated: true) {
       request, context, api in

@@ -2,15 +2,39 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SwathStore
 import SwathWorkflow
 
 // Analysts: a task's map.
 extension SwathAPI {
   /// `GET /api/v1/tasks/{task}/map`: chips with their states, the final layer and the
   /// annotators' figures, in scene pixels.
-  func taskMap(_ context: APIRequestContext) async throws -> Response {
+  func taskMap(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")
-    return try Bodies.json(try await call(context) { try $0.taskMap(task: task, by: $1) })
+    let box = try request.uri.queryParameters["bbox"].map { try Self.lonLatBox(String($0)) }
+    return try Bodies.json(try await call(context) { try $0.taskMap(task: task, within: box, by: $1) })
+  }
+
+  /// `minLon,minLat,maxLon,maxLat` in degrees, each finite and in range, minimum first.
+  static func lonLatBox(_ text: String) throws -> LonLatBox {
+    let values = text.split(separator: ",", omittingEmptySubsequences: false).map {
+      Double($0.trimmingCharacters(in: .whitespaces))
+    }
+    guard values.count == 4, let minLon = values[0], let minLat = values[1], let maxLon = values[2],
+      let maxLat = values[3], [minLon, minLat, maxLon, maxLat].allSatisfy(\.isFinite)
+    else {
+      throw Problem(.invalidRequest, "bbox '\(text)': expected four numbers minLon,minLat,maxLon,maxLat")
+    }
+    guard (-180...180).contains(minLon), (-180...180).contains(maxLon), (-90...90).contains(minLat),
+      (-90...90).contains(maxLat)
+    else {
+      throw Problem(.invalidRequest, "bbox '\(text)': longitudes must be in -180…180, latitudes in -90…90")
+    }
+    guard minLon <= maxLon, minLat <= maxLat else {
+      throw Problem(
+        .invalidRequest, "bbox '\(text)': the minimum comes first (minLon ≤ maxLon, minLat ≤ maxLat)")
+    }
+    return LonLatBox(minLon: minLon, minLat: minLat, maxLon: maxLon, maxLat: maxLat)
   }
 
   /// `GET /api/v1/tasks/{task}/overview.png?max=PX`: the scene, its long side at most PX

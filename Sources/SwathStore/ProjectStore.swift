@@ -58,6 +58,21 @@ public struct SubmissionSummary: Sendable, Hashable {
   }
 }
 
+/// A box in WGS84 longitude and latitude.
+public struct LonLatBox: Sendable, Hashable {
+  public var minLon: Double
+  public var minLat: Double
+  public var maxLon: Double
+  public var maxLat: Double
+
+  public init(minLon: Double, minLat: Double, maxLon: Double, maxLat: Double) {
+    self.minLon = minLon
+    self.minLat = minLat
+    self.maxLon = maxLon
+    self.maxLat = maxLat
+  }
+}
+
 /// A pending assignment with its chip and task, for an annotator's queue.
 public struct QueueEntry: Sendable, Hashable {
   public var task: TaskRecord
@@ -89,6 +104,9 @@ public protocol StoreReader {
   func chip(taskId: Int64, key: String) throws -> ChipRecord?
   /// A task's chips, in the order they were recorded.
   func chips(ofTask taskId: Int64) throws -> [ChipRecord]
+  /// A task's chips whose WGS84 bounding boxes overlap `box` (edges touching count), in the order
+  /// they were recorded: the spatial index answers (PostGIS GiST on PostgreSQL).
+  func chips(ofTask taskId: Int64, overlapping box: LonLatBox) throws -> [ChipRecord]
   /// The ids of a task's chips, in the same order.
   func chipIds(ofTask taskId: Int64) throws -> [Int64]
   /// A task's assignments, by annotator, then chip.

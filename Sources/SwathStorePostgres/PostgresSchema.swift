@@ -12,7 +12,7 @@ enum PostgresSchema {
 
   /// A trigger that keeps `geom` equal to the GeoJSON in `column`; NULL when the text is no
   /// geometry PostGIS reads (the workflow validated it before storing it).
-  private static func geometryTrigger(table: String, column: String) -> [String] {
+  private static func geometryTrigger(table: String, column: String, fallback: String = "NULL") -> [String] {
     [
       """
       CREATE FUNCTION \(table)_geom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -20,7 +20,7 @@ enum PostgresSchema {
         BEGIN
           NEW.geom := ST_SetSRID(ST_GeomFromGeoJSON(NEW.\(column)), 4326);
         EXCEPTION WHEN others THEN
-          NEW.geom := NULL;
+          NEW.geom := \(fallback);
         END;
         RETURN NEW;
       END $$
@@ -347,7 +347,10 @@ enum PostgresSchema {
       """,
     ]
     + geometryTrigger(table: "images", column: "footprint")
-    + geometryTrigger(table: "chips", column: "footprint")
+    // A chip always has its box, so the spatial index never misses one.
+    + geometryTrigger(
+      table: "chips", column: "footprint",
+      fallback: "ST_MakeEnvelope(NEW.min_lon, NEW.min_lat, NEW.max_lon, NEW.max_lat, 4326)")
     + geometryTrigger(table: "submission_features", column: "geometry")
     + geometryTrigger(table: "review_decisions", column: "geometry")
     + geometryTrigger(table: "gold_objects", column: "geometry")

@@ -128,6 +128,12 @@ struct PostgresTransaction: StoreWriter {
     try all("SELECT * FROM chips WHERE task_id = $1 ORDER BY id", [.integer(taskId)])
   }
 
+  func chips(ofTask taskId: Int64, overlapping box: LonLatBox) throws -> [ChipRecord] {
+    try all(
+      "SELECT * FROM chips WHERE task_id = $1 AND geom && ST_MakeEnvelope($2, $3, $4, $5, 4326) ORDER BY id",
+      [.integer(taskId), .real(box.minLon), .real(box.minLat), .real(box.maxLon), .real(box.maxLat)])
+  }
+
   func chipIds(ofTask taskId: Int64) throws -> [Int64] {
     try rows("SELECT id FROM chips WHERE task_id = $1 ORDER BY id", [.integer(taskId)]).map {
       try $0.decode(Int64.self)

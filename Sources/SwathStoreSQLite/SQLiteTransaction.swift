@@ -53,6 +53,14 @@ struct SQLiteTransaction: StoreWriter {
     try all("SELECT * FROM chips WHERE task_id = ? ORDER BY id", [taskId])
   }
 
+  func chips(ofTask taskId: Int64, overlapping box: LonLatBox) throws -> [ChipRecord] {
+    try all(
+      """
+      SELECT * FROM chips WHERE task_id = ? AND max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?
+      ORDER BY id
+      """, [taskId, box.minLon, box.maxLon, box.minLat, box.maxLat])
+  }
+
   func chipIds(ofTask taskId: Int64) throws -> [Int64] {
     try Int64.fetchAll(
       db.cachedStatement(sql: "SELECT id FROM chips WHERE task_id = ? ORDER BY id"), arguments: [taskId])

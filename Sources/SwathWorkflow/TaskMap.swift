@@ -127,10 +127,11 @@ public struct TaskMap: Codable, Sendable {
 }
 
 extension TaskMap {
-  static func make(_ task: TaskRecord, in store: any StoreReader) throws -> TaskMap {
+  static func make(_ task: TaskRecord, within box: LonLatBox?, in store: any StoreReader) throws -> TaskMap {
     let taskId = task.id!
     let image = try store.requireImage(of: task)
-    let chips = try store.chips(ofTask: taskId)
+    let chips =
+      try box.map { try store.chips(ofTask: taskId, overlapping: $0) } ?? store.chips(ofTask: taskId)
     // As leasing counts them: answers of annotators below the task's minimum gold F1 do not count.
     let answers = try Gold.keptAnswerCounts(task, in: store)
     let gold = Set(try store.goldChips(ofTask: taskId).map(\.chipId))
@@ -256,9 +257,12 @@ extension TaskMap {
 
 extension Workspace {
   /// A task's map for the analyst: chips, final layer and annotators' figures, in scene pixels.
-  public func taskMap(task name: String, by caller: Caller) throws -> TaskMap {
+  /// `within`: only the chips whose boxes overlap it (a region of a large task), from the store's
+  /// spatial index; the counts are then of those chips.
+  public func taskMap(task name: String, within box: LonLatBox? = nil, by caller: Caller) throws -> TaskMap {
     try caller.require(.viewTaskStatus)
-    return try store.read { store in try TaskMap.make(store.requireTask(named: name), in: store) }
+    return try store.read { store in try TaskMap.make(store.requireTask(named: name), within: box, in: store)
+    }
   }
 
   /// The entity tag of a task's overview at `maxSide`: the image's identity (its SHA-256, checked

@@ -130,6 +130,52 @@ struct TaskMapRouteTests {
 
   /// Shapes drawn in chip pixels come back, through lon/lat and the image's CRS, at the same
   /// scene pixels; the annotators' figures and the agreement matrix come from the run.
+  /// `bbox` keeps the chips whose boxes overlap it, as the store's spatial index finds them
+  /// (PostGIS on PostgreSQL); a malformed box is a 400 naming it.
+  @Test func aBoundingBoxKeepsTheChipsUnderIt() async throws {
+    let fixture = try ServerFixture()
+    defer { fixture.remove() }
+    let workspace = fixture.workspace
+    _ = try workspace.createTask(
+      TaskParameters(
+        name: "grid", imageName: "atlanta", region: "all", labels: ["building"], chipSize: 256, overlap: 0,
+        replicas: 1),
+      by: ServerFixture.admin)
+    let chips = try workspace.store.read { store in
+      try store.chips(ofTask: try #require(try store.task(named: "grid")).id!)
+    }
+    // A box inside one chip, clear of its neighbours' edges.
+    let target = try #require(chips.first { $0.chipKey == "r0001_c0001" })
+    let width = target.maxLon - target.minLon
+    let height = target.maxLat - target.minLat
+    let box = [
+      target.minLon + width * 0.4, target.minLat + height * 0.4, target.minLon + width * 0.6,
+      target.minLat + height * 0.6,
+    ].map { String($0) }.joined(separator: ",")
+    let expected = chips.filter {
+      $0.maxLon >= target.minLon + width * 0.4 && $0.minLon <= target.minLon + width * 0.6
+        && $0.maxLat >= target.minLat + height * 0.4 && $0.minLat <= target.minLat + height * 0.6
+    }.map(\.chipKey)
+    #expect(expected.contains("r0001_c0001") && expected.count < chips.count)
+    try await fixture.withClient { client in
+      let response = try await client.execute(
+        uri: "/api/v1/tasks/grid/map?bbox=\(box)", method: .get, headers: fixture.headers("alice"))
+      #expect(response.status == .ok, "\(response.body.text)")
+      let map = try #require(response.body.json)
+      let keys = try #require(map["chips"]?.arrayValue).compactMap { $0["chip"]?.stringValue }
+      #expect(keys == expected, "\(response.body.text.prefix(400))")
+      let whole = try await client.execute(
+        uri: "/api/v1/tasks/grid/map", method: .get, headers: fixture.headers("alice"))
+      #expect(whole.body.json?["chips"]?.arrayValue?.count == chips.count)
+      for bad in ["1,2,3", "a,b,c,d", "10,10,0,0", "0,0,200,10", "nan,0,1,1", "1,2,3,4,5"] {
+        let refused = try await client.execute(
+          uri: "/api/v1/tasks/grid/map?bbox=\(bad)", method: .get, headers: fixture.headers("alice"))
+        #expect(
+          refused.status == .badRequest && refused.body.text.contains("bbox"), "\(bad): \(refused.body.text)")
+      }
+    }
+  }
+
   @Test func theFinalLayerLandsAtItsScenePixels() async throws {
     let fixture = try ServerFixture()
     defer { fixture.remove() }

@@ -725,3 +725,45 @@ enum StoreContract {
         == nil)
   }
 }
+
+@Suite struct StoreContractSpatialTests {
+  /// Chips under a box: overlapping boxes (touching edges count), in the order recorded.
+  @Test(arguments: StoreContract.Backend.allCases)
+  func chipsOverlappingABoxComeFromTheSpatialIndex(_ backend: StoreContract.Backend) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
+    defer { cleanUp() }
+    let taskId = try store.write { store throws -> Int64 in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      // A 3 × 3 grid of 0.1° chips from (15, 45), each with a real footprint.
+      for row in 0..<3 {
+        for column in 0..<3 {
+          let lon = 15 + Double(column) / 10
+          let lat = 45 + Double(row) / 10
+          var chip = StoreContract.chip("r\(row)_c\(column)", task: task.id!, column: column * 64)
+          chip.minLon = lon
+          chip.maxLon = lon + 0.1
+          chip.minLat = lat
+          chip.maxLat = lat + 0.1
+          chip.footprint =
+            #"{"type":"Polygon","coordinates":[[[\#(lon),\#(lat)],[\#(lon + 0.1),\#(lat)],[\#(lon + 0.1),\#(lat + 0.1)],[\#(lon),\#(lat + 0.1)],[\#(lon),\#(lat)]]]}"#
+          try store.insert(&chip)
+        }
+      }
+      return task.id!
+    }
+    try store.read { store throws in
+      func keys(_ box: LonLatBox) throws -> [String] {
+        try store.chips(ofTask: taskId, overlapping: box).map(\.chipKey)
+      }
+      #expect(try keys(LonLatBox(minLon: 15.12, minLat: 45.12, maxLon: 15.18, maxLat: 45.18)) == ["r1_c1"])
+      #expect(
+        try keys(LonLatBox(minLon: 15.15, minLat: 45.05, maxLon: 15.25, maxLat: 45.15))
+          == ["r0_c1", "r0_c2", "r1_c1", "r1_c2"])
+      #expect(try keys(LonLatBox(minLon: 16, minLat: 46, maxLon: 17, maxLat: 47)) == [])
+      #expect(try keys(LonLatBox(minLon: -180, minLat: -90, maxLon: 180, maxLat: 90)).count == 9)
+    }
+  }
+}
