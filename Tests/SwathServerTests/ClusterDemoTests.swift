@@ -15,7 +15,8 @@ struct ClusterDemoTests {
       ])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     for check in [
-      "every acknowledged submission stored exactly once", "the interrupted consensus job finished (succeeded)",
+      "every acknowledged submission stored exactly once",
+      "the interrupted consensus job finished (succeeded)",
       "the consensus job recorded one run (1)", "every lease completed or returned to the pool",
       "no annotator has two accepted answers on a chip",
     ] {
