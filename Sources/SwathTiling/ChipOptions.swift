@@ -22,7 +22,7 @@ public enum ChipFormat: String, Sendable, CaseIterable, Codable {
 
 /// PNG compression trade-off.
 public enum PNGCompression: String, Sendable, CaseIterable, Codable {
-  /// libpng's adaptive filter choice per row, libdeflate level 6.
+  /// libpng's adaptive filter choice per row, libdeflate level 1.
   case `default`
   /// The Sub filter on every row, libdeflate level 1.
   case fast

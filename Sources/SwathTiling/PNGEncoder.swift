@@ -56,10 +56,12 @@ public enum PNGEncoder {
 }
 
 extension PNGCompression {
-  /// libdeflate's level (tools/bench-chip: see the README's "Speed and memory").
+  /// libdeflate's level. Level 1 in both modes: with the adaptive filters its files are smaller
+  /// than zlib level 6 made them (tools/bench-chip), and higher levels cost more time than they
+  /// save bytes; fast mode saves the filter choice instead.
   var deflateLevel: Int32 {
     switch self {
-    case .default: 6
+    case .default: 1
     case .fast: 1
     }
   }
