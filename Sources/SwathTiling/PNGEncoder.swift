@@ -16,7 +16,10 @@ public enum PNGEncoder {
   public static func encode(
     pixels: [UInt8], width: Int, height: Int, channels: Int, compression: PNGCompression = .default
   ) throws -> Data {
-    guard width > 0, height > 0, (1...4).contains(channels), pixels.count == width * height * channels
+    let (area, areaOverflows) = width.multipliedReportingOverflow(by: height)
+    let (bytes, bytesOverflow) = area.multipliedReportingOverflow(by: channels)
+    guard width > 0, height > 0, (1...4).contains(channels), !areaOverflows, !bytesOverflow,
+      pixels.count == bytes
     else {
       throw PNGEncodingError(
         message: "\(pixels.count) bytes are not \(width) × \(height) pixels of \(channels) channels")
@@ -36,6 +39,9 @@ public enum PNGEncoder {
   ) throws -> Data {
     guard width > 0, height > 0, width <= Int32.max, height <= Int32.max else {
       throw PNGEncodingError(message: "\(width) × \(height) pixels is out of PNG's range")
+    }
+    guard (1...4).contains(channels) else {
+      throw PNGEncodingError(message: "\(channels) channels: PNG takes 1 to 4")
     }
     let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: height)
     defer { rows.deallocate() }

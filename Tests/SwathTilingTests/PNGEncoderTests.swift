@@ -179,5 +179,8 @@ import Testing
     #expect(throws: PNGEncodingError.self) {
       try PNGEncoder.encode(pixels: [UInt8](repeating: 0, count: 10), width: 2, height: 1, channels: 5)
     }
+    #expect(throws: PNGEncodingError.self) {
+      try PNGEncoder.encode(pixels: [1], width: Int.max / 2, height: 4, channels: 1)
+    }
   }
 }
