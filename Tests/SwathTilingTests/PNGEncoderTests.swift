@@ -116,6 +116,18 @@ import Testing
     }
   }
 
+  @Test func imagesBeyondTheKeptWorkMemoryRoundTrip() throws {
+    // Over the 4 MB of work memory the encoder keeps per thread, then a chip again on the thread.
+    let large = Self.image(width: 1300, height: 1100, channels: 3, seed: 9)
+    let small = Self.image(width: 512, height: 512, channels: 4, seed: 10)
+    #expect(
+      try Self.decode(PNGEncoder.encode(pixels: large, width: 1300, height: 1100, channels: 3)).pixels
+        == large)
+    #expect(
+      try Self.decode(PNGEncoder.encode(pixels: small, width: 512, height: 512, channels: 4)).pixels
+        == small)
+  }
+
   /// The filter type byte of every row, from the inflated IDAT stream.
   static func filterTypes(_ png: Data, width: Int, height: Int, channels: Int) throws -> [UInt8] {
     let bytes = [UInt8](png)
