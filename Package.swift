@@ -26,15 +26,21 @@ let package = Package(
       name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
     .systemLibrary(
       name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+    // libpng only decodes, in the tests (through its simplified API, which needs no longjmp).
     .systemLibrary(
       name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+    // The PNG encoder of chips and rendered images: adaptive row filters, libdeflate's zlib stream.
+    .target(name: "CPNGEncoder", dependencies: ["CDeflate"]),
 
     // Process primitives every layer shares: atomic files, the CPU-parallel map, progress.
     .target(name: "SwathSupport"),
     // Owning Swift wrappers of GDAL/OGR/OSR handles; GDAL errors as Swift errors.
     .target(name: "SwathGDAL", dependencies: ["CGDAL"]),
     // 1. Tiling engine: scenes into georeferenced chips.
-    .target(name: "SwathTiling", dependencies: ["SwathSupport", "SwathGDAL", "SwathGeometry", "CPNG"]),
+    .target(
+      name: "SwathTiling", dependencies: ["SwathSupport", "SwathGDAL", "SwathGeometry", "CPNGEncoder"]),
     // 2. Geometry core: GeoJSON, validation, GEOS topology, IoU, index, reprojection.
     .target(name: "SwathGeometry", dependencies: ["SwathSupport", "SwathGDAL", "CGEOS"]),
     // 3. Consensus engine: matching, voting, fusion, annotator scores.
@@ -113,7 +119,8 @@ let package = Package(
     .testTarget(
       name: "SwathTilingTests",
       dependencies: [
-        "SwathTiling", "SwathGDAL", "SwathGeometry", "SwathSupport", "CPNG", "SwathTestSupport", "swath",
+        "SwathTiling", "SwathGDAL", "SwathGeometry", "SwathSupport", "CPNG", "CDeflate", "SwathTestSupport",
+        "swath",
       ]),
     .testTarget(
       name: "SwathGDALTests", dependencies: ["SwathGDAL", "SwathGeometry", "SwathTestSupport"]),

@@ -57,7 +57,8 @@ struct ChipCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "PNG compression: default (zlib 6, adaptive filters) or fast (zlib 1, SUB, RLE).", valueName: "MODE"))
+      "PNG compression: default (adaptive filters, libdeflate 1) or fast (Sub filter, libdeflate 1).",
+      valueName: "MODE"))
   var compression: String = "default"
 
   @Flag(help: "Print nothing on success, and no progress bar.")

@@ -22,9 +22,9 @@ public enum ChipFormat: String, Sendable, CaseIterable, Codable {
 
 /// PNG compression trade-off.
 public enum PNGCompression: String, Sendable, CaseIterable, Codable {
-  /// zlib level 6 with libpng's adaptive filters, zlib's default strategy.
+  /// libpng's adaptive filter choice per row, libdeflate level 1.
   case `default`
-  /// zlib level 1, SUB filter, Z_RLE strategy.
+  /// The Sub filter on every row, libdeflate level 1.
   case fast
 }
 

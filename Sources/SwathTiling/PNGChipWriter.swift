@@ -1,4 +1,3 @@
-import CPNG
 import Foundation
 import SwathGDAL
 import SwathSupport
@@ -206,15 +205,12 @@ final class PNGChipWriter: @unchecked Sendable {
     }
     guard plan.keeps(validPixels: valid) else { return nil }
 
-    let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: size)
-    defer { rows.deallocate() }
     var chip: UnsafeMutablePointer<UInt8>?
     defer { chip?.deallocate() }
+    let row: (Int) -> UnsafePointer<UInt8>
     if !plan.alpha, cell.width == size, cell.height == size {
-      // Whole chip without alpha: libpng reads straight from the strip.
-      for row in 0..<size {
-        rows[row] = UnsafePointer(strip.pixels + (row * strip.width + localX) * bandCount)
-      }
+      // Whole chip without alpha: the encoder reads straight from the strip.
+      row = { [bandCount] in UnsafePointer(strip.pixels + ($0 * strip.width + localX) * bandCount) }
     } else {
       let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size * size * channels)
       buffer.initialize(repeating: 0, count: size * size * channels)
@@ -234,24 +230,15 @@ final class PNGChipWriter: @unchecked Sendable {
           to[bandCount] = (maskLine == nil || maskLine![column] != 0) ? 255 : 0
         }
       }
-      for row in 0..<size { rows[row] = UnsafePointer(buffer + row * size * channels) }
+      row = { [size, channels] in UnsafePointer(buffer + $0 * size * channels) }
     }
 
-    // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
-    let colorType: Int32 = bandCount == 1 ? (plan.alpha ? 4 : 0) : (plan.alpha ? 6 : 2)
-    let fast = plan.options.compression == .fast
-    var output = swath_png_output()
-    let status = swath_png_encode(
-      rows, UInt32(size), UInt32(size), colorType, fast ? 1 : 6,
-      // Default mode: zlib's own default strategy rather than the Z_FILTERED libpng picks when
-      // filtering; a quarter less CPU for about a tenth larger files (tools/bench-chip).
-      fast ? Int32(PNG_FILTER_SUB) : -1, fast ? Z_RLE : Z_DEFAULT_STRATEGY, &output)
-    defer { free(output.data) }
-    guard status == 0 else {
-      let message = withUnsafeBytes(of: output.message) {
-        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-      }
-      throw ChipError.input("cannot encode chip \(cell.id) as PNG: \(message)")
+    let png: Data
+    do {
+      png = try PNGEncoder.encode(
+        width: size, height: size, channels: channels, compression: plan.options.compression, row: row)
+    } catch let error as PNGEncodingError {
+      throw ChipError.input("cannot encode chip \(cell.id) as PNG: \(error.message)")
     }
 
     let name = "\(cell.id).png"
@@ -265,9 +252,7 @@ final class PNGChipWriter: @unchecked Sendable {
         Data(Self.auxXML(srs: auxSRS, transform: transform).utf8),
         to: directory.appendingPathComponent("\(name).aux.xml"), ledger: ledger)
     }
-    try Chipper.writeAtomically(
-      UnsafeRawBufferPointer(start: output.data, count: output.size),
-      to: directory.appendingPathComponent(name), ledger: ledger)
+    try Chipper.writeAtomically(png, to: directory.appendingPathComponent(name), ledger: ledger)
 
     return IndexedChip(
       id: cell.id, path: name, row: cell.row, col: cell.col, x: cell.x, y: cell.y,

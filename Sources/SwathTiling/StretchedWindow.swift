@@ -1,4 +1,3 @@
-import CPNG
 import Foundation
 import SwathGDAL
 
@@ -46,23 +45,10 @@ enum StretchedWindow {
         pixels[index * channels + bands.count] = (validity == nil || validity![index] != 0) ? 255 : 0
       }
     }
-    // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
-    let colorType: Int32 = bands.count == 1 ? (hasAlpha ? 4 : 0) : (hasAlpha ? 6 : 2)
-    var output = swath_png_output()
-    let status = pixels.withUnsafeBufferPointer { buffer -> Int32 in
-      let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: height)
-      defer { rows.deallocate() }
-      for row in 0..<height { rows[row] = buffer.baseAddress! + row * width * channels }
-      return swath_png_encode(
-        rows, UInt32(width), UInt32(height), colorType, 6, -1, Z_DEFAULT_STRATEGY, &output)
+    do {
+      return try PNGEncoder.encode(pixels: pixels, width: width, height: height, channels: channels)
+    } catch let error as PNGEncodingError {
+      throw ChipError.input("cannot encode the \(what) as PNG: \(error.message)")
     }
-    defer { free(output.data) }
-    guard status == 0 else {
-      let message = withUnsafeBytes(of: output.message) {
-        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-      }
-      throw ChipError.input("cannot encode the \(what) as PNG: \(message)")
-    }
-    return Data(bytes: output.data, count: output.size)
   }
 }
