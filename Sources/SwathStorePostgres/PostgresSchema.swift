@@ -74,7 +74,9 @@ enum PostgresSchema {
         distribution TEXT COLLATE "C" NOT NULL DEFAULT 'assigned' CHECK (distribution IN ('assigned', 'leased')),
         lease_seconds BIGINT NOT NULL DEFAULT 7200 CHECK (lease_seconds > 0),
         label_schema TEXT COLLATE "C",
-        instructions TEXT COLLATE "C"
+        instructions TEXT COLLATE "C",
+        chip_source TEXT COLLATE "C" NOT NULL DEFAULT 'precut' CHECK (chip_source IN ('precut', 'on-demand')),
+        chip_look TEXT COLLATE "C"
       )
       """,
       """
