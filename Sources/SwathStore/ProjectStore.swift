@@ -43,6 +43,12 @@ extension ProjectStore {
   public func waitUntilReady(timeout: TimeInterval) throws {}
 }
 
+extension StoreWriter {
+  public func insert(_ features: inout [SubmissionFeatureRecord]) throws {
+    for index in features.indices { try insert(&features[index]) }
+  }
+}
+
 /// A submission without its file and report: what status and consensus count.
 public struct SubmissionSummary: Sendable, Hashable {
   public var id: Int64
@@ -198,6 +204,8 @@ public protocol StoreWriter: StoreReader {
   func insert(_ submission: inout SubmissionRecord) throws
   func update(_ submission: SubmissionRecord) throws
   func insert(_ feature: inout SubmissionFeatureRecord) throws
+  /// A submission's shapes at once (a backend over a network inserts them in one statement).
+  func insert(_ features: inout [SubmissionFeatureRecord]) throws
   func insert(_ run: inout ConsensusRunRecord) throws
   func insert(_ lease: inout LeaseRecord) throws
   func update(_ lease: LeaseRecord) throws

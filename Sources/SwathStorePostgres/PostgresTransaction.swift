@@ -271,6 +271,38 @@ struct PostgresTransaction: StoreWriter {
 
   func insert(_ feature: inout SubmissionFeatureRecord) throws { try insertRecord(&feature) }
 
+  // One statement per submission instead of one per shape: a file of 40 shapes was 40 round trips.
+  func insert(_ features: inout [SubmissionFeatureRecord]) throws {
+    for start in stride(from: 0, to: features.count, by: 500) {
+      let end = min(start + 500, features.count)
+      var names: [String] = []
+      var values: [ColumnValue] = []
+      var rows: [String] = []
+      for index in start..<end {
+        let columns = try RecordColumns.of(features[index])
+        let kept = zip(columns.names, columns.values).filter { $0.0 != "id" }
+        if names.isEmpty { names = kept.map { "\"\($0.0)\"" } }
+        let first = values.count + 1
+        values += kept.map(\.1)
+        rows.append("(" + (first..<first + kept.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+      }
+      let inserted = try self.rows(
+        """
+        INSERT INTO submission_features (\(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
+        RETURNING id, submission_id, feature_index
+        """, values)
+      // Ids by their unique (submission, index), whatever order the rows come back in.
+      var ids: [String: Int64] = [:]
+      for row in inserted {
+        let (id, submission, index) = try row.decode((Int64, Int64, Int64).self)
+        ids["\(submission)/\(index)"] = id
+      }
+      for index in start..<end {
+        features[index].id = ids["\(features[index].submissionId)/\(features[index].featureIndex)"]
+      }
+    }
+  }
+
   // MARK: Consensus runs
 
   func latestConsensusRun(ofTask taskId: Int64) throws -> ConsensusRunRecord? {

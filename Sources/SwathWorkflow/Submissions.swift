@@ -123,12 +123,12 @@ enum Submissions {
           partRow.finalisedAt = now
           if partIndex == 0 { try store.update(partRow) } else { try store.insert(&partRow) }
           let partId = partRow.id!
-          for feature in part.features {
-            var featureRow = SubmissionFeatureRecord(
+          var featureRows = part.features.map { feature in
+            SubmissionFeatureRecord(
               submissionId: partId, featureIndex: feature.index, label: feature.label,
               shape: feature.shape, geometry: feature.geometry, attributes: feature.attributes)
-            try store.insert(&featureRow)
           }
+          try store.insert(&featureRows)
           try Gold.score(
             submission: partId, chipId: part.chipId, annotator: row.annotator,
             features: part.features.map(\.geometry), task: task, in: store)

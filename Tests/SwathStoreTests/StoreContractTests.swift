@@ -767,3 +767,32 @@ enum StoreContract {
     }
   }
 }
+
+@Suite struct StoreContractFeatureBatchTests {
+  /// A submission's shapes inserted at once read back as inserted, each with its own id.
+  @Test(arguments: StoreContract.Backend.allCases)
+  func featuresInsertedTogetherReadBackWithTheirIds(_ backend: StoreContract.Backend) throws {
+    let (store, cleanUp) = try StoreContract.makeStore(backend)
+    defer { cleanUp() }
+    let (submission, features) = try store.write { store throws -> (Int64, [SubmissionFeatureRecord]) in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      var submission = StoreContract.submission(task: task.id!, annotator: "ana", raw: "{}")
+      try store.insert(&submission)
+      // More than one statement's worth, with and without labels and attributes.
+      var features = (0..<1203).map { index in
+        SubmissionFeatureRecord(
+          submissionId: submission.id!, featureIndex: index, label: index % 3 == 0 ? nil : "building",
+          shape: "polygon",
+          geometry: #"{"type":"Point","coordinates":[\#(15 + Double(index) / 1e4),45]}"#,
+          attributes: index % 2 == 0 ? #"{"roof":"flat"}"# : nil)
+      }
+      try store.insert(&features)
+      return (submission.id!, features)
+    }
+    #expect(features.allSatisfy { $0.id != nil } && Set(features.compactMap(\.id)).count == features.count)
+    #expect(try store.read { try $0.features(ofSubmissions: [submission]) } == features)
+  }
+}
