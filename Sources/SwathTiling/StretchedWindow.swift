@@ -15,17 +15,24 @@ enum StretchedWindow {
   }
 
   /// `window` of `dataset`, resampled to `width` × `height`. `readFailure` words a band that cannot
-  /// be read, `what` names the image when it cannot be encoded.
+  /// be read, `what` names the image when it cannot be encoded. `canvas`, when larger, is the
+  /// image's size: the window fills its top-left corner and the rest is transparent black, as the
+  /// chipper pads a chip at the scene's edge.
   static func png(
     dataset: RasterDataset, bands: [Int], stretch: [BandStretch], window: PixelWindow, width: Int,
-    height: Int, alpha: Alpha, readFailure: (Int) -> String, what: String
+    height: Int, canvas: (width: Int, height: Int)? = nil, alpha: Alpha, readFailure: (Int) -> String,
+    what: String
   ) throws -> Data {
     let validity = try MaskReader(dataset: dataset, bands: bands).read(
       x: window.x, y: window.y, width: window.width, height: window.height, bufferWidth: width,
       bufferHeight: height)
     let hasAlpha = alpha == .always || validity != nil
     let channels = bands.count + (hasAlpha ? 1 : 0)
-    var pixels = [UInt8](repeating: 0, count: width * height * channels)
+    let canvasWidth = max(width, canvas?.width ?? 0)
+    let canvasHeight = max(height, canvas?.height ?? 0)
+    // Pixel `index` of the window lies at this byte of the canvas (before its channel).
+    let place = { (index: Int) in ((index / width) * canvasWidth + index % width) * channels }
+    var pixels = [UInt8](repeating: 0, count: canvasWidth * canvasHeight * channels)
     var values = [Double](repeating: 0, count: width * height)
     for (position, band) in bands.enumerated() {
       do {
@@ -39,22 +46,23 @@ enum StretchedWindow {
         throw ChipError.input(error.context(readFailure(band)).message)
       }
       let cut = stretch[position]
-      for index in 0..<values.count { pixels[index * channels + position] = cut.apply(values[index]) }
+      for index in 0..<values.count { pixels[place(index) + position] = cut.apply(values[index]) }
     }
     if hasAlpha {
       for index in 0..<(width * height) {
-        pixels[index * channels + bands.count] = (validity == nil || validity![index] != 0) ? 255 : 0
+        pixels[place(index) + bands.count] = (validity == nil || validity![index] != 0) ? 255 : 0
       }
     }
     // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
     let colorType: Int32 = bands.count == 1 ? (hasAlpha ? 4 : 0) : (hasAlpha ? 6 : 2)
     var output = swath_png_output()
     let status = pixels.withUnsafeBufferPointer { buffer -> Int32 in
-      let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: height)
+      let rows = UnsafeMutablePointer<UnsafePointer<UInt8>?>.allocate(capacity: canvasHeight)
       defer { rows.deallocate() }
-      for row in 0..<height { rows[row] = buffer.baseAddress! + row * width * channels }
+      for row in 0..<canvasHeight { rows[row] = buffer.baseAddress! + row * canvasWidth * channels }
+      // The chipper's default settings (PNGChipWriter).
       return swath_png_encode(
-        rows, UInt32(width), UInt32(height), colorType, 6, -1, Z_DEFAULT_STRATEGY, &output)
+        rows, UInt32(canvasWidth), UInt32(canvasHeight), colorType, 6, -1, Z_DEFAULT_STRATEGY, &output)
     }
     defer { free(output.data) }
     guard status == 0 else {
