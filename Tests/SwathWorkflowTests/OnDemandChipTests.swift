@@ -62,6 +62,10 @@ struct OnDemandChipTests {
     }
     #expect(Set(tags).count == 3)
     #expect(try workspace.chipPicture(task: "drawn", chip: cutChips[0].chipKey, by: .test).tag == tags[0])
+    // The queue gives an on-demand chip's API path, where it is rendered, instead of a file.
+    _ = try workspace.assign(task: "drawn", annotators: ["ana", "ben", "chloe"], by: .test)
+    let pending = try workspace.queue(annotator: "ana", task: "drawn", by: .test).pending
+    #expect(!pending.isEmpty && pending.allSatisfy { $0.png == "/api/v1/tasks/drawn/chips/\($0.chip).png" })
     // An on-demand chip has no file to hand out.
     #expect(throws: WorkflowError.self) {
       try workspace.chipImage(task: "drawn", chip: edge.chipKey, by: .test)
