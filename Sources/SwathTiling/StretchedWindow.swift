@@ -30,27 +30,48 @@ enum StretchedWindow {
     let channels = bands.count + (hasAlpha ? 1 : 0)
     let canvasWidth = max(width, canvas?.width ?? 0)
     let canvasHeight = max(height, canvas?.height ?? 0)
-    // Pixel `index` of the window lies at this byte of the canvas (before its channel).
-    let place = { (index: Int) in ((index / width) * canvasWidth + index % width) * channels }
-    var pixels = [UInt8](repeating: 0, count: canvasWidth * canvasHeight * channels)
-    var values = [Double](repeating: 0, count: width * height)
-    for (position, band) in bands.enumerated() {
-      do {
-        // GDAL resamples the window to the buffer (from the file's overviews when it has them).
-        try values.withUnsafeMutableBufferPointer { buffer in
-          try dataset.read(
-            band: band, window: window, into: buffer.baseAddress!,
-            layout: BufferLayout(width: width, height: height, type: .float64))
+    let lineBytes = canvasWidth * channels
+    var pixels = [UInt8](repeating: 0, count: canvasHeight * lineBytes)
+    var values: [Double] = []
+    try pixels.withUnsafeMutableBufferPointer { canvas in
+      let base = canvas.baseAddress!
+      for (position, band) in bands.enumerated() {
+        let cut = stretch[position]
+        do {
+          // GDAL resamples the window to the buffer (from the file's overviews when it has them).
+          guard cut.min != nil, cut.max != nil else {
+            // No stretch: GDAL's Byte conversion rounds and clamps (as the chipper reads such
+            // bands), straight into the canvas.
+            try dataset.read(
+              band: band, window: window, into: base + position,
+              layout: BufferLayout(
+                width: width, height: height, type: .byte, pixelSpace: channels, lineSpace: lineBytes))
+            continue
+          }
+          if values.isEmpty { values = [Double](repeating: 0, count: width * height) }
+          try values.withUnsafeMutableBufferPointer { buffer in
+            try dataset.read(
+              band: band, window: window, into: buffer.baseAddress!,
+              layout: BufferLayout(width: width, height: height, type: .float64))
+          }
+        } catch let error as GDALError {
+          throw ChipError.input(error.context(readFailure(band)).message)
         }
-      } catch let error as GDALError {
-        throw ChipError.input(error.context(readFailure(band)).message)
+        values.withUnsafeBufferPointer { source in
+          for row in 0..<height {
+            let line = base + row * lineBytes + position
+            let from = source.baseAddress! + row * width
+            for column in 0..<width { line[column * channels] = cut.apply(from[column]) }
+          }
+        }
       }
-      let cut = stretch[position]
-      for index in 0..<values.count { pixels[place(index) + position] = cut.apply(values[index]) }
-    }
-    if hasAlpha {
-      for index in 0..<(width * height) {
-        pixels[place(index) + bands.count] = (validity == nil || validity![index] != 0) ? 255 : 0
+      if hasAlpha {
+        for row in 0..<height {
+          let line = base + row * lineBytes + bands.count
+          for column in 0..<width {
+            line[column * channels] = (validity == nil || validity![row * width + column] != 0) ? 255 : 0
+          }
+        }
       }
     }
     // PNG colour types: 0 grey, 4 grey+alpha, 2 RGB, 6 RGBA.
