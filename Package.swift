@@ -140,8 +140,8 @@ let package = Package(
     .testTarget(
       name: "SwathWorkflowTests",
       dependencies: [
-        "SwathWorkflow", "SwathStore", "SwathStoreSQLite", "SwathGDAL", "SwathGeometry", "SwathTestSupport",
-        "swath", "swath-fault-runner", .product(name: "GRDB", package: "GRDB.swift"),
+        "SwathWorkflow", "SwathStore", "SwathStoreSQLite", "SwathGDAL", "SwathGeometry", "SwathTiling",
+        "SwathTestSupport", "swath", "swath-fault-runner", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(
@@ -150,7 +150,8 @@ let package = Package(
     .testTarget(
       name: "SwathServerTests",
       dependencies: [
-        "SwathServer", "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathGDAL", "SwathTestSupport", "swath",
+        "SwathServer", "SwathWorkflow", "SwathStore", "SwathGeometry", "SwathGDAL", "SwathTiling", "SwathTestSupport",
+        "swath",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -11,6 +11,9 @@ the POST. Shapes are drawn from a seeded generator: the same run draws the same 
   bench_serve.py ls-setup URL TOKEN CHIPS_DIR DOC_ROOT K_MAX OUT.json
   bench_serve.py ls-run URL TOKEN SETUP.json K SECONDS OUT.json
   bench_serve.py ls-count URL TOKEN PROJECT                            (prints stored annotations)
+  bench_serve.py chip-run URL AUTH PATHS_FILE K SECONDS OUT.json       (timed GETs of chip PNGs)
+
+`tools/bench-serve chips` checks the chips' pixels with chip_check.py (GDAL's Python bindings).
 """
 
 import http.client
@@ -209,6 +212,30 @@ def png_run(url, auth, paths_file, k, seconds, out):
               open(out, "w"), indent=1)
 
 
+def chip_run(url, auth, paths_file, k, seconds, out):
+    """K clients GET the paths in turn (client i takes i, i + K, ...), each GET timed."""
+    paths = [line.strip() for line in open(paths_file) if line.strip()]
+
+    def worker(i, deadline):
+        client = Client(url, auth)
+        latencies, failures, n = [], 0, i
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            status, data = client.request("GET", paths[n % len(paths)])
+            n += k
+            if status == 200 and data[:4] == b"\x89PNG":
+                latencies.append(time.monotonic() - started)
+            else:
+                failures += 1
+        return latencies, failures
+
+    results, wall = run_threads(k, seconds, worker)
+    latencies = [t for r in results for t in r[0]]
+    json.dump({"chips": len(latencies), "failures": sum(r[1] for r in results), "seconds": wall,
+               "per_second": len(latencies) / wall, "p50_ms": 1000 * percentile(latencies, 50),
+               "p99_ms": 1000 * percentile(latencies, 99)}, open(out, "w"), indent=1)
+
+
 def swath_status(url, token, task):
     status, data = Client(url, "Bearer " + token).request("GET", f"/api/v1/tasks/{task}/status")
     if status != 200:
@@ -331,6 +358,8 @@ if __name__ == "__main__":
         swath_run(args[0], args[1], int(args[2]), float(args[3]), args[4])
     elif command == "png-run":
         png_run(args[0], args[1], args[2], int(args[3]), float(args[4]), args[5])
+    elif command == "chip-run":
+        chip_run(args[0], args[1], args[2], int(args[3]), float(args[4]), args[5])
     elif command == "swath-status":
         swath_status(*args)
     elif command == "ls-setup":

@@ -23,6 +23,7 @@ extension IoUThreshold: ExpressibleByArgument {
 }
 
 extension ChipDistribution: ExpressibleByArgument {}
+extension ChipSource: ExpressibleByArgument {}
 
 /// A duration as people write it: `7200`, `90s`, `45m`, `2h`.
 struct LeaseTime: ExpressibleByArgument, Sendable {

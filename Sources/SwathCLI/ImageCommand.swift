@@ -17,13 +17,16 @@ struct ImageAddCommand: ParsableCommand {
     discussion: """
       The file stays where it is; the store keeps its absolute path, SHA-256, size, bands, data type, CRS, geotransform and WGS84 footprint. A file GDAL cannot open is refused with GDAL's reason.
 
+      An http(s) URL (best a cloud-optimised GeoTIFF) is read in byte ranges through GDAL's /vsicurl/, never downloaded whole; the store keeps the URL, the size the server gives and, for its SHA-256, the hash of that size and the file's first 64 KiB. A URL the server answers with an error is refused with the server's words.
+
       Example:
         swath image add /data/atlanta_pan.tif --name atlanta --workspace ~/projects/atlanta
+        swath image add https://data.example.org/scenes/atlanta_cog.tif --name atlanta-cog
       """)
 
   @OptionGroup var workspace: WorkspaceOption
 
-  @Argument(help: "The raster file.")
+  @Argument(help: "The raster file, or an http(s) URL of one.")
   var path: String
 
   @Option(help: "The name tasks refer to (default: the file name without extension).")

@@ -33,6 +33,9 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Failed authentications from one address within 5 minutes before it is refused (429).")
   var maxFailedLogins = 20
 
+  @Option(help: "MiB of rendered chips (on-demand tasks) kept in memory; 0 keeps none.")
+  var chipCacheMb = 256
+
   @Flag(help: "Behind a reverse proxy on this machine: count failed logins by the X-Forwarded-For client.")
   var trustForwardedFor = false
 
@@ -44,6 +47,9 @@ struct ServeCommand: ParsableCommand {
     guard maxFailedLogins >= 1 else { throw ValidationError("--max-failed-logins must be at least 1") }
     guard (1...3600).contains(idleTimeout) else {
       throw ValidationError("--idle-timeout \(idleTimeout) is outside 1…3600 seconds")
+    }
+    guard (0...65536).contains(chipCacheMb) else {
+      throw ValidationError("--chip-cache-mb \(chipCacheMb) is outside 0…65536")
     }
     guard (1...4096).contains(maxBodyMb) else {
       throw ValidationError("--max-body-mb \(maxBodyMb) is outside 1…4096")
@@ -60,7 +66,8 @@ struct ServeCommand: ParsableCommand {
       options: ServerOptions(
         host: host, port: port, maxBodyBytes: maxBodyMb << 20,
         slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
-        idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor, runsJobs: !noJobs))
+        idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor, runsJobs: !noJobs,
+        chipCacheBytes: chipCacheMb << 20))
     let host = self.host
     if api.pages == nil {
       FileHandle.standardError.write(

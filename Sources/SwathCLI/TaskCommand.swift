@@ -172,7 +172,7 @@ struct TaskCreateCommand: ParsableCommand {
     commandName: "create",
     abstract: "Cut a region of a registered image into chips and record them as a task.",
     discussion: """
-      REGION is `all`, a WGS84 box minlon,minlat,maxlon,maxlat, a pixel window px:x,y,width,height, or a GeoJSON file of polygons; only chips that intersect it and hold valid pixels are cut. The chips go to chips/TASK/ in the workspace (PNG with world files, plus chips.geojson); the task and its chips are recorded in one transaction once tiling has finished.
+      REGION is `all`, a WGS84 box minlon,minlat,maxlon,maxlat, a pixel window px:x,y,width,height, or a GeoJSON file of polygons; only chips that intersect it and hold valid pixels are cut. With --chips precut (the default) the chips go to chips/TASK/ in the workspace (PNG with world files, plus chips.geojson); with --chips on-demand no file is written: the chips' grid, valid fractions and stretch are worked out from the scene (its mask read once) and `swath serve` renders each chip when it is asked for. Either way the task and its chips are recorded in one transaction once tiling has finished.
 
       Example:
         swath task create --image atlanta --region px:0,0,900,900 --labels building,vehicle --chip-size 512 --overlap 64 --replicas 3 --name roofs
@@ -219,6 +219,12 @@ struct TaskCreateCommand: ParsableCommand {
   )
   var distribution: ChipDistribution = .assigned
 
+  @Option(
+    help:
+      "precut (PNG files cut now, for annotators working from the folder) or on-demand (no files; `swath serve` renders each chip when asked)."
+  )
+  var chips: ChipSource = .precut
+
   @Option(help: "How long a lease lasts: seconds, or a number with s, m or h (e.g. 90m, 2h).")
   var leaseTime: LeaseTime = LeaseTime(seconds: 7200)
 
@@ -258,6 +264,7 @@ struct TaskCreateCommand: ParsableCommand {
       leaseSeconds: leaseTime.seconds)
     parameters.schema = schema
     parameters.instructions = instructions
+    parameters.chips = chips
     if let instructionsFile {
       guard let text = String(data: try readFileArgument(instructionsFile), encoding: .utf8) else {
         throw SwathFailure("\(instructionsFile): the instructions are not UTF-8 text")
@@ -274,6 +281,12 @@ struct TaskCreateCommand: ParsableCommand {
         try workspace.taskSummary(named: outcome.task.name, by: processCaller)
       }
       return try printJSON(summary)
+    }
+    if outcome.task.chipSource == .onDemand {
+      print(
+        "created task '\(outcome.task.name)': \(outcome.chips) chip(s) of \(chipSize) px, rendered on demand by swath serve"
+      )
+      return
     }
     print(
       "created task '\(outcome.task.name)': \(outcome.chips) chip(s) of \(chipSize) px in \(workspace.folder.appendingPathComponent(outcome.task.chipDirectory).path)"

@@ -133,20 +133,32 @@ public final class RasterDataset: @unchecked Sendable {
 
   /// Opens a raster read-only. On failure the GDALError's `reason` is GDAL's own explanation
   /// (asked for with GDAL_OF_VERBOSE_ERROR), its `message` names the path.
+  /// `path` may be an HTTP(S) URL, read through `/vsicurl/` (`RemoteScene`).
   public init(path: String) throws {
     GDAL.initialize()
     GDAL.resetError()
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw GDALError("\(path): no such file")
+    let remote = RemoteScene.isURL(path)
+    if !remote {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw GDALError("\(path): no such file")
+      }
+      if isDirectory.boolValue { throw GDALError("\(path): is a directory, not a raster") }
+      guard FileManager.default.isReadableFile(atPath: path) else {
+        throw GDALError("\(path): permission denied")
+      }
     }
-    if isDirectory.boolValue { throw GDALError("\(path): is a directory, not a raster") }
-    guard FileManager.default.isReadableFile(atPath: path) else {
-      throw GDALError("\(path): permission denied")
-    }
-    guard let handle = GDALOpenEx(path, UInt32(GDAL_OF_RASTER | GDAL_OF_READONLY), nil, nil, nil)
+    let name = RemoteScene.gdalName(path)
+    guard let handle = GDALOpenEx(name, UInt32(GDAL_OF_RASTER | GDAL_OF_READONLY), nil, nil, nil)
     else {
       let message = GDALError.last("\(path): not a raster GDAL can read").message
+      // A second open of a URL would wait out a stalled server's timeout again: ask only for the
+      // HTTP status (a 404, say), which GDAL's open does not report.
+      if remote {
+        let reason = RemoteScene.unreachable(path) ?? message.replacingOccurrences(of: "/vsicurl/", with: "")
+        // The reason names the URL too: users see it alone (`image add`).
+        throw GDALError("\(path): \(reason)", reason: "\(path): \(reason)")
+      }
       throw GDALError(message, reason: Self.verboseReason(path: path))
     }
     self.handle = handle

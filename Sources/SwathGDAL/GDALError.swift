@@ -35,6 +35,7 @@ public enum GDAL {
     GDALAllRegister()
     // GDAL's default handler prints to stderr; we report errors ourselves.
     CPLSetErrorHandler(CPLQuietErrorHandler)
+    RemoteScene.configure()
   }()
 
   /// Registers every driver once per process; safe from any thread.

@@ -187,6 +187,11 @@ public enum Checksum {
     } catch {
       throw GDALError("\(path): cannot read: \(error.localizedDescription)")
     }
+    return sha256(data)
+  }
+
+  /// The SHA-256 of bytes in memory, as lower-case hex.
+  public static func sha256(_ data: Data) -> String {
     var digest = [UInt8](repeating: 0, count: 32)
     data.withUnsafeBytes { bytes in
       digest.withUnsafeMutableBufferPointer { out in

@@ -20,25 +20,33 @@ extension SwathAPI {
     return Bodies.json(.object(["status": .string("ready")]))
   }
 
-  /// The chip's PNG. Chips never change once a task is created, so the ETag (size and
-  /// modification time) lets a client keep it; `private`, since it is only for the signed-in.
+  /// The chip's PNG: a pre-cut task's file, or an on-demand task's chip rendered from the scene
+  /// (kept in `chipCache`). The ETag names what decides the pixels, so a client (`private`: only
+  /// for the signed-in) keeps the chip and revalidates it without a render.
   func chipImage(task: String, chip: String, request: Request, context: APIRequestContext)
     async throws -> Response
   {
-    let (data, etag) = try await call(context) { workspace, caller -> (Data, String) in
-      let url = try workspace.chipImage(task: task, chip: chip, by: caller)
-      let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-      let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
-      let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-      let etag = "\"\(String(size, radix: 16))-\(String(Int64(modified * 1000), radix: 16))\""
-      do {
-        return (try Data(contentsOf: url), etag)
-      } catch {
-        throw WorkflowError("chip \(chip): cannot read its file", kind: .environment)
-      }
+    let picture = try await call(context) { workspace, caller in
+      try workspace.chipPicture(task: task, chip: chip, by: caller)
     }
+    let etag = "\"\(picture.tag)\""
     var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=86400"]
     if Bodies.holds(request, etag: etag) { return Response(status: .notModified, headers: headers) }
+    let work = self.work
+    let render = picture.render
+    guard picture.rendered else {
+      // Pre-cut files are in the page cache already; only renders are worth the memory.
+      let data = try await work.run(render)
+      return Response(
+        status: .ok, headers: headers + [.contentType: "image/png"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+    let cache = chipCache
+    let data = try await withDeadline(
+      seconds: options.renderTimeout, late: Self.late(chip, options.renderTimeout)
+    ) {
+      try await cache.data(for: picture.tag) { try await work.run(render) }
+    }
     headers[.contentType] = "image/png"
     return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
   }
@@ -49,8 +57,12 @@ extension SwathAPI {
   func chipContext(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let (task, chip) = try context.taskAndChip()
     let margin = try Bodies.pixelQuery(request, "margin", in: 0...ChipContextImage.maxMargin, default: 128)
-    let image = try await call(context) { workspace, caller in
-      try workspace.chipContext(task: task, chip: chip, margin: margin, by: caller)
+    let image = try await withDeadline(
+      seconds: options.renderTimeout, late: Self.late(chip, options.renderTimeout)
+    ) {
+      try await self.call(context) { workspace, caller in
+        try workspace.chipContext(task: task, chip: chip, margin: margin, by: caller)
+      }
     }
     let etag = "\"\(image.tag)\""
     var headers: HTTPFields = [
@@ -62,6 +74,16 @@ extension SwathAPI {
     headers[.contentType] = "image/png"
     return Response(
       status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: image.png)))
+  }
+
+  /// The problem of a render that outlived `renderTimeout`.
+  static func late(_ chip: String, _ seconds: Double) -> @Sendable () -> any Error {
+    {
+      Problem(
+        .sceneUnreadable,
+        "chip \(chip): the scene did not answer within \(seconds.formatted(.number.precision(.fractionLength(0...1)))) s; try again later"
+      )
+    }
   }
 
   /// `POST …/chips/{chip}/submissions`: the body is the annotator's GeoJSON, stored as received
@@ -335,7 +357,7 @@ extension SwathAPI {
     let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
     try body.allowOnly([
       "name", "image", "region", "labels", "label_schema", "chip_size", "overlap", "replicas", "iou",
-      "quorum", "distribution", "lease_seconds", "instructions",
+      "quorum", "distribution", "lease_seconds", "instructions", "chips",
     ])
     let schema = try body.object["label_schema"].map(Self.labelSchema)
     guard (schema == nil) != (body.object["labels"] == nil) else {
@@ -358,6 +380,12 @@ extension SwathAPI {
         throw Problem(.invalidRequest, "distribution '\(text)': expected assigned or leased")
       }
       parameters.distribution = distribution
+    }
+    if let text = try body.string("chips") {
+      guard let source = ChipSource(rawValue: text) else {
+        throw Problem(.invalidRequest, "chips '\(text)': expected precut or on-demand")
+      }
+      parameters.chips = source
     }
     let chosen = parameters
     let job = try await call(context) { workspace, caller in

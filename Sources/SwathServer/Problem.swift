@@ -23,6 +23,7 @@ public struct Problem: Error, Sendable {
     case methodNotAllowed = "method-not-allowed"
     case tooManyRequests = "too-many-requests"
     case unavailable = "unavailable"
+    case sceneUnreadable = "scene-unreadable"
     case internalError = "internal-error"
 
     public var type: String { "https://swath.dev/problems/\(rawValue)" }
@@ -40,6 +41,7 @@ public struct Problem: Error, Sendable {
       case .methodNotAllowed: .methodNotAllowed
       case .tooManyRequests: .tooManyRequests
       case .unavailable: .serviceUnavailable
+      case .sceneUnreadable: .badGateway
       case .internalError: .internalServerError
       }
     }
@@ -58,6 +60,7 @@ public struct Problem: Error, Sendable {
       case .methodNotAllowed: "Method not allowed"
       case .tooManyRequests: "Too many failed attempts"
       case .unavailable: "Service unavailable"
+      case .sceneUnreadable: "The scene cannot be read"
       case .internalError: "Internal server error"
       }
     }
@@ -135,6 +138,7 @@ extension Problem {
         case .environment: .internalError
         case .unauthenticated: .unauthenticated
         case .forbidden: .forbidden
+        case .sceneUnreadable: .sceneUnreadable
         }
       return Problem(kind, error.message)
     case let error as JSONParseError:

@@ -30,13 +30,22 @@ public struct ServerOptions: Sendable {
   /// Whether this node also runs queued jobs (with SQLite, the one worker; on PostgreSQL, one of
   /// any number, beside `swath worker` processes).
   public var runsJobs: Bool
+  /// Bytes of rendered chips kept in memory (`ChipCache`).
+  public var chipCacheBytes: Int
+  /// Seconds a chip or context render may take before the request is answered 502: a scene's
+  /// server that stalls costs the client this long at most (the read itself ends with GDAL's
+  /// HTTP timeout).
+  public var renderTimeout: Double
 
   public init(
     host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 64 << 20, threads: Int = 8,
     slowLoginsAfter: Int = 5, refuseLoginsAfter: Int = 20, failedLoginWindow: TimeInterval = 300,
-    idleTimeout: Int = 30, trustForwardedFor: Bool = false, runsJobs: Bool = true
+    idleTimeout: Int = 30, trustForwardedFor: Bool = false, runsJobs: Bool = true,
+    chipCacheBytes: Int = 256 << 20, renderTimeout: Double = 20
   ) {
     self.runsJobs = runsJobs
+    self.renderTimeout = renderTimeout
+    self.chipCacheBytes = chipCacheBytes
     self.idleTimeout = idleTimeout
     self.trustForwardedFor = trustForwardedFor
     self.host = host
@@ -67,6 +76,7 @@ public final class SwathAPI: Sendable {
   let work: BlockingWork
   let failedLogins: FailedLogins
   let metrics = ServerMetrics()
+  let chipCache: ChipCache
   /// The browser pages and Debian's Leaflet, where found (nil: not installed; `swath serve` says so).
   public let pages: URL?
   public let leaflet: URL?
@@ -75,6 +85,7 @@ public final class SwathAPI: Sendable {
     self.workspace = workspace
     self.options = options
     self.work = BlockingWork(threads: options.threads)
+    self.chipCache = ChipCache(capacity: options.chipCacheBytes)
     self.pages = WebAssets.pages()
     self.leaflet = WebAssets.leaflet()
     self.failedLogins = FailedLogins(

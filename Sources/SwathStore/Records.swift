@@ -73,13 +73,21 @@ public struct TaskRecord: StoreRecord, Identifiable {
   public var labelSchema: String?
   /// What the annotators are asked to do, in the analyst's words; nil when not given.
   public var instructions: String?
+  /// Whether the chips are files cut at creation or rendered from the scene when asked for.
+  public var chipSource: ChipSource
+  /// The chips' bands, stretch and alpha as JSON (`{"bands", "stretch", "alpha"}`), so any node
+  /// renders the pixels the chipper would; nil for tasks made before it was kept.
+  public var chipLook: String?
 
   public init(
     id: Int64? = nil, name: String, imageId: Int64, region: String, labels: [String], chipSize: Int,
     overlap: Int, replicas: Int, iou: Double, quorum: Double, state: TaskState, chipDirectory: String,
     createdAt: String, closedAt: String?, distribution: ChipDistribution = .assigned,
-    leaseSeconds: Int = 7200, labelSchema: String? = nil, instructions: String? = nil
+    leaseSeconds: Int = 7200, labelSchema: String? = nil, instructions: String? = nil,
+    chipSource: ChipSource = .precut, chipLook: String? = nil
   ) {
+    self.chipSource = chipSource
+    self.chipLook = chipLook
     self.instructions = instructions
     self.labelSchema = labelSchema
     self.distribution = distribution
@@ -637,4 +645,12 @@ public struct ReviewSettingsRecord: StoreRecord, Identifiable {
     self.accept = accept
     self.reject = reject
   }
+}
+
+/// Where a task's chip images come from.
+public enum ChipSource: String, Codable, Sendable, CaseIterable {
+  /// Cut into PNG files under the workspace when the task is created.
+  case precut
+  /// Rendered from the scene when asked for; no chip file exists (`ChipRecord.path` is empty).
+  case onDemand = "on-demand"
 }

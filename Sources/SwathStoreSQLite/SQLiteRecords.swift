@@ -51,7 +51,8 @@ extension TaskRecord {
       state: try Self.value(row, "state"), chipDirectory: row["chip_directory"],
       createdAt: row["created_at"], closedAt: row["closed_at"],
       distribution: try Self.value(row, "distribution"), leaseSeconds: row["lease_seconds"],
-      labelSchema: row["label_schema"], instructions: row["instructions"])
+      labelSchema: row["label_schema"], instructions: row["instructions"],
+      chipSource: try Self.value(row, "chip_source"), chipLook: row["chip_look"])
   }
 }
 

@@ -8,6 +8,7 @@ enum Schema {
     "v1-workflow", "v2-consensus", "v3-indexes", "v4-users", "v5-leases", "v6-chip-flags",
     "v7-coordinate-frames", "v8-idempotency-keys", "v9-jobs", "v10-read-indexes",
     "v11-label-schemas", "v12-review", "v13-gold", "v14-task-instructions",
+    "v15-chip-rendering",
     "v16-job-heartbeats",
   ]
 
@@ -350,6 +351,14 @@ enum Schema {
     }
     migrator.registerMigration("v14-task-instructions") { db in
       try db.execute(sql: "ALTER TABLE tasks ADD COLUMN instructions TEXT;  -- NULL: none given")
+    }
+    migrator.registerMigration("v15-chip-rendering") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE tasks ADD COLUMN chip_source TEXT NOT NULL DEFAULT 'precut'
+            CHECK (chip_source IN ('precut', 'on-demand'));
+          ALTER TABLE tasks ADD COLUMN chip_look TEXT;  -- JSON {bands, stretch, alpha}; NULL: not kept
+          """)
     }
     migrator.registerMigration("v16-job-heartbeats") { db in
       try db.execute(sql: "ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;  -- NULL: not running")

@@ -35,6 +35,19 @@ public enum ChipContext {
       throw ChipError.input(error.message)
     }
     let (bands, stretch) = try look(of: dataset, index: index, chipSize: chipSize)
+    return try render(
+      dataset: dataset, bands: bands, stretch: stretch,
+      chip: PixelWindow(x: x, y: y, width: width, height: height), margin: margin)
+  }
+
+  /// The context of the chip at `chip` in an open scene, with the given bands and stretch.
+  static func render(
+    dataset: RasterDataset, bands: [Int], stretch: [BandStretch], chip: PixelWindow, margin: Int
+  ) throws -> Rendered {
+    guard (0...maxMargin).contains(margin) else {
+      throw ChipError.usage("margin \(margin) is outside 0…\(maxMargin) pixels")
+    }
+    let (x, y, width, height) = (chip.x, chip.y, chip.width, chip.height)
     let left = max(0, x - margin)
     let top = max(0, y - margin)
     let right = min(dataset.width, x + width + margin)
@@ -63,10 +76,12 @@ public enum ChipContext {
     return (plan.bands, try plan.computeStretch())
   }
 
-  /// `output.bands` and `stretch` of a `chips.geojson`, or nil when either is missing or odd.
+  /// `output.bands` (or `bands`, in a `ChipLook`) and `stretch` of a `chips.geojson`, or nil when
+  /// either is missing or odd.
   static func look(in index: JSONValue) -> ([Int], [BandStretch])? {
     guard let object = index.objectValue,
-      let bands = object["output"]?.objectValue?["bands"]?.arrayValue?.compactMap(\.integerValue),
+      let bands = (object["output"]?.objectValue?["bands"] ?? object["bands"])?.arrayValue?.compactMap(
+        \.integerValue),
       let entries = object["stretch"]?.arrayValue, !bands.isEmpty, entries.count == bands.count
     else { return nil }
     var stretch: [BandStretch] = []

@@ -63,6 +63,59 @@ public enum Chipper {
     }
   }
 
+  /// The chips `run` would cut from `imagePath`, without cutting them: the same grid, valid
+  /// fractions (the mask is read one strip of chip height at a time), geotransforms, footprints
+  /// and stretch, and no file written. For chips rendered on request (`ChipRenderer`); each
+  /// chip's `path` is empty.
+  public static func layOut(
+    imagePath: String, options: ChipOptions, progress: any ProgressReporter = SilentProgress(),
+    warn: (String) -> Void = { _ in }
+  ) throws -> ChipIndex {
+    try options.validate()
+    GDAL.initialize()
+    limitBlockCache()
+    let dataset: RasterDataset
+    do {
+      dataset = try RasterDataset(path: imagePath)
+    } catch let error as GDALError {
+      throw ChipError.input(error.message)
+    }
+    let plan = try ChipPlan(dataset: dataset, options: options)
+    for warning in plan.warnings { warn(warning) }
+    progress.begin("chips", unit: "chips", total: plan.cellRows.reduce(0) { $0 + $1.count })
+    defer { progress.end() }
+    let stretch = try plan.computeStretch()
+    var chips: [IndexedChip] = []
+    for cells in plan.cellRows where !cells.isEmpty {
+      let left = cells.first!.x
+      let stripWidth = min(dataset.width, cells.last!.x + plan.size) - left
+      let stripHeight = cells.first!.height
+      let mask = try plan.mask.read(x: left, y: cells.first!.y, width: stripWidth, height: stripHeight)
+      for cell in cells {
+        defer { progress.advance() }
+        var valid = cell.width * cell.height
+        if let mask {
+          valid = 0
+          for row in 0..<cell.height {
+            let start = row * stripWidth + cell.x - left
+            for column in start..<(start + cell.width) where mask[column] != 0 { valid += 1 }
+          }
+        }
+        guard plan.keeps(validPixels: valid) else { continue }
+        chips.append(
+          IndexedChip(
+            id: cell.id, path: "", row: cell.row, col: cell.col, x: cell.x, y: cell.y, width: cell.width,
+            height: cell.height, validFraction: Double(valid) / Double(plan.size * plan.size),
+            geoTransform: plan.chipTransform(cell), footprint: plan.footprint(cell)))
+      }
+    }
+    return ChipIndex(
+      source: plan.sourceInfo, grid: plan.gridInfo,
+      output: OutputInfo(
+        format: options.format, bands: plan.bands, alpha: plan.alpha, compression: options.compression),
+      stretch: stretch, chips: chips, warnings: plan.warnings)
+  }
+
   /// GDAL's block cache defaults to 5 % of RAM; a strip reader needs little of it.
   private static let cacheLimit: Void = GDAL.capBlockCache(bytes: 64 << 20)
 
@@ -308,7 +361,8 @@ final class ChipPlan: @unchecked Sendable {
 
   var sourceInfo: SourceInfo {
     SourceInfo(
-      path: URL(fileURLWithPath: dataset.path).standardizedFileURL.path, width: dataset.width,
+      path: RemoteScene.isURL(dataset.path)
+        ? dataset.path : URL(fileURLWithPath: dataset.path).standardizedFileURL.path, width: dataset.width,
       height: dataset.height, bandCount: dataset.bandCount,
       dataType: dataType.name,
       crsWKT: spatialReference?.wkt, epsg: spatialReference?.epsg, geoTransform: geoTransform,

@@ -14,39 +14,68 @@ enum StretchedWindow {
   }
 
   /// `window` of `dataset`, resampled to `width` × `height`. `readFailure` words a band that cannot
-  /// be read, `what` names the image when it cannot be encoded.
+  /// be read, `what` names the image when it cannot be encoded. `canvas`, when larger, is the
+  /// image's size: the window fills its top-left corner and the rest is transparent black, as the
+  /// chipper pads a chip at the scene's edge.
   static func png(
     dataset: RasterDataset, bands: [Int], stretch: [BandStretch], window: PixelWindow, width: Int,
-    height: Int, alpha: Alpha, readFailure: (Int) -> String, what: String
+    height: Int, canvas: (width: Int, height: Int)? = nil, alpha: Alpha, readFailure: (Int) -> String,
+    what: String
   ) throws -> Data {
     let validity = try MaskReader(dataset: dataset, bands: bands).read(
       x: window.x, y: window.y, width: window.width, height: window.height, bufferWidth: width,
       bufferHeight: height)
     let hasAlpha = alpha == .always || validity != nil
     let channels = bands.count + (hasAlpha ? 1 : 0)
-    var pixels = [UInt8](repeating: 0, count: width * height * channels)
-    var values = [Double](repeating: 0, count: width * height)
-    for (position, band) in bands.enumerated() {
-      do {
-        // GDAL resamples the window to the buffer (from the file's overviews when it has them).
-        try values.withUnsafeMutableBufferPointer { buffer in
-          try dataset.read(
-            band: band, window: window, into: buffer.baseAddress!,
-            layout: BufferLayout(width: width, height: height, type: .float64))
+    let canvasWidth = max(width, canvas?.width ?? 0)
+    let canvasHeight = max(height, canvas?.height ?? 0)
+    let lineBytes = canvasWidth * channels
+    var pixels = [UInt8](repeating: 0, count: canvasHeight * lineBytes)
+    var values: [Double] = []
+    try pixels.withUnsafeMutableBufferPointer { canvas in
+      let base = canvas.baseAddress!
+      for (position, band) in bands.enumerated() {
+        let cut = stretch[position]
+        do {
+          // GDAL resamples the window to the buffer (from the file's overviews when it has them).
+          guard cut.min != nil, cut.max != nil else {
+            // No stretch: GDAL's Byte conversion rounds and clamps (as the chipper reads such
+            // bands), straight into the canvas.
+            try dataset.read(
+              band: band, window: window, into: base + position,
+              layout: BufferLayout(
+                width: width, height: height, type: .byte, pixelSpace: channels, lineSpace: lineBytes))
+            continue
+          }
+          if values.isEmpty { values = [Double](repeating: 0, count: width * height) }
+          try values.withUnsafeMutableBufferPointer { buffer in
+            try dataset.read(
+              band: band, window: window, into: buffer.baseAddress!,
+              layout: BufferLayout(width: width, height: height, type: .float64))
+          }
+        } catch let error as GDALError {
+          throw ChipError.input(error.context(readFailure(band)).message)
         }
-      } catch let error as GDALError {
-        throw ChipError.input(error.context(readFailure(band)).message)
+        values.withUnsafeBufferPointer { source in
+          for row in 0..<height {
+            let line = base + row * lineBytes + position
+            let from = source.baseAddress! + row * width
+            for column in 0..<width { line[column * channels] = cut.apply(from[column]) }
+          }
+        }
       }
-      let cut = stretch[position]
-      for index in 0..<values.count { pixels[index * channels + position] = cut.apply(values[index]) }
-    }
-    if hasAlpha {
-      for index in 0..<(width * height) {
-        pixels[index * channels + bands.count] = (validity == nil || validity![index] != 0) ? 255 : 0
+      if hasAlpha {
+        for row in 0..<height {
+          let line = base + row * lineBytes + bands.count
+          for column in 0..<width {
+            line[column * channels] = (validity == nil || validity![row * width + column] != 0) ? 255 : 0
+          }
+        }
       }
     }
     do {
-      return try PNGEncoder.encode(pixels: pixels, width: width, height: height, channels: channels)
+      return try PNGEncoder.encode(
+        pixels: pixels, width: canvasWidth, height: canvasHeight, channels: channels)
     } catch let error as PNGEncodingError {
       throw ChipError.input("cannot encode the \(what) as PNG: \(error.message)")
     }

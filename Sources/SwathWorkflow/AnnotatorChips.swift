@@ -1,4 +1,5 @@
 import Foundation
+import SwathGDAL
 import SwathStore
 import SwathTiling
 
@@ -59,10 +60,64 @@ extension Workspace {
     }
   }
 
+  /// The chip's PNG under the same rules as `chipDetails`: the pre-cut file of a `precut` task, or
+  /// a render from the scene for an `on-demand` one. Nothing is read or rendered yet, so a client
+  /// holding the tag gets its 304 without either.
+  public func chipPicture(task: String, chip: String, by caller: Caller) throws -> ChipPicture {
+    let (taskRecord, chipRecord, image) = try store.read { store in
+      let (taskRecord, chipRecord, _) = try Self.visibleChip(
+        task: task, chip: chip, caller: caller, in: store)
+      return (taskRecord, chipRecord, try store.image(id: taskRecord.imageId))
+    }
+    guard taskRecord.chipSource == .onDemand else {
+      let url = try chipFile(chipRecord)
+      let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+      let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+      let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+      return ChipPicture(
+        tag: "\(String(size, radix: 16))-\(String(Int64(modified * 1000), radix: 16))", rendered: false,
+        render: {
+          do {
+            return try Data(contentsOf: url)
+          } catch {
+            throw WorkflowError("chip \(chip): cannot read its file", kind: .environment)
+          }
+        })
+    }
+    guard let image else { throw WorkflowError("task '\(task)' has lost its image", kind: .environment) }
+    guard let look = taskRecord.chipLook.flatMap(ChipLook.init(json:)) else {
+      throw WorkflowError("task '\(task)' renders its chips but has no recorded look", kind: .environment)
+    }
+    let window = SwathGDAL.PixelWindow(
+      x: chipRecord.columnOffset, y: chipRecord.rowOffset, width: chipRecord.width, height: chipRecord.height)
+    let size = taskRecord.chipSize
+    // What decides the pixels: the scene's identity, the window, the chip size and the look.
+    let tag =
+      "\(image.sha256.prefix(16))-\(window.x)-\(window.y)-\(window.width)x\(window.height)-\(size)-\(look.fingerprint)"
+    let scene = image.path
+    return ChipPicture(
+      tag: tag, rendered: true,
+      render: {
+        do {
+          return try ChipRenderer.shared.chip(scene: scene, look: look, size: size, window: window)
+        } catch let error as ChipError {
+          throw WorkflowError("chip \(chip): cannot render it: \(error.message)", kind: .sceneUnreadable)
+        }
+      })
+  }
+
   /// The chip's image file (PNG), inside the workspace, under the same rules as `chipDetails`.
   public func chipImage(task: String, chip: String, by caller: Caller) throws -> URL {
     let record = try store.read { store in
       try Self.visibleChip(task: task, chip: chip, caller: caller, in: store).chip
+    }
+    return try chipFile(record)
+  }
+
+  /// The pre-cut file of a chip, refused when it would lie outside the workspace or is missing.
+  func chipFile(_ record: ChipRecord) throws -> URL {
+    guard !record.path.isEmpty else {
+      throw WorkflowError("chip \(record.chipKey) is rendered on demand and has no file", kind: .notFound)
     }
     let root = folder.standardizedFileURL.resolvingSymlinksInPath()
     let file = folder.appendingPathComponent(record.path).standardizedFileURL.resolvingSymlinksInPath()
@@ -154,6 +209,16 @@ enum ChipKeys {
   }
 }
 
+/// A chip's PNG, not yet read or rendered: `render` does it (blocking, possibly for a remote
+/// scene's timeout), so a caller checks `tag` against the client's first.
+public struct ChipPicture: Sendable {
+  /// A strong ETag's value (without quotes): equal tags, equal bytes.
+  public var tag: String
+  /// Rendered from the scene (an `on-demand` task), not read from a pre-cut file.
+  public var rendered: Bool
+  public var render: @Sendable () throws -> Data
+}
+
 /// The scene around a chip as a PNG (see `ChipContext`), and where it lies relative to the chip.
 public struct ChipContextImage: Sendable {
   /// The largest margin asked for, in pixels.
@@ -184,17 +249,27 @@ extension Workspace {
       }
       return (taskRecord, chipRecord, image)
     }
-    let index = folder.appendingPathComponent(taskRecord.chipDirectory, isDirectory: true)
-      .appendingPathComponent(ChipIndex.fileName)
     let rendered: ChipContext.Rendered
     do {
-      rendered = try ChipContext.render(
-        imagePath: image.path, index: FileManager.default.fileExists(atPath: index.path) ? index : nil,
-        chipSize: taskRecord.chipSize, x: chipRecord.columnOffset, y: chipRecord.rowOffset,
-        width: chipRecord.width, height: chipRecord.height, margin: margin)
+      if let look = taskRecord.chipLook.flatMap(ChipLook.init(json:)) {
+        // The chip's own renderer, with the look recorded at task creation.
+        rendered = try ChipRenderer.shared.context(
+          scene: image.path, look: look,
+          chip: SwathGDAL.PixelWindow(
+            x: chipRecord.columnOffset, y: chipRecord.rowOffset, width: chipRecord.width,
+            height: chipRecord.height), margin: margin)
+      } else {
+        // A task made before the look was recorded: from its index, or worked out again.
+        let index = folder.appendingPathComponent(taskRecord.chipDirectory, isDirectory: true)
+          .appendingPathComponent(ChipIndex.fileName)
+        rendered = try ChipContext.render(
+          imagePath: image.path, index: FileManager.default.fileExists(atPath: index.path) ? index : nil,
+          chipSize: taskRecord.chipSize, x: chipRecord.columnOffset, y: chipRecord.rowOffset,
+          width: chipRecord.width, height: chipRecord.height, margin: margin)
+      }
     } catch let error as ChipError {
-      // The request was checked above: what is left is the scene file's trouble.
-      throw WorkflowError("chip \(chip): cannot render its context: \(error.message)", kind: .environment)
+      // The request was checked above: what is left is the scene's trouble.
+      throw WorkflowError("chip \(chip): cannot render its context: \(error.message)", kind: .sceneUnreadable)
     }
     let tag =
       "\(image.sha256.prefix(16))-\(chipRecord.columnOffset)-\(chipRecord.rowOffset)-\(chipRecord.width)x\(chipRecord.height)-\(margin)"

@@ -22,9 +22,12 @@ public struct ImageInspection: Sendable {
 public enum ImageCatalog {
   /// Opens the raster with GDAL (refusing, with GDAL's reason, what it cannot read) and
   /// measures what the store keeps about it.
+  /// `path` is a local file or an HTTP(S) URL of a scene (best a cloud-optimised GeoTIFF), which is
+  /// then read in byte ranges and never downloaded whole.
   public static func inspect(path: String) throws -> ImageInspection {
-    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-    guard FileManager.default.fileExists(atPath: absolute) else {
+    let remote = RemoteScene.isURL(path)
+    let absolute = remote ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+    guard remote || FileManager.default.fileExists(atPath: absolute) else {
       throw WorkflowError("\(absolute): no such file", kind: .notFound)
     }
     let dataset: RasterDataset
@@ -36,8 +39,7 @@ public enum ImageCatalog {
     guard dataset.width > 0, dataset.height > 0, dataset.bandCount > 0 else {
       throw WorkflowError("\(absolute): GDAL opened it but it has no raster bands")
     }
-    let attributes = try FileManager.default.attributesOfItem(atPath: absolute)
-    let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+    let (sha256, size) = try identity(of: absolute)
     let reference = dataset.spatialReference
     let transform = dataset.geoTransform
     var footprint: [Point]?
@@ -48,10 +50,30 @@ public enum ImageCatalog {
         to: CoordinateTransform(from: reference, to: SpatialReference.wgs84()))
     }
     return ImageInspection(
-      path: absolute, sha256: try sha256(fileAt: absolute), sizeBytes: size,
+      path: absolute, sha256: sha256, sizeBytes: size,
       width: dataset.width, height: dataset.height, bands: dataset.bandCount,
       dataType: dataset.dataTypeName(), crsWkt: reference?.wkt, epsg: reference?.epsg,
       geotransform: transform?.coefficients, footprint: footprint)
+  }
+
+  /// How much of a scene by URL its identity hashes: a COG's header and tile index lie here.
+  static let remotePrefix = 65_536
+
+  /// The registered image's identity and its size in bytes. A local file: the SHA-256 of the
+  /// whole file. A URL: the SHA-256 of its size (as decimal text and a newline) followed by its
+  /// first 64 KiB, since hashing a remote scene whole would download it; a COG's header and
+  /// tile offsets lie there, so a file replaced by another still changes it.
+  static func identity(of location: String) throws -> (sha256: String, size: Int64) {
+    guard RemoteScene.isURL(location) else {
+      let attributes = try? FileManager.default.attributesOfItem(atPath: location)
+      return (try sha256(fileAt: location), (attributes?[.size] as? NSNumber)?.int64Value ?? 0)
+    }
+    do {
+      let (size, head) = try RemoteScene.head(location, prefix: remotePrefix)
+      return (Checksum.sha256(Data("\(size)\n".utf8) + head), size)
+    } catch let error as GDALError {
+      throw WorkflowError(error.message, kind: .environment)
+    }
   }
 
   /// SHA-256 of a file: the registered image's identity.

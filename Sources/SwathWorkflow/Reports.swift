@@ -23,6 +23,7 @@ public struct PixelWindow: Codable, Sendable, Hashable {
 public struct QueueItem: Codable, Sendable {
   public var task: String
   public var chip: String
+  /// The chip file's absolute path; for a chip rendered on demand, its path on `swath serve`.
   public var png: String
   public var window: PixelWindow
   public var validFraction: Double
@@ -114,7 +115,10 @@ extension Workspace {
         let chip = entry.chip
         return QueueItem(
           task: entry.task.name, chip: chip.chipKey,
-          png: folder.appendingPathComponent(chip.path).path,
+          // An on-demand chip has no file: where `swath serve` renders it.
+          png: chip.path.isEmpty
+            ? "/api/v1/tasks/\(entry.task.name)/chips/\(chip.chipKey).png"
+            : folder.appendingPathComponent(chip.path).path,
           window: PixelWindow(
             column: chip.columnOffset, row: chip.rowOffset, width: chip.width, height: chip.height),
           validFraction: chip.validFraction,

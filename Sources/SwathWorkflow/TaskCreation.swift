@@ -42,11 +42,21 @@ public enum TaskCreation {
         "image '\(image.name)' has no CRS or geotransform; a task needs a georeferenced image")
     }
     // Chips must come from the very file that was registered.
-    let checksum = try ImageCatalog.sha256(fileAt: image.path)
+    let checksum = try ImageCatalog.identity(of: image.path).sha256
     guard checksum == image.sha256 else {
       throw WorkflowError(
         "\(image.path) changed since it was registered as '\(image.name)' (sha256 differs); register it again under a new name"
       )
+    }
+    var options = ChipOptions(size: parameters.chipSize, region: region, edge: .pad)
+    do {
+      try options.setOverlap(parameters.overlap)
+    } catch let error as ChipError {
+      throw WorkflowError(error.message)
+    }
+    if parameters.chips == .onDemand {
+      return try createOnDemand(
+        parameters, image: image, options: options, in: workspace, by: caller, progress: progress, warn: warn)
     }
 
     let chipsRoot = workspace.chipsDirectory
@@ -57,33 +67,16 @@ public enum TaskCreation {
       "\(temporaryPrefix)\(pid)-\(UUID().uuidString.prefix(8))", isDirectory: true)
     defer { try? FileManager.default.removeItem(at: temporary) }
 
-    var options = ChipOptions(size: parameters.chipSize, region: region, edge: .pad)
     let index: ChipIndex
     do {
-      try options.setOverlap(parameters.overlap)
       index = try Chipper.run(
         imagePath: image.path, outputDirectory: temporary.path, options: options, progress: progress,
         warn: warn)
     } catch let error as ChipError {
       throw WorkflowError(error.message)
     }
-    guard !index.chips.isEmpty else {
-      throw WorkflowError(
-        "region '\(parameters.region)' holds no chip with valid pixels in image '\(image.name)'")
-    }
     let relativeDirectory = "chips/\(parameters.name)"
-    var chips: [NewChip] = []
-    for chip in index.chips {
-      guard let transform = chip.geoTransform, let footprint = chip.footprint else {
-        throw WorkflowError("chip \(chip.id) came out without a georeference")
-      }
-      chips.append(
-        NewChip(
-          key: chip.id, columnOffset: chip.x, rowOffset: chip.y, width: chip.width,
-          height: chip.height, geotransform: transform.coefficients,
-          footprint: footprint.map { Point($0[0], $0[1]) }, validFraction: chip.validFraction,
-          path: "\(relativeDirectory)/\(chip.path)"))
-    }
+    let chips = try newChips(index, parameters: parameters, image: image, directory: relativeDirectory)
     let final = workspace.folder.appendingPathComponent(relativeDirectory, isDirectory: true)
     let task = try store.write { store -> TaskRecord in
       if try store.task(named: parameters.name) != nil {
@@ -99,13 +92,56 @@ public enum TaskCreation {
       try FileManager.default.moveItem(at: temporary, to: final)
       do {
         return try TaskCatalog.insert(
-          parameters, chips: chips, chipDirectory: relativeDirectory, by: caller, in: store)
+          parameters, chips: chips, chipDirectory: relativeDirectory,
+          look: ChipLook(index: index).json.jsonText, by: caller, in: store)
       } catch {
         try? FileManager.default.moveItem(at: final, to: temporary)
         throw error
       }
     }
     return Outcome(task: task, chips: chips.count, warnings: index.warnings)
+  }
+
+  /// A task whose chips are rendered when asked for: the grid, valid fractions and look are worked
+  /// out from the scene (its mask read once, strip by strip), no file is written, and the task is
+  /// recorded with its look so any node renders the same pixels.
+  static func createOnDemand(
+    _ parameters: TaskParameters, image: ImageRecord, options: ChipOptions, in workspace: Workspace,
+    by caller: Caller, progress: any ProgressReporter, warn: (String) -> Void
+  ) throws -> Outcome {
+    let index: ChipIndex
+    do {
+      index = try Chipper.layOut(imagePath: image.path, options: options, progress: progress, warn: warn)
+    } catch let error as ChipError {
+      throw WorkflowError(error.message)
+    }
+    let chips = try newChips(index, parameters: parameters, image: image, directory: nil)
+    let task = try workspace.store.write { store in
+      try TaskCatalog.insert(
+        parameters, chips: chips, chipDirectory: "", look: ChipLook(index: index).json.jsonText, by: caller,
+        in: store)
+    }
+    return Outcome(task: task, chips: chips.count, warnings: index.warnings)
+  }
+
+  /// The chips of an index as rows to record; `directory` holds their files (nil: none, rendered).
+  static func newChips(_ index: ChipIndex, parameters: TaskParameters, image: ImageRecord, directory: String?)
+    throws -> [NewChip]
+  {
+    guard !index.chips.isEmpty else {
+      throw WorkflowError(
+        "region '\(parameters.region)' holds no chip with valid pixels in image '\(image.name)'")
+    }
+    return try index.chips.map { chip in
+      guard let transform = chip.geoTransform, let footprint = chip.footprint else {
+        throw WorkflowError("chip \(chip.id) came out without a georeference")
+      }
+      return NewChip(
+        key: chip.id, columnOffset: chip.x, rowOffset: chip.y, width: chip.width,
+        height: chip.height, geotransform: transform.coefficients,
+        footprint: footprint.map { Point($0[0], $0[1]) }, validFraction: chip.validFraction,
+        path: directory.map { "\($0)/\(chip.path)" } ?? "")
+    }
   }
 
   /// Temporary folders whose creating process is gone.

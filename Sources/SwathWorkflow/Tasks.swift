@@ -22,6 +22,14 @@ public struct TaskParameters: Sendable, Hashable, Codable {
   public var schema: LabelSchema?
   /// What the annotators are asked to do, shown on their page; at most `maxInstructions` characters.
   public var instructions: String?
+  /// Chip files cut now (`precut`, the default), or chips rendered from the scene when asked for
+  /// (`on-demand`).
+  public var chips: ChipSource {
+    get { chipSource ?? .precut }
+    set { chipSource = newValue }
+  }
+  /// Optional so that a task-creation job queued by an older Swath still decodes.
+  private var chipSource: ChipSource?
 
   /// Instructions are a page of text, not a manual.
   public static let maxInstructions = 10_000
@@ -141,8 +149,8 @@ enum TaskCatalog {
   /// Records a task and all its chips inside the caller's transaction.
   @discardableResult
   static func insert(
-    _ parameters: TaskParameters, chips: [NewChip], chipDirectory: String, by caller: Caller,
-    in store: any StoreWriter
+    _ parameters: TaskParameters, chips: [NewChip], chipDirectory: String, look: String? = nil,
+    by caller: Caller, in store: any StoreWriter
   ) throws -> TaskRecord {
     try parameters.validate()
     let image = try store.requireImage(named: parameters.imageName)
@@ -156,7 +164,8 @@ enum TaskCatalog {
       state: .open, chipDirectory: chipDirectory, createdAt: Timestamp.now(), closedAt: nil,
       distribution: parameters.distribution, leaseSeconds: parameters.leaseSeconds,
       labelSchema: parameters.schema.map { $0.json.jsonText },
-      instructions: parameters.instructions.flatMap { $0.isEmpty ? nil : $0 })
+      instructions: parameters.instructions.flatMap { $0.isEmpty ? nil : $0 }, chipSource: parameters.chips,
+      chipLook: look)
     try store.insert(&task)
     for chip in chips {
       let xs = chip.footprint.map(\.x)
@@ -195,7 +204,8 @@ enum TaskCatalog {
       rejectedSubmissions: submissions.filter { $0.status == .rejected }.count,
       consensusRuns: try store.consensusRunCount(ofTask: taskId),
       review: try TaskSummary.ReviewThresholds(Review.thresholds(task, in: store)),
-      createdAt: task.createdAt, closedAt: task.closedAt, instructions: task.instructions)
+      createdAt: task.createdAt, closedAt: task.closedAt, instructions: task.instructions,
+      chipSource: task.chipSource)
   }
 }
 
@@ -264,6 +274,8 @@ public struct TaskSummary: Codable, Sendable {
   public var createdAt: String
   public var closedAt: String?
   public var instructions: String?
+  /// `precut` (chip files) or `on-demand` (chips rendered when asked for).
+  public var chipSource: ChipSource
 
   /// `{"accept": 0.9, "reject": 0.2}`: the confidences at and above which an object is
   /// `auto_accepted`, and below which `auto_rejected` (README, "Review").
@@ -280,6 +292,7 @@ public struct TaskSummary: Codable, Sendable {
   enum CodingKeys: String, CodingKey {
     case name, image, state, region, labels, instructions
     case chipSize = "chip_size"
+    case chipSource = "chip_source"
     case overlap, replicas, iou, quorum, chips, assignments
     case assignmentsSubmitted = "assignments_submitted"
     case acceptedSubmissions = "accepted_submissions"

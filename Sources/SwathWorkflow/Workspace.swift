@@ -157,6 +157,9 @@ public struct WorkflowError: Error, CustomStringConvertible, Sendable {
     /// The caller's role may not do this. (Another user's resources are `notFound` instead,
     /// so that nobody learns they exist.)
     case forbidden
+    /// A scene cannot be read now: its server answered an error or timed out, or its file is
+    /// damaged. The request was sound; the server itself keeps working.
+    case sceneUnreadable
   }
 
   public let message: String

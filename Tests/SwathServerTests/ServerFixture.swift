@@ -48,14 +48,15 @@ final class ServerFixture: Sendable {
   /// not throttled unless a test asks (the role matrix sends many bad tokens on purpose).
   func withClient(
     maxBodyBytes: Int = 1 << 20, slowLoginsAfter: Int = .max, refuseLoginsAfter: Int = .max,
-    trustForwardedFor: Bool = false,
+    trustForwardedFor: Bool = false, renderTimeout: Double = 20,
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
   ) async throws {
     let api = SwathAPI(
       workspace: workspace,
       options: ServerOptions(
         maxBodyBytes: maxBodyBytes, threads: 4, slowLoginsAfter: slowLoginsAfter,
-        refuseLoginsAfter: refuseLoginsAfter, trustForwardedFor: trustForwardedFor))
+        refuseLoginsAfter: refuseLoginsAfter, trustForwardedFor: trustForwardedFor,
+        renderTimeout: renderTimeout))
     let app = Application(router: api.router())
     // The background jobs run as `swath serve` runs them.
     let worker = Task { await api.runJobs() }

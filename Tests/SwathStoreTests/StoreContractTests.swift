@@ -354,6 +354,9 @@ enum StoreContract {
       task.leaseSeconds = 600
       task.labelSchema = #"{"labels":[{"name":"building"}]}"#
       task.instructions = "Outline every roof.\nBox every car — not the trucks."
+      task.chipSource = .onDemand
+      task.chipLook =
+        #"{"alpha":true,"bands":[1],"stretch":[{"band":1,"max":900,"method":"percentile","min":12}]}"#
       try store.insert(&task)
       var chip = StoreContract.chip("r0_c0", task: task.id!, column: 0)
       try store.insert(&chip)
@@ -364,6 +367,11 @@ enum StoreContract {
     #expect(
       try store.read { try $0.task(named: "roofs") }?.instructions
         == "Outline every roof.\nBox every car — not the trucks.")
+    #expect(try store.read { try $0.task(named: "roofs") }?.chipSource == .onDemand)
+    #expect(
+      try store.read { try $0.task(named: "roofs") }?.chipLook
+        == #"{"alpha":true,"bands":[1],"stretch":[{"band":1,"max":900,"method":"percentile","min":12}]}"#)
+    #expect(try store.read { try $0.tasks() }.first?.chipSource == .onDemand)
     let lease = try store.write { store throws -> LeaseRecord in
       var lease = LeaseRecord(
         taskId: task.id!, chipId: chip.id!, annotator: "ana", leasedAt: "2026-01-01T00:00:00.000Z",
