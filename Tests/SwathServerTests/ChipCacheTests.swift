@@ -56,15 +56,12 @@ struct ChipCacheTests {
 
   @Test func aDeadlinePassedIsTheLateError() async throws {
     struct Late: Error {}
-    let started = Date()
     await #expect(throws: Late.self) {
       try await withDeadline(seconds: 0.3, late: { Late() }) {
         try await Task.sleep(for: .seconds(3600))
         return 1
       }
     }
-    // Loose: parallel suites may keep the two cooperative threads busy for a while.
-    #expect(Date().timeIntervalSince(started) < 120)
     #expect(try await withDeadline(seconds: 5, late: { Late() }) { 42 } == 42)
   }
 }
