@@ -179,6 +179,9 @@ def square(rng):
          "geometry": {"type": "Polygon", "coordinates": [ring]}}]})
 
 
+RETRIES = []
+
+
 def annotate(index, name, token, nodes, stop, acknowledged, errors, lock):
     """Leases a chip, fetches its picture, answers it; on a dead node, the same request (and the
     same Idempotency-Key) goes to the other node."""
@@ -195,6 +198,8 @@ def annotate(index, name, token, nodes, stop, acknowledged, errors, lock):
                     return status, data
             except OSError:
                 pass
+            with lock:
+                RETRIES.append(path)
             node = 1 - node
             time.sleep(0.2 * (attempt + 1))
         raise RuntimeError(f"{method} {path}: no node answered")
@@ -242,7 +247,7 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/swath"))
     parser.add_argument("--annotators", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=40)
-    parser.add_argument("--scene-size", type=int, default=1024)
+    parser.add_argument("--scene-size", type=int, default=3072)
     parser.add_argument("--keep", action="store_true", help="keep the folder (logs, database) afterwards")
     options = parser.parse_args()
 
@@ -355,7 +360,8 @@ def main():
         open_leases = cluster.sql(f"SELECT COUNT(*) FROM leases WHERE ended_at IS NULL AND expires_at > '{now}'")
         ended = cluster.sql("SELECT end_reason || ' ' || COUNT(*) FROM leases GROUP BY end_reason ORDER BY 1")
         check(open_leases == "0", f"every lease completed or returned to the pool ({', '.join(ended.splitlines())})")
-        say(f"annotator errors (retried or reported): {len(errors)}" + (f"; first: {errors[0]}" if errors else ""))
+        say(f"requests sent again to the other node (a dead node, or 503): {len(RETRIES)}")
+        say(f"annotator errors: {len(errors)}" + (f"; first: {errors[0]}" if errors else ""))
         say(f"interrupted while running: {interrupted}")
     except Exception as error:  # noqa: BLE001
         failures.append(str(error))
