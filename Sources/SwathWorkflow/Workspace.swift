@@ -54,7 +54,14 @@ public final class Workspace: Sendable {
       store = try openStore(address)
       try store.waitUntilReady(timeout: storeWaitSeconds)
       do {
-        try AtomicFile.write(Data((address + "\n").utf8), to: addressFile)
+        // Readable by its owner only: the address may carry the database's password.
+        try AtomicFile.write(to: addressFile) { temporary in
+          guard
+            FileManager.default.createFile(
+              atPath: temporary.path, contents: Data((address + "\n").utf8),
+              attributes: [.posixPermissions: 0o600])
+          else { throw FileWriteError("cannot write \(temporary.path)") }
+        }
       } catch {
         throw WorkflowError(
           "cannot write \(addressFile.path): \(error.localizedDescription)", kind: .environment)

@@ -78,6 +78,10 @@ struct DatabaseFaultTests {
     let folder = try TestSupport.temporaryDirectory("swath-dblost")
     defer { try? FileManager.default.removeItem(at: folder) }
     #expect(try TestSupport.swath(["init", folder.path, "--store", address]).status == 0)
+    // The address may carry a password: only its owner reads the file that records it.
+    let recorded = try FileManager.default.attributesOfItem(
+      atPath: folder.appendingPathComponent("swath.store").path)
+    #expect((recorded[.posixPermissions] as? NSNumber)?.intValue == 0o600)
     let added = try TestSupport.swath(["user", "add", "root", "--role", "admin", "--workspace", folder.path])
     let token = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     let server = try LiveServer.start(workspace: folder)
