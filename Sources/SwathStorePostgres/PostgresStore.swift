@@ -45,15 +45,10 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func prepare() throws {
     if migrated.withLock({ $0 }) { return }
     try pool.withConnection { connection in
-      try connection.run("BEGIN")
-      do {
-        try connection.run("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
+      try connection.transaction(begin: "BEGIN", lockingWrites: true) {
         try connection.run(
           "CREATE TABLE IF NOT EXISTS swath_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        let applied = Set(
-          try connection.rows(PostgresQuery(unsafeSQL: "SELECT name FROM swath_migrations")).map {
-            try $0.decode(String.self)
-          })
+        let applied = try connection.appliedMigrations()
         for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
           for statement in migration.statements { try connection.run(PostgresQuery(unsafeSQL: statement)) }
           var bindings = PostgresBindings()
@@ -63,10 +58,6 @@ public final class PostgresStore: ProjectStore, Sendable {
             PostgresQuery(
               unsafeSQL: "INSERT INTO swath_migrations (name, applied_at) VALUES ($1, $2)", binds: bindings))
         }
-        try connection.run("COMMIT")
-      } catch {
-        connection.rollBack()
-        throw error
       }
     }
     migrated.withLock { $0 = true }
@@ -75,12 +66,7 @@ public final class PostgresStore: ProjectStore, Sendable {
   /// The migrations applied to this database, oldest first.
   public func appliedMigrations() throws -> [String] {
     try prepare()
-    let applied = try pool.withConnection { connection in
-      Set(
-        try connection.rows(PostgresQuery(unsafeSQL: "SELECT name FROM swath_migrations")).map {
-          try $0.decode(String.self)
-        })
-    }
+    let applied = try pool.withConnection { try $0.appliedMigrations() }
     return Self.migrations.filter(applied.contains)
   }
 
@@ -100,14 +86,10 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-      do {
-        let result = try body(PostgresTransaction(connection))
-        try connection.run("COMMIT")
-        return result
-      } catch {
-        connection.rollBack()
-        throw error
+      try connection.transaction(
+        begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lockingWrites: false
+      ) {
+        try body(PostgresTransaction(connection))
       }
     }
   }
@@ -115,15 +97,8 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.run("BEGIN")
-      do {
-        try connection.run("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))")
-        let result = try body(PostgresTransaction(connection))
-        try connection.run("COMMIT")
-        return result
-      } catch {
-        connection.rollBack()
-        throw error
+      try connection.transaction(begin: "BEGIN", lockingWrites: true) {
+        try body(PostgresTransaction(connection))
       }
     }
   }
@@ -133,14 +108,8 @@ public final class PostgresStore: ProjectStore, Sendable {
   func unserialized<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.run("BEGIN")
-      do {
-        let result = try body(PostgresTransaction(connection))
-        try connection.run("COMMIT")
-        return result
-      } catch {
-        connection.rollBack()
-        throw error
+      try connection.transaction(begin: "BEGIN", lockingWrites: false) {
+        try body(PostgresTransaction(connection))
       }
     }
   }
@@ -284,6 +253,27 @@ extension PostgresConnection {
   }
 
   func run(_ query: PostgresQuery) throws { _ = try self.query(query, logger: Self.logger).wait() }
+
+  /// `body` in one transaction: committed when it returns, rolled back when it throws. With
+  /// `lockingWrites`, the transaction first takes the advisory lock every write transaction
+  /// holds, so writes exclude each other from the start.
+  func transaction<T>(begin: PostgresQuery, lockingWrites: Bool, _ body: () throws -> T) throws -> T {
+    try run(begin)
+    do {
+      if lockingWrites { try run("SELECT pg_advisory_xact_lock(\(PostgresStore.writeLockKey))") }
+      let result = try body()
+      try run("COMMIT")
+      return result
+    } catch {
+      rollBack()
+      throw error
+    }
+  }
+
+  /// The names of the migrations applied to this database.
+  func appliedMigrations() throws -> Set<String> {
+    Set(try rows("SELECT name FROM swath_migrations").map { try $0.decode(String.self) })
+  }
 
   /// Ends a failed transaction; a connection that cannot is closed rather than reused.
   func rollBack() {

@@ -98,6 +98,16 @@ struct PostgresTransaction: StoreWriter {
       "UPDATE \(R.table) SET \(assignments.joined(separator: ", ")) WHERE id = $\(values.count)", values)
   }
 
+  /// `record` in the place of `existing` (a task's one row of settings), or inserted.
+  private func replace<R: PostgresRecord>(_ record: inout R, existing: R?) throws {
+    if let existing {
+      record.id = existing.id
+      try updateRecord(record)
+    } else {
+      try insertRecord(&record)
+    }
+  }
+
   // MARK: Images
 
   func images() throws -> [ImageRecord] { try all("SELECT * FROM images ORDER BY name") }
@@ -416,12 +426,7 @@ struct PostgresTransaction: StoreWriter {
   func insert(_ review: inout ChipReviewRecord) throws { try insertRecord(&review) }
 
   func save(_ settings: inout ReviewSettingsRecord) throws {
-    if let existing = try reviewSettings(ofTask: settings.taskId) {
-      settings.id = existing.id
-      try updateRecord(settings)
-    } else {
-      try insertRecord(&settings)
-    }
+    try replace(&settings, existing: reviewSettings(ofTask: settings.taskId))
   }
 
   // MARK: Gold
@@ -458,12 +463,7 @@ struct PostgresTransaction: StoreWriter {
   }
 
   func save(_ settings: inout GoldSettingsRecord) throws {
-    if let existing = try goldSettings(ofTask: settings.taskId) {
-      settings.id = existing.id
-      try updateRecord(settings)
-    } else {
-      try insertRecord(&settings)
-    }
+    try replace(&settings, existing: goldSettings(ofTask: settings.taskId))
   }
 
   // MARK: Users

@@ -17,17 +17,7 @@ public enum Chipper {
     imagePath: String, outputDirectory: String, options: ChipOptions,
     progress: any ProgressReporter = SilentProgress(), warn: (String) -> Void = { _ in }
   ) throws -> ChipIndex {
-    try options.validate()
-    GDAL.initialize()
-    limitBlockCache()
-    let dataset: RasterDataset
-    do {
-      dataset = try RasterDataset(path: imagePath)
-    } catch let error as GDALError {
-      throw ChipError.input(error.message)
-    }
-    let plan = try ChipPlan(dataset: dataset, options: options)
-    for warning in plan.warnings { warn(warning) }
+    let (dataset, plan) = try plan(imagePath: imagePath, options: options, warn: warn)
 
     let output = URL(fileURLWithPath: outputDirectory)
     let createdDirectory = try prepareDirectory(output)
@@ -63,14 +53,10 @@ public enum Chipper {
     }
   }
 
-  /// The chips `run` would cut from `imagePath`, without cutting them: the same grid, valid
-  /// fractions (the mask is read one strip of chip height at a time), geotransforms, footprints
-  /// and stretch, and no file written. For chips rendered on request (`ChipRenderer`); each
-  /// chip's `path` is empty.
-  public static func layOut(
-    imagePath: String, options: ChipOptions, progress: any ProgressReporter = SilentProgress(),
-    warn: (String) -> Void = { _ in }
-  ) throws -> ChipIndex {
+  /// The scene opened and its chip plan made, its warnings told: where `run` and `layOut` start.
+  private static func plan(imagePath: String, options: ChipOptions, warn: (String) -> Void) throws -> (
+    RasterDataset, ChipPlan
+  ) {
     try options.validate()
     GDAL.initialize()
     limitBlockCache()
@@ -82,6 +68,18 @@ public enum Chipper {
     }
     let plan = try ChipPlan(dataset: dataset, options: options)
     for warning in plan.warnings { warn(warning) }
+    return (dataset, plan)
+  }
+
+  /// The chips `run` would cut from `imagePath`, without cutting them: the same grid, valid
+  /// fractions (the mask is read one strip of chip height at a time), geotransforms, footprints
+  /// and stretch, and no file written. For chips rendered on request (`ChipRenderer`); each
+  /// chip's `path` is empty.
+  public static func layOut(
+    imagePath: String, options: ChipOptions, progress: any ProgressReporter = SilentProgress(),
+    warn: (String) -> Void = { _ in }
+  ) throws -> ChipIndex {
+    let (dataset, plan) = try plan(imagePath: imagePath, options: options, warn: warn)
     progress.begin("chips", unit: "chips", total: plan.cellRows.reduce(0) { $0 + $1.count })
     defer { progress.end() }
     let stretch = try plan.computeStretch()

@@ -115,11 +115,18 @@ extension Workspace {
   public func runNextJob(worker: String = Idempotency.thisProcess, heartbeat: Heartbeat = .standard) throws
     -> JobRecord?
   {
-    try store.write { store in
-      for var orphan in try store.jobs(inState: .running) where Idempotency.ownerIsGone(orphan.worker) {
-        orphan.state = .queued
-        orphan.worker = nil
-        try store.update(orphan)
+    // Looked for in a snapshot first: every idle worker asks several times a second, and a write
+    // transaction would take the store's write lock each time for nothing.
+    let orphaned = { (store: any StoreReader) in
+      try store.jobs(inState: .running).filter { Idempotency.ownerIsGone($0.worker) }
+    }
+    if try !store.read(orphaned).isEmpty {
+      try store.write { store in
+        for var orphan in try orphaned(store) {
+          orphan.state = .queued
+          orphan.worker = nil
+          try store.update(orphan)
+        }
       }
     }
     let now = Date()

@@ -8,11 +8,17 @@ import Testing
 
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
 struct JobTests {
-  @Test func queuedJobsRunWithTheirCallersRightsAndRecordTheOutcome() throws {
+  /// A fixture workspace with the Atlanta scene registered as `atlanta`.
+  static func workspaceWithAtlanta() throws -> (URL, Workspace) {
     let (url, store) = try Fixtures.workspace()
-    defer { try? FileManager.default.removeItem(at: url) }
     let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
     _ = try store.registerImage(inspection, name: "atlanta", by: .test)
+    return (url, store)
+  }
+
+  @Test func queuedJobsRunWithTheirCallersRightsAndRecordTheOutcome() throws {
+    let (url, store) = try JobTests.workspaceWithAtlanta()
+    defer { try? FileManager.default.removeItem(at: url) }
     let analyst = Caller(name: "lena", role: .analyst, command: "test")
     let parameters = TaskParameters(
       name: "small", imageName: "atlanta", region: "px:0,0,512,512", labels: ["building"], chipSize: 256,
@@ -51,10 +57,8 @@ struct JobTests {
 
   /// A job left running by a worker that died is queued again and run to the end.
   @Test func jobsOfADeadWorkerAreTakenOver() throws {
-    let (url, store) = try Fixtures.workspace()
+    let (url, store) = try JobTests.workspaceWithAtlanta()
     defer { try? FileManager.default.removeItem(at: url) }
-    let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
-    _ = try store.registerImage(inspection, name: "atlanta", by: .test)
     let job = try store.enqueueTaskCreation(
       TaskParameters(
         name: "orphan", imageName: "atlanta", region: "px:0,0,256,256", labels: ["building"], chipSize: 256,
@@ -153,10 +157,8 @@ struct JobHeartbeatTests {
 
   /// While a job runs, its heartbeat advances on its own.
   @Test func aRunningJobBeatsItsHeartbeat() throws {
-    let (url, store) = try Fixtures.workspace()
+    let (url, store) = try JobTests.workspaceWithAtlanta()
     defer { try? FileManager.default.removeItem(at: url) }
-    let inspection = try ImageCatalog.inspect(path: TestSupport.image(AtlantaTask.image).path)
-    _ = try store.registerImage(inspection, name: "atlanta", by: .test)
     let job = try store.enqueueTaskCreation(
       TaskParameters(
         name: "beating", imageName: "atlanta", region: "all", labels: ["building"], chipSize: 128, overlap: 0,
