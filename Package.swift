@@ -114,7 +114,7 @@ let package = Package(
       name: "swath-fuzz-geojson", dependencies: ["SwathGeometry"], path: "tools/fuzz",
       exclude: ["seeds", "geojson.dict"]),
     // Shared paths and process helpers for the test targets.
-    .target(name: "SwathTestSupport", path: "Tests/SwathTestSupport"),
+    .target(name: "SwathTestSupport", dependencies: ["SwathGDAL"], path: "Tests/SwathTestSupport"),
     .testTarget(name: "SwathSupportTests", dependencies: ["SwathSupport", "SwathTestSupport"]),
     .testTarget(
       name: "SwathTilingTests",

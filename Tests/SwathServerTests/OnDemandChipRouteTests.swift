@@ -22,18 +22,8 @@ struct OnDemandChipRouteTests {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("swath-\(UUID().uuidString).png")
     defer { try? FileManager.default.removeItem(at: file) }
     try Data(body.readableBytesView).write(to: file)
-    let dataset = try RasterDataset(path: file.path)
-    let bands = Array(1...dataset.bandCount)
-    var buffer = [UInt8](repeating: 0, count: dataset.width * dataset.height * bands.count)
-    try buffer.withUnsafeMutableBytes {
-      try dataset.read(
-        bands: bands, window: PixelWindow(x: 0, y: 0, width: dataset.width, height: dataset.height),
-        into: $0.baseAddress!,
-        layout: BufferLayout(
-          width: dataset.width, height: dataset.height, type: .byte, pixelSpace: bands.count,
-          lineSpace: dataset.width * bands.count, bandSpace: 1))
-    }
-    return [UInt8(bands.count), UInt8(dataset.width & 0xff)] + buffer
+    let read = try TestSupport.rasterBytes(file.path)
+    return [UInt8(read.bandCount), UInt8(read.width & 0xff)] + read.bytes
   }
 
   @Test func renderedChipsAreThePrecutChips() async throws {

@@ -20,16 +20,9 @@ enum ChipTest {
   static func bytes(_ path: String, bands: [Int], x: Int = 0, y: Int = 0, width: Int, height: Int) throws
     -> [UInt8]
   {
-    let dataset = try RasterDataset(path: path)
-    var buffer = [UInt8](repeating: 0, count: width * height * bands.count)
-    try buffer.withUnsafeMutableBytes {
-      try dataset.read(
-        bands: bands, window: PixelWindow(x: x, y: y, width: width, height: height), into: $0.baseAddress!,
-        layout: BufferLayout(
-          width: width, height: height, type: .byte, pixelSpace: bands.count, lineSpace: width * bands.count,
-          bandSpace: 1))
-    }
-    return buffer
+    try TestSupport.rasterBytes(
+      path, bands: bands, window: PixelWindow(x: x, y: y, width: width, height: height)
+    ).bytes
   }
 
   /// A window of one band as doubles.

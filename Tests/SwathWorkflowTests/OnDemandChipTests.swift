@@ -119,18 +119,9 @@ struct OnDemandChipTests {
     #expect(changed?.message.contains("changed since it was registered") == true)
   }
 
+  /// The band count, then the bands pixel-interleaved.
   private func pixels(_ path: String) throws -> [UInt8] {
-    let dataset = try RasterDataset(path: path)
-    let bands = Array(1...dataset.bandCount)
-    var buffer = [UInt8](repeating: 0, count: dataset.width * dataset.height * bands.count)
-    try buffer.withUnsafeMutableBytes {
-      try dataset.read(
-        bands: bands, window: PixelWindow(x: 0, y: 0, width: dataset.width, height: dataset.height),
-        into: $0.baseAddress!,
-        layout: BufferLayout(
-          width: dataset.width, height: dataset.height, type: .byte, pixelSpace: bands.count,
-          lineSpace: dataset.width * bands.count, bandSpace: 1))
-    }
-    return [UInt8(bands.count)] + buffer
+    let read = try TestSupport.rasterBytes(path)
+    return [UInt8(read.bandCount)] + read.bytes
   }
 }
