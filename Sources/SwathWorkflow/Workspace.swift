@@ -49,26 +49,27 @@ public final class Workspace: Sendable {
     let existed =
       manager.fileExists(atPath: folder.appendingPathComponent(storeFileName).path)
       || manager.fileExists(atPath: addressFile.path)
+    let chosen = address ?? environmentStore
     let store: any ProjectStore
-    if let address = address ?? environmentStore {
-      store = try openStore(address)
+    if let target = try chosen ?? recordedStore(in: folder) {
+      store = try openStore(target)
       try store.waitUntilReady(timeout: storeWaitSeconds)
-      do {
-        // Readable by its owner only: the address may carry the database's password.
-        try AtomicFile.write(to: addressFile) { temporary in
-          guard
-            FileManager.default.createFile(
-              atPath: temporary.path, contents: Data((address + "\n").utf8),
-              attributes: [.posixPermissions: 0o600])
-          else { throw FileWriteError("cannot write \(temporary.path)") }
+      // Recorded once the database has answered, readable by its owner only: the address may
+      // carry the database's password.
+      if let chosen {
+        do {
+          try AtomicFile.write(to: addressFile) { temporary in
+            guard
+              FileManager.default.createFile(
+                atPath: temporary.path, contents: Data((chosen + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+            else { throw FileWriteError("cannot write \(temporary.path)") }
+          }
+        } catch {
+          throw WorkflowError(
+            "cannot write \(addressFile.path): \(error.localizedDescription)", kind: .environment)
         }
-      } catch {
-        throw WorkflowError(
-          "cannot write \(addressFile.path): \(error.localizedDescription)", kind: .environment)
       }
-    } else if let recorded = try recordedStore(in: folder) {
-      store = try openStore(recorded)
-      try store.waitUntilReady(timeout: storeWaitSeconds)
     } else {
       store = try SQLiteStore(path: folder.appendingPathComponent(storeFileName).path)
     }
