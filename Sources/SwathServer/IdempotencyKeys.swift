@@ -49,7 +49,9 @@ struct IdempotencyKeys: RouterMiddleware {
       } catch {
         let problem = Problem.from(error)
         if problem.kind.status.code >= 500 {
-          _ = try? await api.call(context) { workspace, _ in try workspace.abandonIdempotentRequest(id) }
+          _ = try? await api.call(context) { workspace, caller in
+            try workspace.abandonIdempotentRequest(id, by: caller)
+          }
           throw error
         }
         try await keep(id, problem.response(), context)
@@ -68,10 +70,13 @@ struct IdempotencyKeys: RouterMiddleware {
     let status = Int(response.status.code)
     let contentType = response.headers[.contentType]
     if status >= 500 {
-      _ = try? await api.call(context) { workspace, _ in try workspace.abandonIdempotentRequest(id) }
+      _ = try? await api.call(context) { workspace, caller in
+        try workspace.abandonIdempotentRequest(id, by: caller)
+      }
     } else {
-      try await api.call(context) { workspace, _ in
-        try workspace.completeIdempotentRequest(id, status: status, contentType: contentType, body: bytes)
+      try await api.call(context) { workspace, caller in
+        try workspace.completeIdempotentRequest(
+          id, status: status, contentType: contentType, body: bytes, by: caller)
       }
     }
     var copy = response

@@ -26,6 +26,11 @@ public protocol ProjectStore: Sendable {
   /// One transaction: `body`'s writes commit together when it returns, and none of them when it
   /// throws. Write transactions exclude each other from the start (no read-then-upgrade race).
   func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T
+  /// A write that changes only `scope`'s rows. It excludes every whole-store `write` and the
+  /// other writes of the same scope, but a backend shared by several nodes may run it beside
+  /// writes of other scopes; rows several scopes share are then claimed with `lockFirstFreeChip`
+  /// and `lockChips`. A backend whose writes all exclude each other treats it as `write`.
+  func write<T>(scope: WriteScope, _ body: (any StoreWriter) throws -> T) throws -> T
   /// Waits up to `timeout` for the store to be reachable and migrated; an unavailable store error
   /// when it is not by then. A store in a local file is always ready.
   func waitUntilReady(timeout: TimeInterval) throws
@@ -39,14 +44,25 @@ public protocol ProjectStore: Sendable {
   func heartbeat(job id: Int64, worker: String, now: String) throws -> Bool
 }
 
+/// Whose rows a write changes, so that writes of different people need not wait for each other.
+public enum WriteScope: Sendable, Hashable {
+  /// One user's own work: their leases, answers and idempotency records.
+  case user(String)
+}
+
 extension ProjectStore {
   public func waitUntilReady(timeout: TimeInterval) throws {}
+  public func write<T>(scope: WriteScope, _ body: (any StoreWriter) throws -> T) throws -> T {
+    try write(body)
+  }
 }
 
 extension StoreWriter {
   public func insert(_ features: inout [SubmissionFeatureRecord]) throws {
     for index in features.indices { try insert(&features[index]) }
   }
+  public func lockFirstFreeChip(among chipIds: [Int64]) throws -> Int64? { chipIds.first }
+  public func lockChips(_ chipIds: [Int64]) throws {}
 }
 
 /// A submission without its file and report: what status and consensus count.
@@ -144,6 +160,10 @@ public protocol StoreReader {
 
   /// A task's leases running at `time` (taken by then, neither ended nor expired), by id.
   func leases(ofTask taskId: Int64, runningAt time: String) throws -> [LeaseRecord]
+  /// A task's leases neither ended nor expired at `time`, by id, including those stamped after it:
+  /// what holds a chip's slots. A transaction that began earlier, or a node whose clock runs a
+  /// little behind, still counts a lease just taken.
+  func leasesHoldingSlots(ofTask taskId: Int64, at time: String) throws -> [LeaseRecord]
   /// One annotator's leases in a task running at `time`, by id.
   func leases(ofTask taskId: Int64, annotator: String, runningAt time: String) throws -> [LeaseRecord]
   func lease(id: Int64) throws -> LeaseRecord?
@@ -236,6 +256,12 @@ public protocol StoreWriter: StoreReader {
   func save(_ settings: inout GoldSettingsRecord) throws
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
+  /// Locks the first chip of `chipIds`, in their order, that no other transaction holds, until
+  /// this one ends (`FOR UPDATE SKIP LOCKED`); nil when others hold them all. A store whose
+  /// writes exclude each other returns the first.
+  func lockFirstFreeChip(among chipIds: [Int64]) throws -> Int64?
+  /// Locks these chips until this transaction ends, waiting for their holders.
+  func lockChips(_ chipIds: [Int64]) throws
 }
 
 /// Timestamps as the store keeps them: UTC, millisecond precision, ISO 8601, sortable as text.

@@ -12,7 +12,9 @@ import Synchronization
 ///
 /// Write transactions exclude each other from the start, as SQLite's do: each takes one
 /// transaction-scoped advisory lock first, so the workflow's read-then-write rules hold across
-/// nodes. Reads see one snapshot (REPEATABLE READ) and never wait for writers. Job claims and
+/// nodes. The busiest writes, one annotator's leases and answers, hold that lock shared and their
+/// annotator's own lock, so different annotators' writes run side by side; the chips they share
+/// are claimed with row locks (`FOR UPDATE SKIP LOCKED`). Reads see one snapshot (REPEATABLE READ) and never wait for writers. Job claims and
 /// heartbeats skip that lock (`FOR UPDATE SKIP LOCKED`), so workers never queue behind requests.
 public final class PostgresStore: ProjectStore, Sendable {
   /// Where the database is, without its password: for messages.
@@ -101,6 +103,35 @@ public final class PostgresStore: ProjectStore, Sendable {
         try body(PostgresTransaction(connection))
       }
     }
+  }
+
+  /// Holds the write lock shared, so whole-store writes still exclude it, and `scope`'s own lock
+  /// exclusively, so one user's writes stay in order. READ COMMITTED: after taking a row lock, a
+  /// statement sees what the lock's previous holder committed.
+  public func write<T>(scope: WriteScope, _ body: (any StoreWriter) throws -> T) throws -> T {
+    try prepare()
+    return try pool.withConnection { connection in
+      try connection.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", lockingWrites: false) {
+        try connection.run("SELECT pg_advisory_xact_lock_shared(\(PostgresStore.writeLockKey))")
+        try connection.run(
+          "SELECT pg_advisory_xact_lock(\(Self.scopeLockClass), \(Self.lockKey(of: scope)))")
+        return try body(PostgresTransaction(connection))
+      }
+    }
+  }
+
+  /// The first key of the two-key advisory locks of scopes ("swat" in ASCII).
+  static let scopeLockClass: Int32 = 0x73_77_61_74
+
+  /// A scope's lock key: FNV-1a of its name. Two scopes that share a key only wait for each other.
+  static func lockKey(of scope: WriteScope) -> Int32 {
+    let name =
+      switch scope {
+      case .user(let user): "user:\(user)"
+      }
+    var hash: UInt32 = 2_166_136_261
+    for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    return Int32(bitPattern: hash)
   }
 
   /// Runs `body` in its own transaction without the write lock: for rows one worker owns by a

@@ -336,6 +336,14 @@ struct PostgresTransaction: StoreWriter {
       [.text(time), .integer(taskId)])
   }
 
+  func leasesHoldingSlots(ofTask taskId: Int64, at time: String) throws -> [LeaseRecord] {
+    try all(
+      """
+      SELECT * FROM leases WHERE task_id = $2 AND expires_at > $1 AND (ended_at IS NULL OR ended_at > $1)
+      ORDER BY id
+      """, [.text(time), .integer(taskId)])
+  }
+
   func leases(ofTask taskId: Int64, annotator: String, runningAt time: String) throws -> [LeaseRecord] {
     try all(
       "SELECT * FROM leases WHERE task_id = $2 AND annotator = $3 AND \(Self.running) ORDER BY id",
@@ -490,5 +498,30 @@ struct PostgresTransaction: StoreWriter {
     var entry = AuditEntry(
       at: Timestamp.now(), actor: actor, command: command, action: action, detail: detail)
     try insertRecord(&entry)
+  }
+
+  // MARK: Row locks shared by scoped writes
+
+  func lockFirstFreeChip(among chipIds: [Int64]) throws -> Int64? {
+    guard !chipIds.isEmpty else { return nil }
+    var bindings = PostgresBindings()
+    bindings.append(chipIds)
+    let found = try connection.rows(
+      PostgresQuery(
+        unsafeSQL: """
+          SELECT id FROM chips WHERE id = ANY($1)
+          ORDER BY array_position($1, id) LIMIT 1 FOR UPDATE SKIP LOCKED
+          """, binds: bindings))
+    return try found.first?.decode(Int64.self)
+  }
+
+  func lockChips(_ chipIds: [Int64]) throws {
+    guard !chipIds.isEmpty else { return }
+    var bindings = PostgresBindings()
+    bindings.append(chipIds)
+    // One order for every locker, so two of them never wait for each other.
+    try connection.run(
+      PostgresQuery(
+        unsafeSQL: "SELECT id FROM chips WHERE id = ANY($1) ORDER BY id FOR UPDATE", binds: bindings))
   }
 }

@@ -207,6 +207,12 @@ struct SQLiteTransaction: StoreWriter {
     try all("SELECT * FROM leases WHERE task_id = ?2 AND \(Self.running) ORDER BY id", [time, taskId])
   }
 
+  func leasesHoldingSlots(ofTask taskId: Int64, at time: String) throws -> [LeaseRecord] {
+    try all(
+      "SELECT * FROM leases WHERE task_id = ?2 AND expires_at > ?1 AND (ended_at IS NULL OR ended_at > ?1) ORDER BY id",
+      [time, taskId])
+  }
+
   func leases(ofTask taskId: Int64, annotator: String, runningAt time: String) throws -> [LeaseRecord] {
     try all(
       "SELECT * FROM leases WHERE task_id = ?2 AND annotator = ?3 AND \(Self.running) ORDER BY id",

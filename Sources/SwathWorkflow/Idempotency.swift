@@ -29,7 +29,7 @@ extension Workspace {
       throw WorkflowError("an idempotency key is 1–255 visible ASCII characters")
     }
     let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
-    return try store.write { store in
+    return try store.write(scope: .user(caller.name)) { store in
       let now = Date()
       if var existing = try store.idempotencyRecord(user: caller.name, key: key) {
         guard existing.method == method, existing.path == path, existing.requestSha256 == digest else {
@@ -56,8 +56,10 @@ extension Workspace {
   }
 
   /// Keeps the answer of a claimed request, for its retries.
-  public func completeIdempotentRequest(_ id: Int64, status: Int, contentType: String?, body: Data) throws {
-    try store.write { store in
+  public func completeIdempotentRequest(
+    _ id: Int64, status: Int, contentType: String?, body: Data, by caller: Caller
+  ) throws {
+    try store.write(scope: .user(caller.name)) { store in
       guard var record = try store.idempotencyRecord(id: id) else { return }
       record.status = status
       record.contentType = contentType
@@ -68,8 +70,8 @@ extension Workspace {
   }
 
   /// Forgets a claim whose request failed on the server's side, so a retry runs it again.
-  public func abandonIdempotentRequest(_ id: Int64) throws {
-    try store.write { store in try store.deleteIdempotencyRecord(id: id) }
+  public func abandonIdempotentRequest(_ id: Int64, by caller: Caller) throws {
+    try store.write(scope: .user(caller.name)) { store in try store.deleteIdempotencyRecord(id: id) }
   }
 }
 

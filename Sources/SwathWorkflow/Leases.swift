@@ -8,50 +8,30 @@ extension Workspace {
   /// answered: fewest answers first, then chip order. An annotator holds at most one lease per
   /// task: asking again returns the running one. Nil when no chip needs this annotator.
   ///
-  /// One write transaction reads the answers and running leases and records the lease, so two
-  /// annotators asking at once never take the same slot.
+  /// One write transaction in the annotator's own scope reads the answers and running leases,
+  /// claims a chip with a row lock and records the lease. Annotators asking at once take
+  /// different chips (the row lock skips a chip another is claiming), and a chip is counted again
+  /// once its lock is held, so no two ever take the same slot.
   public func lease(task name: String, annotator: String, by caller: Caller) throws -> LeaseRecord? {
     try Assignments.validateAnnotator(annotator)
     guard caller.mayActAs(annotator: annotator) else {
       throw WorkflowError("\(caller.name) may not lease chips for '\(annotator)'", kind: .forbidden)
     }
-    return try store.write { store -> LeaseRecord? in
-      _ = try Users.requireAnnotator(annotator, in: store)
-      let task = try store.requireTask(named: name)
-      try Leases.requireLeasedAndOpen(task)
-      let now = Date()
-      let nowText = Timestamp.string(from: now)
-      let running = try store.leases(ofTask: task.id!, runningAt: nowText)
-      if let theirs = running.first(where: { $0.annotator == annotator }) { return theirs }
-      // Answers of annotators below the task's minimum gold F1 do not count.
-      let answers = try Gold.keptAnswerCounts(task, in: store)
-      let theirAnswers = try Leases.answeredChips(by: annotator, task, in: store)
-      var leasedNow: [Int64: Int] = [:]
-      for lease in running { leasedNow[lease.chipId, default: 0] += 1 }
-      let chipIds = try store.chipIds(ofTask: task.id!)
-      let closedToThem = try ChipFlags.withdrawn(task, in: store)
-        .union(ChipFlags.givenBack(by: annotator, task, in: store))
-      // A chip a reviewer invalidated asks for one more answer per invalidation.
-      let reopened = try ReviewChips.invalidations(task, in: store)
-      let open = chipIds.enumerated().filter { _, chip in
-        !theirAnswers.contains(chip) && !closedToThem.contains(chip)
-          && (answers[chip] ?? 0) + (leasedNow[chip] ?? 0) < task.replicas + (reopened[chip] ?? 0)
+    // When every chip that may need them is held by others, the next attempt waits for the
+    // first of them instead of skipping it.
+    var waitForFirst = false
+    for _ in 0..<1000 {
+      let outcome = try store.write(scope: .user(annotator)) { store -> Leases.Claim in
+        try Leases.claim(
+          task: name, annotator: annotator, waitForFirst: waitForFirst, command: caller.command, in: store)
       }
-      guard
-        let (_, chipId) = open.min(by: { a, b in
-          ((answers[a.element] ?? 0), a.offset) < ((answers[b.element] ?? 0), b.offset)
-        }),
-        let chip = try store.chip(id: chipId)
-      else { return nil }
-      var lease = LeaseRecord(
-        taskId: task.id!, chipId: chip.id!, annotator: annotator, leasedAt: nowText,
-        expiresAt: Timestamp.string(from: now.addingTimeInterval(TimeInterval(task.leaseSeconds))))
-      try store.insert(&lease)
-      try store.audit(
-        actor: annotator, command: caller.command, action: "lease.take",
-        detail: "#\(lease.id!) task=\(task.name) chip=\(chip.chipKey) until=\(lease.expiresAt)")
-      return lease
+      switch outcome {
+      case .leased(let lease): return lease
+      case .none: return nil
+      case .contended: waitForFirst = true
+      }
     }
+    return nil
   }
 
   /// Extends a running lease by the task's lease time from now.
@@ -110,7 +90,7 @@ extension Workspace {
     _ change: (inout LeaseRecord, TaskRecord, Date) -> Void
   ) throws -> LeaseRecord {
     try caller.requireAnnotationWork("leases")
-    return try store.write { store in
+    return try store.write(scope: .user(caller.name)) { store in
       guard var lease = try store.lease(id: id), caller.mayActAs(annotator: lease.annotator) else {
         throw WorkflowError("no lease #\(id)", kind: .notFound)
       }
@@ -135,6 +115,77 @@ extension Workspace {
 }
 
 enum Leases {
+  enum Claim {
+    case leased(LeaseRecord)
+    /// No chip needs the annotator.
+    case none
+    /// Chips that may need them are held by other transactions right now.
+    case contended
+  }
+
+  /// With `waitForFirst`, waits for the lock on the first chip that may need the annotator
+  /// rather than skipping it. Only a transaction's first chip lock is ever waited for, so no two
+  /// transactions can wait for each other.
+  static func claim(
+    task name: String, annotator: String, waitForFirst: Bool, command: String, in store: any StoreWriter
+  ) throws -> Claim {
+    _ = try Users.requireAnnotator(annotator, in: store)
+    let task = try store.requireTask(named: name)
+    try requireLeasedAndOpen(task)
+    let now = Date()
+    let nowText = Timestamp.string(from: now)
+    if let theirs = try store.leasesHoldingSlots(ofTask: task.id!, at: nowText).first(where: {
+      $0.annotator == annotator
+    }) {
+      return .leased(theirs)
+    }
+    var candidates = try openChips(for: annotator, task, at: nowText, in: store)
+    if waitForFirst, let first = candidates.first { try store.lockChips([first]) }
+    var skipped = false
+    while let chipId = try store.lockFirstFreeChip(among: candidates) {
+      let position = candidates.firstIndex(of: chipId)!
+      skipped = skipped || position > 0
+      candidates.removeFirst(position + 1)
+      // Counted again under the chip's lock: a lease or answer committed since the first count.
+      guard try openChips(for: annotator, task, at: nowText, in: store).contains(chipId),
+        let chip = try store.chip(id: chipId)
+      else { continue }
+      var lease = LeaseRecord(
+        taskId: task.id!, chipId: chipId, annotator: annotator, leasedAt: nowText,
+        expiresAt: Timestamp.string(from: now.addingTimeInterval(TimeInterval(task.leaseSeconds))))
+      try store.insert(&lease)
+      try store.audit(
+        actor: annotator, command: command, action: "lease.take",
+        detail: "#\(lease.id!) task=\(task.name) chip=\(chip.chipKey) until=\(lease.expiresAt)")
+      return .leased(lease)
+    }
+    return skipped || !candidates.isEmpty ? .contended : .none
+  }
+
+  /// The chips that still need `annotator`'s answer, the one to lease first first: fewest
+  /// answers, then chip order.
+  static func openChips(for annotator: String, _ task: TaskRecord, at now: String, in store: any StoreReader)
+    throws -> [Int64]
+  {
+    let running = try store.leasesHoldingSlots(ofTask: task.id!, at: now)
+    // Answers of annotators below the task's minimum gold F1 do not count.
+    let answers = try Gold.keptAnswerCounts(task, in: store)
+    let theirAnswers = try answeredChips(by: annotator, task, in: store)
+    var leasedNow: [Int64: Int] = [:]
+    for lease in running { leasedNow[lease.chipId, default: 0] += 1 }
+    let closedToThem = try ChipFlags.withdrawn(task, in: store)
+      .union(ChipFlags.givenBack(by: annotator, task, in: store))
+    // A chip a reviewer invalidated asks for one more answer per invalidation.
+    let reopened = try ReviewChips.invalidations(task, in: store)
+    return try store.chipIds(ofTask: task.id!).enumerated()
+      .filter { _, chip in
+        !theirAnswers.contains(chip) && !closedToThem.contains(chip)
+          && (answers[chip] ?? 0) + (leasedNow[chip] ?? 0) < task.replicas + (reopened[chip] ?? 0)
+      }
+      .sorted { a, b in ((answers[a.element] ?? 0), a.offset) < ((answers[b.element] ?? 0), b.offset) }
+      .map(\.element)
+  }
+
   static func requireLeasedAndOpen(_ task: TaskRecord) throws {
     guard task.distribution == .leased else {
       throw WorkflowError(

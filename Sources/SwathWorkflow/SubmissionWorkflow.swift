@@ -60,7 +60,8 @@ extension Workspace {
     case .accepted(_, let text), .rejected(_, let text, _):
       report = try? JSONDecoder().decode(SubmissionProcessing.Report.self, from: Data(text.utf8))
     }
-    let results = try Submissions.finalise(id: id, outcome: outcome, in: store, command: command)
+    let results = try Submissions.finalise(
+      id: id, annotator: row.annotator, outcome: outcome, in: store, command: command)
     return SubmissionOutcomeReport(results: results ?? [], report: report)
   }
 

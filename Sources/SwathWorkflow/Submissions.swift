@@ -53,7 +53,7 @@ enum Submissions {
     coordinates: CoordinateFrame, in store: any ProjectStore, command: String
   ) throws -> Int64 {
     try Assignments.validateAnnotator(annotator)
-    return try store.write { store in
+    return try store.write(scope: .user(annotator)) { store in
       let task = try store.requireTask(named: name)
       var row = SubmissionRecord(
         taskId: task.id!, chipId: nil, requestedChip: requestedChip,
@@ -72,9 +72,9 @@ enum Submissions {
   /// Stores validation's outcome for a `received` row in one transaction. Returns nil when
   /// another process already finalised it.
   static func finalise(
-    id: Int64, outcome: SubmissionOutcome, in store: any ProjectStore, command: String
+    id: Int64, annotator: String, outcome: SubmissionOutcome, in store: any ProjectStore, command: String
   ) throws -> [SubmissionResult]? {
-    try store.write { store in
+    try store.write(scope: .user(annotator)) { store in
       guard var row = try store.submission(id: id) else {
         throw WorkflowError("submission #\(id) vanished from the store", kind: .environment)
       }
@@ -109,6 +109,8 @@ enum Submissions {
         guard !parts.isEmpty else {
           throw WorkflowError("internal: an accepted submission must cover at least one chip")
         }
+        // An answer ends a lease on its chip: other annotators' leases count both at once.
+        try store.lockChips(parts.map(\.chipId))
         var results: [SubmissionResult] = []
         for (partIndex, part) in parts.enumerated() {
           var partRow = row

@@ -42,7 +42,11 @@ struct SchemathesisTests {
           "-H", "Authorization: Bearer \(token)", "--max-examples", "20", "--seed", "1",
           "--exclude-checks", "positive_data_acceptance", "--no-color",
         ])
-      #expect(run.status == 0, "\(run.stdout.suffix(4000))\(run.stderr.suffix(2000))")
+      // The failures section names the request and the response; the summary follows it.
+      let failures = run.stdout.range(of: "FAILURES").map {
+        String(run.stdout[$0.lowerBound...].prefix(6000))
+      }
+      #expect(run.status == 0, "\(failures ?? "")\(run.stdout.suffix(3000))\(run.stderr.suffix(2000))")
       #expect(run.stdout.contains(" passed"), "\(run.stdout.suffix(2000))")
     }
     server.stop()

@@ -411,6 +411,11 @@ enum StoreContract {
         try store.leases(ofTask: task.id!, annotator: "ben", runningAt: "2026-01-01T00:00:30.000Z").isEmpty)
       #expect(
         try store.leases(ofTask: task.id!, annotator: "ana", runningAt: "2026-01-01T00:05:00.000Z").isEmpty)
+      // Holding a slot: not ended, not expired, also when stamped after the time asked about.
+      #expect(
+        try store.leasesHoldingSlots(ofTask: task.id!, at: "2026-01-01T00:00:30.000Z") == [ended, bens])
+      #expect(try store.leasesHoldingSlots(ofTask: task.id!, at: "2026-01-01T00:05:00.000Z") == [bens])
+      #expect(try store.leasesHoldingSlots(ofTask: task.id!, at: "2026-01-01T00:12:00.000Z").isEmpty)
       #expect(try store.lease(id: lease.id!)?.endReason == "released")
       #expect(try store.chipFlags(ofTask: task.id!).map(\.comment) == ["cloud"])
     }
@@ -802,5 +807,71 @@ enum StoreContract {
     }
     #expect(features.allSatisfy { $0.id != nil } && Set(features.compactMap(\.id)).count == features.count)
     #expect(try store.read { try $0.features(ofSubmissions: [submission]) } == features)
+  }
+}
+
+@Suite struct PostgresScopedWriteTests {
+  /// Scoped writes on PostgreSQL: while one annotator's transaction holds a chip, another's skips
+  /// it and takes the next at once; a whole-store write and the same annotator's next write wait
+  /// until the first transaction ends, and then see what it wrote.
+  @Test func scopedWritesSkipHeldChipsAndWholeStoreWritesWaitForThem() throws {
+    let (store, cleanUp) = try StoreContract.makeStore(.postgres)
+    defer { cleanUp() }
+    let chipIds = try store.write { store throws -> [Int64] in
+      var image = StoreContract.image("town")
+      try store.insert(&image)
+      var task = StoreContract.task("roofs", image: image.id!)
+      try store.insert(&task)
+      return try (0..<3).map { column in
+        var chip = StoreContract.chip("r0_c\(column)", task: task.id!, column: column * 64)
+        try store.insert(&chip)
+        return chip.id!
+      }
+    }
+    let held = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    let finished = Mutex<[String]>([])
+    let done = DispatchGroup()
+    func inBackground(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+      done.enter()
+      Thread.detachNewThread {
+        defer { done.leave() }
+        do { try body() } catch { finished.withLock { $0.append("\(name) failed: \(error)") } }
+        finished.withLock { $0.append(name) }
+      }
+    }
+    inBackground("ana") {
+      try store.write(scope: .user("ana")) { store throws in
+        #expect(try store.lockFirstFreeChip(among: chipIds) == chipIds[0])
+        try store.audit(actor: "ana", command: "test", action: "first", detail: "")
+        held.signal()
+        release.wait()
+      }
+    }
+    held.wait()
+    let taken = try store.write(scope: .user("ben")) { store throws in
+      try store.lockFirstFreeChip(among: chipIds)
+    }
+    #expect(taken == chipIds[1])
+    inBackground("whole store") {
+      try store.write { store throws in
+        #expect(try store.auditLog().map(\.action) == ["first"])
+        try store.audit(actor: "lena", command: "test", action: "second", detail: "")
+      }
+    }
+    inBackground("ana again") {
+      try store.write(scope: .user("ana")) { store throws in
+        #expect(try store.auditLog().first?.action == "first")
+      }
+    }
+    Thread.sleep(forTimeInterval: 0.3)
+    // Neither can have finished: the first transaction still holds its locks.
+    #expect(finished.withLock { $0 } == [])
+    release.signal()
+    done.wait()
+    #expect(Set(finished.withLock { $0 }) == ["ana", "whole store", "ana again"])
+    try store.read { store throws in
+      #expect(try store.auditLog().map(\.action).prefix(2) == ["first", "second"])
+    }
   }
 }

@@ -3,6 +3,7 @@ import GRDB
 import SwathStore
 import SwathStoreSQLite
 import SwathTestSupport
+import Synchronization
 import Testing
 
 @testable import SwathWorkflow
@@ -139,6 +140,48 @@ struct LeaseTests {
     #expect(leases.count == 16)
     #expect(Set(leases.map(\.annotator)).count == 16)
     #expect(Set(leases.map(\.chipId)).count == 16)
+    try checkConsistency(task.store)
+  }
+
+  /// Twenty annotators on threads of their own lease and answer until no chip needs them: on
+  /// PostgreSQL their writes run side by side (each in the annotator's own scope, chips claimed
+  /// with SKIP LOCKED), and still every chip ends with exactly its two answers, nobody answers a
+  /// chip twice, and no lease is left running.
+  @Test func annotatorsLeasingAndAnsweringAtOnceFillEverySlotExactly() throws {
+    let task = try LeasedTask(replicas: 2)
+    defer { task.remove() }
+    let names = (1...20).map { "worker\($0)" }
+    for name in names { _ = try task.store.addUser(name, role: .annotator, by: .test) }
+    let failures = Mutex<[String]>([])
+    let answered = Mutex<[String: [String]]>([:])
+    let done = DispatchGroup()
+    for name in names {
+      done.enter()
+      Thread.detachNewThread {
+        defer { done.leave() }
+        do {
+          while let lease = try task.store.lease(task: "roofs", annotator: name, by: Self.annotator(name)) {
+            let chip = try task.chipKey(lease) ?? "?"
+            let statuses = try task.submit(name, chip: chip).results.map(\.status)
+            guard statuses == ["accepted"] else { throw WorkflowError("\(name) on \(chip): \(statuses)") }
+            answered.withLock { $0[chip, default: []].append(name) }
+          }
+        } catch {
+          failures.withLock { $0.append("\(name): \(error)") }
+        }
+      }
+    }
+    done.wait()
+    #expect(failures.withLock { $0 } == [])
+    let chips = try task.store.count("SELECT COUNT(*) FROM chips")
+    let answers = answered.withLock { $0 }
+    #expect(answers.count == chips)
+    #expect(
+      answers.values.allSatisfy { $0.count == 2 && Set($0).count == 2 },
+      "\(answers.filter { $0.value.count != 2 || Set($0.value).count != 2 })")
+    #expect(try task.store.count("SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == 2 * chips)
+    #expect(try task.store.count("SELECT COUNT(*) FROM leases WHERE ended_at IS NULL") == 0)
+    #expect(try task.store.count("SELECT COUNT(*) FROM leases") == 2 * chips)
     try checkConsistency(task.store)
   }
 
