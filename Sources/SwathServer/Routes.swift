@@ -147,6 +147,13 @@ extension SwathAPI {
       guard let id = Int64(text) else { throw Problem(.notFound, "no job #\(text)") }
       return try Bodies.json(JobView(try await api.call(context) { try $0.job(id, by: $1) }))
     },
+    Endpoint(method: .get, path: "/api/v1/jobs/{job}/archive", authenticated: true) { _, context, api in
+      try await api.exportArchive(context)
+    },
+    Endpoint(method: .post, path: "/api/v1/tasks/{task}/exports", authenticated: true) {
+      request, context, api in
+      try await api.enqueueExport(request, context)
+    },
     Endpoint(method: .post, path: "/api/v1/tasks/{task}/close", authenticated: true) { _, context, api in
       let task = try context.parameters.require("task")
       let summary = try await api.call(context) { workspace, caller in

@@ -44,6 +44,16 @@ public protocol ProjectStore: Sendable {
   func heartbeat(job id: Int64, worker: String, now: String) throws -> Bool
 }
 
+/// The size of a job's archive and the number of parts it is kept in.
+public struct JobArchive: Sendable, Hashable {
+  public var bytes: Int
+  public var parts: Int
+  public init(bytes: Int, parts: Int) {
+    self.bytes = bytes
+    self.parts = parts
+  }
+}
+
 /// Whose rows a write changes, so that writes of different people need not wait for each other.
 public enum WriteScope: Sendable, Hashable {
   /// One user's own work: their leases, answers and idempotency records.
@@ -178,6 +188,10 @@ public protocol StoreReader {
   func job(id: Int64) throws -> JobRecord?
   /// Jobs in a state, oldest first.
   func jobs(inState state: JobState) throws -> [JobRecord]
+  /// The archive a job left (an export's ZIP file, kept in parts): nil when it left none.
+  func archive(ofJob id: Int64) throws -> JobArchive?
+  /// Part `index` (from 0) of a job's archive.
+  func archivePart(ofJob id: Int64, index: Int) throws -> Data?
 
   /// A task's review decisions, every run, by id.
   func reviewDecisions(ofTask taskId: Int64) throws -> [ReviewDecisionRecord]
@@ -235,6 +249,9 @@ public protocol StoreWriter: StoreReader {
   func deleteIdempotencyRecord(id: Int64) throws
   func insert(_ job: inout JobRecord) throws
   func update(_ job: JobRecord) throws
+  /// Removes a job's archive, before it is written again.
+  func deleteArchive(ofJob id: Int64) throws
+  func insertArchivePart(ofJob id: Int64, index: Int, bytes: Data) throws
   func insert(_ user: inout UserRecord) throws
   /// Fails when the run already has a decision on the object.
   func insert(_ decision: inout ReviewDecisionRecord) throws

@@ -459,6 +459,7 @@ public struct IdempotencyRecord: StoreRecord, Identifiable {
 public enum JobKind: String, Codable, Sendable, CaseIterable {
   case createTask = "create_task"
   case consensus
+  case export
 }
 
 public enum JobState: String, Codable, Sendable, CaseIterable {

@@ -392,6 +392,37 @@ struct PostgresTransaction: StoreWriter {
 
   func update(_ job: JobRecord) throws { try updateRecord(job) }
 
+  func archive(ofJob id: Int64) throws -> JobArchive? {
+    guard
+      let row = try rows(
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(bytes)), 0)::BIGINT FROM job_archives WHERE job_id = $1",
+        [.integer(id)]
+      ).first
+    else { return nil }
+    let (parts, bytes) = try row.decode((Int64, Int64).self)
+    return parts > 0 ? JobArchive(bytes: Int(bytes), parts: Int(parts)) : nil
+  }
+
+  func archivePart(ofJob id: Int64, index: Int) throws -> Data? {
+    guard
+      let row = try rows(
+        "SELECT bytes FROM job_archives WHERE job_id = $1 AND part = $2",
+        [.integer(id), .integer(Int64(index))]
+      ).first
+    else { return nil }
+    return Data(try row.decode(ByteBuffer.self).readableBytesView)
+  }
+
+  func deleteArchive(ofJob id: Int64) throws {
+    try execute("DELETE FROM job_archives WHERE job_id = $1", [.integer(id)])
+  }
+
+  func insertArchivePart(ofJob id: Int64, index: Int, bytes: Data) throws {
+    try execute(
+      "INSERT INTO job_archives (job_id, part, bytes) VALUES ($1, $2, $3)",
+      [.integer(id), .integer(Int64(index)), .bytes(Array(bytes))])
+  }
+
   // MARK: Review
 
   func reviewDecisions(ofTask taskId: Int64) throws -> [ReviewDecisionRecord] {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SwathStore
 
@@ -260,6 +261,30 @@ struct SQLiteTransaction: StoreWriter {
   func insert(_ job: inout JobRecord) throws { try job.insert(db) }
 
   func update(_ job: JobRecord) throws { try job.update(db) }
+
+  func archive(ofJob id: Int64) throws -> JobArchive? {
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT COUNT(*), COALESCE(SUM(LENGTH(bytes)), 0) FROM job_archives WHERE job_id = ?",
+        arguments: [id]),
+      let parts: Int = row[0], parts > 0
+    else { return nil }
+    return JobArchive(bytes: row[1], parts: parts)
+  }
+
+  func archivePart(ofJob id: Int64, index: Int) throws -> Data? {
+    try Data.fetchOne(
+      db, sql: "SELECT bytes FROM job_archives WHERE job_id = ? AND part = ?", arguments: [id, index])
+  }
+
+  func deleteArchive(ofJob id: Int64) throws {
+    try db.execute(sql: "DELETE FROM job_archives WHERE job_id = ?", arguments: [id])
+  }
+
+  func insertArchivePart(ofJob id: Int64, index: Int, bytes: Data) throws {
+    try db.execute(
+      sql: "INSERT INTO job_archives (job_id, part, bytes) VALUES (?, ?, ?)", arguments: [id, index, bytes])
+  }
 
   // MARK: Review
 

@@ -10,6 +10,7 @@ enum Schema {
     "v11-label-schemas", "v12-review", "v13-gold", "v14-task-instructions",
     "v15-chip-rendering",
     "v16-job-heartbeats",
+    "v18-export-archives",
   ]
 
   static var migrator: DatabaseMigrator {
@@ -362,6 +363,42 @@ enum Schema {
     }
     migrator.registerMigration("v16-job-heartbeats") { db in
       try db.execute(sql: "ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;  -- NULL: not running")
+    }
+    // Exports become jobs, whose archives are kept in the store so that any node can serve
+    // them. SQLite cannot change a CHECK constraint: the jobs table is rebuilt with the new kind.
+    migrator.registerMigration("v18-export-archives") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE jobs_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('create_task', 'consensus', 'export')),
+            parameters TEXT NOT NULL,     -- JSON
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+            step TEXT,
+            done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            result TEXT,                  -- JSON
+            error TEXT,
+            created_by TEXT NOT NULL,
+            created_by_role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            worker TEXT,                  -- pid@host of the process running it
+            heartbeat_at TEXT             -- NULL: not running
+          );
+          INSERT INTO jobs_new SELECT id, kind, parameters, state, step, done, total, result, error,
+            created_by, created_by_role, created_at, started_at, finished_at, worker, heartbeat_at FROM jobs;
+          DROP TABLE jobs;
+          ALTER TABLE jobs_new RENAME TO jobs;
+          CREATE INDEX jobs_by_state ON jobs(state, id);
+          CREATE TABLE job_archives (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            part INTEGER NOT NULL,
+            bytes BLOB NOT NULL,
+            PRIMARY KEY (job_id, part)
+          );
+          """)
     }
     return migrator
   }

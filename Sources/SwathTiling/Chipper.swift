@@ -17,7 +17,7 @@ public enum Chipper {
     imagePath: String, outputDirectory: String, options: ChipOptions,
     progress: any ProgressReporter = SilentProgress(), warn: (String) -> Void = { _ in }
   ) throws -> ChipIndex {
-    let (dataset, plan) = try plan(imagePath: imagePath, options: options, warn: warn)
+    let (_, plan) = try plan(imagePath: imagePath, options: options, warn: warn)
 
     let output = URL(fileURLWithPath: outputDirectory)
     let createdDirectory = try prepareDirectory(output)

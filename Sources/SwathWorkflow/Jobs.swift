@@ -170,6 +170,9 @@ extension Workspace {
           "annotators": .integer(Int64(outcome.annotators)),
           "unsubmitted": .integer(Int64(outcome.unsubmitted)),
         ])
+      case .export:
+        let request = try JSONDecoder().decode(ExportRequest.self, from: Data(job.parameters.utf8))
+        result = try runExport(job: job.id!, request, by: caller, progress: progress)
       }
       progress.flush()
       job = try finish(job.id!, worker: worker) {
@@ -222,7 +225,7 @@ extension Workspace {
     }
   }
 
-  private func enqueue(_ kind: JobKind, parameters: some Encodable, by caller: Caller) throws -> JobRecord {
+  func enqueue(_ kind: JobKind, parameters: some Encodable, by caller: Caller) throws -> JobRecord {
     let text = String(decoding: try JSONValueEncoder().encodeData(parameters), as: UTF8.self)
     return try store.write { store in
       var job = JobRecord(

@@ -178,6 +178,13 @@ struct RouteTests {
       method: .get, uri: "/api/v1/tasks/roofs/export?format=gpkg",
       expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
     Case(
+      method: .post, uri: "/api/v1/tasks/roofs/exports", body: #"{"format": "gpkg"}"#,
+      contentType: "application/json",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 409, admin: 409)),
+    Case(
+      method: .get, uri: "/api/v1/jobs/999/archive",
+      expected: roles(annotator: 403, reviewer: 403, analyst: 404, admin: 404)),
+    Case(
       method: .post, uri: "/api/v1/tasks/roofs/gold",
       body: #"{"truth": {"type": "FeatureCollection", "features": []}, "chips": ["r0001_c0001"]}"#,
       contentType: "application/json",
@@ -421,6 +428,42 @@ struct RouteTests {
       let gpkg = try await client.execute(
         uri: "/api/v1/tasks/roofs/export?format=gpkg", method: .get, headers: analyst)
       #expect(gpkg.status == .ok && gpkg.body.text.hasPrefix("SQLite format 3"))
+
+      // The same layer as a background export: a job, then its archive from the store.
+      let queued = try await client.execute(
+        uri: "/api/v1/tasks/roofs/exports", method: .post, headers: analyst,
+        body: #"{"format": "gpkg", "crs": "image"}"#.buffer)
+      #expect(queued.status == .accepted, "\(queued.body.text)")
+      let exported = try await fixture.finishedJob(client, queued, as: "alice")
+      #expect(exported?["state"]?.stringValue == "succeeded", "\(String(describing: exported))")
+      #expect(exported?["result"]?["objects"]?.integerValue == 2)
+      let archivePath = try #require(exported?["result"]?["archive"]?.stringValue)
+      for user in ["ana", "rev"] {
+        let refused = try await client.execute(uri: archivePath, method: .get, headers: fixture.headers(user))
+        #expect(refused.status == .forbidden)
+      }
+      let archive = try await client.execute(uri: archivePath, method: .get, headers: analyst)
+      #expect(archive.status == .ok && archive.headers[.contentType] == "application/zip")
+      #expect(archive.headers[.contentDisposition]?.contains("roofs-gpkg-job") == true)
+      #expect(Int(archive.headers[.contentLength] ?? "") == archive.body.readableBytes)
+      let zipFile = fixture.url.appendingPathComponent("archive.zip")
+      try Data(archive.body.readableBytesView).write(to: zipFile)
+      defer { try? FileManager.default.removeItem(at: zipFile) }
+      // Unpacked by Python's zipfile, the layer reads in GDAL: two objects, in the image's CRS.
+      let unpacked = fixture.url.appendingPathComponent("unpacked")
+      defer { try? FileManager.default.removeItem(at: unpacked) }
+      let unzip = try TestSupport.run(
+        URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "zipfile", "-e", zipFile.path, unpacked.path])
+      #expect(unzip.status == 0, "\(unzip.stderr)")
+      let info = try TestSupport.run(
+        URL(fileURLWithPath: "/usr/bin/ogrinfo"),
+        ["-ro", "-al", "-so", unpacked.appendingPathComponent("roofs/roofs.gpkg").path])
+      #expect(info.stdout.contains("Feature Count: 2"), "\(info.stdout)\(info.stderr)")
+      #expect(info.stdout.contains("UTM"), "\(info.stdout)")
+      let malformed = try await client.execute(
+        uri: "/api/v1/tasks/roofs/exports", method: .post, headers: analyst,
+        body: #"{"format": "shp"}"#.buffer)
+      #expect(malformed.status == .badRequest && malformed.body.text.contains("format 'shp'"))
 
       // The metrics count both submissions and the requests by route.
       let metrics = try await client.execute(uri: "/metrics", method: .get, headers: fixture.headers("alice"))

@@ -71,3 +71,40 @@ import Testing
     #expect(task.distribution == .assigned && task.leaseSeconds == 7200)
   }
 }
+
+@Suite struct JobMigrationTests {
+  /// The jobs table is rebuilt to admit export jobs: a workspace's jobs, running or finished,
+  /// keep every column, and an export job with its archive can then be stored.
+  @Test func jobsKeepTheirRowsWhenExportsArrive() throws {
+    let folder = try TestSupport.temporaryDirectory("swath-store")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("swath.sqlite").path
+    do {
+      let old = try SQLiteStore(path: path, migrateUpTo: "v16-job-heartbeats")
+      try old.pool.write { db in
+        try db.execute(
+          sql: """
+            INSERT INTO jobs (kind, parameters, state, step, done, total, created_by, created_by_role,
+              created_at, started_at, worker, heartbeat_at)
+            VALUES ('consensus', '{"task":"roofs"}', 'running', 'match', 3, 9, 'lena', 'analyst',
+              '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '7@here', '2026-01-01T00:00:05.000Z');
+            """)
+      }
+    }
+    let store = try SQLiteStore(path: path)
+    let kept = try #require(try store.read { try $0.job(id: 1) })
+    #expect(kept.kind == .consensus && kept.state == .running && kept.done == 3 && kept.total == 9)
+    #expect(kept.worker == "7@here" && kept.heartbeatAt == "2026-01-01T00:00:05.000Z")
+    try store.write { store in
+      var export = JobRecord(
+        kind: .export, parameters: #"{"task":"roofs"}"#, createdBy: "lena", createdByRole: .analyst,
+        createdAt: Timestamp.now())
+      try store.insert(&export)
+      try store.insertArchivePart(ofJob: export.id!, index: 0, bytes: Data([1, 2, 3]))
+      try store.insertArchivePart(ofJob: export.id!, index: 1, bytes: Data([4]))
+    }
+    #expect(try store.read { try $0.archive(ofJob: 2) } == JobArchive(bytes: 4, parts: 2))
+    #expect(try store.read { try $0.archivePart(ofJob: 2, index: 1) } == Data([4]))
+    #expect(try store.read { try $0.archive(ofJob: 1) } == nil)
+  }
+}

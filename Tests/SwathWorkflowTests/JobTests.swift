@@ -181,3 +181,62 @@ struct JobHeartbeatTests {
     #expect(beats.withLock { $0.count } >= 2, "\(beats.withLock { $0 })")
   }
 }
+
+@Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"))
+struct ExportJobTests {
+  /// An export job: refused at once without a consensus run; once run, its archive is kept in the
+  /// store in parts (any node can hand it over), holds the layer GDAL reads, and a second run of
+  /// the same job (a worker that died after writing it) leaves one archive, not two.
+  @Test func anExportJobKeepsOneArchiveInTheStore() throws {
+    let task = try AtlantaTask()
+    defer { task.remove() }
+    let store = task.store
+    let analyst = Caller(name: "lena", role: .analyst, command: "test")
+    let request = ExportRequest(task: "roofs", format: .geojson)
+    let early = #expect(throws: WorkflowError.self) { try store.enqueueExport(request, by: analyst) }
+    #expect(early?.kind == .conflict && early?.message.contains("no consensus run") == true)
+    let square = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(20, 20, 80, 80))])
+    for annotator in ["ana", "ben"] {
+      try task.run([
+        "submit", "roofs", try task.file("\(annotator).geojson", square).path, "--annotator", annotator,
+        "--chip", "r0000_c0000", "--pixel",
+      ])
+    }
+    _ = try store.runConsensus(task: "roofs", by: .test)
+    let annotator = Caller(name: "ana", role: .annotator, command: "test")
+    #expect(throws: WorkflowError.self) { try store.enqueueExport(request, by: annotator) }
+    let job = try store.enqueueExport(request, by: analyst)
+    let notYet = #expect(throws: WorkflowError.self) { try store.exportArchive(job: job.id!, by: analyst) }
+    #expect(notYet?.kind == .conflict)
+
+    let done = try #require(try store.runNextJob())
+    #expect(done.id == job.id && done.state == .succeeded, "\(done)")
+    let archive = try store.exportArchive(job: job.id!, by: analyst)
+    #expect(archive.fileName == "roofs-geojson-job\(job.id!).zip" && archive.parts == 1)
+    let bytes = try store.exportArchivePart(archive, index: 0)
+    #expect(
+      bytes.count == archive.bytes && JobView(done).result?["bytes"]?.integerValue == Int64(bytes.count))
+    let zip = task.url.appendingPathComponent("export.zip")
+    try bytes.write(to: zip)
+    let info = try TestSupport.run(
+      URL(fileURLWithPath: "/usr/bin/ogrinfo"),
+      ["-ro", "-al", "-so", "/vsizip/\(zip.path)/roofs/roofs.geojson"])
+    #expect(info.stdout.contains("Feature Count: 1"), "\(info.stdout)\(info.stderr)")
+    let hidden = #expect(throws: WorkflowError.self) { try store.exportArchive(job: job.id!, by: annotator) }
+    #expect(hidden?.kind == .forbidden)
+
+    // The worker died before recording the outcome: the job runs again, and replaces its archive.
+    try store.store.write { store in
+      var running = try #require(try store.job(id: job.id!))
+      running.state = .queued
+      running.finishedAt = nil
+      try store.update(running)
+    }
+    #expect(try store.runNextJob()?.state == .succeeded)
+    #expect(try store.store.read { try $0.archive(ofJob: job.id!) }?.parts == 1)
+    // The same files (the archive's timestamps may differ by the second).
+    #expect(
+      try store.exportArchivePart(try store.exportArchive(job: job.id!, by: analyst), index: 0).count
+        == bytes.count)
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import SwathGDAL
+import SwathGeometry
+import SwathStore
+import SwathSupport
+
+/// What an export job writes: a task's final layer in one format, as a ZIP archive kept in the
+/// store, so that whichever node a client asks can hand it over.
+public struct ExportRequest: Codable, Sendable, Hashable {
+  public var task: String
+  public var format: Export.Format
+  public var crs: Export.TargetCRS
+  public var includeRejected: Bool
+
+  public init(
+    task: String, format: Export.Format, crs: Export.TargetCRS = .wgs84, includeRejected: Bool = false
+  ) {
+    self.task = task
+    self.format = format
+    self.crs = crs
+    self.includeRejected = includeRejected
+  }
+}
+
+extension Export.Format: Codable {}
+
+extension Export.TargetCRS: Codable {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    self = text == "image" ? .image : .wgs84
+  }
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(self == .image ? "image" : "EPSG:4326")
+  }
+}
+
+/// A job's archive as a front end hands it over.
+public struct ExportArchive: Sendable {
+  public var job: Int64
+  public var fileName: String
+  public var bytes: Int
+  public var parts: Int
+}
+
+extension Workspace {
+  /// The size of the parts an archive is kept in: a few round trips for a layer, and no part
+  /// near a database's limit for one value.
+  static let archivePartBytes = 4 << 20
+
+  /// Queues an export of a task's final layer; refused at once when it cannot work (no such
+  /// task, no consensus run yet).
+  public func enqueueExport(_ request: ExportRequest, by caller: Caller) throws -> JobRecord {
+    try caller.require(.exportLayers)
+    try store.read { store in
+      let task = try store.requireTask(named: request.task)
+      guard try store.latestConsensusRun(ofTask: task.id!) != nil else {
+        throw WorkflowError(
+          "task '\(request.task)' has no consensus run yet: run consensus before exporting", kind: .conflict)
+      }
+    }
+    return try enqueue(.export, parameters: request, by: caller)
+  }
+
+  /// Writes the export into a temporary folder, archives it and keeps the archive in the store
+  /// (replacing one an earlier attempt of the same job left), so running the job twice leaves
+  /// one archive.
+  func runExport(job id: Int64, _ request: ExportRequest, by caller: Caller, progress: any ProgressReporter)
+    throws -> JSONValue
+  {
+    let scratch = FileManager.default.temporaryDirectory
+      .appendingPathComponent("swath-export-\(id)-\(UUID().uuidString)", isDirectory: true)
+    // The archive holds one folder named after the task, so unpacking it never scatters files.
+    let packed = scratch.appendingPathComponent("archive", isDirectory: true)
+    let content = packed.appendingPathComponent(request.task, isDirectory: true)
+    do {
+      try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+    } catch {
+      throw WorkflowError("cannot create \(content.path): \(error.localizedDescription)", kind: .environment)
+    }
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let file = content.appendingPathComponent("\(request.task).\(request.format.fileExtension)")
+    let outcome = try export(
+      task: request.task, out: file.path, format: request.format, crs: request.crs,
+      includeRejected: request.includeRejected, by: caller, progress: progress)
+    let archive = scratch.appendingPathComponent("archive.zip")
+    do {
+      try ZipArchive.write(folder: packed, to: archive)
+    } catch let error as GDALError {
+      throw WorkflowError(error.message, kind: .environment)
+    }
+    let input: FileHandle
+    do {
+      input = try FileHandle(forReadingFrom: archive)
+    } catch {
+      throw WorkflowError("cannot read \(archive.path): \(error.localizedDescription)", kind: .environment)
+    }
+    defer { try? input.close() }
+    let bytes = try store.write { store -> Int in
+      try store.deleteArchive(ofJob: id)
+      var index = 0
+      var total = 0
+      while let part = try input.read(upToCount: Self.archivePartBytes), !part.isEmpty {
+        try store.insertArchivePart(ofJob: id, index: index, bytes: part)
+        index += 1
+        total += part.count
+      }
+      return total
+    }
+    return .object([
+      "task": .string(request.task), "format": .string(request.format.rawValue),
+      "objects": .integer(Int64(outcome.features)), "run": .integer(outcome.run), "crs": .string(outcome.crs),
+      "bytes": .integer(Int64(bytes)), "archive": .string("/api/v1/jobs/\(id)/archive"),
+    ])
+  }
+
+  /// The archive an export job left, for whoever may see the job and export layers.
+  public func exportArchive(job id: Int64, by caller: Caller) throws -> ExportArchive {
+    try caller.require(.exportLayers)
+    let job = try self.job(id, by: caller)
+    guard job.kind == .export else { throw WorkflowError("job #\(id) is not an export", kind: .notFound) }
+    guard job.state == .succeeded else {
+      throw WorkflowError(
+        job.state == .failed
+          ? "export job #\(id) failed: \(job.error ?? "no reason recorded")"
+          : "export job #\(id) is \(job.state.rawValue); its archive is ready when the job has succeeded",
+        kind: .conflict)
+    }
+    let request = try JSONDecoder().decode(ExportRequest.self, from: Data(job.parameters.utf8))
+    guard let archive = try store.read({ store in try store.archive(ofJob: id) }) else {
+      throw WorkflowError("export job #\(id) left no archive", kind: .environment)
+    }
+    return ExportArchive(
+      job: id, fileName: "\(request.task)-\(request.format.rawValue)-job\(id).zip", bytes: archive.bytes,
+      parts: archive.parts)
+  }
+
+  /// Part `index` of an archive `exportArchive` described (a finished job's archive never changes).
+  public func exportArchivePart(_ archive: ExportArchive, index: Int) throws -> Data {
+    guard let part = try store.read({ store in try store.archivePart(ofJob: archive.job, index: index) })
+    else {
+      throw WorkflowError("export job #\(archive.job) lost part \(index) of its archive", kind: .environment)
+    }
+    return part
+  }
+}
