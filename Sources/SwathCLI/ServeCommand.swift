@@ -36,6 +36,12 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "MiB of rendered chips (on-demand tasks) kept in memory; 0 keeps none.")
   var chipCacheMb = 256
 
+  @Option(
+    help:
+      "Seconds a chip render (on-demand tasks) may take before the request is answered 502; a scene's HTTP reads time out no later."
+  )
+  var renderTimeout = 20.0
+
   @Flag(help: "Behind a reverse proxy on this machine: count failed logins by the X-Forwarded-For client.")
   var trustForwardedFor = false
 
@@ -51,6 +57,9 @@ struct ServeCommand: ParsableCommand {
     guard (0...65536).contains(chipCacheMb) else {
       throw ValidationError("--chip-cache-mb \(chipCacheMb) is outside 0…65536")
     }
+    guard renderTimeout.isFinite, (1...600).contains(renderTimeout) else {
+      throw ValidationError("--render-timeout \(renderTimeout) is outside 1…600 seconds")
+    }
     guard (1...4096).contains(maxBodyMb) else {
       throw ValidationError("--max-body-mb \(maxBodyMb) is outside 1…4096")
     }
@@ -61,13 +70,14 @@ struct ServeCommand: ParsableCommand {
     // says not ready until the store answers.
     let workspace = try self.workspace.open(waitForStore: false)
     StoreWatch.start(workspace)
+    Workspace.limitSceneReads(toSeconds: renderTimeout)
     let api = SwathAPI(
       workspace: workspace,
       options: ServerOptions(
         host: host, port: port, maxBodyBytes: maxBodyMb << 20,
         slowLoginsAfter: max(1, maxFailedLogins / 4), refuseLoginsAfter: maxFailedLogins,
         idleTimeout: idleTimeout, trustForwardedFor: trustForwardedFor, runsJobs: !noJobs,
-        chipCacheBytes: chipCacheMb << 20))
+        chipCacheBytes: chipCacheMb << 20, renderTimeout: renderTimeout))
     let host = self.host
     if api.pages == nil {
       FileHandle.standardError.write(

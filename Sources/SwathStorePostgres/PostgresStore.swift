@@ -317,7 +317,8 @@ extension PostgresConnection {
   }
 }
 
-/// A database address: `postgres://user[:password]@host[:port]/database[?host=/socket/folder]`.
+/// A database address: `postgres://user[:password]@host[:port]/database[?host=/socket/folder]`;
+/// the password may come from `PGPASSWORD` instead.
 struct PostgresURL: CustomStringConvertible {
   let configuration: PostgresConnection.Configuration
   let description: String
@@ -329,7 +330,9 @@ struct PostgresURL: CustomStringConvertible {
     let database = String(components.path.drop(while: { $0 == "/" }))
     guard !database.isEmpty else { throw StoreError("\(text): names no database (…/DATABASE)") }
     let user = components.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
-    let password = components.password
+    // As libpq does: an address without a password takes PGPASSWORD, so the address (and the
+    // workspace's swath.store) need not hold it.
+    let password = components.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
     let port = components.port ?? 5432
     var configuration: PostgresConnection.Configuration
     if let socketFolder = components.queryItems?.first(where: { $0.name == "host" })?.value,

@@ -87,6 +87,12 @@ public enum ImageCatalog {
 }
 
 extension Workspace {
+  /// Bounds every HTTP read of a scene by URL to `seconds` (GDAL's timeout is 15 s otherwise), so
+  /// a stalled server holds a rendering thread no longer than a request may wait for it.
+  public static func limitSceneReads(toSeconds seconds: Double) {
+    RemoteScene.setOption("GDAL_HTTP_TIMEOUT", seconds < 15 ? String(Int(seconds.rounded(.up))) : nil)
+  }
+
   /// Records a scene under a unique name, in one transaction with its audit entry.
   @discardableResult
   public func registerImage(_ inspection: ImageInspection, name: String, by caller: Caller) throws

@@ -50,6 +50,19 @@ struct ServeCommandTests {
       lines.contains { $0.contains("path=/api/v1/me") && $0.contains("status=401") && $0.contains("user=-") })
   }
 
+  /// Options out of range are one line naming the option, before anything starts.
+  @Test(arguments: [
+    (["--render-timeout", "0"], "--render-timeout 0.0 is outside 1…600 seconds"),
+    (["--render-timeout", "nan"], "--render-timeout nan is outside 1…600 seconds"),
+    (["--chip-cache-mb=-1"], "--chip-cache-mb -1 is outside 0…65536"),
+  ])
+  func outOfRangeOptionsAreRefused(_ arguments: [String], _ message: String) throws {
+    let folder = try TestSupport.temporaryDirectory("swath-serve-options")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = try TestSupport.run(TestSupport.swathBinary, ["serve", "--workspace", folder.path] + arguments)
+    #expect(run.status != 0 && run.stderr.contains(message), "\(run.stderr)")
+  }
+
   private func curl(_ arguments: [String]) throws -> TestSupport.ProcessResult {
     try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "--max-time", "10"] + arguments)
   }
