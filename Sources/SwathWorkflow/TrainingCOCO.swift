@@ -162,20 +162,40 @@ enum TrainingCOCO {
     ring.count > 1 && ring.first == ring.last ? Array(ring.dropLast()) : ring
   }
 
-  /// The object as an uncompressed COCO RLE over the whole chip.
+  /// The object as an uncompressed COCO RLE over the whole chip. Only the object's box is burnt;
+  /// the columns and rows outside it are background runs.
   private static func rle(_ object: TrainingObject, size: Int, to writer: inout JSONWriter) throws {
-    let mask = try MaskRaster.burn(
-      width: size, height: size, bands: 1,
-      shapes: [MaskRaster.Shape(polygons: TrainingMasks.coordinates(object.pixels), values: [1])])[0]
+    let x0 = max(0, min(size, Int(object.box.minX.rounded(.down))))
+    let x1 = max(x0, min(size, Int(object.box.maxX.rounded(.up))))
+    let y0 = max(0, min(size, Int(object.box.minY.rounded(.down))))
+    let y1 = max(y0, min(size, Int(object.box.maxY.rounded(.up))))
+    let width = x1 - x0
+    let height = y1 - y0
+    var mask: [UInt16] = []
+    if width > 0, height > 0 {
+      let shifted = object.pixels.mapPoints { Point($0.x - Double(x0), $0.y - Double(y0)) }
+      mask = try MaskRaster.burn(
+        width: width, height: height, bands: 1,
+        shapes: [MaskRaster.Shape(polygons: TrainingMasks.coordinates(shifted), values: [1])])[0]
+    }
     writer.beginObject()
     writer.key("counts")
     writer.beginArray(inline: true)
     // Column-major (Fortran order) runs, the first one of zeros (possibly empty).
-    var value: UInt16 = 0
+    var value = false
     var run = 0
     for x in 0..<size {
+      guard x >= x0, x < x1 else {
+        if value {
+          writer.integer(run)
+          run = 0
+          value = false
+        }
+        run += size
+        continue
+      }
       for y in 0..<size {
-        let pixel: UInt16 = mask[y * size + x] == 0 ? 0 : 1
+        let pixel = y >= y0 && y < y1 && mask[(y - y0) * width + (x - x0)] != 0
         if pixel != value {
           writer.integer(run)
           run = 0
