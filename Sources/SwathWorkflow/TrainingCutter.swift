@@ -47,7 +47,7 @@ struct TrainingCutter: Sendable {
   private let categories: [Int]
   private let labels: [String]
   private let index: SpatialIndex
-  private let toWGS84: CoordinateTransform?
+  private let toWGS84: CoordinateTransform
   private let minVisibleFraction: Double
 
   init(image: ImageRecord, objects layer: [Export.Object], classes: [String], options: TrainingExport.Options)
@@ -122,14 +122,18 @@ struct TrainingCutter: Sendable {
     return TrainingChip(record: record, objects: found, size: chipSize)
   }
 
-  /// A chip-pixel geometry back in WGS84 longitude/latitude.
-  func wgs84(_ pixels: MultiPolygon, chip: ChipRecord) throws -> MultiPolygon {
+  /// Chip-pixel geometries back in WGS84 longitude/latitude, all points in one call.
+  func wgs84(_ geometries: [MultiPolygon], chip: ChipRecord) throws -> [MultiPolygon] {
     let transform = GeoTransform(chip.geotransform)
-    let projected = pixels.mapPoints { point in
+    let all = MultiPolygon(geometries.flatMap(\.polygons)).mapPoints { point in
       let (x, y) = transform.apply(column: point.x, row: point.y)
       return Point(x, y)
     }
-    guard let toWGS84 else { return projected }
-    return try Reprojection.apply(projected, toWGS84)
+    let moved = all.isEmpty ? all : try Reprojection.apply(all, toWGS84)
+    var start = 0
+    return geometries.map { geometry in
+      defer { start += geometry.polygons.count }
+      return MultiPolygon(Array(moved.polygons[start..<(start + geometry.polygons.count)]))
+    }
   }
 }

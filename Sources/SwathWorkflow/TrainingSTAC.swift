@@ -75,25 +75,32 @@ enum TrainingSTAC {
       ])
       try TrainingFiles.writeJSON(item, to: itemFolder.appendingPathComponent("\(chip.stem).json"))
 
-      var features: [JSONValue] = []
-      for object in chip.objects {
-        let geometry = try job.cutter.wgs84(object.pixels, chip: record)
+      // Every object of the chip back to WGS84 in one transformation call.
+      let shapes = try job.cutter.wgs84(chip.objects.map(\.pixels), chip: record)
+      var text = JSONWriter()
+      text.beginObject()
+      text.key("type")
+      text.string("FeatureCollection")
+      text.key("features")
+      text.beginArray()
+      for (object, geometry) in zip(chip.objects, shapes) {
         var values = object.properties
         values["truncated"] = .bool(object.truncated)
         values["visible_fraction"] = .number(object.visibleFraction)
         values["object_index"] = .integer(Int64(object.index))
-        features.append(
-          .object([
-            "type": .string("Feature"),
-            "geometry": try JSONValue(parsing: GeoJSONGeometry.text(geometry, options: .rfc7946)),
-            "properties": .object(values),
-          ]))
+        text.beginObject()
+        text.key("type")
+        text.string("Feature")
+        text.key("geometry")
+        text.geometry(geometry, options: .rfc7946)
+        text.key("properties")
+        text.value(.object(values))
+        text.endObject()
       }
+      text.endArray()
+      text.endObject()
       try TrainingFiles.write(
-        Data(
-          JSONValue.object(["type": .string("FeatureCollection"), "features": .array(features)]).jsonText.utf8
-        ),
-        to: labelFolder.appendingPathComponent("\(chip.stem)-labels.geojson"))
+        text.data, to: labelFolder.appendingPathComponent("\(chip.stem)-labels.geojson"))
       let labelItem = JSONValue.object([
         "type": .string("Feature"), "stac_version": .string(version),
         "stac_extensions": .array([.string(label)]),
