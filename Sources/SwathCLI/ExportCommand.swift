@@ -78,11 +78,19 @@ struct ExportCommand: ParsableCommand {
     if let format, let training = TrainingExport.Format(rawValue: format.lowercased()) {
       return try runTraining(training)
     }
+    if force || status != "accepted" || reviewState != nil || minValid != 0 || minVisible != 0
+      || split != "0.8,0.1,0.1" || seed != 0 || blockSize != 4
+    {
+      throw SwathFailure(
+        "--force, --status, --review-state, --min-valid, --min-visible, --split, --seed and --block-size apply to the training formats (--format coco, yolo, yolo-seg, masks or stac)"
+      )
+    }
     let workspace = try self.workspace.open()
     let chosenFormat = try format.map { option in
       guard let format = Export.Format(rawValue: option.lowercased()) else {
         throw SwathFailure(
-          "--format '\(option)': expected geojson, gpkg, fgb, coco, yolo, yolo-seg, masks or stac")
+          "--format '\(option)': expected geojson, gpkg or fgb, or a training format: coco, yolo, yolo-seg, masks or stac"
+        )
       }
       return format
     }

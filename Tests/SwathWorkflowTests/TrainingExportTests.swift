@@ -214,8 +214,13 @@ struct TrainingExportTests {
     #expect(unknown.status != 0)
     #expect(
       unknown.stderr
-        == "swath: --format 'voc': expected geojson, gpkg, fgb, coco, yolo, yolo-seg, masks or stac\n",
+        == "swath: --format 'voc': expected geojson, gpkg or fgb, or a training format: coco, yolo, yolo-seg, masks or stac\n",
       "\(unknown.stderr)")
+
+    let mixed = try town.swath(["export", "roofs", "--out", town.path("layer.gpkg"), "--block-size", "2"])
+    #expect(mixed.status != 0)
+    #expect(mixed.stderr.contains("apply to the training formats"), "\(mixed.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: town.path("layer.gpkg")))
 
     let noRun = try town.swath(["export", "untouched", "--format", "stac", "--out", town.path("stac")])
     #expect(noRun.status != 0)
