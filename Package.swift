@@ -71,7 +71,7 @@ let package = Package(
       ]),
     // Schemas/ as a module: its files are the single source, bundled for the API to serve.
     .target(
-      name: "SwathSchemas", path: "Schemas", sources: ["SwathSchemas.swift"],
+      name: "SwathSchemas", path: "Schemas", exclude: ["stac"], sources: ["SwathSchemas.swift"],
       resources: [
         .copy("openapi.yaml"), .copy("annotator-report.schema.json"), .copy("chips.schema.json"),
         .copy("consensus.schema.json"), .copy("queue.schema.json"), .copy("status.schema.json"),

@@ -69,6 +69,17 @@ extension Workspace {
         task: task, chip: chip, caller: caller, in: store)
       return (taskRecord, chipRecord, try store.image(id: taskRecord.imageId))
     }
+    return try picture(of: chipRecord, task: taskRecord, image: image)
+  }
+
+  /// A chip's PNG, whichever way the task keeps its chips: the pre-cut file, or a render from
+  /// the scene with the task's recorded look. Shared by the API's chip image and the training
+  /// export.
+  func picture(of chipRecord: ChipRecord, task taskRecord: TaskRecord, image: ImageRecord?) throws
+    -> ChipPicture
+  {
+    let task = taskRecord.name
+    let chip = chipRecord.chipKey
     guard taskRecord.chipSource == .onDemand else {
       let url = try chipFile(chipRecord)
       let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)

@@ -4,6 +4,7 @@
 //   swath-fault-runner stop-after-receive WORKSPACE TASK ANNOTATOR FILE CHIP
 //   swath-fault-runner stop-while-tiling WORKSPACE IMAGE TASK CHIPS   (after CHIPS chips are cut)
 //   swath-fault-runner stop-in-consensus WORKSPACE TASK               (once the engine has started)
+//   swath-fault-runner stop-in-training-export WORKSPACE TASK OUT CHIPS (after CHIPS chips, COCO)
 import Foundation
 import SwathStore
 import SwathSupport
@@ -65,6 +66,11 @@ do {
     let workspace = try Workspace.open(URL(fileURLWithPath: arguments[1]))
     _ = try workspace.runConsensus(
       task: arguments[2], by: caller, progress: StopAt(step: "consensus", after: 0))
+  case ("stop-in-training-export", 5):
+    let workspace = try Workspace.open(URL(fileURLWithPath: arguments[1]))
+    _ = try workspace.exportTraining(
+      task: arguments[2], format: .coco, out: arguments[3], by: caller,
+      progress: StopAt(step: "training export", after: Int(arguments[4]) ?? 1))
   default:
     FileHandle.standardError.write(
       Data("usage: see the header of Tests/SwathFaultRunner/main.swift\n".utf8))
