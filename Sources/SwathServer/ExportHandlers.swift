@@ -3,17 +3,22 @@ import Hummingbird
 import SwathWorkflow
 
 extension SwathAPI {
-  /// `POST …/exports` with `{"format", "crs", "include_rejected"}`: 202 with the export job; its
-  /// archive is at `GET /api/v1/jobs/{job}/archive` once it has succeeded.
+  /// `POST …/exports` with `{"format", …}`: a layer file (`crs`, `include_rejected`) or training
+  /// data (`statuses`, `review_states`, `min_valid`, `min_visible`, `split`, `seed`,
+  /// `block_size`). 202 with the export job; its archive is at `GET /api/v1/jobs/{job}/archive`
+  /// once it has succeeded.
   func enqueueExport(_ request: Request, _ context: APIRequestContext) async throws -> Response {
     let task = try context.parameters.require("task")
     let body = JSONMembers(object: try await Bodies.jsonObject(request, limit: options.maxBodyBytes))
-    try body.allowOnly(["format", "crs", "include_rejected"])
+    try body.allowOnly([
+      "format", "crs", "include_rejected", "statuses", "review_states", "min_valid", "min_visible", "split",
+      "seed", "block_size",
+    ])
     let formatText = try body.requiredString("format")
-    guard let format = Export.Format(rawValue: formatText) else {
+    guard let format = ExportRequest.Format(rawValue: formatText) else {
       throw Problem(
         .invalidRequest,
-        "format '\(formatText)': expected \(Export.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        "format '\(formatText)': expected \(ExportRequest.Format.names.joined(separator: ", "))")
     }
     let crs: Export.TargetCRS
     switch try body.string("crs") {
@@ -24,7 +29,31 @@ extension SwathAPI {
     guard
       let includeRejected = body.object["include_rejected"].map({ $0.isNull ? false : $0.boolValue }) ?? false
     else { throw Problem(.invalidRequest, "'include_rejected' must be true or false") }
-    let exportRequest = ExportRequest(task: task, format: format, crs: crs, includeRejected: includeRejected)
+    let trainingKeys = [
+      "statuses", "review_states", "min_valid", "min_visible", "split", "seed", "block_size",
+    ]
+    var training: ExportRequest.Training?
+    if trainingKeys.contains(where: { body.object[$0].map { !$0.isNull } ?? false }) {
+      let split = try body.object["split"].flatMap { value -> [Double]? in
+        if value.isNull { return nil }
+        guard let numbers = value.arrayValue?.compactMap(\.doubleValue),
+          numbers.count == value.arrayValue?.count
+        else { throw Problem(.invalidRequest, "'split' must be an array of numbers") }
+        return numbers
+      }
+      let seed = try body.integer("seed").map { value -> UInt64 in
+        guard value >= 0 else { throw Problem(.invalidRequest, "'seed' must not be negative") }
+        return UInt64(value)
+      }
+      let statuses = try body.object["statuses"].map { _ in try body.strings("statuses") }
+      let reviewStates = try body.object["review_states"].map { _ in try body.strings("review_states") }
+      training = ExportRequest.Training(
+        statuses: statuses, reviewStates: reviewStates,
+        minValid: try body.number("min_valid"), minVisible: try body.number("min_visible"), split: split,
+        seed: seed, blockSize: try body.integer("block_size"))
+    }
+    let exportRequest = ExportRequest(
+      task: task, format: format, crs: crs, includeRejected: includeRejected, training: training)
     let job = try await call(context) { workspace, caller in
       try workspace.enqueueExport(exportRequest, by: caller)
     }

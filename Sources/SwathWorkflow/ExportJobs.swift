@@ -7,22 +7,110 @@ import SwathSupport
 /// What an export job writes: a task's final layer in one format, as a ZIP archive kept in the
 /// store, so that whichever node a client asks can hand it over.
 public struct ExportRequest: Codable, Sendable, Hashable {
+  /// A layer file or a folder of training data.
+  public enum Format: Sendable, Hashable {
+    case file(Export.Format)
+    case training(TrainingExport.Format)
+
+    /// `geojson`, `gpkg`, `fgb`, `coco`, `yolo`, `yolo-seg`, `masks` or `stac`.
+    public init?(rawValue: String) {
+      if let file = Export.Format(rawValue: rawValue) {
+        self = .file(file)
+      } else if let training = TrainingExport.Format(rawValue: rawValue) {
+        self = .training(training)
+      } else {
+        return nil
+      }
+    }
+
+    public var rawValue: String {
+      switch self {
+      case .file(let format): format.rawValue
+      case .training(let format): format.rawValue
+      }
+    }
+
+    public static var names: [String] {
+      Export.Format.allCases.map(\.rawValue) + TrainingExport.Format.allCases.map(\.rawValue)
+    }
+  }
+
+  /// The training formats' choices (`TrainingExport.Options`), as a request carries them.
+  public struct Training: Codable, Sendable, Hashable {
+    public var statuses: [String]?
+    public var reviewStates: [String]?
+    public var minValid: Double?
+    public var minVisible: Double?
+    /// Train, val and test fractions.
+    public var split: [Double]?
+    public var seed: UInt64?
+    public var blockSize: Int?
+
+    public init(
+      statuses: [String]? = nil, reviewStates: [String]? = nil, minValid: Double? = nil,
+      minVisible: Double? = nil, split: [Double]? = nil, seed: UInt64? = nil, blockSize: Int? = nil
+    ) {
+      self.statuses = statuses
+      self.reviewStates = reviewStates
+      self.minValid = minValid
+      self.minVisible = minVisible
+      self.split = split
+      self.seed = seed
+      self.blockSize = blockSize
+    }
+
+    /// The export's options: what is not given keeps the CLI's default.
+    public func options() throws -> TrainingExport.Options {
+      var options = TrainingExport.Options()
+      if let statuses { options.statuses = Set(statuses) }
+      if let reviewStates { options.reviewStates = Set(reviewStates) }
+      if let minValid { options.minValidFraction = minValid }
+      if let minVisible { options.minVisibleFraction = minVisible }
+      if let split {
+        guard split.count == 3 else {
+          throw WorkflowError("split: expected three fractions train, val, test such as [0.8, 0.1, 0.1]")
+        }
+        options.fractions = [.train: split[0], .val: split[1], .test: split[2]]
+      }
+      if let seed { options.seed = seed }
+      if let blockSize { options.blockSize = blockSize }
+      try options.validate()
+      return options
+    }
+  }
+
   public var task: String
-  public var format: Export.Format
+  public var format: Format
   public var crs: Export.TargetCRS
   public var includeRejected: Bool
+  public var training: Training?
 
   public init(
-    task: String, format: Export.Format, crs: Export.TargetCRS = .wgs84, includeRejected: Bool = false
+    task: String, format: Format, crs: Export.TargetCRS = .wgs84, includeRejected: Bool = false,
+    training: Training? = nil
   ) {
     self.task = task
     self.format = format
     self.crs = crs
     self.includeRejected = includeRejected
+    self.training = training
   }
 }
 
-extension Export.Format: Codable {}
+extension ExportRequest.Format: Codable {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let format = Self(rawValue: text) else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "format \(text)"))
+    }
+    self = format
+  }
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(rawValue)
+  }
+}
 
 extension Export.TargetCRS: Codable {
   public init(from decoder: any Decoder) throws {
@@ -52,6 +140,19 @@ extension Workspace {
   /// task, no consensus run yet).
   public func enqueueExport(_ request: ExportRequest, by caller: Caller) throws -> JobRecord {
     try caller.require(.exportLayers)
+    switch request.format {
+    case .file:
+      if request.training != nil {
+        throw WorkflowError(
+          "training options apply to the training formats (\(TrainingExport.Format.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
+      }
+    case .training:
+      if request.crs == .image || request.includeRejected {
+        throw WorkflowError("crs and include_rejected apply to the layer files (geojson, gpkg, fgb)")
+      }
+      _ = try (request.training ?? ExportRequest.Training()).options()
+    }
     try store.read { store in
       let task = try store.requireTask(named: request.task)
       guard try store.latestConsensusRun(ofTask: task.id!) != nil else {
@@ -74,15 +175,32 @@ extension Workspace {
     let packed = scratch.appendingPathComponent("archive", isDirectory: true)
     let content = packed.appendingPathComponent(request.task, isDirectory: true)
     do {
-      try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(at: packed, withIntermediateDirectories: true)
     } catch {
-      throw WorkflowError("cannot create \(content.path): \(error.localizedDescription)", kind: .environment)
+      throw WorkflowError("cannot create \(packed.path): \(error.localizedDescription)", kind: .environment)
     }
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let file = content.appendingPathComponent("\(request.task).\(request.format.fileExtension)")
-    let outcome = try export(
-      task: request.task, out: file.path, format: request.format, crs: request.crs,
-      includeRejected: request.includeRejected, by: caller, progress: progress)
+    var summary: [String: JSONValue] = [
+      "task": .string(request.task), "format": .string(request.format.rawValue),
+    ]
+    switch request.format {
+    case .file(let format):
+      try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+      let file = content.appendingPathComponent("\(request.task).\(format.fileExtension)")
+      let outcome = try export(
+        task: request.task, out: file.path, format: format, crs: request.crs,
+        includeRejected: request.includeRejected, by: caller, progress: progress)
+      summary["objects"] = .integer(Int64(outcome.features))
+      summary["run"] = .integer(outcome.run)
+      summary["crs"] = .string(outcome.crs)
+    case .training(let format):
+      let outcome = try exportTraining(
+        task: request.task, format: format, out: content.path,
+        options: try (request.training ?? ExportRequest.Training()).options(), by: caller, progress: progress)
+      summary["images"] = .integer(Int64(outcome.images))
+      summary["annotations"] = .integer(Int64(outcome.annotations))
+      summary["run"] = .integer(outcome.run)
+    }
     let archive = scratch.appendingPathComponent("archive.zip")
     do {
       try ZipArchive.write(folder: packed, to: archive)
@@ -107,11 +225,9 @@ extension Workspace {
       }
       return total
     }
-    return .object([
-      "task": .string(request.task), "format": .string(request.format.rawValue),
-      "objects": .integer(Int64(outcome.features)), "run": .integer(outcome.run), "crs": .string(outcome.crs),
-      "bytes": .integer(Int64(bytes)), "archive": .string("/api/v1/jobs/\(id)/archive"),
-    ])
+    summary["bytes"] = .integer(Int64(bytes))
+    summary["archive"] = .string("/api/v1/jobs/\(id)/archive")
+    return .object(summary)
   }
 
   /// The archive an export job left, for whoever may see the job and export layers.

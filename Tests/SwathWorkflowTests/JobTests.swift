@@ -192,7 +192,7 @@ struct ExportJobTests {
     defer { task.remove() }
     let store = task.store
     let analyst = Caller(name: "lena", role: .analyst, command: "test")
-    let request = ExportRequest(task: "roofs", format: .geojson)
+    let request = ExportRequest(task: "roofs", format: .file(.geojson))
     let early = #expect(throws: WorkflowError.self) { try store.enqueueExport(request, by: analyst) }
     #expect(early?.kind == .conflict && early?.message.contains("no consensus run") == true)
     let square = GeoJSONFixture.collection([("building", GeoJSONFixture.pixelSquare(20, 20, 80, 80))])
@@ -234,6 +234,36 @@ struct ExportJobTests {
     }
     #expect(try store.runNextJob()?.state == .succeeded)
     #expect(try store.store.read { try $0.archive(ofJob: job.id!) }?.parts == 1)
+
+    // Training data the same way: a COCO folder with its chip images, archived whole.
+    let refused = #expect(throws: WorkflowError.self) {
+      try store.enqueueExport(
+        ExportRequest(
+          task: "roofs", format: .training(.coco), training: ExportRequest.Training(split: [0.5, 0.5])),
+        by: analyst)
+    }
+    #expect(refused?.message.contains("three fractions") == true)
+    let coco = try store.enqueueExport(
+      ExportRequest(task: "roofs", format: .training(.coco), training: ExportRequest.Training(seed: 3)),
+      by: analyst)
+    let cocoDone = try #require(try store.runNextJob())
+    #expect(cocoDone.id == coco.id && cocoDone.state == .succeeded, "\(cocoDone)")
+    #expect(JobView(cocoDone).result?["annotations"]?.integerValue == 1)
+    let cocoArchive = try store.exportArchive(job: coco.id!, by: analyst)
+    var cocoBytes = Data()
+    for index in 0..<cocoArchive.parts { cocoBytes += try store.exportArchivePart(cocoArchive, index: index) }
+    let cocoZip = task.url.appendingPathComponent("coco.zip")
+    try cocoBytes.write(to: cocoZip)
+    let names = try TestSupport.run(
+      URL(fileURLWithPath: "/usr/bin/env"),
+      [
+        "python3", "-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        cocoZip.path,
+      ])
+    let listed = Set(names.stdout.split(separator: "\n").map(String.init))
+    #expect(
+      listed.contains("roofs/splits.json") && listed.contains("roofs/images/r0000_c0000.png"), "\(listed)")
+    #expect(listed.contains { $0.hasPrefix("roofs/annotations/instances_") && $0.hasSuffix(".json") })
     // The same files (the archive's timestamps may differ by the second).
     #expect(
       try store.exportArchivePart(try store.exportArchive(job: job.id!, by: analyst), index: 0).count
