@@ -118,7 +118,7 @@ public enum Export {
     // First pass, properties only: the columns and their types, and how many objects there are.
     var columnTypes = ColumnTypes(schema: schema)
     var count = 0
-    try objects.forEach(readGeometry: false) { object in
+    try objects.forEachObject(readGeometry: false) { object in
       columnTypes.add(object.properties)
       count += 1
     }
@@ -145,8 +145,8 @@ public enum Export {
     var layer: Review.FinalLayer
     var includeRejected: Bool
 
-    func forEach(readGeometry: Bool, _ body: (Object) throws -> Void) throws {
-      try layer.forEach(readGeometry: readGeometry) { object in
+    func forEachObject(readGeometry: Bool, _ body: (Object) throws -> Void) throws {
+      try layer.forEachObject(readGeometry: readGeometry) { object in
         guard includeRejected || object.properties["status"]?.stringValue ?? "accepted" == "accepted" else {
           return
         }

@@ -42,7 +42,7 @@ extension Export {
     let writer = try GeoJSONLayerWriter(
       path: path, columns: columnList.map(\.name), members: members, geometryOptions: options)
     var values = [GeoJSONColumnValue?](repeating: nil, count: columnList.count)
-    try objects.forEach(readGeometry: true) { object in
+    try objects.forEachObject(readGeometry: true) { object in
       defer { progress.advance() }
       for index in columnList.indices {
         values[index] = columnValue(
@@ -77,7 +77,7 @@ extension Export {
       let transaction = try writer.startTransaction()
       var values = [VectorFieldValue?](repeating: nil, count: columnList.count)
       var coordinates = PolygonalCoordinates()
-      try objects.forEach(readGeometry: true) { object in
+      try objects.forEachObject(readGeometry: true) { object in
         defer { progress.advance() }
         for index in columnList.indices {
           values[index] = columnValue(

@@ -13,7 +13,7 @@ extension Review {
     -> [Export.Object]
   {
     var layer: [Export.Object] = []
-    try FinalLayer(run, task: task, in: store).forEach { layer.append($0) }
+    try FinalLayer(run, task: task, in: store).forEachObject { layer.append($0) }
     return layer
   }
 
@@ -41,7 +41,7 @@ extension Review {
     /// Calls `body` with each object of the final layer in order. With `readGeometry` false the
     /// stored geometries are not parsed and every object's geometry is empty (a pass that needs
     /// only the properties).
-    func forEach(readGeometry: Bool = true, _ body: (Export.Object) throws -> Void) throws {
+    func forEachObject(readGeometry: Bool = true, _ body: (Export.Object) throws -> Void) throws {
       var index = 0
       try Export.forEachStoredObject(in: run.result, readGeometry: readGeometry) { stored in
         defer { index += 1 }
