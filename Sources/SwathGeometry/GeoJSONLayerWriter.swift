@@ -126,3 +126,29 @@ extension JSONWriter {
     }
   }
 }
+
+extension MultiPolygon {
+  /// Every coordinate rounded to `decimals` places the way printf's `%.Nf` rounds (the exact
+  /// binary value, not its product with 10^N), so that written digits match GDAL's: 47.66085165
+  /// is stored as 47.660851649999…, which is 47.6608516 to 7 places, although 47.66085165 × 10^7
+  /// rounds to exactly 476608516.5 in floating point.
+  public func roundedLikePrintf(decimals: Int) -> MultiPolygon {
+    let scale = pow(10, Double(decimals))
+    return mapPoints { Point(Self.round($0.x, scale: scale), Self.round($0.y, scale: scale)) }
+  }
+
+  static func round(_ value: Double, scale: Double) -> Double {
+    guard value.isFinite, abs(value) * scale < 9e15 else { return value }
+    let product = value * scale
+    var rounded = product.rounded()
+    if abs(product - product.rounded(.towardZero)) == 0.5 {
+      // A tie after the multiplication: the exact remainder (fused multiply-add) says which side
+      // the exact product lies on; an exact tie goes to even, as printf does.
+      let remainder = (-product).addingProduct(value, scale)
+      rounded =
+        remainder > 0
+        ? product.rounded(.up) : remainder < 0 ? product.rounded(.down) : product.rounded(.toNearestOrEven)
+    }
+    return rounded / scale
+  }
+}

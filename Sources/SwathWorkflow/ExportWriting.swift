@@ -48,8 +48,9 @@ extension Export {
         values[index] = columnValue(
           object.properties, column: columnList[index], isAttribute: isAttribute[index])
       }
-      var geometry = object.geometry
-      if let transform = destination.transform { geometry = try Reprojection.apply(geometry, transform) }
+      let geometry =
+        try destination.transform.map { try Reprojection.apply(object.geometry, $0) }
+        ?? object.geometry.roundedLikePrintf(decimals: 7)
       try writer.add(values: values, geometry: geometry)
     }
     try writer.finish()
