@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
     abstract:
       "Export a task's latest consensus layer as GeoJSON, GeoPackage or FlatGeobuf, or as training data (COCO, YOLO, masks, STAC).",
     discussion: """
-      Writes through GDAL's vector drivers: RFC 7946 GeoJSON (WGS84) by default, or GeoPackage / FlatGeobuf. Every object carries its label, shape, support, assigned annotators, score and status; the task's metadata (task, image and checksum, region, labels, consensus run and parameters) goes into the GeoJSON's "swath" member, the GeoPackage's metadata table, and the layer name. The file is written under a temporary name in the same folder and renamed, so a failed export leaves no partial file. --crs image writes in the image's CRS instead of WGS84.
+      Writes RFC 7946 GeoJSON (WGS84, 7 decimal places) by default, streamed one object at a time, or GeoPackage / FlatGeobuf through GDAL's drivers (one transaction, spatial index built once at the end). Every object carries its label, shape, support, assigned annotators, score and status; the task's metadata (task, image and checksum, region, labels, consensus run and parameters) goes into the GeoJSON's "swath" member, the GeoPackage's metadata table, and the layer name. The file is written under a temporary name in the same folder and renamed, so a failed export leaves no partial file. --crs image writes in the image's CRS instead of WGS84.
 
       Examples:
         swath export roofs --out roofs.geojson

@@ -150,6 +150,24 @@ public final class VectorLayer: @unchecked Sendable {
   public func addFeature(
     values: [VectorFieldValue?], multiPolygon polygons: [[[(x: Double, y: Double)]]]
   ) throws {
+    var coordinates = PolygonalCoordinates()
+    for rings in polygons {
+      coordinates.polygonRingCounts.append(rings.count)
+      for ring in rings {
+        coordinates.ringSizes.append(ring.count)
+        for point in ring {
+          coordinates.xs.append(point.x)
+          coordinates.ys.append(point.y)
+        }
+      }
+    }
+    try addFeature(values: values, coordinates: coordinates)
+  }
+
+  /// Writes one feature: `values[i]` for field i (as above) and a MultiPolygon given flat,
+  /// tagged with the layer's CRS. Each ring is filled by one OGR_G_SetPoints call and the
+  /// geometry handed to the feature without a copy.
+  public func addFeature(values: [VectorFieldValue?], coordinates: PolygonalCoordinates) throws {
     _ = try writer.open()
     guard let feature = OGR_F_Create(OGR_L_GetLayerDefn(handle)) else {
       throw GDALError("cannot allocate an OGR feature")
@@ -165,14 +183,68 @@ public final class VectorLayer: @unchecked Sendable {
       case .boolean(let flag): OGR_F_SetFieldInteger(feature, Int32(index), flag ? 1 : 0)
       }
     }
-    let geometry = VectorGeometry.multiPolygon(polygons)
-    OGR_G_AssignSpatialReference(geometry.handle, spatialReference.handle)
-    // The feature takes a copy; `geometry` frees its own.
-    OGR_F_SetGeometry(feature, geometry.handle)
+    let geometry = coordinates.ogrMultiPolygon()
+    OGR_G_AssignSpatialReference(geometry, spatialReference.handle)
+    // The feature takes ownership of `geometry` (and frees it with itself).
+    OGR_F_SetGeometryDirectly(feature, geometry)
     GDAL.resetError()
     guard OGR_L_CreateFeature(handle, feature) == OGRERR_NONE else {
       throw GDALError.last("cannot write a feature to \(writer.path)")
     }
+  }
+}
+
+/// A MultiPolygon as flat arrays, the form OGR fills rings from: every point's x in `xs` and y
+/// in `ys` in order, the point count of each ring in `ringSizes`, and the ring count of each
+/// polygon (shell first, then holes) in `polygonRingCounts`. Rings are closed as given.
+public struct PolygonalCoordinates: Sendable, Hashable {
+  public var xs: [Double] = []
+  public var ys: [Double] = []
+  public var ringSizes: [Int] = []
+  public var polygonRingCounts: [Int] = []
+
+  public init() {}
+
+  /// Empties the arrays, keeping their capacity (one value reused for every feature).
+  public mutating func removeAll() {
+    xs.removeAll(keepingCapacity: true)
+    ys.removeAll(keepingCapacity: true)
+    ringSizes.removeAll(keepingCapacity: true)
+    polygonRingCounts.removeAll(keepingCapacity: true)
+  }
+
+  /// Reprojects every point, in one call.
+  public mutating func transform(with transform: CoordinateTransform) throws {
+    guard !xs.isEmpty else { return }
+    try transform.transform(xs: &xs, ys: &ys)
+  }
+
+  /// A new OGR MultiPolygon the caller owns.
+  func ogrMultiPolygon() -> OGRGeometryH {
+    let multi = OGR_G_CreateGeometry(wkbMultiPolygon)!
+    var ring = 0
+    var point = 0
+    xs.withUnsafeBufferPointer { xs in
+      ys.withUnsafeBufferPointer { ys in
+        for ringCount in polygonRingCounts {
+          let polygon = OGR_G_CreateGeometry(wkbPolygon)!
+          for _ in 0..<ringCount {
+            let size = ringSizes[ring]
+            let linearRing = OGR_G_CreateGeometry(wkbLinearRing)!
+            if size > 0, let x = xs.baseAddress, let y = ys.baseAddress {
+              // OGR copies the points (stride: one Double).
+              let stride = Int32(MemoryLayout<Double>.stride)
+              OGR_G_SetPoints(linearRing, Int32(size), x + point, stride, y + point, stride, nil, 0)
+            }
+            OGR_G_AddGeometryDirectly(polygon, linearRing)
+            point += size
+            ring += 1
+          }
+          OGR_G_AddGeometryDirectly(multi, polygon)
+        }
+      }
+    }
+    return multi
   }
 }
 

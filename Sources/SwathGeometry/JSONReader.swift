@@ -111,6 +111,8 @@ public struct GeoJSONReadError: Error, CustomStringConvertible, Sendable {
 struct JSONStreamParser: ~Copyable {
   private let fileDescriptor: Int32
   private let ownsDescriptor: Bool
+  /// False when the bytes belong to the caller (`init(borrowing:)`).
+  private let ownsBuffer: Bool
   private var buffer: UnsafeMutablePointer<UInt8>
   private var capacity: Int
   private var position = 0
@@ -137,6 +139,7 @@ struct JSONStreamParser: ~Copyable {
     }
     fileDescriptor = descriptor
     ownsDescriptor = true
+    ownsBuffer = true
     capacity = chunkSize
     buffer = .allocate(capacity: chunkSize)
   }
@@ -145,6 +148,7 @@ struct JSONStreamParser: ~Copyable {
   init(data: Data) {
     fileDescriptor = -1
     ownsDescriptor = false
+    ownsBuffer = true
     capacity = max(1, data.count)
     buffer = .allocate(capacity: capacity)
     data.copyBytes(to: buffer, count: data.count)
@@ -152,8 +156,26 @@ struct JSONStreamParser: ~Copyable {
     atEndOfInput = true
   }
 
+  /// Parses bytes the caller keeps alive (and unchanged) for the parser's lifetime, without
+  /// copying them: a stored layer of a quarter of a million objects is read where it lies.
+  init(borrowing bytes: UnsafeBufferPointer<UInt8>) {
+    fileDescriptor = -1
+    ownsDescriptor = false
+    if let start = bytes.baseAddress, bytes.count > 0 {
+      // Never written through: in-memory input is complete, so nothing is refilled or moved.
+      buffer = UnsafeMutablePointer(mutating: start)
+      ownsBuffer = false
+    } else {
+      buffer = .allocate(capacity: 1)
+      ownsBuffer = true
+    }
+    capacity = max(1, bytes.count)
+    limit = bytes.count
+    atEndOfInput = true
+  }
+
   deinit {
-    buffer.deallocate()
+    if ownsBuffer { buffer.deallocate() }
     if ownsDescriptor { close(fileDescriptor) }
   }
 
@@ -378,6 +400,47 @@ struct JSONStreamParser: ~Copyable {
   @inline(__always)
   private func isIdentifierByte(_ byte: UInt8) -> Bool {
     (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+  }
+
+  /// Reads a finite number (a coordinate); throws for anything else.
+  mutating func parseFiniteNumber() throws -> Double {
+    guard let byte = try peekSignificant() else {
+      throw syntaxError("expected a number, found the end of the file")
+    }
+    guard byte == UInt8(ascii: "-") || (byte &- UInt8(ascii: "0")) < 10 else {
+      throw syntaxError("expected a number, found \(describe(byte))")
+    }
+    guard case .number(let value, _) = try parseNumber() else {
+      throw syntaxError("expected a finite number")
+    }
+    return value
+  }
+
+  /// Reads past one value without building it (what a caller does not need, such as a
+  /// geometry while only the properties are wanted).
+  mutating func skipValue(depth: Int = 0) throws {
+    guard let byte = try peekSignificant() else {
+      throw syntaxError("expected a value, found the end of the file")
+    }
+    switch byte {
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+      guard depth < maximumDepth else { throw syntaxError("nesting deeper than \(maximumDepth) levels") }
+      position += 1
+      let isObject = byte == UInt8(ascii: "{")
+      if try peekSignificant() == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+        position += 1
+        return
+      }
+      while true {
+        if isObject { _ = try parseKey() }
+        try skipValue(depth: depth + 1)
+        if try !(isObject ? parseObjectSeparator() : parseArraySeparator()) { return }
+      }
+    case UInt8(ascii: "\""):
+      _ = try parseString()
+    default:
+      _ = try parseValue(depth: depth)
+    }
   }
 
   // MARK: Strings

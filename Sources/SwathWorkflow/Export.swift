@@ -4,7 +4,9 @@ import SwathGeometry
 import SwathStore
 import SwathSupport
 
-/// `swath export`: the latest consensus layer through GDAL's vector drivers.
+/// `swath export`: a task's final layer (the latest consensus run with its review decisions) as
+/// a file, made and written one object at a time from the stored layer: GeoJSON by Swath's own
+/// streaming writer, GeoPackage and FlatGeobuf through GDAL's drivers.
 public enum Export {
   public enum Format: String, Sendable, CaseIterable {
     case geojson
@@ -61,15 +63,18 @@ public enum Export {
     task name: String, out: String, format: Format, crs: TargetCRS, includeRejected: Bool,
     progress: any ProgressReporter, in store: any ProjectStore
   ) throws -> Outcome {
-    let (task, image, run) = try store.read { store -> (TaskRecord, ImageRecord, ConsensusRunRecord) in
+    // One transaction reads everything the layer is made of; the objects are then made and
+    // written one at a time from the stored text, never all held at once.
+    let (task, image, layer) = try store.read { store -> (TaskRecord, ImageRecord, Review.FinalLayer) in
       let task = try store.requireTask(named: name)
       let image = try store.requireImage(of: task)
       guard let run = try store.latestConsensusRun(ofTask: task.id!) else {
         throw WorkflowError(
           "task '\(name)' has no consensus run yet (swath consensus \(name))", kind: .conflict)
       }
-      return (task, image, run)
+      return (task, image, try Review.FinalLayer(run, task: task, in: store))
     }
+    let run = layer.run
     let target: SpatialReference
     let crsName: String
     switch crs {
@@ -82,10 +87,6 @@ public enum Export {
       crsName = image.epsg.map { "EPSG:\($0)" } ?? "image CRS"
     }
     let schema = try task.validationSchema()
-    var objects = try store.read { store in try Review.finalLayer(run, task: task, in: store) }
-    if !includeRejected {
-      objects = objects.filter { $0.properties["status"]?.stringValue ?? "accepted" == "accepted" }
-    }
     let transform =
       crsName == "EPSG:4326"
       ? nil : try CoordinateTransform(from: SpatialReference.wgs84(), to: target)
@@ -113,33 +114,89 @@ public enum Export {
         ("SWATH_CONSENSUS_AT", run.runAt), ("SWATH_CONSENSUS_PARAMETERS", run.parameters),
         ("SWATH_INCLUDES_REJECTED", includeRejected ? "YES" : "NO"),
       ] + (task.labelSchema.map { [("SWATH_LABEL_SCHEMA", $0)] } ?? [])
-    progress.begin("export", unit: "objects", total: objects.count)
+    let objects = Objects(layer: layer, includeRejected: includeRejected)
+    // First pass, properties only: the columns and their types, and how many objects there are.
+    var columnTypes = ColumnTypes(schema: schema)
+    var count = 0
+    try objects.forEachObject(readGeometry: false) { object in
+      columnTypes.add(object.properties)
+      count += 1
+    }
+    progress.begin("export", unit: "objects", total: count)
     defer { progress.end() }
+    let destination = Destination(
+      layerName: task.name, reference: target, transform: transform,
+      epsg: crs == .wgs84 ? 4326 : image.epsg, metadata: metadata)
     do {
       // The driver chooses the format by the extension, so the temporary name keeps it.
       try AtomicFile.write(to: outURL, keepExtension: true) { temporary in
         try write(
-          objects, to: temporary.path, format: format, layerName: task.name, reference: target,
-          transform: transform, metadata: metadata, schema: schema, progress: progress)
+          objects, columns: columnTypes, to: temporary.path, format: format,
+          destination: destination, progress: progress)
       }
     } catch let error as FileWriteError {
       throw WorkflowError(error.message, kind: .environment)
     }
-    return Outcome(path: outURL.path, features: objects.count, run: run.id!, crs: crsName)
+    return Outcome(path: outURL.path, features: count, run: run.id!, crs: crsName)
   }
 
-  static func parseResult(_ text: String) throws -> [Object] {
-    guard let collection = try? JSONValue(parsing: text), let features = collection["features"]?.arrayValue
-    else {
+  /// The objects an export writes: the final layer, without the rejected ones unless asked.
+  struct Objects {
+    var layer: Review.FinalLayer
+    var includeRejected: Bool
+
+    func forEachObject(readGeometry: Bool, _ body: (Object) throws -> Void) throws {
+      try layer.forEachObject(readGeometry: readGeometry) { object in
+        guard includeRejected || object.properties["status"]?.stringValue ?? "accepted" == "accepted" else {
+          return
+        }
+        try body(object)
+      }
+    }
+  }
+
+  /// Where and how an export's features go, besides the format.
+  struct Destination {
+    var layerName: String
+    var reference: SpatialReference
+    /// From WGS84 to `reference`; nil when writing WGS84.
+    var transform: CoordinateTransform?
+    /// The EPSG code of `reference`, when it has one (GeoJSON's `crs` member names it).
+    var epsg: Int?
+    var metadata: [(String, String)]
+  }
+
+  /// Calls `body` with each object of a stored consensus result in order, read from the text one
+  /// at a time (geometries left empty when `readGeometry` is false).
+  static func forEachStoredObject(
+    in text: String, readGeometry: Bool = true, _ body: (Object) throws -> Void
+  ) throws {
+    do {
+      try StoredFeatureCollection.forEachFeature(in: text, readGeometry: readGeometry) { feature in
+        let geometry: MultiPolygon
+        if readGeometry {
+          guard let read = feature.geometry else {
+            throw WorkflowError("a stored consensus object has no polygonal geometry", kind: .environment)
+          }
+          geometry = read
+        } else {
+          geometry = MultiPolygon([])
+        }
+        try body(Object(geometry: geometry, properties: feature.properties))
+      }
+    } catch is JSONParseError {
+      throw WorkflowError(
+        "the stored consensus result is not a GeoJSON FeatureCollection", kind: .environment)
+    } catch is StoredFeatureCollection.NotACollection {
       throw WorkflowError(
         "the stored consensus result is not a GeoJSON FeatureCollection", kind: .environment)
     }
-    return try features.map { feature in
-      guard let geometry = feature["geometry"].flatMap(GeoJSONGeometry.multiPolygon) else {
-        throw WorkflowError("a stored consensus object has no polygonal geometry", kind: .environment)
-      }
-      return Object(geometry: geometry, properties: feature["properties"]?.objectValue ?? [:])
-    }
+  }
+
+  static func parseResult(_ text: String) throws -> [Object] {
+    var objects: [Object] = []
+    try forEachStoredObject(in: text) { objects.append($0) }
+    return objects
   }
 
   /// The columns: Swath's own from the objects' properties, in a stable order (mixed types
@@ -148,11 +205,24 @@ public enum Export {
   static func fields(_ objects: [Object], schema: LabelSchema? = nil) -> [(
     name: String, type: VectorFieldType
   )] {
-    let attributes = attributeFields(schema)
-    let attributeNames = Set(attributes.map(\.name))
-    var types: [String: VectorFieldType] = [:]
-    for object in objects {
-      for (key, value) in object.properties where !attributeNames.contains(key) {
+    var types = ColumnTypes(schema: schema)
+    for object in objects { types.add(object.properties) }
+    return types.columns
+  }
+
+  /// The column types of `fields(_:schema:)`, gathered one object at a time.
+  struct ColumnTypes {
+    let attributes: [(name: String, type: VectorFieldType)]
+    let attributeNames: Set<String>
+    private var types: [String: VectorFieldType] = [:]
+
+    init(schema: LabelSchema?) {
+      attributes = attributeFields(schema)
+      attributeNames = Set(attributes.map(\.name))
+    }
+
+    mutating func add(_ properties: [String: JSONValue]) {
+      for (key, value) in properties where !attributeNames.contains(key) {
         let type: VectorFieldType
         switch value {
         case .integer: type = .integer64
@@ -165,7 +235,8 @@ public enum Export {
         case .array, .object: type = .json
         default: type = .string
         }
-        if let existing = types[key], existing != type {
+        if let existing = types[key] {
+          guard existing != type else { continue }
           let numeric: Set<VectorFieldType> = [.integer64, .real]
           types[key] =
             numeric.contains(existing) && numeric.contains(type)
@@ -175,7 +246,11 @@ public enum Export {
         }
       }
     }
-    return types.keys.sorted().map { ($0, types[$0]!) } + attributes
+
+    /// Swath's own columns sorted by name, then the schema's attributes.
+    var columns: [(name: String, type: VectorFieldType)] {
+      types.keys.sorted().map { ($0, types[$0]!) } + attributes
+    }
   }
 
   /// One column per attribute of the schema, in the order its labels list them: enums and texts
@@ -211,75 +286,47 @@ public enum Export {
     }
   }
 
+  /// One column's value for an object, as every format writes it: nil leaves the column unset.
+  static func columnValue(
+    _ properties: [String: JSONValue], column: (name: String, type: VectorFieldType), isAttribute: Bool
+  ) -> GeoJSONColumnValue? {
+    if isAttribute {
+      switch attributeValue(properties[column.name], type: column.type) {
+      case .null: return .null
+      case .integer(let number): return .integer(number)
+      case .real(let number): return .real(number)
+      case .string(let text): return .string(text)
+      case .boolean(let flag): return .boolean(flag)
+      }
+    }
+    guard let value = properties[column.name] else { return nil }
+    switch (column.type, value) {
+    case (_, .null): return .null
+    case (.integer64, .integer(let number)): return .integer(number)
+    case (.real, .integer(let number)): return .real(Double(number))
+    case (.real, .number(let number)): return .real(number)
+    case (_, .string(let text)): return .string(text)
+    case (.json, _): return .json(value)
+    default: return .string(value.jsonText)
+    }
+  }
+
   static func write(
-    _ objects: [Object], to path: String, format: Format, layerName: String,
-    reference: SpatialReference, transform: CoordinateTransform?, metadata: [(String, String)],
-    schema: LabelSchema? = nil, progress: any ProgressReporter
+    _ objects: Objects, columns: ColumnTypes, to path: String, format: Format, destination: Destination,
+    progress: any ProgressReporter
   ) throws {
-    var layerOptions: [String] = []
     switch format {
     case .geojson:
-      if transform == nil { layerOptions.append("RFC7946=YES") }
-      layerOptions.append("WRITE_NAME=YES")
-      let native = JSONValue.object(
-        Dictionary(uniqueKeysWithValues: metadata.map { ($0.0.lowercased(), .string($0.1)) }))
-      layerOptions.append("NATIVE_DATA=\(JSONValue.object(["swath": native]).jsonText)")
-      layerOptions.append("NATIVE_MEDIA_TYPE=application/vnd.geo+json")
-    case .gpkg:
-      layerOptions.append("DESCRIPTION=Swath consensus of task \(layerName)")
-    case .fgb:
-      break
-    }
-    do {
-      let writer = try VectorWriter(creating: path, driver: format.driver)
-      let layer = try writer.createMultiPolygonLayer(
-        name: layerName, spatialReference: reference, options: layerOptions)
-      let columns = fields(objects, schema: schema)
-      let attributeNames = Set(attributeFields(schema).map(\.name))
-      for column in columns { try layer.addField(name: column.name, type: column.type) }
-      // Task metadata: GPKG keeps dataset items in gpkg_metadata; FlatGeobuf (GDAL 3.6) keeps no
-      // free metadata, so there it lives in the layer name only.
-      for (key, value) in metadata { try writer.setMetadataItem(value, for: key) }
-      try writer.startTransaction()
-      for object in objects {
-        defer { progress.advance() }
-        let values = columns.map { column -> VectorFieldValue? in
-          if attributeNames.contains(column.name) {
-            return attributeValue(object.properties[column.name], type: column.type)
-          }
-          guard let value = object.properties[column.name] else { return nil }
-          switch (column.type, value) {
-          case (_, .null): return .null
-          case (.integer64, .integer(let number)): return .integer(number)
-          case (.real, .integer(let number)): return .real(Double(number))
-          case (.real, .number(let number)): return .real(number)
-          case (_, .string(let text)): return .string(text)
-          default: return .string(value.jsonText)
-          }
-        }
-        var geometry = object.geometry
-        if let transform { geometry = try Reprojection.apply(geometry, transform) }
-        // Always a MultiPolygon, so every layer has one geometry type.
-        try layer.addFeature(
-          values: values,
-          multiPolygon: geometry.polygons.map { polygon in
-            polygon.rings.map { ring in ring.map { (x: $0.x, y: $0.y) } }
-          })
-      }
-      do {
-        try writer.commitTransaction()
-      } catch  where format != .gpkg {
-        // GeoJSON and FlatGeobuf have no real transaction to commit.
-      }
-      try writer.close()
-    } catch let error as GDALError {
-      throw WorkflowError(error.message, kind: .environment)
+      try writeGeoJSON(objects, columns: columns, to: path, destination: destination, progress: progress)
+    case .gpkg, .fgb:
+      try writeOGR(
+        objects, columns: columns, to: path, format: format, destination: destination, progress: progress)
     }
   }
 }
 
 extension Workspace {
-  /// Writes a task's latest consensus layer through GDAL's vector drivers, atomically.
+  /// Writes a task's final layer as GeoJSON, GeoPackage or FlatGeobuf, atomically.
   public func export(
     task: String, out: String, format: Export.Format? = nil, crs: Export.TargetCRS = .wgs84,
     includeRejected: Bool = false, by caller: Caller, progress: any ProgressReporter = SilentProgress()

@@ -13,36 +13,82 @@ extension Review {
     -> [Export.Object]
   {
     var layer: [Export.Object] = []
-    for object in try objects(of: run, task: task, in: store) {
+    try FinalLayer(run, task: task, in: store).forEachObject { layer.append($0) }
+    return layer
+  }
+
+  /// What a run's final layer is made of, read in one transaction (the run with its stored
+  /// result, the decisions, the thresholds); its objects are then made one at a time outside
+  /// it, so a large layer is never held whole.
+  struct FinalLayer: Sendable {
+    let run: ConsensusRunRecord
+    let thresholds: Thresholds
+    /// The first decision on each object index.
+    let decisions: [Int: ReviewDecisionRecord]
+    /// The objects reviewers drew.
+    let added: [ReviewDecisionRecord]
+
+    init(_ run: ConsensusRunRecord, task: TaskRecord, in store: any StoreReader) throws {
+      self.run = run
+      thresholds = try Review.thresholds(task, in: store)
+      let all = try store.reviewDecisions(ofRun: run.id!)
+      decisions = Dictionary(
+        all.compactMap { decision in decision.objectIndex.map { ($0, decision) } },
+        uniquingKeysWith: { first, _ in first })
+      added = all.filter { $0.decision == .add }
+    }
+
+    /// Calls `body` with each object of the final layer in order. With `readGeometry` false the
+    /// stored geometries are not parsed and every object's geometry is empty (a pass that needs
+    /// only the properties).
+    func forEachObject(readGeometry: Bool = true, _ body: (Export.Object) throws -> Void) throws {
+      var index = 0
+      try Export.forEachStoredObject(in: run.result, readGeometry: readGeometry) { stored in
+        defer { index += 1 }
+        try body(finalObject(stored, index: index, readGeometry: readGeometry))
+      }
+      for added in added {
+        guard let text = added.geometry, let geometry = GeoJSONGeometry.multiPolygon(text: text) else {
+          continue
+        }
+        try body(
+          Export.Object(
+            geometry: readGeometry ? geometry : MultiPolygon([]), properties: properties(of: added)))
+      }
+    }
+
+    private func finalObject(_ object: Export.Object, index: Int, readGeometry: Bool) -> Export.Object {
       var properties = object.properties
       var geometry = object.geometry
-      properties["review_state"] = .string(object.state.rawValue)
-      var status = object.status
-      switch object.state {
+      let (confidence, consensusStatus, conflicts) = stateInputs(properties)
+      let state = Review.state(
+        confidence: confidence, status: consensusStatus, conflicts: conflicts, thresholds)
+      properties["review_state"] = .string(state.rawValue)
+      var status = consensusStatus
+      switch state {
       case .autoAccepted: status = "accepted"
       case .autoRejected: status = "rejected"
       case .needsReview: break
       }
-      if let decision = object.decision {
+      if let decision = decisions[index] {
         properties.merge(fields(of: decision)) { _, new in new }
         status = decision.decision == .reject ? "rejected" : "accepted"
         if let label = decision.label { properties["label"] = .string(label) }
         if let text = decision.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
           properties.merge(values) { _, new in new }
         }
-        if let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text) {
+        if readGeometry, let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text)
+        {
           geometry = replaced
         }
       } else {
         for name in fieldNames.dropFirst() { properties[name] = .null }
       }
       properties["status"] = .string(status)
-      layer.append(Export.Object(geometry: geometry, properties: properties))
+      return Export.Object(geometry: geometry, properties: properties)
     }
-    for added in try store.reviewDecisions(ofRun: run.id!) where added.decision == .add {
-      guard let text = added.geometry, let geometry = GeoJSONGeometry.multiPolygon(text: text) else {
-        continue
-      }
+
+    private func properties(of added: ReviewDecisionRecord) -> [String: JSONValue] {
       var properties: [String: JSONValue] = [:]
       if let text = added.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
         properties = values
@@ -60,9 +106,8 @@ extension Review {
       properties["annotators"] = .array([.string(added.reviewer)])
       properties["votes"] = .object(added.label.map { [$0: .integer(1)] } ?? [:])
       properties["conflicts"] = .array([])
-      layer.append(Export.Object(geometry: geometry, properties: properties))
+      return properties
     }
-    return layer
   }
 
   static func fields(of decision: ReviewDecisionRecord) -> [String: JSONValue] {
