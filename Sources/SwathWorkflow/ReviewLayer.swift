@@ -12,57 +12,61 @@ extension Review {
   static func finalLayer(_ run: ConsensusRunRecord, task: TaskRecord, in store: any StoreReader) throws
     -> [Export.Object]
   {
-    var layer: [Export.Object] = []
-    for object in try objects(of: run, task: task, in: store) {
-      var properties = object.properties
-      var geometry = object.geometry
-      properties["review_state"] = .string(object.state.rawValue)
-      var status = object.status
-      switch object.state {
-      case .autoAccepted: status = "accepted"
-      case .autoRejected: status = "rejected"
-      case .needsReview: break
-      }
-      if let decision = object.decision {
-        properties.merge(fields(of: decision)) { _, new in new }
-        status = decision.decision == .reject ? "rejected" : "accepted"
-        if let label = decision.label { properties["label"] = .string(label) }
-        if let text = decision.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
-          properties.merge(values) { _, new in new }
-        }
-        if let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text) {
-          geometry = replaced
-        }
-      } else {
-        for name in fieldNames.dropFirst() { properties[name] = .null }
-      }
-      properties["status"] = .string(status)
-      layer.append(Export.Object(geometry: geometry, properties: properties))
+    try objects(of: run, task: task, in: store).map(finalObject)
+      + store.reviewDecisions(ofRun: run.id!).compactMap(addedObject)
+  }
+
+  /// One object of a run as the final layer has it: its review state and decision applied.
+  static func finalObject(_ object: Object) -> Export.Object {
+    var properties = object.properties
+    var geometry = object.geometry
+    properties["review_state"] = .string(object.state.rawValue)
+    var status = object.status
+    switch object.state {
+    case .autoAccepted: status = "accepted"
+    case .autoRejected: status = "rejected"
+    case .needsReview: break
     }
-    for added in try store.reviewDecisions(ofRun: run.id!) where added.decision == .add {
-      guard let text = added.geometry, let geometry = GeoJSONGeometry.multiPolygon(text: text) else {
-        continue
+    if let decision = object.decision {
+      properties.merge(fields(of: decision)) { _, new in new }
+      status = decision.decision == .reject ? "rejected" : "accepted"
+      if let label = decision.label { properties["label"] = .string(label) }
+      if let text = decision.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
+        properties.merge(values) { _, new in new }
       }
-      var properties: [String: JSONValue] = [:]
-      if let text = added.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
-        properties = values
+      if let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text) {
+        geometry = replaced
       }
-      properties.merge(fields(of: added)) { _, new in new }
-      properties["review_state"] = .string("added")
-      properties["label"] = added.label.map { .string($0) } ?? .null
-      properties["shape"] = .string("polygon")
-      properties["status"] = .string("accepted")
-      // The reviewer is the one annotator who drew it.
-      properties["support"] = .integer(1)
-      properties["assigned"] = .integer(1)
-      properties["iou_mean"] = .number(1)
-      properties["score"] = .number(1)
-      properties["annotators"] = .array([.string(added.reviewer)])
-      properties["votes"] = .object(added.label.map { [$0: .integer(1)] } ?? [:])
-      properties["conflicts"] = .array([])
-      layer.append(Export.Object(geometry: geometry, properties: properties))
+    } else {
+      for name in fieldNames.dropFirst() { properties[name] = .null }
     }
-    return layer
+    properties["status"] = .string(status)
+    return Export.Object(geometry: geometry, properties: properties)
+  }
+
+  /// An object a reviewer added, as the final layer has it; nil for any other decision.
+  static func addedObject(_ added: ReviewDecisionRecord) -> Export.Object? {
+    guard added.decision == .add, let text = added.geometry,
+      let geometry = GeoJSONGeometry.multiPolygon(text: text)
+    else { return nil }
+    var properties: [String: JSONValue] = [:]
+    if let text = added.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
+      properties = values
+    }
+    properties.merge(fields(of: added)) { _, new in new }
+    properties["review_state"] = .string("added")
+    properties["label"] = added.label.map { .string($0) } ?? .null
+    properties["shape"] = .string("polygon")
+    properties["status"] = .string("accepted")
+    // The reviewer is the one annotator who drew it.
+    properties["support"] = .integer(1)
+    properties["assigned"] = .integer(1)
+    properties["iou_mean"] = .number(1)
+    properties["score"] = .number(1)
+    properties["annotators"] = .array([.string(added.reviewer)])
+    properties["votes"] = .object(added.label.map { [$0: .integer(1)] } ?? [:])
+    properties["conflicts"] = .array([])
+    return Export.Object(geometry: geometry, properties: properties)
   }
 
   static func fields(of decision: ReviewDecisionRecord) -> [String: JSONValue] {
