@@ -181,7 +181,7 @@ def start_pygeoapi(cluster, venv):
   encoding: utf-8
   languages: [en-US]
   limits: {{default_items: 100, max_items: 10000}}
-  map: {{url: https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png, attribution: OSM}}
+  map: {{url: "https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png", attribution: OSM}}
 logging: {{level: ERROR}}
 metadata:
   identification: {{title: bench, description: bench, keywords: [bench], keywords_type: theme, terms_of_service: none, url: http://example.org}}
@@ -243,6 +243,7 @@ def main():
     options = parser.parse_args()
     n = options.objects
     top = tempfile.mkdtemp(prefix="swath-bench-features-")
+    os.chmod(top, 0o755)  # the PostgreSQL cluster runs as its own user
     clusters = []
     results = {}
     try:

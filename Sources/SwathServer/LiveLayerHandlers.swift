@@ -126,13 +126,14 @@ extension SwathAPI {
     if let next = page.next {
       links.append(OGC.link(itemsURL(kept + [("cursor", next)]), "next", OGC.geoJSON, "The next page"))
     }
-    let head = JSONValue.object([
+    var members: [String: JSONValue] = [
       "type": .string("FeatureCollection"),
-      "numberMatched": .integer(Int64(page.matched)),
       "numberReturned": .integer(Int64(page.features.count)),
       "timeStamp": .string(Timestamp.now()),
       "links": .array(links),
-    ]).jsonText
+    ]
+    if let matched = page.matched { members["numberMatched"] = .integer(Int64(matched)) }
+    let head = JSONValue.object(members).jsonText
     // The stored Feature texts are joined as they are: nothing is decoded or encoded again.
     var body = String(head.dropLast())
     body.reserveCapacity(body.utf8.count + page.features.reduce(32) { $0 + $1.utf8.count + 1 })

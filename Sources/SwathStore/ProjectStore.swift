@@ -189,13 +189,16 @@ public protocol StoreReader {
   /// The user whose current token has this SHA-256 (lower-case hex).
   func user(tokenHash: String) throws -> UserRecord?
 
+  /// The id of a task's newest consensus run, without its result (which may be large).
+  func latestConsensusRunId(ofTask taskId: Int64) throws -> Int64?
   /// The run a task's layer rows were built from; nil before they were built.
   func layerBuild(ofTask taskId: Int64) throws -> LayerBuildRecord?
   /// A page of a task's final-layer objects in row order (`LayerQuery`): the spatial index
   /// answers the box (SQLite's R*Tree, PostGIS GiST).
   func layerObjects(_ query: LayerQuery) throws -> [LayerObjectRecord]
-  /// How many objects `query` matches, whatever its `after` and `limit`.
-  func layerObjectCount(_ query: LayerQuery) throws -> Int
+  /// How many objects `query` matches, whatever its `after` and `limit`, counting no further
+  /// than `atMost` (a box over most of a large layer costs its count otherwise).
+  func layerObjectCount(_ query: LayerQuery, atMost: Int) throws -> Int
   /// One object of a task's layer by its key.
   func layerObject(taskId: Int64, key: String) throws -> LayerObjectRecord?
   /// The count, joint box and time span of a task's layer objects with `status` (all when nil).

@@ -6,6 +6,11 @@ import SwathStore
 /// The rows of the final layers: boxes answered by the GiST index on `geom`, then the exact box
 /// columns (GiST keeps single-precision boxes); pages in row order after a key.
 extension PostgresTransaction {
+  func latestConsensusRunId(ofTask taskId: Int64) throws -> Int64? {
+    try rows("SELECT MAX(id) FROM consensus_runs WHERE task_id = $1", [.integer(taskId)]).first?.decode(
+      Int64?.self)
+  }
+
   func layerBuild(ofTask taskId: Int64) throws -> LayerBuildRecord? {
     try one("SELECT * FROM layer_builds WHERE task_id = $1", [.integer(taskId)])
   }
@@ -21,9 +26,12 @@ extension PostgresTransaction {
     return try all(sql, values)
   }
 
-  func layerObjectCount(_ query: LayerQuery) throws -> Int {
-    let (sql, values) = Self.layerSelection(query, columns: "COUNT(*)")
-    return Int(try rows(sql, values).first?.decode(Int64.self) ?? 0)
+  func layerObjectCount(_ query: LayerQuery, atMost: Int) throws -> Int {
+    var (selection, values) = Self.layerSelection(query, columns: "1")
+    values.append(.integer(Int64(atMost)))
+    return Int(
+      try rows("SELECT COUNT(*) FROM (\(selection) LIMIT $\(values.count)) AS matched", values).first?.decode(
+        Int64.self) ?? 0)
   }
 
   func layerObject(taskId: Int64, key: String) throws -> LayerObjectRecord? {

@@ -6,13 +6,22 @@ import SwathStore
 /// The rows of the final layers: boxes answered by the `layer_objects_rtree` R*Tree, pages in
 /// row order after a key (no OFFSET, so the thousandth page costs what the first does).
 extension SQLiteTransaction {
+  func latestConsensusRunId(ofTask taskId: Int64) throws -> Int64? {
+    try Int64.fetchOne(
+      db.cachedStatement(sql: "SELECT MAX(id) FROM consensus_runs WHERE task_id = ?"), arguments: [taskId])
+  }
+
   func layerBuild(ofTask taskId: Int64) throws -> LayerBuildRecord? {
     try LayerBuildRecord.fetchOne(
       db.cachedStatement(sql: "SELECT * FROM layer_builds WHERE task_id = ?"), arguments: [taskId])
   }
 
+  /// A box that holds few objects is read from the R*Tree and sorted; one that holds many is
+  /// read in row order, box columns checked, until the page is full (a few rows per object
+  /// found, instead of sorting most of the layer).
   func layerObjects(_ query: LayerQuery) throws -> [LayerObjectRecord] {
-    var (sql, arguments) = Self.layerSelection(query, columns: "o.*")
+    let spatial = try query.box != nil && layerObjectCount(query, atMost: Self.manyInBox) < Self.manyInBox
+    var (sql, arguments) = Self.layerSelection(query, columns: "o.*", spatialIndex: spatial)
     if let after = query.after {
       sql += " AND o.id > ?"
       arguments += [after]
@@ -22,9 +31,14 @@ extension SQLiteTransaction {
     return try LayerObjectRecord.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
   }
 
-  func layerObjectCount(_ query: LayerQuery) throws -> Int {
-    let (sql, arguments) = Self.layerSelection(query, columns: "COUNT(*)")
-    return try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
+  /// From this many objects in a box on, a page is read in row order.
+  private static let manyInBox = 2000
+
+  func layerObjectCount(_ query: LayerQuery, atMost: Int) throws -> Int {
+    let (selection, arguments) = Self.layerSelection(query, columns: "1", spatialIndex: query.box != nil)
+    return try Int.fetchOne(
+      db.cachedStatement(sql: "SELECT COUNT(*) FROM (\(selection) LIMIT ?)"), arguments: arguments + [atMost])
+      ?? 0
   }
 
   func layerObject(taskId: Int64, key: String) throws -> LayerObjectRecord? {
@@ -82,12 +96,16 @@ extension SQLiteTransaction {
 
   /// `SELECT columns` of the objects `query` matches, before paging. A box goes through the
   /// R*Tree (whose single-precision boxes are widened outwards), then the exact box columns.
-  private static func layerSelection(_ query: LayerQuery, columns: String) -> (String, StatementArguments) {
+  /// `CROSS JOIN` keeps SQLite from reading the task's rows first and looking each up in the
+  /// R*Tree, which it would choose without statistics.
+  private static func layerSelection(_ query: LayerQuery, columns: String, spatialIndex: Bool) -> (
+    String, StatementArguments
+  ) {
     var sql: String
     var arguments: StatementArguments
-    if let box = query.box {
+    if let box = query.box, spatialIndex {
       sql = """
-        SELECT \(columns) FROM layer_objects_rtree r JOIN layer_objects o ON o.id = r.id
+        SELECT \(columns) FROM layer_objects_rtree r CROSS JOIN layer_objects o ON o.id = r.id
         WHERE r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?
         AND o.min_lon <= ? AND o.max_lon >= ? AND o.min_lat <= ? AND o.max_lat >= ? AND o.task_id = ?
         """
@@ -95,6 +113,12 @@ extension SQLiteTransaction {
         box.maxLon, box.minLon, box.maxLat, box.minLat, box.maxLon, box.minLon, box.maxLat, box.minLat,
         query.taskId,
       ]
+    } else if let box = query.box {
+      sql = """
+        SELECT \(columns) FROM layer_objects o
+        WHERE o.task_id = ? AND o.min_lon <= ? AND o.max_lon >= ? AND o.min_lat <= ? AND o.max_lat >= ?
+        """
+      arguments = [query.taskId, box.maxLon, box.minLon, box.maxLat, box.minLat]
     } else {
       sql = "SELECT \(columns) FROM layer_objects o WHERE o.task_id = ?"
       arguments = [query.taskId]

@@ -9,6 +9,8 @@ public enum LiveLayer {
   /// Objects per page when the request names no limit, and the most a page holds.
   public static let defaultLimit = 100
   public static let maxLimit = 10_000
+  /// The most objects in a box whose number a page states (`numberMatched`).
+  public static let maxCountInBox = 10_000
   /// The layer is the objects the file export writes by default: the accepted ones.
   static let servedStatus = "accepted"
   /// The name of the key that signs paging cursors, kept in the store so that every node of a
@@ -52,11 +54,11 @@ public enum LiveLayer {
     }
   }
 
-  /// One page: the features as GeoJSON Feature texts, how many the query matches in all, and the
-  /// cursor of the next page (nil on the last).
+  /// One page: the features as GeoJSON Feature texts, how many the query matches in all (nil for
+  /// a box holding more than `maxCountInBox`), and the cursor of the next page (nil on the last).
   public struct Page: Sendable {
     public var features: [String]
-    public var matched: Int
+    public var matched: Int?
     public var next: String?
   }
 }
@@ -68,14 +70,15 @@ extension Workspace {
     guard caller.role.may(.exportLayers) else { return [] }
     let tasks = try store.read { store in try store.tasks() }
     return try tasks.compactMap { task in
-      try currentLayer(task.name)?.collection
+      try currentLayer(task.name).map { try collection($0.task, run: $0.run) }
     }
   }
 
   /// One collection; not found when there is no such task, it has no consensus run yet, or the
   /// caller may not read it.
   public func liveLayer(_ name: String, by caller: Caller) throws -> LiveLayer.Collection {
-    try readableLayer(name, by: caller).collection
+    let (task, run) = try readableLayer(name, by: caller)
+    return try collection(task, run: run)
   }
 
   /// A page of a collection's features.
@@ -85,7 +88,8 @@ extension Workspace {
     guard (1...LiveLayer.maxLimit).contains(query.limit) else {
       throw WorkflowError("limit \(query.limit): expected a whole number in 1…\(LiveLayer.maxLimit)")
     }
-    let (task, run) = try readableLayer(name, by: caller).ids
+    let (record, run) = try readableLayer(name, by: caller)
+    let task = record.id!
     let key = try cursorKey()
     let after = try query.cursor.map { try LiveLayer.open(cursor: $0, task: task, run: run, key: key) }
     var selection = LayerQuery(
@@ -95,19 +99,27 @@ extension Workspace {
       let rows = try store.layerObjects(selection)
       let page = rows.prefix(query.limit)
       selection.after = nil
-      let matched = try store.layerObjectCount(selection)
+      // Counted exactly for the whole layer (an index count); in a box only up to a limit, past
+      // which the page says nothing of the number (OGC API – Features makes it optional).
+      let matched =
+        query.box == nil
+        ? try store.layerObjectCount(selection, atMost: .max)
+        : try store.layerObjectCount(selection, atMost: LiveLayer.maxCountInBox + 1)
       let next =
         rows.count > query.limit
         ? page.last.map { LiveLayer.cursor(task: task, run: run, after: $0.id!, key: key) } : nil
-      return LiveLayer.Page(features: page.map(\.feature), matched: matched, next: next)
+      return LiveLayer.Page(
+        features: page.map(\.feature),
+        matched: matched > LiveLayer.maxCountInBox && query.box != nil ? nil : matched,
+        next: next)
     }
   }
 
   /// One feature of a collection, as GeoJSON Feature text.
   public func liveFeature(in name: String, id: String, by caller: Caller) throws -> String {
-    let (task, _) = try readableLayer(name, by: caller).ids
+    let task = try readableLayer(name, by: caller).task
     return try store.read { store in
-      guard let row = try store.layerObject(taskId: task, key: id), row.status == LiveLayer.servedStatus
+      guard let row = try store.layerObject(taskId: task.id!, key: id), row.status == LiveLayer.servedStatus
       else {
         throw WorkflowError("collection '\(name)' has no feature '\(id)'", kind: .notFound)
       }
@@ -116,45 +128,40 @@ extension Workspace {
   }
 
   /// The layer of a task the caller may read, its rows current.
-  private func readableLayer(_ name: String, by caller: Caller) throws -> (
-    collection: LiveLayer.Collection, ids: (task: Int64, run: Int64)
-  ) {
+  private func readableLayer(_ name: String, by caller: Caller) throws -> (task: TaskRecord, run: Int64) {
     guard caller.role.may(.exportLayers), let layer = try currentLayer(name) else {
       throw WorkflowError("no collection '\(name)'", kind: .notFound)
     }
     return layer
   }
 
-  /// A task's layer, its rows built first when they predate its latest run; nil when there is no
-  /// such task or it has no consensus run.
-  private func currentLayer(_ name: String) throws -> (
-    collection: LiveLayer.Collection, ids: (task: Int64, run: Int64)
-  )? {
-    func look(_ store: any StoreReader) throws -> (task: TaskRecord, run: ConsensusRunRecord, current: Bool)?
-    {
-      guard let task = try store.task(named: name), let run = try store.latestConsensusRun(ofTask: task.id!)
+  /// A task and its latest run, the layer rows built first when they predate the run; nil when
+  /// there is no such task or it has no consensus run. Reads ids only: a run's result is large.
+  private func currentLayer(_ name: String) throws -> (task: TaskRecord, run: Int64)? {
+    func look(_ store: any StoreReader) throws -> (task: TaskRecord, run: Int64, current: Bool)? {
+      guard let task = try store.task(named: name), let run = try store.latestConsensusRunId(ofTask: task.id!)
       else { return nil }
-      return (task, run, try store.layerBuild(ofTask: task.id!)?.runId == run.id)
+      return (task, run, try store.layerBuild(ofTask: task.id!)?.runId == run)
     }
     guard let found = try store.read(look) else { return nil }
-    if !found.current {
-      try store.write { store in
-        if let found = try look(store), !found.current {
-          try Review.rebuildLayer(found.task, run: found.run, in: store)
-        }
-      }
-    }
-    return try store.read { store in
+    if found.current { return (found.task, found.run) }
+    return try store.write { store in
       guard let found = try look(store) else { return nil }
-      let (task, run) = (found.task, found.run)
-      let summary = try store.layerSummary(ofTask: task.id!, status: LiveLayer.servedStatus)
-      return (
-        LiveLayer.Collection(
-          name: task.name, labels: task.labels, run: run.id!, count: summary.count, box: summary.box,
-          firstUpdate: summary.firstUpdate, lastUpdate: summary.lastUpdate),
-        (task.id!, run.id!)
-      )
+      if !found.current, let run = try store.latestConsensusRun(ofTask: found.task.id!) {
+        try Review.rebuildLayer(found.task, run: run, in: store)
+      }
+      return (found.task, found.run)
     }
+  }
+
+  /// A task's layer at a glance: its count, extent and time span from the rows.
+  private func collection(_ task: TaskRecord, run: Int64) throws -> LiveLayer.Collection {
+    let summary = try store.read { store in
+      try store.layerSummary(ofTask: task.id!, status: LiveLayer.servedStatus)
+    }
+    return LiveLayer.Collection(
+      name: task.name, labels: task.labels, run: run, count: summary.count, box: summary.box,
+      firstUpdate: summary.firstUpdate, lastUpdate: summary.lastUpdate)
   }
 
   /// The key that signs paging cursors: made once per store, kept in it.
