@@ -68,17 +68,21 @@ extension Workspace {
   /// that may not export layers.
   public func liveLayers(by caller: Caller) throws -> [LiveLayer.Collection] {
     guard caller.role.may(.exportLayers) else { return [] }
-    let tasks = try store.read { store in try store.tasks() }
-    return try tasks.compactMap { task in
-      try currentLayer(task.name).map { try collection($0.task, run: $0.run) }
+    return try readingLayers { store in
+      try store.tasks().compactMap { task in
+        try store.latestConsensusRunId(ofTask: task.id!).map {
+          try LiveLayer.collection(task, run: $0, in: store)
+        }
+      }
     }
   }
 
   /// One collection; not found when there is no such task, it has no consensus run yet, or the
   /// caller may not read it.
   public func liveLayer(_ name: String, by caller: Caller) throws -> LiveLayer.Collection {
-    let (task, run) = try readableLayer(name, by: caller)
-    return try collection(task, run: run)
+    try readingLayer(name, by: caller) { store, task, run in
+      try LiveLayer.collection(task, run: run, in: store)
+    }
   }
 
   /// A page of a collection's features.
@@ -88,14 +92,14 @@ extension Workspace {
     guard (1...LiveLayer.maxLimit).contains(query.limit) else {
       throw WorkflowError("limit \(query.limit): expected a whole number in 1…\(LiveLayer.maxLimit)")
     }
-    let (record, run) = try readableLayer(name, by: caller)
-    let task = record.id!
-    let key = try cursorKey()
-    let after = try query.cursor.map { try LiveLayer.open(cursor: $0, task: task, run: run, key: key) }
-    var selection = LayerQuery(
-      taskId: task, box: query.box, label: query.label, status: LiveLayer.servedStatus,
-      updatedFrom: query.updatedFrom, updatedUntil: query.updatedUntil, after: after, limit: query.limit + 1)
-    return try store.read { store in
+    return try readingLayer(name, by: caller) { store, record, run in
+      let task = record.id!
+      let key = try LiveLayer.cursorKey(in: store)
+      let after = try query.cursor.map { try LiveLayer.open(cursor: $0, task: task, run: run, key: key) }
+      var selection = LayerQuery(
+        taskId: task, box: query.box, label: query.label, status: LiveLayer.servedStatus,
+        updatedFrom: query.updatedFrom, updatedUntil: query.updatedUntil, after: after, limit: query.limit + 1
+      )
       let rows = try store.layerObjects(selection)
       let page = rows.prefix(query.limit)
       selection.after = nil
@@ -117,8 +121,7 @@ extension Workspace {
 
   /// One feature of a collection, as GeoJSON Feature text.
   public func liveFeature(in name: String, id: String, by caller: Caller) throws -> String {
-    let task = try readableLayer(name, by: caller).task
-    return try store.read { store in
+    try readingLayer(name, by: caller) { store, task, _ in
       guard let row = try store.layerObject(taskId: task.id!, key: id), row.status == LiveLayer.servedStatus
       else {
         throw WorkflowError("collection '\(name)' has no feature '\(id)'", kind: .notFound)
@@ -127,54 +130,69 @@ extension Workspace {
     }
   }
 
-  /// The layer of a task the caller may read, its rows current.
-  private func readableLayer(_ name: String, by caller: Caller) throws -> (task: TaskRecord, run: Int64) {
-    guard caller.role.may(.exportLayers), let layer = try currentLayer(name) else {
-      throw WorkflowError("no collection '\(name)'", kind: .notFound)
+  /// `body` on one snapshot of a task's layer the caller may read, with its task and latest run:
+  /// not found when there is no such task, it has no run, or the caller may not read layers.
+  private func readingLayer<T>(
+    _ name: String, by caller: Caller, _ body: (any StoreReader, TaskRecord, Int64) throws -> T
+  ) throws -> T {
+    let notFound = WorkflowError("no collection '\(name)'", kind: .notFound)
+    guard caller.role.may(.exportLayers) else { throw notFound }
+    return try readingLayers(of: name) { store in
+      guard let task = try store.task(named: name), let run = try store.latestConsensusRunId(ofTask: task.id!)
+      else { throw notFound }
+      return try body(store, task, run)
     }
-    return layer
   }
 
-  /// A task and its latest run, the layer rows built first when they predate the run; nil when
-  /// there is no such task or it has no consensus run. Reads ids only: a run's result is large.
-  private func currentLayer(_ name: String) throws -> (task: TaskRecord, run: Int64)? {
-    func look(_ store: any StoreReader) throws -> (task: TaskRecord, run: Int64, current: Bool)? {
-      guard let task = try store.task(named: name), let run = try store.latestConsensusRunId(ofTask: task.id!)
-      else { return nil }
-      return (task, run, try store.layerBuild(ofTask: task.id!)?.runId == run)
-    }
-    guard let found = try store.read(look) else { return nil }
-    if found.current { return (found.task, found.run) }
-    return try store.write { store in
-      guard let found = try look(store) else { return nil }
-      if !found.current, let run = try store.latestConsensusRun(ofTask: found.task.id!) {
-        try Review.rebuildLayer(found.task, run: run, in: store)
+  /// `body` on one snapshot in which the layer rows of every task (or of the one named) are
+  /// current and the cursor key is made. Rows that predate their task's latest run (a workspace
+  /// older than the rows) are built first, in a write of their own, and the snapshot taken again.
+  private func readingLayers<T>(of name: String? = nil, _ body: (any StoreReader) throws -> T) throws -> T {
+    while true {
+      let outcome: T? = try store.read { store in
+        guard try LiveLayer.staleTasks(named: name, in: store).isEmpty,
+          try store.secret(named: LiveLayer.cursorKeyName) != nil
+        else { return nil }
+        return try body(store)
       }
-      return (found.task, found.run)
+      if let outcome { return outcome }
+      try store.write { store in
+        for task in try LiveLayer.staleTasks(named: name, in: store) {
+          if let run = try store.latestConsensusRun(ofTask: task.id!) {
+            try Review.rebuildLayer(task, run: run, in: store)
+          }
+        }
+        _ = try store.keepSecret(
+          named: LiveLayer.cursorKeyName,
+          value: SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString())
+      }
+    }
+  }
+}
+
+extension LiveLayer {
+  /// Tasks (every one, or the one named) whose layer rows were built from a run older than their
+  /// latest, or never built.
+  static func staleTasks(named name: String?, in store: any StoreReader) throws -> [TaskRecord] {
+    let tasks = try name.map { try store.task(named: $0).map { [$0] } ?? [] } ?? store.tasks()
+    return try tasks.filter { task in
+      guard let run = try store.latestConsensusRunId(ofTask: task.id!) else { return false }
+      return try store.layerBuild(ofTask: task.id!)?.runId != run
     }
   }
 
   /// A task's layer at a glance: its count, extent and time span from the rows.
-  private func collection(_ task: TaskRecord, run: Int64) throws -> LiveLayer.Collection {
-    let summary = try store.read { store in
-      try store.layerSummary(ofTask: task.id!, status: LiveLayer.servedStatus)
-    }
-    return LiveLayer.Collection(
+  static func collection(_ task: TaskRecord, run: Int64, in store: any StoreReader) throws -> Collection {
+    let summary = try store.layerSummary(ofTask: task.id!, status: servedStatus)
+    return Collection(
       name: task.name, labels: task.labels, run: run, count: summary.count, box: summary.box,
       firstUpdate: summary.firstUpdate, lastUpdate: summary.lastUpdate)
   }
 
-  /// The key that signs paging cursors: made once per store, kept in it.
-  private func cursorKey() throws -> SymmetricKey {
-    let text =
-      try store.read { store in try store.secret(named: LiveLayer.cursorKeyName) }
-      ?? store.write { store in
-        try store.keepSecret(
-          named: LiveLayer.cursorKeyName,
-          value: SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString())
-      }
-    guard let data = Data(base64Encoded: text) else {
-      throw WorkflowError("the store's paging key is damaged", kind: .environment)
+  /// The key that signs paging cursors, kept in the store.
+  static func cursorKey(in store: any StoreReader) throws -> SymmetricKey {
+    guard let text = try store.secret(named: cursorKeyName), let data = Data(base64Encoded: text) else {
+      throw WorkflowError("the store's paging key is missing or damaged", kind: .environment)
     }
     return SymmetricKey(data: data)
   }

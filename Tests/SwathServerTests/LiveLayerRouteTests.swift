@@ -283,3 +283,28 @@ struct LiveLayerRouteTests {
     }
   }
 }
+
+extension LiveLayerRouteTests {
+  /// A run recorded without layer rows (by a Swath older than them) gets its rows built on the
+  /// first read: the collection and its items follow the new run.
+  @Test func aRunWithoutRowsIsBuiltOnFirstRead() async throws {
+    let (fixture, run) = try Self.layered()
+    defer { fixture.remove() }
+    let older = try fixture.workspace.store.write { store in
+      var copy = run
+      copy.id = nil
+      copy.runAt = Timestamp.now()
+      try store.insert(&copy)
+      #expect(try store.layerBuild(ofTask: run.taskId)?.runId == run.id)
+      return copy
+    }
+    try await fixture.withClient { client in
+      let items = try await client.execute(
+        uri: "/ogc/collections/roofs/items", method: .get, headers: fixture.headers("alice"))
+      #expect(items.status == .ok)
+      #expect(
+        Self.features(items).compactMap { $0["id"]?.stringValue } == (0..<5).map { "\(older.id!)-\($0)" })
+    }
+    #expect(try fixture.workspace.store.read { try $0.layerBuild(ofTask: run.taskId)?.runId } == older.id)
+  }
+}
