@@ -15,8 +15,11 @@ extension PostgresTransaction {
     try one("SELECT * FROM layer_builds WHERE task_id = $1", [.integer(taskId)])
   }
 
+  /// A box that holds few objects is read from the GiST index and sorted; one that holds many is
+  /// read in row order (the task's index), box columns checked, until the page is full.
   func layerObjects(_ query: LayerQuery) throws -> [LayerObjectRecord] {
-    var (sql, values) = Self.layerSelection(query, columns: "*")
+    let spatial = try query.box != nil && layerObjectCount(query, atMost: Self.manyInBox) < Self.manyInBox
+    var (sql, values) = Self.layerSelection(query, columns: "*", spatialIndex: spatial)
     if let after = query.after {
       values.append(.integer(after))
       sql += " AND id > $\(values.count)"
@@ -26,8 +29,11 @@ extension PostgresTransaction {
     return try all(sql, values)
   }
 
+  /// From this many objects in a box on, a page is read in row order.
+  private static let manyInBox = 2000
+
   func layerObjectCount(_ query: LayerQuery, atMost: Int) throws -> Int {
-    var (selection, values) = Self.layerSelection(query, columns: "1")
+    var (selection, values) = Self.layerSelection(query, columns: "1", spatialIndex: true)
     values.append(.integer(Int64(atMost)))
     return Int(
       try rows("SELECT COUNT(*) FROM (\(selection) LIMIT $\(values.count)) AS matched", values).first?.decode(
@@ -92,6 +98,8 @@ extension PostgresTransaction {
       }
       for index in start..<end { objects[index].id = ids[objects[index].objectKey] }
     }
+    // The planner's statistics follow the new rows, so that a small box is read from the index.
+    try execute("ANALYZE layer_objects")
     try execute(
       """
       INSERT INTO layer_builds (task_id, run_id, built_at) VALUES ($1, $2, $3)
@@ -115,15 +123,15 @@ extension PostgresTransaction {
   }
 
   /// `SELECT columns` of the objects `query` matches, before paging, and the values bound.
-  private static func layerSelection(_ query: LayerQuery, columns: String) -> (String, [ColumnValue]) {
+  private static func layerSelection(_ query: LayerQuery, columns: String, spatialIndex: Bool) -> (
+    String, [ColumnValue]
+  ) {
     var values: [ColumnValue] = [.integer(query.taskId)]
     var sql = "SELECT \(columns) FROM layer_objects WHERE task_id = $1"
     if let box = query.box {
       values += [.real(box.minLon), .real(box.minLat), .real(box.maxLon), .real(box.maxLat)]
-      sql += """
-         AND geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)
-         AND min_lon <= $4 AND max_lon >= $2 AND min_lat <= $5 AND max_lat >= $3
-        """
+      if spatialIndex { sql += " AND geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)" }
+      sql += " AND min_lon <= $4 AND max_lon >= $2 AND min_lat <= $5 AND max_lat >= $3"
     }
     if let label = query.label {
       values.append(.text(label))

@@ -10,7 +10,7 @@ public enum LiveLayer {
   public static let defaultLimit = 100
   public static let maxLimit = 10_000
   /// The most objects in a box whose number a page states (`numberMatched`).
-  public static let maxCountInBox = 10_000
+  public static let maxCountInBox = 2_000
   /// The layer is the objects the file export writes by default: the accepted ones.
   static let servedStatus = "accepted"
   /// The name of the key that signs paging cursors, kept in the store so that every node of a
