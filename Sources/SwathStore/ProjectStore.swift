@@ -222,6 +222,23 @@ public protocol StoreReader {
   func user(named name: String) throws -> UserRecord?
   /// The user whose current token has this SHA-256 (lower-case hex).
   func user(tokenHash: String) throws -> UserRecord?
+
+  /// The id of a task's newest consensus run, without its result (which may be large).
+  func latestConsensusRunId(ofTask taskId: Int64) throws -> Int64?
+  /// The run a task's layer rows were built from; nil before they were built.
+  func layerBuild(ofTask taskId: Int64) throws -> LayerBuildRecord?
+  /// A page of a task's final-layer objects in row order (`LayerQuery`): the spatial index
+  /// answers the box (SQLite's R*Tree, PostGIS GiST).
+  func layerObjects(_ query: LayerQuery) throws -> [LayerObjectRecord]
+  /// How many objects `query` matches, whatever its `after` and `limit`, counting no further
+  /// than `atMost` (a box over most of a large layer costs its count otherwise).
+  func layerObjectCount(_ query: LayerQuery, atMost: Int) throws -> Int
+  /// One object of a task's layer by its key.
+  func layerObject(taskId: Int64, key: String) throws -> LayerObjectRecord?
+  /// The count, joint box and time span of a task's layer objects with `status` (all when nil).
+  func layerSummary(ofTask taskId: Int64, status: String?) throws -> LayerSummary
+  /// A value the server keeps to itself (the key that signs paging cursors), if made yet.
+  func secret(named name: String) throws -> String?
 }
 
 /// What a write transaction can do besides reading. Inserts set the record's `id`.
@@ -271,6 +288,13 @@ public protocol StoreWriter: StoreReader {
   func insert(_ score: inout GoldScoreRecord) throws
   /// Inserts a task's gold settings or replaces them.
   func save(_ settings: inout GoldSettingsRecord) throws
+  /// Replaces a task's layer rows with `objects`, built from run `runId` at `builtAt`.
+  func replaceLayer(ofTask taskId: Int64, runId: Int64, objects: inout [LayerObjectRecord], builtAt: String)
+    throws
+  func insert(_ object: inout LayerObjectRecord) throws
+  func update(_ object: LayerObjectRecord) throws
+  /// Keeps `value` under `name` unless a value is kept there already; returns the value kept.
+  func keepSecret(named name: String, value: String) throws -> String
   /// Records a change in the audit log, inside this transaction, stamped now.
   func audit(actor: String, command: String, action: String, detail: String) throws
   /// Locks the first chip of `chipIds`, in their order, that no other transaction holds, until

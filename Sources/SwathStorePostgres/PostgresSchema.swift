@@ -6,6 +6,7 @@
 enum PostgresSchema {
   static let migrations: [(name: String, statements: [String])] = [
     ("v1-store", store),
+    ("v2-layer-objects", layerObjects),
     ("v3-export-archives", exportArchives),
   ]
 
@@ -369,4 +370,51 @@ enum PostgresSchema {
     + geometryTrigger(table: "submission_features", column: "geometry")
     + geometryTrigger(table: "review_decisions", column: "geometry")
     + geometryTrigger(table: "gold_objects", column: "geometry")
+
+  /// The final layers as rows (SQLite's `v17-layer-objects`), the geometry in PostGIS with a GiST
+  /// index; a geometry PostGIS cannot read falls back to the object's box, so the index never
+  /// misses one. Rows of workspaces that predate the table are built by the workflow on first use.
+  private static let layerObjects: [String] =
+    [
+      """
+      CREATE TABLE layer_objects (
+        \(id),
+        task_id BIGINT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        run_id BIGINT NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+        object_key TEXT COLLATE "C" NOT NULL,
+        label TEXT COLLATE "C",
+        status TEXT COLLATE "C" NOT NULL,
+        review_state TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        properties TEXT COLLATE "C" NOT NULL,
+        geometry TEXT COLLATE "C" NOT NULL,
+        feature TEXT COLLATE "C" NOT NULL,
+        min_lon DOUBLE PRECISION NOT NULL,
+        min_lat DOUBLE PRECISION NOT NULL,
+        max_lon DOUBLE PRECISION NOT NULL,
+        max_lat DOUBLE PRECISION NOT NULL,
+        geom geometry(Geometry, 4326),
+        UNIQUE (task_id, object_key)
+      )
+      """,
+      "CREATE INDEX layer_objects_by_task ON layer_objects(task_id, id)",
+      """
+      CREATE TABLE layer_builds (
+        \(id),
+        task_id BIGINT NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
+        run_id BIGINT NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+        built_at TEXT COLLATE "C" NOT NULL
+      )
+      """,
+      """
+      CREATE TABLE secrets (
+        \(id),
+        name TEXT COLLATE "C" NOT NULL UNIQUE,
+        value TEXT COLLATE "C" NOT NULL
+      )
+      """,
+    ]
+    + geometryTrigger(
+      table: "layer_objects", column: "geometry",
+      fallback: "ST_MakeEnvelope(NEW.min_lon, NEW.min_lat, NEW.max_lon, NEW.max_lat, 4326)")
 }

@@ -28,6 +28,8 @@ extension GoldChipRecord: PostgresRecord { static let table = "gold_chips" }
 extension GoldObjectRecord: PostgresRecord { static let table = "gold_objects" }
 extension GoldScoreRecord: PostgresRecord { static let table = "gold_scores" }
 extension GoldSettingsRecord: PostgresRecord { static let table = "gold_settings" }
+extension LayerObjectRecord: PostgresRecord { static let table = "layer_objects" }
+extension LayerBuildRecord: PostgresRecord { static let table = "layer_builds" }
 
 /// The store's reads and writes on one connection, inside the caller's snapshot or transaction.
 /// Every query states its order, so both backends list rows alike.

@@ -38,6 +38,8 @@ extension ReviewSettingsRecord: SQLiteRecord { public static let databaseTableNa
 extension GoldChipRecord: SQLiteRecord { public static let databaseTableName = "gold_chips" }
 extension GoldObjectRecord: SQLiteRecord { public static let databaseTableName = "gold_objects" }
 extension GoldScoreRecord: SQLiteRecord { public static let databaseTableName = "gold_scores" }
+extension LayerObjectRecord: SQLiteRecord { public static let databaseTableName = "layer_objects" }
+extension LayerBuildRecord: SQLiteRecord { public static let databaseTableName = "layer_builds" }
 extension GoldSettingsRecord: SQLiteRecord { public static let databaseTableName = "gold_settings" }
 
 // The records every request reads, decoded by hand: GRDB's Codable decoder costs more than the

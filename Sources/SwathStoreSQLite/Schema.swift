@@ -10,6 +10,7 @@ enum Schema {
     "v11-label-schemas", "v12-review", "v13-gold", "v14-task-instructions",
     "v15-chip-rendering",
     "v16-job-heartbeats",
+    "v17-layer-objects",
     "v18-export-archives",
   ]
 
@@ -363,6 +364,53 @@ enum Schema {
     }
     migrator.registerMigration("v16-job-heartbeats") { db in
       try db.execute(sql: "ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT;  -- NULL: not running")
+    }
+    // The final layers as rows, their boxes in an R*Tree kept by triggers. Workspaces that
+    // predate it get their rows built by the workflow on first use (`layer_builds` says from
+    // which run the rows were built).
+    migrator.registerMigration("v17-layer-objects") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE layer_objects (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+            run_id INTEGER NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+            object_key TEXT NOT NULL,     -- RUN-INDEX, or RUN-aDECISION for an added object
+            label TEXT,
+            status TEXT NOT NULL,         -- accepted, rejected
+            review_state TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            properties TEXT NOT NULL,     -- JSON object
+            geometry TEXT NOT NULL,       -- GeoJSON in WGS84
+            feature TEXT NOT NULL,        -- the whole GeoJSON Feature, as served
+            min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL, max_lat REAL NOT NULL,
+            UNIQUE (task_id, object_key)
+          );
+          CREATE INDEX layer_objects_by_task ON layer_objects(task_id, status);
+          CREATE VIRTUAL TABLE layer_objects_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+          CREATE TRIGGER layer_objects_rtree_insert AFTER INSERT ON layer_objects BEGIN
+            INSERT INTO layer_objects_rtree VALUES (NEW.id, NEW.min_lon, NEW.max_lon, NEW.min_lat, NEW.max_lat);
+          END;
+          CREATE TRIGGER layer_objects_rtree_update AFTER UPDATE OF min_lon, min_lat, max_lon, max_lat
+          ON layer_objects BEGIN
+            UPDATE layer_objects_rtree SET min_lon = NEW.min_lon, max_lon = NEW.max_lon,
+              min_lat = NEW.min_lat, max_lat = NEW.max_lat WHERE id = NEW.id;
+          END;
+          CREATE TRIGGER layer_objects_rtree_delete AFTER DELETE ON layer_objects BEGIN
+            DELETE FROM layer_objects_rtree WHERE id = OLD.id;
+          END;
+          CREATE TABLE layer_builds (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id) ON DELETE CASCADE,
+            run_id INTEGER NOT NULL REFERENCES consensus_runs(id) ON DELETE CASCADE,
+            built_at TEXT NOT NULL
+          );
+          CREATE TABLE secrets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            value TEXT NOT NULL
+          );
+          """)
     }
     // Exports become jobs, whose archives are kept in the store so that any node can serve
     // them. SQLite cannot change a CHECK constraint: the jobs table is rebuilt with the new kind.

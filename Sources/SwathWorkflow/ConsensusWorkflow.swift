@@ -168,9 +168,13 @@ public enum ConsensusWorkflow {
           "#\(run.id!) task=\(snapshot.task.name) submissions=\(snapshot.submissionIds.count) accepted=\(accepted) rejected=\(result.objects.count - accepted)"
       )
       // Review work is not lost: decisions follow the objects that still match.
-      guard let previous else { return (run, (carried: 0, unmatched: [ReviewDecisionRecord]())) }
+      guard let previous else {
+        try Review.rebuildLayer(snapshot.task, run: run, in: store)
+        return (run, (carried: 0, unmatched: [ReviewDecisionRecord]()))
+      }
       let carried = try Review.carryDecisions(
         from: previous, to: run, objects: result.objects.map(\.geometry), iou: snapshot.task.iou, in: store)
+      try Review.rebuildLayer(snapshot.task, run: run, in: store)
       if carried.carried + carried.unmatched.count > 0 {
         try store.audit(
           actor: caller.name, command: caller.command, action: "review.carry",

@@ -225,6 +225,10 @@ extension Workspace {
       var settings = ReviewSettingsRecord(
         taskId: task.id!, accept: thresholds.accept, reject: thresholds.reject)
       try store.save(&settings)
+      // The states of undecided objects follow the thresholds, and the layer with them.
+      if let run = try store.latestConsensusRun(ofTask: task.id!) {
+        try Review.rebuildLayer(task, run: run, in: store)
+      }
       try store.audit(
         actor: caller.name, command: caller.command, action: "review.thresholds",
         detail: "task=\(name) accept=\(thresholds.accept) reject=\(thresholds.reject)")

@@ -73,6 +73,9 @@ extension Workspace {
         record.geometry = GeoJSONGeometry.text(feature.geometry)
       }
       try store.insert(&record)
+      var decided = object
+      decided.decision = record
+      try Review.refreshLayer(decided, task: task, run: run, in: store)
       for var lease in leases {
         lease.endedAt = now
         try store.update(lease)
@@ -101,6 +104,7 @@ extension Workspace {
         attributes: feature.properties.isEmpty ? nil : JSONValue.object(feature.properties).jsonText,
         geometry: GeoJSONGeometry.text(feature.geometry), reviewer: caller.name, decidedAt: Timestamp.now())
       try store.insert(&record)
+      try Review.addToLayer(record, task: task, run: run, in: store)
       try store.audit(
         actor: caller.name, command: caller.command, action: "review.add",
         detail: "task=\(name) run=\(run.id!) #\(record.id!) label=\(feature.label ?? "")")

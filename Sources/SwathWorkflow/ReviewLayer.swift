@@ -48,66 +48,84 @@ extension Review {
         try body(finalObject(stored, index: index, readGeometry: readGeometry))
       }
       for added in added {
-        guard let text = added.geometry, let geometry = GeoJSONGeometry.multiPolygon(text: text) else {
-          continue
-        }
-        try body(
-          Export.Object(
-            geometry: readGeometry ? geometry : MultiPolygon([]), properties: properties(of: added)))
+        guard var object = addedObject(added) else { continue }
+        if !readGeometry { object.geometry = MultiPolygon([]) }
+        try body(object)
       }
     }
 
     private func finalObject(_ object: Export.Object, index: Int, readGeometry: Bool) -> Export.Object {
-      var properties = object.properties
-      var geometry = object.geometry
-      let (confidence, consensusStatus, conflicts) = stateInputs(properties)
+      let (confidence, consensusStatus, conflicts) = stateInputs(object.properties)
       let state = Review.state(
         confidence: confidence, status: consensusStatus, conflicts: conflicts, thresholds)
-      properties["review_state"] = .string(state.rawValue)
-      var status = consensusStatus
-      switch state {
-      case .autoAccepted: status = "accepted"
-      case .autoRejected: status = "rejected"
-      case .needsReview: break
-      }
-      if let decision = decisions[index] {
-        properties.merge(fields(of: decision)) { _, new in new }
-        status = decision.decision == .reject ? "rejected" : "accepted"
-        if let label = decision.label { properties["label"] = .string(label) }
-        if let text = decision.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
-          properties.merge(values) { _, new in new }
-        }
-        if readGeometry, let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text)
-        {
-          geometry = replaced
-        }
-      } else {
-        for name in fieldNames.dropFirst() { properties[name] = .null }
-      }
-      properties["status"] = .string(status)
-      return Export.Object(geometry: geometry, properties: properties)
+      return Review.finalObject(
+        object, state: state, status: consensusStatus, decision: decisions[index], readGeometry: readGeometry)
     }
+  }
 
-    private func properties(of added: ReviewDecisionRecord) -> [String: JSONValue] {
-      var properties: [String: JSONValue] = [:]
-      if let text = added.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
-        properties = values
-      }
-      properties.merge(fields(of: added)) { _, new in new }
-      properties["review_state"] = .string("added")
-      properties["label"] = added.label.map { .string($0) } ?? .null
-      properties["shape"] = .string("polygon")
-      properties["status"] = .string("accepted")
-      // The reviewer is the one annotator who drew it.
-      properties["support"] = .integer(1)
-      properties["assigned"] = .integer(1)
-      properties["iou_mean"] = .number(1)
-      properties["score"] = .number(1)
-      properties["annotators"] = .array([.string(added.reviewer)])
-      properties["votes"] = .object(added.label.map { [$0: .integer(1)] } ?? [:])
-      properties["conflicts"] = .array([])
-      return properties
+  /// One object of a run as the final layer has it: its review state and decision applied.
+  static func finalObject(_ object: Object) -> Export.Object {
+    finalObject(
+      Export.Object(geometry: object.geometry, properties: object.properties), state: object.state,
+      status: object.status, decision: object.decision, readGeometry: true)
+  }
+
+  /// A consensus object with its review state and its decision (if any) applied: an undecided
+  /// object keeps `status` unless its state decides it; a rejected one is `rejected`, any other
+  /// decision `accepted`, with the decision's label, attributes and geometry.
+  static func finalObject(
+    _ object: Export.Object, state: State, status consensusStatus: String, decision: ReviewDecisionRecord?,
+    readGeometry: Bool
+  ) -> Export.Object {
+    var properties = object.properties
+    var geometry = object.geometry
+    properties["review_state"] = .string(state.rawValue)
+    var status = consensusStatus
+    switch state {
+    case .autoAccepted: status = "accepted"
+    case .autoRejected: status = "rejected"
+    case .needsReview: break
     }
+    if let decision {
+      properties.merge(fields(of: decision)) { _, new in new }
+      status = decision.decision == .reject ? "rejected" : "accepted"
+      if let label = decision.label { properties["label"] = .string(label) }
+      if let text = decision.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
+        properties.merge(values) { _, new in new }
+      }
+      if readGeometry, let text = decision.geometry, let replaced = GeoJSONGeometry.multiPolygon(text: text) {
+        geometry = replaced
+      }
+    } else {
+      for name in fieldNames.dropFirst() { properties[name] = .null }
+    }
+    properties["status"] = .string(status)
+    return Export.Object(geometry: geometry, properties: properties)
+  }
+
+  /// An object a reviewer added, as the final layer has it; nil for any other decision.
+  static func addedObject(_ added: ReviewDecisionRecord) -> Export.Object? {
+    guard added.decision == .add, let text = added.geometry,
+      let geometry = GeoJSONGeometry.multiPolygon(text: text)
+    else { return nil }
+    var properties: [String: JSONValue] = [:]
+    if let text = added.attributes, let values = try? JSONValue(parsing: Data(text.utf8)).objectValue {
+      properties = values
+    }
+    properties.merge(fields(of: added)) { _, new in new }
+    properties["review_state"] = .string("added")
+    properties["label"] = added.label.map { .string($0) } ?? .null
+    properties["shape"] = .string("polygon")
+    properties["status"] = .string("accepted")
+    // The reviewer is the one annotator who drew it.
+    properties["support"] = .integer(1)
+    properties["assigned"] = .integer(1)
+    properties["iou_mean"] = .number(1)
+    properties["score"] = .number(1)
+    properties["annotators"] = .array([.string(added.reviewer)])
+    properties["votes"] = .object(added.label.map { [$0: .integer(1)] } ?? [:])
+    properties["conflicts"] = .array([])
+    return Export.Object(geometry: geometry, properties: properties)
   }
 
   static func fields(of decision: ReviewDecisionRecord) -> [String: JSONValue] {

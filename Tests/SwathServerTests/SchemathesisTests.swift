@@ -28,6 +28,16 @@ struct SchemathesisTests {
       "--chip-size", "256", "--overlap", "0", "--name", "roofs",
     ])
     try workspace.swath(["task", "assign", "roofs", "--annotators", "ana"])
+    // A consensus run, so that the task's final layer is a collection under /ogc with features.
+    let shapes = folder.appendingPathComponent("ana.geojson")
+    try GeoJSONFixture.collection([
+      ("building", GeoJSONFixture.pixelSquare(20, 20, 60, 60)),
+      ("building", GeoJSONFixture.pixelSquare(100, 20, 140, 60)),
+    ]).write(to: shapes, atomically: true, encoding: .utf8)
+    try workspace.swath([
+      "submit", "roofs", shapes.path, "--annotator", "ana", "--chip", "r0000_c0000", "--pixel",
+    ])
+    try workspace.swath(["consensus", "roofs"])
 
     // Negative tests send bad credentials on purpose: no refusals for them.
     let server = try LiveServer.start(workspace: folder, arguments: ["--max-failed-logins", "1000000"])
