@@ -35,13 +35,29 @@ struct TrainingOutputFolder {
     }
   }
 
+  /// Removes the temporary folders an export to the same destination left when it was killed:
+  /// those whose writing process (on this machine) is gone.
+  private func removeLeftovers() {
+    let manager = FileManager.default
+    let parent = destination.deletingLastPathComponent()
+    let prefix = ".\(destination.lastPathComponent).tmp-"
+    for name in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
+        kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      try? manager.removeItem(at: parent.appendingPathComponent(name))
+    }
+  }
+
   /// Runs `body` on a new temporary folder beside the destination, then puts the folder in the
   /// destination's place. On failure the temporary folder is removed and the destination is as
   /// it was.
   func build<T>(_ body: (URL) throws -> T) throws -> T {
     let manager = FileManager.default
     let parent = destination.deletingLastPathComponent()
-    let tag = UUID().uuidString.prefix(8).lowercased()
+    removeLeftovers()
+    // The process id in the name tells a later export whether its writer is still alive.
+    let tag = "\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
     let temporary = parent.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(tag)")
     do {
       try manager.createDirectory(at: temporary, withIntermediateDirectories: false)

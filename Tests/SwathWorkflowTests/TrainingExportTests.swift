@@ -241,8 +241,12 @@ struct TrainingExportTests {
       $0.hasPrefix(".killed.tmp-")
     }
     #expect(leftovers.count == 1, "the temporary folder is hidden beside it: \(leftovers)")
-    // The next export to the same place is not disturbed by it.
+    // The next export to the same place is not disturbed by it, and clears it away.
     try town.run(["export", "roofs", "--format", "coco", "--out", killed])
     #expect(FileManager.default.fileExists(atPath: killed + "/splits.json"))
+    let cleared = try FileManager.default.contentsOfDirectory(atPath: town.root.path).filter {
+      $0.hasPrefix(".killed.tmp-")
+    }
+    #expect(cleared.isEmpty, "\(cleared)")
   }
 }
