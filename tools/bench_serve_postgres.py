@@ -30,6 +30,10 @@ def run(nodes, tokens, task, seconds):
         n = 0
         while time.monotonic() < deadline:
             status, data = client.request("POST", f"/api/v1/tasks/{task}/leases")
+            if status == 204:
+                with lock:
+                    errors.append("ran out of chips: make the task larger")
+                return
             if status != 200:
                 with lock:
                     errors.append(f"lease {status} {data[:200]!r}")
@@ -73,7 +77,7 @@ def main():
     try:
         cluster.postgres()
         scene = os.path.join(folder, "scene")
-        cluster.run([options.binary, "scene", scene, "--size", "4096"])
+        cluster.run([options.binary, "scene", scene, "--size", "8192"])
         cluster.run([options.binary, "init", cluster.workspace, "--store", cluster.store])
         cluster.swath("image", "add", os.path.join(scene, "town.tif"), "--name", "town")
         for task in ("one", "two"):
