@@ -268,6 +268,9 @@ public protocol StoreWriter: StoreReader {
   func update(_ job: JobRecord) throws
   /// Removes a job's archive, before it is written again.
   func deleteArchive(ofJob id: Int64) throws
+  /// Removes the archives of jobs that finished before `time`; returns how many jobs lost one.
+  @discardableResult
+  func deleteArchives(finishedBefore time: String) throws -> Int
   func insertArchivePart(ofJob id: Int64, index: Int, bytes: Data) throws
   func insert(_ user: inout UserRecord) throws
   /// Fails when the run already has a decision on the object.

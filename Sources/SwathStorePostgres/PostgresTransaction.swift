@@ -415,6 +415,18 @@ struct PostgresTransaction: StoreWriter {
     return Data(try row.decode(ByteBuffer.self).readableBytesView)
   }
 
+  func deleteArchives(finishedBefore time: String) throws -> Int {
+    let counted = try rows(
+      """
+      WITH gone AS (
+        DELETE FROM job_archives
+        WHERE job_id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < $1)
+        RETURNING job_id)
+      SELECT COUNT(DISTINCT job_id) FROM gone
+      """, [.text(time)])
+    return Int(try counted.first?.decode(Int64.self) ?? 0)
+  }
+
   func deleteArchive(ofJob id: Int64) throws {
     try execute("DELETE FROM job_archives WHERE job_id = $1", [.integer(id)])
   }

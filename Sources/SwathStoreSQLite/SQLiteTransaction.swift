@@ -277,6 +277,17 @@ struct SQLiteTransaction: StoreWriter {
       db, sql: "SELECT bytes FROM job_archives WHERE job_id = ? AND part = ?", arguments: [id, index])
   }
 
+  func deleteArchives(finishedBefore time: String) throws -> Int {
+    let jobs = try Int64.fetchAll(
+      db,
+      sql: """
+        SELECT DISTINCT job_id FROM job_archives
+        WHERE job_id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?)
+        """, arguments: [time])
+    for job in jobs { try deleteArchive(ofJob: job) }
+    return jobs.count
+  }
+
   func deleteArchive(ofJob id: Int64) throws {
     try db.execute(sql: "DELETE FROM job_archives WHERE job_id = ?", arguments: [id])
   }

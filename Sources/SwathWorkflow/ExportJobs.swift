@@ -3,6 +3,7 @@ import SwathGDAL
 import SwathGeometry
 import SwathStore
 import SwathSupport
+import Synchronization
 
 /// What an export job writes: a task's final layer in one format, as a ZIP archive kept in the
 /// store, so that whichever node a client asks can hand it over.
@@ -136,6 +137,36 @@ extension Workspace {
   /// near a database's limit for one value.
   static let archivePartBytes = 4 << 20
 
+  /// How long an export's archive is kept after its job finished; the next job any worker runs
+  /// after that removes it (the export can be queued again).
+  public static let archiveLifetime: TimeInterval = 7 * 24 * 3600
+
+  /// When this process last removed expired archives: at most once every ten minutes, since idle
+  /// workers look for jobs several times a second.
+  private static let lastArchiveSweep = Mutex(Date.distantPast)
+
+  /// Removes the archives of export jobs that finished more than `archiveLifetime` ago, when this
+  /// process has not done so in the last ten minutes (or always, with `now` given).
+  @discardableResult
+  func removeExpiredArchives(now: Date? = nil) throws -> Int {
+    let moment = now ?? Date()
+    if now == nil {
+      let due = Self.lastArchiveSweep.withLock { last in
+        guard moment.timeIntervalSince(last) >= 600 else { return false }
+        last = moment
+        return true
+      }
+      guard due else { return 0 }
+    }
+    let before = Timestamp.string(from: moment.addingTimeInterval(-Self.archiveLifetime))
+    // Looked for in a snapshot first, so that an idle worker writes only when there is something.
+    let expired = try store.read { store in
+      try store.jobs(inState: .succeeded).contains { $0.kind == .export && ($0.finishedAt ?? "") < before }
+    }
+    guard expired else { return 0 }
+    return try store.write { store in try store.deleteArchives(finishedBefore: before) }
+  }
+
   /// Queues an export of a task's final layer; refused at once when it cannot work (no such
   /// task, no consensus run yet).
   public func enqueueExport(_ request: ExportRequest, by caller: Caller) throws -> JobRecord {
@@ -244,7 +275,9 @@ extension Workspace {
     }
     let request = try JSONDecoder().decode(ExportRequest.self, from: Data(job.parameters.utf8))
     guard let archive = try store.read({ store in try store.archive(ofJob: id) }) else {
-      throw WorkflowError("export job #\(id) left no archive", kind: .environment)
+      throw WorkflowError(
+        "the archive of export job #\(id) was removed \(Int(Self.archiveLifetime / 86400)) days after the job finished; queue the export again",
+        kind: .notFound)
     }
     return ExportArchive(
       job: id, fileName: "\(request.task)-\(request.format.rawValue)-job\(id).zip", bytes: archive.bytes,

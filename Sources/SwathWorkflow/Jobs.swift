@@ -129,6 +129,7 @@ extension Workspace {
         }
       }
     }
+    try removeExpiredArchives()
     let now = Date()
     guard
       var job = try store.claimJob(

@@ -234,6 +234,10 @@ struct ExportJobTests {
     }
     #expect(try store.runNextJob()?.state == .succeeded)
     #expect(try store.store.read { try $0.archive(ofJob: job.id!) }?.parts == 1)
+    // The same files (the archive's timestamps may differ by the second).
+    #expect(
+      try store.exportArchivePart(try store.exportArchive(job: job.id!, by: analyst), index: 0).count
+        == bytes.count)
 
     // Training data the same way: a COCO folder with its chip images, archived whole.
     let refused = #expect(throws: WorkflowError.self) {
@@ -264,9 +268,17 @@ struct ExportJobTests {
     #expect(
       listed.contains("roofs/splits.json") && listed.contains("roofs/images/r0000_c0000.png"), "\(listed)")
     #expect(listed.contains { $0.hasPrefix("roofs/annotations/instances_") && $0.hasSuffix(".json") })
-    // The same files (the archive's timestamps may differ by the second).
-    #expect(
-      try store.exportArchivePart(try store.exportArchive(job: job.id!, by: analyst), index: 0).count
-        == bytes.count)
+
+    // A week after its job finished an archive is removed; a newer one stays.
+    try store.store.write { store in
+      var old = try #require(try store.job(id: job.id!))
+      old.finishedAt = Timestamp.string(from: Date().addingTimeInterval(-8 * 24 * 3600))
+      try store.update(old)
+    }
+    #expect(try store.removeExpiredArchives(now: Date()) == 1)
+    let expired = #expect(throws: WorkflowError.self) { try store.exportArchive(job: job.id!, by: analyst) }
+    #expect(expired?.kind == .notFound && expired?.message.contains("queue the export again") == true)
+    #expect(try store.exportArchive(job: coco.id!, by: analyst).parts == cocoArchive.parts)
+    #expect(try store.removeExpiredArchives(now: Date()) == 0)
   }
 }
