@@ -73,31 +73,7 @@ extension PostgresTransaction {
     throws
   {
     try execute("DELETE FROM layer_objects WHERE task_id = $1", [.integer(taskId)])
-    for start in stride(from: 0, to: objects.count, by: 500) {
-      let end = min(start + 500, objects.count)
-      var names: [String] = []
-      var values: [ColumnValue] = []
-      var tuples: [String] = []
-      for index in start..<end {
-        let columns = try RecordColumns.of(objects[index])
-        let kept = zip(columns.names, columns.values).filter { $0.0 != "id" }
-        if names.isEmpty { names = kept.map { "\"\($0.0)\"" } }
-        let first = values.count + 1
-        values += kept.map(\.1)
-        tuples.append("(" + (first..<first + kept.count).map { "$\($0)" }.joined(separator: ", ") + ")")
-      }
-      let inserted = try rows(
-        """
-        INSERT INTO layer_objects (\(names.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))
-        RETURNING id, object_key
-        """, values)
-      var ids: [String: Int64] = [:]
-      for row in inserted {
-        let (id, key) = try row.decode((Int64, String).self)
-        ids[key] = id
-      }
-      for index in start..<end { objects[index].id = ids[objects[index].objectKey] }
-    }
+    try insertRecords(&objects, key: "object_key") { $0.objectKey }
     // The planner's statistics follow the new rows, so that a small box is read from the index.
     try execute("ANALYZE layer_objects")
     try execute(

@@ -47,7 +47,7 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func prepare() throws {
     if migrated.withLock({ $0 }) { return }
     try pool.withConnection { connection in
-      try connection.transaction(begin: "BEGIN", lockingWrites: true) {
+      try connection.transaction(begin: "BEGIN", locks: .exclusive) {
         try connection.run(
           "CREATE TABLE IF NOT EXISTS swath_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         let applied = try connection.appliedMigrations()
@@ -89,7 +89,7 @@ public final class PostgresStore: ProjectStore, Sendable {
     try prepare()
     return try pool.withConnection { connection in
       try connection.transaction(
-        begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lockingWrites: false
+        begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locks: .none
       ) {
         try body(PostgresTransaction(connection))
       }
@@ -99,7 +99,7 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.transaction(begin: "BEGIN", lockingWrites: true) {
+      try connection.transaction(begin: "BEGIN", locks: .exclusive) {
         try body(PostgresTransaction(connection))
       }
     }
@@ -111,11 +111,8 @@ public final class PostgresStore: ProjectStore, Sendable {
   public func write<T>(scope: WriteScope, _ body: (any StoreWriter) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", lockingWrites: false) {
-        try connection.run("SELECT pg_advisory_xact_lock_shared(\(PostgresStore.writeLockKey))")
-        try connection.run(
-          "SELECT pg_advisory_xact_lock(\(Self.scopeLockClass), \(Self.lockKey(of: scope)))")
-        return try body(PostgresTransaction(connection))
+      try connection.transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", locks: .scoped(scope)) {
+        try body(PostgresTransaction(connection))
       }
     }
   }
@@ -139,7 +136,7 @@ public final class PostgresStore: ProjectStore, Sendable {
   func unserialized<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
     try prepare()
     return try pool.withConnection { connection in
-      try connection.transaction(begin: "BEGIN", lockingWrites: false) {
+      try connection.transaction(begin: "BEGIN", locks: .none) {
         try body(PostgresTransaction(connection))
       }
     }
@@ -285,13 +282,30 @@ extension PostgresConnection {
 
   func run(_ query: PostgresQuery) throws { _ = try self.query(query, logger: Self.logger).wait() }
 
-  /// `body` in one transaction: committed when it returns, rolled back when it throws. With
-  /// `lockingWrites`, the transaction first takes the advisory lock every write transaction
-  /// holds, so writes exclude each other from the start.
-  func transaction<T>(begin: PostgresQuery, lockingWrites: Bool, _ body: () throws -> T) throws -> T {
+  /// The advisory locks a transaction takes first, held until it ends.
+  enum WriteLocks {
+    /// None: a read, or rows one worker owns by a row lock.
+    case none
+    /// The store's write lock: writes exclude each other from the start.
+    case exclusive
+    /// The write lock shared (whole-store writes still exclude it) and the scope's own lock.
+    case scoped(WriteScope)
+  }
+
+  /// `body` in one transaction, after taking `locks`: committed when it returns, rolled back
+  /// when it throws.
+  func transaction<T>(begin: PostgresQuery, locks: WriteLocks, _ body: () throws -> T) throws -> T {
     try run(begin)
     do {
-      if lockingWrites { try run("SELECT pg_advisory_xact_lock(\(PostgresStore.writeLockKey))") }
+      switch locks {
+      case .none: break
+      case .exclusive: try run("SELECT pg_advisory_xact_lock(\(PostgresStore.writeLockKey))")
+      case .scoped(let scope):
+        try run("SELECT pg_advisory_xact_lock_shared(\(PostgresStore.writeLockKey))")
+        try run(
+          "SELECT pg_advisory_xact_lock(\(PostgresStore.scopeLockClass), \(PostgresStore.lockKey(of: scope)))"
+        )
+      }
       let result = try body()
       try run("COMMIT")
       return result

@@ -84,6 +84,37 @@ struct PostgresTransaction: StoreWriter {
     record.id = try inserted.first?.decode(Int64.self)
   }
 
+  /// Inserts `records` 500 to a statement and sets their ids. A statement's rows may come back in
+  /// any order, so each id is matched by a unique key: `key`, an SQL expression of the table's
+  /// columns giving text, and `keyOf`, the same key of a record.
+  func insertRecords<R: PostgresRecord>(_ records: inout [R], key: String, keyOf: (R) -> String) throws {
+    for start in stride(from: 0, to: records.count, by: 500) {
+      let end = min(start + 500, records.count)
+      var names: [String] = []
+      var values: [ColumnValue] = []
+      var tuples: [String] = []
+      for index in start..<end {
+        let columns = try RecordColumns.of(records[index])
+        let kept = zip(columns.names, columns.values).filter { $0.0 != "id" }
+        if names.isEmpty { names = kept.map { "\"\($0.0)\"" } }
+        let first = values.count + 1
+        values += kept.map(\.1)
+        tuples.append("(" + (first..<first + kept.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+      }
+      let inserted = try rows(
+        """
+        INSERT INTO \(R.table) (\(names.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))
+        RETURNING id, \(key)
+        """, values)
+      var ids: [String: Int64] = [:]
+      for row in inserted {
+        let (id, key) = try row.decode((Int64, String).self)
+        ids[key] = id
+      }
+      for index in start..<end { records[index].id = ids[keyOf(records[index])] }
+    }
+  }
+
   func updateRecord<R: PostgresRecord>(_ record: R) throws {
     guard let id = record.id else {
       throw StoreError("\(R.table): cannot update a row that was never inserted")
@@ -285,33 +316,8 @@ struct PostgresTransaction: StoreWriter {
 
   // One statement per submission instead of one per shape: a file of 40 shapes was 40 round trips.
   func insert(_ features: inout [SubmissionFeatureRecord]) throws {
-    for start in stride(from: 0, to: features.count, by: 500) {
-      let end = min(start + 500, features.count)
-      var names: [String] = []
-      var values: [ColumnValue] = []
-      var rows: [String] = []
-      for index in start..<end {
-        let columns = try RecordColumns.of(features[index])
-        let kept = zip(columns.names, columns.values).filter { $0.0 != "id" }
-        if names.isEmpty { names = kept.map { "\"\($0.0)\"" } }
-        let first = values.count + 1
-        values += kept.map(\.1)
-        rows.append("(" + (first..<first + kept.count).map { "$\($0)" }.joined(separator: ", ") + ")")
-      }
-      let inserted = try self.rows(
-        """
-        INSERT INTO submission_features (\(names.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
-        RETURNING id, submission_id, feature_index
-        """, values)
-      // Ids by their unique (submission, index), whatever order the rows come back in.
-      var ids: [String: Int64] = [:]
-      for row in inserted {
-        let (id, submission, index) = try row.decode((Int64, Int64, Int64).self)
-        ids["\(submission)/\(index)"] = id
-      }
-      for index in start..<end {
-        features[index].id = ids["\(features[index].submissionId)/\(features[index].featureIndex)"]
-      }
+    try insertRecords(&features, key: "submission_id::text || '/' || feature_index::text") {
+      "\($0.submissionId)/\($0.featureIndex)"
     }
   }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwathStore
+import SwathSupport
 
 /// What to do with a request that carries an idempotency key.
 public enum IdempotencyClaim: Sendable {
@@ -85,6 +86,6 @@ public enum Idempotency {
     guard let owner, let at = owner.firstIndex(of: "@"), owner[owner.index(after: at)...] == host,
       let pid = Int32(owner[..<at]), pid != ProcessInfo.processInfo.processIdentifier
     else { return false }
-    return kill(pid, 0) != 0 && errno == ESRCH
+    return LocalProcess.isGone(pid)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SwathStore
+import SwathSupport
 
 /// A shape of an accepted submission, ready to store: WGS84 GeoJSON geometry.
 public struct AcceptedFeature: Sendable, Hashable {
@@ -180,7 +181,7 @@ enum Submissions {
     try store.read { store in try store.submissions(withStatus: .received) }.filter { row in
       guard let pid = row.receiverPid, pid > 0 else { return true }
       if pid == ProcessInfo.processInfo.processIdentifier { return false }
-      return kill(pid, 0) != 0 && errno == ESRCH
+      return LocalProcess.isGone(pid)
     }
   }
 

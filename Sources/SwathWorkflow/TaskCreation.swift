@@ -146,16 +146,7 @@ public enum TaskCreation {
 
   /// Temporary folders whose creating process is gone.
   static func removeAbandonedTemporaries(in chipsRoot: URL) {
-    guard
-      let entries = try? FileManager.default.contentsOfDirectory(atPath: chipsRoot.path)
-    else { return }
-    for entry in entries where entry.hasPrefix(temporaryPrefix) {
-      let pidText = entry.dropFirst(temporaryPrefix.count).prefix { $0 != "-" }
-      guard let pid = Int32(pidText) else { continue }
-      if kill(pid, 0) != 0 && errno == ESRCH {
-        try? FileManager.default.removeItem(at: chipsRoot.appendingPathComponent(entry))
-      }
-    }
+    LocalProcess.removeLeftovers(in: chipsRoot, prefix: temporaryPrefix)
   }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SwathGDAL
 import SwathGeometry
+import SwathSupport
 import SwathTiling
 
 /// The folder a training export writes: checked before any work, built under a temporary name
@@ -35,27 +36,15 @@ struct TrainingOutputFolder {
     }
   }
 
-  /// Removes the temporary folders an export to the same destination left when it was killed:
-  /// those whose writing process (on this machine) is gone.
-  private func removeLeftovers() {
-    let manager = FileManager.default
-    let parent = destination.deletingLastPathComponent()
-    let prefix = ".\(destination.lastPathComponent).tmp-"
-    for name in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
-      guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
-        kill(pid, 0) != 0, errno == ESRCH
-      else { continue }
-      try? manager.removeItem(at: parent.appendingPathComponent(name))
-    }
-  }
-
   /// Runs `body` on a new temporary folder beside the destination, then puts the folder in the
   /// destination's place. On failure the temporary folder is removed and the destination is as
   /// it was.
   func build<T>(_ body: (URL) throws -> T) throws -> T {
     let manager = FileManager.default
     let parent = destination.deletingLastPathComponent()
-    removeLeftovers()
+    // What exports to the same destination left when they were killed.
+    LocalProcess.removeLeftovers(
+      in: destination.deletingLastPathComponent(), prefix: ".\(destination.lastPathComponent).tmp-")
     // The process id in the name tells a later export whether its writer is still alive.
     let tag = "\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
     let temporary = parent.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(tag)")

@@ -12,18 +12,8 @@ import Testing
 /// GeoJSON with full precision) and compared with the stored layer.
 @Suite(.enabled(if: TestSupport.hasImagery, "needs ../shared/imagery"), .serialized)
 struct ExportContentTests {
-  static let schema = LabelSchema(labels: [
-    LabelDefinition(
-      name: "building",
-      attributes: [
-        AttributeDefinition(name: "roof", type: .enum, values: ["gable", "hip", "flat"], required: true),
-        AttributeDefinition(name: "occluded", type: .boolean, defaultValue: .bool(false)),
-        AttributeDefinition(name: "floors", type: .integer, minimum: 1),
-        AttributeDefinition(name: "height", type: .number, minimum: 0),
-        AttributeDefinition(name: "note", type: .text),
-      ]),
-    LabelDefinition(name: "vehicle", shapes: [.bbox]),
-  ])
+  /// The attribute tests' schema: an attribute of every type.
+  static let schema = AttributeTests.schema
 
   static let note = "Dach über Café ☕ 屋根 \"quoted\""
 
